@@ -1,0 +1,121 @@
+/**
+ * ECT creation: fills the defaults (`iat`, `exp`, `jti`, `pred`), validates every claim exactly as a
+ * verifier will (VER-7), and produces an L2 JWS (`typ` `exec+jwt`, `kid`) or an L1 token.
+ * @module
+ */
+import { KeyObject, randomUUID } from 'node:crypto';
+import { algorithmSpec, type Algorithm } from '../crypto/algorithms.js';
+import { signCompact } from '../crypto/jws.js';
+import { defaultAlgorithmFor, importPrivateKey, jwkThumbprint, keyFitsAlgorithm, type KeyInput } from '../crypto/keys.js';
+import { ECTConfigError } from '../errors.js';
+import { encodeBase64url } from '../format/base64url.js';
+import { DEFAULT_CLAIM_RULES, validateClaims, type ClaimRules } from '../format/claims.js';
+import type { ECTClaims } from '../format/types.js';
+import { ECT_TYP } from '../verify/header.js';
+
+/** CLM-4 [P]: default lifetime of a created token, seconds. */
+export const DEFAULT_TTL_SECONDS = 600;
+
+/** Claims given to `createECT`. `iat`, `exp`, `jti` and `pred` are filled when absent. */
+export interface ECTInput {
+  readonly iss: string;
+  readonly aud: string | readonly string[];
+  readonly exec_act: string;
+  readonly pred?: readonly string[];
+  readonly jti?: string;
+  readonly wid?: string;
+  readonly iat?: number;
+  readonly exp?: number;
+  readonly inp_hash?: string;
+  readonly out_hash?: string;
+  readonly ect_ext?: Readonly<Record<string, unknown>>;
+  readonly [claim: string]: unknown;
+}
+
+/** Options of `createECT`. */
+export interface CreateOptions {
+  /** Level 2 (default) signs; level 1 produces the unsigned form (FMT-2). */
+  readonly level?: 1 | 2;
+  /** Private key for level 2: a JWK, PEM text or `KeyObject`. */
+  readonly key?: KeyInput;
+  /** Key id for the header (HDR-3). Default: the JWK's `kid`, else its RFC 7638 thumbprint. */
+  readonly kid?: string;
+  /** Signature algorithm. Default: the JWK's `alg`, else the key type's (ES256 for P-256). */
+  readonly alg?: Algorithm;
+  /** Certificate chain for the X.509 profile (IDB-2), leaf first, base64 DER. */
+  readonly x5c?: readonly string[];
+  /** Lifetime when `exp` is not given, seconds (default 600, CLM-4). */
+  readonly ttl?: number;
+  /** Creation time, Unix seconds (default: the clock). */
+  readonly now?: number;
+  /** Claim rules (CLM-5 UUID strictness, CLM-6, CLM-7 limits). */
+  readonly rules?: Partial<Omit<ClaimRules, 'acceptLegacy'>>;
+}
+
+// kid derivation exports the key: do it once per key.
+const thumbprints = new WeakMap<KeyObject, string>();
+
+function resolveKid(input: KeyInput, key: KeyObject, explicit: string | undefined): string {
+  if (explicit !== undefined) {
+    if (typeof explicit !== 'string' || explicit.length === 0) throw new ECTConfigError('kid', 'must be a non-empty string');
+    return explicit;
+  }
+  const own = typeof input === 'object' && !(input instanceof KeyObject) ? (input as { kid?: unknown }).kid : undefined;
+  if (typeof own === 'string' && own.length > 0) return own;
+  let kid = thumbprints.get(key);
+  if (kid === undefined) {
+    kid = jwkThumbprint(key);
+    thumbprints.set(key, kid);
+  }
+  return kid;
+}
+
+function resolveAlg(input: KeyInput, key: KeyObject, explicit: Algorithm | undefined): Algorithm {
+  const own = typeof input === 'object' && !(input instanceof KeyObject) ? (input as { alg?: unknown }).alg : undefined;
+  const alg = explicit ?? (typeof own === 'string' ? own : undefined) ?? defaultAlgorithmFor(key);
+  const spec = algorithmSpec(alg);
+  if (!spec) throw new ECTConfigError('alg', `${JSON.stringify(alg)} is not one of ES256, ES384, ES512, EdDSA, PS256, PS384, PS512`);
+  if (!keyFitsAlgorithm(key, spec.alg)) throw new ECTConfigError('alg', `the key does not fit ${spec.alg} (HDR-2 binds the algorithm to the key type)`);
+  return spec.alg;
+}
+
+function checkTime(value: number | undefined, setting: string): number | undefined {
+  if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
+    throw new ECTConfigError(setting, 'must be a non-negative number of seconds');
+  }
+  return value;
+}
+
+/**
+ * The claims `createECT` would sign: the input plus defaults, validated (VER-7 codes on failure:
+ * `ECT_CLAIM_MISSING`, `ECT_CLAIM_INVALID`, `ECT_EXT_LIMIT`). The input is not modified.
+ */
+export function buildClaims(input: ECTInput, options: Pick<CreateOptions, 'ttl' | 'now' | 'rules'> = {}): ECTClaims {
+  const ttl = checkTime(options.ttl, 'ttl') ?? DEFAULT_TTL_SECONDS;
+  if (ttl <= 0) throw new ECTConfigError('ttl', 'must be more than 0 seconds');
+  const now = checkTime(options.now, 'now') ?? Math.floor(Date.now() / 1000);
+  const iat = input.iat ?? now;
+  const claims: Record<string, unknown> = {
+    ...input,
+    iat,
+    exp: input.exp ?? (typeof iat === 'number' ? iat + ttl : undefined),
+    jti: input.jti ?? randomUUID(),
+    pred: input.pred === undefined ? [] : input.pred,
+  };
+  const rules: ClaimRules = { ...DEFAULT_CLAIM_RULES, ...options.rules, acceptLegacy: false };
+  return validateClaims(claims, rules).claims;
+}
+
+/** Creates an ECT: an L2 compact JWS (default) or an L1 unsigned token. */
+export function createECT(input: ECTInput, options: CreateOptions = {}): string {
+  const level = options.level ?? 2;
+  if (level !== 1 && level !== 2) throw new ECTConfigError('level', 'must be 1 or 2 (level 3 is given by a ledger, FMT-6)');
+  const claims = buildClaims(input, options);
+  if (level === 1) return encodeBase64url(JSON.stringify(claims));
+  if (options.key === undefined) throw new ECTConfigError('key', 'a private key is needed to sign a level 2 token');
+  const key = importPrivateKey(options.key);
+  const alg = resolveAlg(options.key, key, options.alg);
+  const header: Record<string, unknown> = { alg, typ: ECT_TYP, kid: resolveKid(options.key, key, options.kid) };
+  if (options.x5c !== undefined) header['x5c'] = [...options.x5c];
+  return signCompact(header, claims, key, alg);
+}

@@ -1,0 +1,28 @@
+/**
+ * JWS Compact Serialization signing and signature checks (RFC 7515 §5), on `node:crypto`.
+ * @module
+ */
+import { sign, verify, type KeyObject } from 'node:crypto';
+import { encodeBase64url } from '../format/base64url.js';
+import { algorithmSpec, signatureOptions, type Algorithm } from './algorithms.js';
+
+/** Signs `header` and `payload` (JSON objects) into a compact JWS. The key must fit `alg`. */
+export function signCompact(header: Record<string, unknown>, payload: Record<string, unknown>, key: KeyObject, alg: Algorithm): string {
+  const spec = algorithmSpec(alg)!;
+  const signingInput = `${encodeBase64url(JSON.stringify(header))}.${encodeBase64url(JSON.stringify(payload))}`;
+  const signature = sign(spec.hash, Buffer.from(signingInput, 'latin1'), { key, ...signatureOptions(spec) });
+  return `${signingInput}.${signature.toString('base64url')}`;
+}
+
+/** True when `signature` is valid for `signingInput` under `key` and `alg`. Never throws. */
+export function verifySignature(alg: Algorithm, key: KeyObject, signingInput: string, signature: Uint8Array): boolean {
+  const spec = algorithmSpec(alg);
+  if (!spec) return false;
+  // RFC 7518 §3.4: an ECDSA signature has exactly the curve's length; anything else is invalid.
+  if (spec.signatureLength !== undefined && signature.length !== spec.signatureLength) return false;
+  try {
+    return verify(spec.hash, Buffer.from(signingInput, 'latin1'), { key, ...signatureOptions(spec) }, signature);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Keys: import from JWK, PEM or `KeyObject`, once (imports are cached; re-importing on every call
+ * costs more than an ES256 verify), the algorithm-key binding of HDR-2, JWK thumbprints and key
+ * generation.
+ * @module
+ */
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, type JsonWebKey } from 'node:crypto';
+import { ECTConfigError } from '../errors.js';
+import { algorithmSpec, DEFAULT_ALGORITHM, MIN_RSA_BITS, type Algorithm } from './algorithms.js';
+
+/** A key as users hold it: a `KeyObject`, a JWK object, or PEM text. */
+export type KeyInput = KeyObject | JsonWebKey | string;
+
+const importedJwks = new WeakMap<object, KeyObject>();
+const importedPems = new Map<string, KeyObject>();
+const PEM_CACHE_LIMIT = 256;
+
+function importKey(input: KeyInput, kind: 'public' | 'private', setting: string): KeyObject {
+  if (input instanceof KeyObject) return input;
+  if (typeof input === 'string') {
+    const cacheKey = `${kind}\u0000${input}`;
+    const hit = importedPems.get(cacheKey);
+    if (hit) return hit;
+    let key: KeyObject;
+    try {
+      key = kind === 'private' ? createPrivateKey(input) : createPublicKey(input);
+    } catch (error) {
+      throw new ECTConfigError(setting, `not a usable ${kind} key in PEM form (${(error as Error).message})`, { cause: error });
+    }
+    if (importedPems.size >= PEM_CACHE_LIMIT) importedPems.delete(importedPems.keys().next().value!);
+    importedPems.set(cacheKey, key);
+    return key;
+  }
+  if (typeof input !== 'object' || input === null) throw new ECTConfigError(setting, 'expected a KeyObject, a JWK object or PEM text');
+  const hit = importedJwks.get(input);
+  if (hit) return hit;
+  let key: KeyObject;
+  try {
+    key = kind === 'private' ? createPrivateKey({ key: input, format: 'jwk' }) : createPublicKey({ key: input, format: 'jwk' });
+  } catch (error) {
+    throw new ECTConfigError(setting, `not a usable ${kind} JWK (${(error as Error).message})`, { cause: error });
+  }
+  importedJwks.set(input, key);
+  return key;
+}
+
+/** Imports a private key (for signing). Throws `ECTConfigError` naming `setting`. */
+export function importPrivateKey(input: KeyInput, setting = 'key'): KeyObject {
+  const key = importKey(input, 'private', setting);
+  if (key.type !== 'private') throw new ECTConfigError(setting, `a private key is needed, got a ${key.type} key`);
+  return key;
+}
+
+/** Imports a public key (for verification); a private key yields its public half. */
+export function importPublicKey(input: KeyInput, setting = 'key'): KeyObject {
+  const key = importKey(input, 'public', setting);
+  return key.type === 'private' ? createPublicKey(key) : key;
+}
+
+// Which algorithms a key may serve is fixed per key: compute it once.
+const keyFamilies = new WeakMap<KeyObject, string>();
+
+function keyFamily(key: KeyObject): string {
+  let family = keyFamilies.get(key);
+  if (family !== undefined) return family;
+  const type = key.asymmetricKeyType ?? 'none';
+  const details = key.asymmetricKeyDetails ?? {};
+  if (type === 'ec') family = `ec:${details.namedCurve ?? '?'}`;
+  else if (type === 'rsa' || type === 'rsa-pss') family = (details.modulusLength ?? 0) >= MIN_RSA_BITS ? 'rsa' : 'rsa-short';
+  else family = type;
+  keyFamilies.set(key, family);
+  return family;
+}
+
+/**
+ * HDR-2: the algorithm is bound to the key. An ES256 header is only ever verified with a P-256
+ * key, EdDSA with Ed25519, PS* with RSA of at least 2048 bits. A key never chooses the algorithm.
+ */
+export function keyFitsAlgorithm(key: KeyObject, alg: Algorithm): boolean {
+  const spec = algorithmSpec(alg);
+  if (!spec) return false;
+  const family = keyFamily(key);
+  if (spec.kty === 'EC') return family === `ec:${spec.namedCurve}`;
+  if (spec.kty === 'RSA') return family === 'rsa';
+  return family === 'ed25519';
+}
+
+/** The algorithm a key serves by default: its curve's ECDSA, EdDSA, or PS256 for RSA. */
+export function defaultAlgorithmFor(key: KeyObject): Algorithm | undefined {
+  switch (keyFamily(key)) {
+    case 'ec:prime256v1':
+      return 'ES256';
+    case 'ec:secp384r1':
+      return 'ES384';
+    case 'ec:secp521r1':
+      return 'ES512';
+    case 'ed25519':
+      return 'EdDSA';
+    case 'rsa':
+      return 'PS256';
+    default:
+      return undefined;
+  }
+}
+
+// RFC 7638 §3.2: the required members of each key type, in lexicographic order.
+const THUMBPRINT_MEMBERS: Readonly<Record<string, readonly string[]>> = Object.assign(Object.create(null) as Record<string, readonly string[]>, {
+  EC: ['crv', 'kty', 'x', 'y'],
+  OKP: ['crv', 'kty', 'x'],
+  RSA: ['e', 'kty', 'n'],
+});
+
+/** RFC 7638 JWK thumbprint (SHA-256, base64url) of a public key. */
+export function jwkThumbprint(key: KeyInput): string {
+  const jwk = importPublicKey(key).export({ format: 'jwk' }) as Record<string, unknown>;
+  const members = THUMBPRINT_MEMBERS[String(jwk['kty'])];
+  if (!members) throw new ECTConfigError('key', `no thumbprint for key type ${String(jwk['kty'])}`);
+  const canonical = `{${members.map((m) => `${JSON.stringify(m)}:${JSON.stringify(jwk[m])}`).join(',')}}`;
+  return createHash('sha256').update(canonical).digest('base64url');
+}
+
+/** A generated key pair as JWKs, both carrying `kid`, `alg` and `use`. */
+export interface GeneratedKeyPair {
+  readonly privateJwk: JsonWebKey & { kid: string; alg: Algorithm; use: 'sig' };
+  readonly publicJwk: JsonWebKey & { kid: string; alg: Algorithm; use: 'sig' };
+}
+
+/** Generates a key pair for `alg` (default ES256); `kid` defaults to the RFC 7638 thumbprint. */
+export function generateKeyPair(options: { alg?: Algorithm; kid?: string } = {}): GeneratedKeyPair {
+  const alg = options.alg ?? DEFAULT_ALGORITHM;
+  const spec = algorithmSpec(alg);
+  if (!spec) throw new ECTConfigError('alg', `unsupported algorithm ${String(alg)}`);
+  let pair: { privateKey: KeyObject; publicKey: KeyObject };
+  if (spec.kty === 'EC') pair = generateKeyPairSync('ec', { namedCurve: spec.namedCurve! });
+  else if (spec.kty === 'OKP') pair = generateKeyPairSync('ed25519');
+  else pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const kid = options.kid ?? jwkThumbprint(pair.publicKey);
+  const meta = { kid, alg, use: 'sig' as const };
+  return {
+    privateJwk: { ...pair.privateKey.export({ format: 'jwk' }), ...meta },
+    publicJwk: { ...pair.publicKey.export({ format: 'jwk' }), ...meta },
+  };
+}

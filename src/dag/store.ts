@@ -1,0 +1,40 @@
+/**
+ * What DAG validation needs from a store of accepted ECTs (profile section 6). The in-memory store,
+ * the ledgers and any custom store implement it. Every method is one indexed lookup (DAG-7): a
+ * store must never scan to answer.
+ * @module
+ */
+import type { Level } from '../format/types.js';
+
+/** The part of an accepted ECT the DAG needs. */
+export interface DagNode {
+  readonly jti: string;
+  /** Absent when the ECT has no `wid` (its `jti` is then unique globally, DAG-1). */
+  readonly wid?: string | undefined;
+  readonly iat: number;
+  readonly pred: readonly string[];
+  readonly level: Level;
+  readonly iss?: string | undefined;
+  readonly exec_act?: string | undefined;
+}
+
+/** A store that DAG validation reads (profile section 6). Methods may be sync or async. */
+export interface ECTStore {
+  /** The node with this `jti` in the scope of `wid` (`undefined` = ECTs without a `wid`). */
+  get(jti: string, wid: string | undefined): DagNode | undefined | Promise<DagNode | undefined>;
+  /** Every node with this `jti`, in any scope (a predecessor may sit in another workflow, DAG-5). */
+  findByJti(jti: string): readonly DagNode[] | Promise<readonly DagNode[]>;
+  /**
+   * Whether some stored node lists `jti` as a predecessor. A new node can only close a cycle when
+   * this is true (or its `jti` already exists), so DAG-4's walk is skipped otherwise.
+   */
+  isReferenced(jti: string): boolean | Promise<boolean>;
+  /** Every node of one workflow, in insertion order (whole-workflow audit). */
+  listWorkflow(wid: string): readonly DagNode[] | Promise<readonly DagNode[]>;
+}
+
+/** A store the verifier adds accepted ECTs to (when it is not a ledger, which records by append). */
+export interface WritableECTStore extends ECTStore {
+  /** Adds an accepted node. Throws `ECTError('ECT_DAG_DUPLICATE')` when (`wid`, `jti`) exists. */
+  add(node: DagNode): void | Promise<void>;
+}

@@ -1,0 +1,117 @@
+/**
+ * Validation of one new ECT against a store of accepted ones (profile section 6, step VER-11).
+ *
+ * Cost (DAG-7): one indexed lookup per `pred` entry, plus the DAG-4 ancestor walk only when a cycle
+ * is possible at all. A store that only takes validated nodes is acyclic, and a new node N can close
+ * a cycle only if a stored node already lists N's `jti` as a predecessor (possible after partial
+ * validation, DAG-2) or N's `jti` already exists in another scope. Otherwise the walk cannot reach
+ * N, so it is skipped and the cost per ECT stays flat however long the workflow grows; in a chain of
+ * 10^6 tasks an unconditional walk would also hit the 10,000-ancestor limit on every append.
+ * @module
+ */
+import { ECTError } from '../errors.js';
+import type { Level } from '../format/types.js';
+import { taskKey } from '../format/task-key.js';
+import type { DagNode, ECTStore } from './store.js';
+
+/** DAG-4 [P]: most ancestors visited by one cycle check. */
+export const DEFAULT_MAX_ANCESTORS = 10_000;
+/** DAG-3 [P]: tolerance for a predecessor's `iat` after the child's, seconds. */
+export const DEFAULT_DAG_CLOCK_TOLERANCE = 30;
+
+/** Options of DAG validation. */
+export interface DagOptions {
+  readonly store: ECTStore;
+  /** DAG-2 [P]: list missing predecessors in the result instead of failing. Default false. */
+  readonly partial?: boolean;
+  /** DAG-5: allow predecessors from another workflow. Default false. */
+  readonly allowCrossWorkflow?: boolean;
+  /** DAG-4: ancestor walk bound (default 10,000). */
+  readonly maxAncestors?: number;
+  /** DAG-3: clock tolerance, seconds (default 30; the verifier passes its own). */
+  readonly clockTolerance?: number;
+  /** DAG-6: lowest level a predecessor may have been recorded at; `undefined` = no check. */
+  readonly minPredecessorLevel?: Level | undefined;
+}
+
+/** What DAG validation found. */
+export interface DagResult {
+  /** Predecessors not in the store (only with `partial: true`). */
+  readonly missing: readonly string[];
+}
+
+function dagError(code: ConstructorParameters<typeof ECTError>[0], message: string): ECTError {
+  return new ECTError(code, message, { member: code === 'ECT_DAG_DUPLICATE' ? 'jti' : 'pred' });
+}
+
+/** The predecessor `jti` of `child`, looked up in the child's scope first (DAG-5). */
+async function findPredecessor(store: ECTStore, jti: string, wid: string | undefined): Promise<DagNode | undefined> {
+  const same = await store.get(jti, wid);
+  if (same !== undefined) return same;
+  const elsewhere = await store.findByJti(jti);
+  return elsewhere[0];
+}
+
+/** DAG-1 ... DAG-6 for one new node. Throws `ECTError` with an `ECT_DAG_*` code. */
+export async function validateDag(node: DagNode, options: DagOptions): Promise<DagResult> {
+  const { store } = options;
+  const tolerance = options.clockTolerance ?? DEFAULT_DAG_CLOCK_TOLERANCE;
+  const where = node.wid === undefined ? '' : ` in workflow ${node.wid}`;
+
+  // DAG-1: uniqueness in the node's scope.
+  if ((await store.get(node.jti, node.wid)) !== undefined) {
+    throw dagError('ECT_DAG_DUPLICATE', `task ${node.jti} is already recorded${where}`);
+  }
+
+  const missing: string[] = [];
+  for (const predJti of node.pred) {
+    const pred = await findPredecessor(store, predJti, node.wid);
+    // DAG-2: existence.
+    if (pred === undefined) {
+      if (!options.partial) throw dagError('ECT_DAG_PREDECESSOR_UNKNOWN', `predecessor ${predJti} is not a verified task`);
+      missing.push(predJti);
+      continue;
+    }
+    // DAG-5: one workflow, unless configured otherwise.
+    if (node.wid !== undefined && pred.wid !== undefined && pred.wid !== node.wid && !options.allowCrossWorkflow) {
+      throw dagError('ECT_DAG_WORKFLOW_MISMATCH', `predecessor ${predJti} belongs to workflow ${pred.wid}, not ${node.wid}`);
+    }
+    // DAG-3: a predecessor cannot start after its successor (within the clock tolerance).
+    if (pred.iat > node.iat + tolerance) {
+      throw dagError('ECT_DAG_TEMPORAL', `predecessor ${predJti} was issued at ${pred.iat}, after this task (${node.iat}) by more than ${tolerance} s`);
+    }
+    // DAG-6: no building on tokens recorded below the verifier's minimum level.
+    if (options.minPredecessorLevel !== undefined && pred.level < options.minPredecessorLevel) {
+      throw dagError('ECT_DAG_LEVEL', `predecessor ${predJti} was recorded at level ${pred.level}, below the minimum ${options.minPredecessorLevel}`);
+    }
+  }
+
+  // DAG-4: only walk when a cycle is possible (see the module comment).
+  if ((await store.isReferenced(node.jti)) || (await store.findByJti(node.jti)).length > 0) {
+    await walkAncestors(node, options);
+  }
+  return { missing };
+}
+
+/** DAG-4: breadth-first over ancestors; reaching the node's own `jti` is a cycle. Bounded. */
+async function walkAncestors(node: DagNode, options: DagOptions): Promise<void> {
+  const limit = options.maxAncestors ?? DEFAULT_MAX_ANCESTORS;
+  const visited = new Set<string>();
+  let frontier: readonly DagNode[] = [node];
+  while (frontier.length > 0) {
+    const next: DagNode[] = [];
+    for (const current of frontier) {
+      for (const predJti of current.pred) {
+        if (predJti === node.jti) throw dagError('ECT_DAG_CYCLE', `task ${node.jti} would be its own ancestor (via ${current.jti})`);
+        const pred = await findPredecessor(options.store, predJti, current.wid);
+        if (pred === undefined) continue;
+        const key = taskKey(pred.jti, pred.wid);
+        if (visited.has(key)) continue;
+        visited.add(key);
+        if (visited.size > limit) throw dagError('ECT_DAG_LIMIT', `the ancestry of task ${node.jti} exceeds ${limit} tasks`);
+        next.push(pred);
+      }
+    }
+    frontier = next;
+  }
+}

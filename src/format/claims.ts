@@ -1,0 +1,182 @@
+/**
+ * Claim presence and syntax (profile section 4, verification step VER-7). Creation runs the same
+ * checks, so a token this library signs never fails them at a verifier.
+ * @module
+ */
+import { ECTError, type ECTErrorCode } from '../errors.js';
+import { isCanonicalBase64url } from './base64url.js';
+import { isJSONObject } from './json.js';
+import type { ECTClaims } from './types.js';
+
+/** The [P] numbers and switches of section 4; see `DEFAULT_CLAIM_RULES`. */
+export interface ClaimRules {
+  /** CLM-5, CLM-7, CLM-8: `jti`, `pred` entries and `wid` must be UUIDs. */
+  readonly requireUuid: boolean;
+  /** CLM-7: most `pred` entries; 0 = unlimited. */
+  readonly maxPred: number;
+  /** CLM-6: longest `exec_act`, in UTF-16 code units. */
+  readonly maxExecActLength: number;
+  /** CLM-13: read -00 claim names. */
+  readonly acceptLegacy: boolean;
+}
+
+export const DEFAULT_CLAIM_RULES: ClaimRules = Object.freeze({
+  requireUuid: true,
+  maxPred: 100,
+  maxExecActLength: 256,
+  acceptLegacy: false,
+});
+
+/** CLM-10: `ect_ext` serialized size limit, bytes (draft: MUST NOT exceed 4096). */
+export const EXT_MAX_BYTES = 4096;
+/** CLM-10: `ect_ext` nesting depth limit; the object itself is depth 1. */
+export const EXT_MAX_DEPTH = 5;
+/** CLM-9: a SHA-256 digest in unpadded base64url is 43 characters. */
+const HASH_LENGTH = 43;
+
+/** RFC 9562 §4: 8-4-4-4-12 hexadecimal digits (either case on input). */
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/** True for the RFC 9562 textual form of a UUID. */
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}
+
+const REQUIRED = ['iss', 'aud', 'iat', 'exp', 'jti', 'exec_act', 'pred'] as const;
+
+function fail(code: ECTErrorCode, member: string, message: string): never {
+  throw new ECTError(code, message, { member });
+}
+
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0;
+}
+
+/** RFC 7519 §2 NumericDate: a finite, non-negative JSON number (1e309 parses to Infinity). */
+function checkNumericDate(value: unknown, member: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    fail('ECT_CLAIM_INVALID', member, `${member} must be a NumericDate (a non-negative number of seconds)`);
+  }
+  return value;
+}
+
+function checkId(value: unknown, member: string, rules: ClaimRules): string {
+  if (!isNonEmptyString(value)) fail('ECT_CLAIM_INVALID', member, `${member} must be a non-empty string`);
+  if (rules.requireUuid && !UUID.test(value)) fail('ECT_CLAIM_INVALID', member, `${member} must be a UUID (RFC 9562, 8-4-4-4-12 hex)`);
+  return value;
+}
+
+/** CLM-9: base64url (no padding) of a 32-byte SHA-256 digest, no algorithm prefix. */
+export function isDigest(value: unknown): value is string {
+  return typeof value === 'string' && value.length === HASH_LENGTH && isCanonicalBase64url(value);
+}
+
+/** Depth of a JSON value (an object or array is one level more than its deepest member). */
+function depthExceeds(value: unknown, limit: number, depth: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (depth > limit) return true;
+  const members = Array.isArray(value) ? value : Object.values(value);
+  for (const member of members) if (depthExceeds(member, limit, depth + 1)) return true;
+  return false;
+}
+
+/** CLM-10 checks on an `ect_ext` value: a JSON object, at most 4096 bytes, at most 5 levels. */
+export function checkExtension(value: unknown): Record<string, unknown> {
+  if (!isJSONObject(value)) fail('ECT_CLAIM_INVALID', 'ect_ext', 'ect_ext must be a JSON object');
+  const size = Buffer.byteLength(JSON.stringify(value), 'utf8');
+  if (size > EXT_MAX_BYTES) fail('ECT_EXT_LIMIT', 'ect_ext', `ect_ext is ${size} bytes serialized; the limit is ${EXT_MAX_BYTES}`);
+  if (depthExceeds(value, EXT_MAX_DEPTH, 1)) fail('ECT_EXT_LIMIT', 'ect_ext', `ect_ext is nested deeper than ${EXT_MAX_DEPTH} levels`);
+  return value;
+}
+
+/**
+ * CLM-13: -00 names to -01 names (`par` -> `pred`, `ext` -> `ect_ext`, top-level `pol` and
+ * `pol_decision` into `ect_ext`). Returns a new object, or the input when nothing was legacy.
+ */
+function migrateLegacy(payload: Record<string, unknown>): { claims: Record<string, unknown>; legacy: boolean } {
+  const has = (name: string): boolean => Object.prototype.hasOwnProperty.call(payload, name);
+  if (!has('par') && !has('ext') && !has('pol') && !has('pol_decision')) return { claims: payload, legacy: false };
+  const claims: Record<string, unknown> = { ...payload };
+  if (has('par')) {
+    if (has('pred')) fail('ECT_CLAIM_INVALID', 'par', 'the token carries both par (-00) and pred (-01)');
+    claims['pred'] = payload['par'];
+    delete claims['par'];
+  }
+  if (has('ext')) {
+    if (has('ect_ext')) fail('ECT_CLAIM_INVALID', 'ext', 'the token carries both ext (-00) and ect_ext (-01)');
+    claims['ect_ext'] = payload['ext'];
+    delete claims['ext'];
+  }
+  for (const name of ['pol', 'pol_decision']) {
+    if (!has(name)) continue;
+    const ext = claims['ect_ext'] === undefined ? {} : claims['ect_ext'];
+    if (!isJSONObject(ext)) fail('ECT_CLAIM_INVALID', 'ect_ext', 'ect_ext must be a JSON object');
+    if (Object.prototype.hasOwnProperty.call(ext, name)) fail('ECT_CLAIM_INVALID', name, `the token carries ${name} both at the top level (-00) and in ect_ext (-01)`);
+    claims['ect_ext'] = { ...ext, [name]: payload[name] };
+    delete claims[name];
+  }
+  return { claims, legacy: true };
+}
+
+/** The validated claims and whether -00 names were read. */
+export interface ValidatedClaims {
+  readonly claims: ECTClaims;
+  readonly legacy: boolean;
+}
+
+/**
+ * VER-7: presence (`ECT_CLAIM_MISSING`), then syntax (`ECT_CLAIM_INVALID`, `ECT_EXT_LIMIT`), of
+ * every claim of section 4. Time windows are checked later (VER-10); this only checks types and
+ * that `exp` is after `iat` (CLM-4).
+ */
+export function validateClaims(payload: Record<string, unknown>, rules: ClaimRules): ValidatedClaims {
+  const { claims, legacy } = rules.acceptLegacy ? migrateLegacy(payload) : { claims: payload, legacy: false };
+
+  for (const name of REQUIRED) {
+    if (claims[name] === undefined || !Object.prototype.hasOwnProperty.call(claims, name)) {
+      fail('ECT_CLAIM_MISSING', name, `required claim ${name} is missing`);
+    }
+  }
+
+  // CLM-1
+  if (!isNonEmptyString(claims['iss'])) fail('ECT_CLAIM_INVALID', 'iss', 'iss must be a non-empty string');
+  // CLM-2
+  const aud = claims['aud'];
+  if (Array.isArray(aud)) {
+    if (aud.length === 0 || !aud.every(isNonEmptyString)) fail('ECT_CLAIM_INVALID', 'aud', 'aud must be a non-empty string or a non-empty array of non-empty strings');
+  } else if (!isNonEmptyString(aud)) {
+    fail('ECT_CLAIM_INVALID', 'aud', 'aud must be a non-empty string or a non-empty array of non-empty strings');
+  }
+  // CLM-3, CLM-4
+  const iat = checkNumericDate(claims['iat'], 'iat');
+  const exp = checkNumericDate(claims['exp'], 'exp');
+  if (!(exp > iat)) fail('ECT_CLAIM_INVALID', 'exp', 'exp must be after iat');
+  // CLM-5
+  const jti = checkId(claims['jti'], 'jti', rules);
+  // CLM-6
+  const act = claims['exec_act'];
+  if (!isNonEmptyString(act)) fail('ECT_CLAIM_INVALID', 'exec_act', 'exec_act must be a non-empty string');
+  if (act.length > rules.maxExecActLength) fail('ECT_CLAIM_INVALID', 'exec_act', `exec_act is longer than ${rules.maxExecActLength} characters`);
+  // CLM-7
+  const pred = claims['pred'];
+  if (!Array.isArray(pred)) fail('ECT_CLAIM_INVALID', 'pred', 'pred must be an array of task ids ([] for a root task)');
+  if (rules.maxPred > 0 && pred.length > rules.maxPred) fail('ECT_CLAIM_INVALID', 'pred', `pred has ${pred.length} entries; the limit is ${rules.maxPred}`);
+  const seen = new Set<string>();
+  for (const entry of pred) {
+    const id = checkId(entry, 'pred', rules);
+    if (id === jti) fail('ECT_CLAIM_INVALID', 'pred', 'pred references the task itself');
+    if (seen.has(id)) fail('ECT_CLAIM_INVALID', 'pred', `pred lists ${id} twice`);
+    seen.add(id);
+  }
+  // CLM-8
+  if (claims['wid'] !== undefined) checkId(claims['wid'], 'wid', rules);
+  // CLM-9
+  for (const name of ['inp_hash', 'out_hash']) {
+    const value = claims[name];
+    if (value !== undefined && !isDigest(value)) fail('ECT_CLAIM_INVALID', name, `${name} must be the unpadded base64url SHA-256 digest (43 characters, no algorithm prefix)`);
+  }
+  // CLM-10
+  if (claims['ect_ext'] !== undefined) checkExtension(claims['ect_ext']);
+
+  return { claims: claims as ECTClaims, legacy };
+}

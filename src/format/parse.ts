@@ -1,0 +1,73 @@
+/**
+ * Wire-form parsing: level detection (FMT-3) and decoding of L1 and L2 tokens (FMT-1, FMT-2),
+ * with strict base64url and strict JSON (CLM-12). Everything here fails with `ECT_MALFORMED`.
+ * @module
+ */
+import { ECTError } from '../errors.js';
+import { decodeBase64url } from './base64url.js';
+import { isJSONObject, parseStrictJSON } from './json.js';
+
+/** A decoded L1 token (FMT-2): only claims. */
+export interface ParsedL1 {
+  readonly level: 1;
+  readonly payload: Record<string, unknown>;
+}
+
+/** A decoded JWS (FMT-1): header, claims, and what the signature covers. */
+export interface ParsedJWS {
+  readonly level: 2;
+  readonly header: Record<string, unknown>;
+  readonly payload: Record<string, unknown>;
+  /** ASCII `BASE64URL(header) || '.' || BASE64URL(payload)` (RFC 7515 §5.2 step 8). */
+  readonly signingInput: string;
+  readonly signature: Buffer;
+}
+
+export type ParsedToken = ParsedL1 | ParsedJWS;
+
+// fatal: invalid UTF-8 is an error, never U+FFFD. ignoreBOM: keep a BOM so JSON.parse rejects it.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function malformed(message: string, context: { level?: 1 | 2; header?: Record<string, unknown> } = {}): ECTError {
+  return new ECTError('ECT_MALFORMED', message, context);
+}
+
+/** Decodes one base64url segment holding a JSON object. */
+function decodeJSONSegment(segment: string, what: string, context: { level?: 1 | 2; header?: Record<string, unknown> }): Record<string, unknown> {
+  if (segment.length === 0) throw malformed(`${what} is empty`, context);
+  const bytes = decodeBase64url(segment);
+  if (bytes === undefined) throw malformed(`${what} is not canonical base64url`, context);
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    throw malformed(`${what} is not valid UTF-8`, context);
+  }
+  const parsed = parseStrictJSON(text);
+  if (!parsed.ok) {
+    throw malformed(parsed.reason === 'duplicate' ? `${what} has duplicate member names (CLM-12)` : `${what} is not valid JSON`, context);
+  }
+  if (!isJSONObject(parsed.value)) throw malformed(`${what} is not a JSON object`, context);
+  return parsed.value;
+}
+
+/** Level detection and decoding (FMT-3). Throws `ECTError('ECT_MALFORMED')`. */
+export function parseToken(token: string): ParsedToken {
+  const first = token.indexOf('.');
+  if (first === -1) {
+    // FMT-3: no '.' -> L1, the whole value is one base64url JSON object (FMT-2).
+    return { level: 1, payload: decodeJSONSegment(token, 'the L1 token', { level: 1 }) };
+  }
+  const second = token.indexOf('.', first + 1);
+  if (second === -1 || token.indexOf('.', second + 1) !== -1) {
+    // One '.' or more than two (a JWE has four): neither form. Never fall back to L1 (FMT-3).
+    throw malformed('a token has either no "." (L1) or exactly two (JWS); this one has neither');
+  }
+  const header = decodeJSONSegment(token.slice(0, first), 'the JOSE header', { level: 2 });
+  const payload = decodeJSONSegment(token.slice(first + 1, second), 'the JWS payload', { level: 2, header });
+  const signatureSegment = token.slice(second + 1);
+  if (signatureSegment.length === 0) throw malformed('the JWS signature is empty', { level: 2, header });
+  const signature = decodeBase64url(signatureSegment);
+  if (signature === undefined) throw malformed('the JWS signature is not canonical base64url', { level: 2, header });
+  return { level: 2, header, payload, signingInput: token.slice(0, second), signature };
+}

@@ -1,0 +1,40 @@
+/**
+ * ect: Execution Context Tokens (draft-nennemann-wimse-ect-01). The core: create, verify, DAG,
+ * replay cache and ledger contracts with in-memory implementations. Storage backends and HTTP
+ * middleware live in subpath exports so that nobody loads what they do not use.
+ * @module
+ */
+export { ECT_ERROR_CODES, ECTConfigError, ECTError, isECTError, isECTErrorCode, type ECTErrorCode, type ECTErrorContext } from './errors.js';
+export type { ECTClaims, ECTHeader, Level } from './format/types.js';
+export { DEFAULT_CLAIM_RULES, EXT_MAX_BYTES, EXT_MAX_DEPTH, isDigest, isUuid, validateClaims, type ClaimRules, type ValidatedClaims } from './format/claims.js';
+export { parseToken, type ParsedJWS, type ParsedL1, type ParsedToken } from './format/parse.js';
+export { hashBytes, hashStream } from './format/hash.js';
+export { ALGORITHMS, DEFAULT_ALGORITHM, isAlgorithm, type Algorithm } from './crypto/algorithms.js';
+export { generateKeyPair, importPrivateKey, importPublicKey, jwkThumbprint, keyFitsAlgorithm, type GeneratedKeyPair, type KeyInput } from './crypto/keys.js';
+export { buildClaims, createECT, DEFAULT_TTL_SECONDS, type CreateOptions, type ECTInput } from './create/create.js';
+export { ECT_TYP, isECTTyp, LEGACY_ECT_TYP } from './verify/header.js';
+export {
+  DEFAULT_CLOCK_TOLERANCE,
+  DEFAULT_LEDGER_TIMEOUT_MS,
+  DEFAULT_MAX_IAT_AGE,
+  DEFAULT_MAX_TOKEN_SIZE,
+  DEFAULT_MIN_LEVEL,
+  type DagVerifyOptions,
+  type NormalizedOptions,
+  type VerifyOptions,
+} from './verify/options.js';
+export { createVerifier, verifyECT, type VerifiedECT, type Verifier } from './verify/verify.js';
+export { issuerMatches, type IssuerBinding, type KeyRequest, type KeyResolver, type KeySource, type ResolvedKey } from './identity/key-source.js';
+export { localJWKSet, type JWKSet, type LocalJWKSetOptions } from './identity/jwks.js';
+export type { DagNode, ECTStore, WritableECTStore } from './dag/store.js';
+export { MemoryECTStore } from './dag/memory-store.js';
+export { DEFAULT_MAX_ANCESTORS, validateDag, type DagOptions, type DagResult } from './dag/validate.js';
+export { auditWorkflow, type AuditIssue, type AuditOptions, type AuditReport } from './dag/audit.js';
+export { replayKey, type ReplayStore } from './replay/store.js';
+export { DEFAULT_REPLAY_CAPACITY, MemoryReplayStore, type MemoryReplayStoreOptions } from './replay/memory.js';
+export type { ChainTip, IntegrityReport, LedgerBackend, LedgerEntry, Receipt } from './ledger/types.js';
+export { entryDigest, GENESIS_HASH, tokenDigest } from './ledger/chain.js';
+export { MemoryLedgerBackend } from './ledger/memory.js';
+export { entryToNode, Ledger, type LedgerOptions } from './ledger/ledger.js';
+export { RECEIPT_TYP, ReceiptError, verifyReceipt } from './ledger/receipt.js';
+export { configFromEnv, ENV_VARIABLES, type EnvConfig } from './config/env.js';

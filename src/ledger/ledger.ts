@@ -1,0 +1,183 @@
+/**
+ * The audit ledger (profile section 9) over any `LedgerBackend`: builds the hash chain (LED-2),
+ * signs receipts (LED-5), verifies integrity, and serves as the ECT store for DAG validation.
+ * @module
+ */
+import type { KeyObject } from 'node:crypto';
+import { type Algorithm } from '../crypto/algorithms.js';
+import { defaultAlgorithmFor, importPrivateKey, jwkThumbprint, type KeyInput } from '../crypto/keys.js';
+import type { DagNode, ECTStore } from '../dag/store.js';
+import { ECTConfigError, ECTError } from '../errors.js';
+import { parseToken } from '../format/parse.js';
+import type { ECTClaims, Level } from '../format/types.js';
+import { entryDigest, GENESIS_HASH, tokenDigest } from './chain.js';
+import { MemoryLedgerBackend } from './memory.js';
+import { receiptSigner, signReceipt, type ReceiptSigner } from './receipt.js';
+import type { IntegrityReport, LedgerBackend, LedgerEntry, Receipt } from './types.js';
+
+/** Options of `Ledger`. */
+export interface LedgerOptions {
+  /** Row storage (default: in memory). */
+  readonly backend?: LedgerBackend;
+  /** The ledger's receipt key (LED-5). Without it receipts carry no `jws`. */
+  readonly signingKey?: {
+    readonly key: KeyInput;
+    readonly alg?: Algorithm;
+    readonly kid?: string;
+    /** The ledger's identity, `iss` of its receipts (default `urn:ect:ledger`). */
+    readonly issuer?: string;
+  };
+  /** Clock for `recordedAt`, Unix milliseconds (tests). */
+  readonly clock?: () => number;
+}
+
+/** A ledger entry as the DAG sees it. */
+export function entryToNode(entry: LedgerEntry): DagNode {
+  return { jti: entry.jti, wid: entry.wid, iat: entry.claims.iat, pred: entry.claims.pred, level: entry.level, iss: entry.claims.iss, exec_act: entry.claims.exec_act };
+}
+
+/** Page size of integrity checks and exports: bounded memory whatever the ledger's size. */
+const PAGE = 1000;
+
+export class Ledger implements ECTStore {
+  readonly backend: LedgerBackend;
+  readonly #signer: ReceiptSigner | undefined;
+  readonly #clock: () => number;
+
+  constructor(options: LedgerOptions = {}) {
+    this.backend = options.backend ?? new MemoryLedgerBackend();
+    this.#clock = options.clock ?? Date.now;
+    const signing = options.signingKey;
+    if (signing !== undefined) {
+      const key: KeyObject = importPrivateKey(signing.key, 'ledger signing key');
+      const alg = signing.alg ?? defaultAlgorithmFor(key);
+      if (alg === undefined) throw new ECTConfigError('ledger signing key', 'unsupported key type');
+      this.#signer = receiptSigner({ key, alg, kid: signing.kid ?? (typeof signing.key === 'object' && 'kid' in signing.key && typeof signing.key.kid === 'string' ? signing.key.kid : jwkThumbprint(key)), issuer: signing.issuer ?? 'urn:ect:ledger' });
+    }
+  }
+
+  /**
+   * Appends a verified token (LED-1) and returns the receipt. `level` is the level it is recorded
+   * at: 3 for an L2 token made L3 by this append (FMT-6), 1 for an L1 token.
+   * Throws `ECT_DAG_DUPLICATE` for a (`wid`, `jti`) already present (LED-3), `ECT_LEDGER_UNAVAILABLE`
+   * when the store fails.
+   */
+  async append(token: string, claims: ECTClaims, level: Level): Promise<Receipt> {
+    const tokenHashBytes = tokenDigest(token);
+    const tokenHash = Buffer.from(tokenHashBytes).toString('base64url');
+    const recordedAt = this.#clock();
+    let entry: LedgerEntry;
+    try {
+      entry = await this.backend.append((tip) => {
+        const seq = tip.seq + 1;
+        return {
+          seq,
+          jti: claims.jti,
+          wid: claims.wid,
+          token,
+          claims,
+          level,
+          recordedAt,
+          tokenHash,
+          prevHash: Buffer.from(tip.entryHash).toString('base64url'),
+          entryHash: Buffer.from(entryDigest(tip.entryHash, tokenHashBytes, seq)).toString('base64url'),
+        };
+      });
+    } catch (error) {
+      if (error instanceof ECTError) throw error;
+      throw new ECTError('ECT_LEDGER_UNAVAILABLE', `the ledger could not record the token: ${(error as Error).message}`, { cause: error });
+    }
+    const receipt: Omit<Receipt, 'jws'> = { seq: entry.seq, jti: entry.jti, wid: entry.wid, level: entry.level, tokenHash: entry.tokenHash, entryHash: entry.entryHash, recordedAt: entry.recordedAt };
+    return this.#signer === undefined ? receipt : { ...receipt, jws: signReceipt(receipt, this.#signer) };
+  }
+
+  /** The public key that checks this ledger's receipts, as a JWK (or `undefined` without a key). */
+  receiptPublicJwk(): Record<string, unknown> | undefined {
+    if (this.#signer === undefined) return undefined;
+    const { key, alg, kid } = this.#signer;
+    const publicKey = key.type === 'private' ? (key.export({ format: 'jwk' }) as Record<string, unknown>) : {};
+    delete publicKey['d'];
+    delete publicKey['p'];
+    delete publicKey['q'];
+    delete publicKey['dp'];
+    delete publicKey['dq'];
+    delete publicKey['qi'];
+    return { ...publicKey, kid, alg, use: 'sig' };
+  }
+
+  // ECTStore, for DAG validation (VER-11) with the ledger as the store.
+  async get(jti: string, wid: string | undefined): Promise<DagNode | undefined> {
+    const entry = await this.backend.get(jti, wid);
+    return entry === undefined ? undefined : entryToNode(entry);
+  }
+
+  async findByJti(jti: string): Promise<readonly DagNode[]> {
+    return (await this.backend.findByJti(jti)).map(entryToNode);
+  }
+
+  async isReferenced(jti: string): Promise<boolean> {
+    return this.backend.isReferenced(jti);
+  }
+
+  async listWorkflow(wid: string): Promise<readonly DagNode[]> {
+    return (await this.backend.listWorkflow(wid)).map(entryToNode);
+  }
+
+  /** The full entry of (`wid`, `jti`). */
+  async entry(jti: string, wid: string | undefined): Promise<LedgerEntry | undefined> {
+    return this.backend.get(jti, wid);
+  }
+
+  /** Every entry of a workflow, by `seq`. */
+  async workflowEntries(wid: string): Promise<readonly LedgerEntry[]> {
+    return this.backend.listWorkflow(wid);
+  }
+
+  /** Every entry from `from` on, in pages (bounded memory). */
+  async *entries(from = 1): AsyncGenerator<LedgerEntry> {
+    for (let next = from; ; ) {
+      const page = await this.backend.readFrom(next, PAGE);
+      for (const entry of page) yield entry;
+      if (page.length < PAGE) return;
+      next = page[page.length - 1]!.seq + 1;
+    }
+  }
+
+  /**
+   * LED-1, LED-2: recomputes the chain from the first entry and reports the first entry whose
+   * sequence, token hash, chain hash or recorded identity does not match.
+   */
+  async verifyIntegrity(): Promise<IntegrityReport> {
+    let expectedSeq = 1;
+    let prev: Uint8Array = GENESIS_HASH;
+    for await (const entry of this.entries()) {
+      const reason = checkEntry(entry, expectedSeq, prev);
+      if (reason !== undefined) return { ok: false, checked: expectedSeq - 1, firstBad: { seq: expectedSeq, reason } };
+      prev = Buffer.from(entry.entryHash, 'base64url');
+      expectedSeq++;
+    }
+    return { ok: true, checked: expectedSeq - 1 };
+  }
+
+  async close(): Promise<void> {
+    await this.backend.close();
+  }
+}
+
+function checkEntry(entry: LedgerEntry, expectedSeq: number, prev: Uint8Array): string | undefined {
+  if (entry.seq !== expectedSeq) return `expected entry ${expectedSeq}, found ${entry.seq} (an entry was removed or reordered)`;
+  const tokenHash = tokenDigest(entry.token);
+  if (Buffer.from(tokenHash).toString('base64url') !== entry.tokenHash) return 'the token does not match its recorded hash (the token was changed)';
+  if (entry.prevHash !== Buffer.from(prev).toString('base64url')) return 'prev_hash does not match the previous entry (an entry was removed, changed or reordered)';
+  if (entry.entryHash !== Buffer.from(entryDigest(prev, tokenHash, entry.seq)).toString('base64url')) return 'entry_hash does not match (the entry was changed)';
+  let payload: Record<string, unknown>;
+  try {
+    payload = parseToken(entry.token).payload;
+  } catch {
+    return 'the recorded token no longer parses';
+  }
+  if (payload['jti'] !== entry.jti || payload['jti'] !== entry.claims.jti || (payload['wid'] ?? undefined) !== entry.wid || payload['iat'] !== entry.claims.iat) {
+    return 'the recorded claims do not match the token (the claims were changed)';
+  }
+  return undefined;
+}

@@ -1,0 +1,72 @@
+/**
+ * A bounded in-memory replay cache (RPL-1 ... RPL-3) for one verifier process. When it is full of
+ * unexpired entries it refuses new tokens (`ECT_REPLAY_STORE_UNAVAILABLE`) rather than evicting a
+ * live entry, which would reopen the door to a replay. Use the Redis store to share the view
+ * between instances.
+ * @module
+ */
+import { ECTConfigError, ECTError } from '../errors.js';
+import type { ReplayStore } from './store.js';
+
+/** RPL-3 [P]: default capacity of the in-memory cache, entries (about 100 bytes each). */
+export const DEFAULT_REPLAY_CAPACITY = 100_000;
+
+/** Options of `MemoryReplayStore`. */
+export interface MemoryReplayStoreOptions {
+  /** Most live entries held (default 100,000). */
+  readonly maxEntries?: number;
+}
+
+export class MemoryReplayStore implements ReplayStore {
+  readonly maxEntries: number;
+  readonly #expiries = new Map<string, number>();
+  // Earliest expiry seen by the last sweep: no sweep can free anything before then, so a flood of
+  // tokens against a full cache costs O(1) each instead of a full scan each.
+  #nextSweepAt = 0;
+
+  constructor(options: MemoryReplayStoreOptions = {}) {
+    const max = options.maxEntries ?? DEFAULT_REPLAY_CAPACITY;
+    if (!Number.isSafeInteger(max) || max < 1) throw new ECTConfigError('maxEntries', 'must be a positive integer');
+    this.maxEntries = max;
+  }
+
+  /** Live entries (expired ones are dropped lazily). */
+  get size(): number {
+    return this.#expiries.size;
+  }
+
+  async checkAndRecord(key: string, expiresAt: number, now: number): Promise<boolean> {
+    return this.checkAndRecordSync(key, expiresAt, now);
+  }
+
+  /** The same as `checkAndRecord`, synchronously (single-threaded, so atomic). */
+  checkAndRecordSync(key: string, expiresAt: number, now: number): boolean {
+    const seenUntil = this.#expiries.get(key);
+    if (seenUntil !== undefined) {
+      if (seenUntil >= now) return false;
+      this.#expiries.delete(key);
+    }
+    if (this.#expiries.size >= this.maxEntries) {
+      this.#sweep(now);
+      if (this.#expiries.size >= this.maxEntries) {
+        throw new ECTError('ECT_REPLAY_STORE_UNAVAILABLE', `the replay cache holds ${this.maxEntries} unexpired entries and refuses new tokens rather than forget a live one`);
+      }
+    }
+    this.#expiries.set(key, expiresAt);
+    return true;
+  }
+
+  #sweep(now: number): void {
+    if (now < this.#nextSweepAt) return;
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const [key, expiresAt] of this.#expiries) {
+      if (expiresAt < now) this.#expiries.delete(key);
+      else if (expiresAt < earliest) earliest = expiresAt;
+    }
+    this.#nextSweepAt = earliest;
+  }
+
+  async close(): Promise<void> {
+    this.#expiries.clear();
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * The replay cache contract (profile section 8): one atomic check-and-record per token.
+ * @module
+ */
+
+/** A replay cache. Implementations: `MemoryReplayStore`, `RedisReplayStore` (`ect/redis`). */
+export interface ReplayStore {
+  /**
+   * Records `key` until `expiresAt` (Unix seconds) unless it is already recorded (RPL-2).
+   * Returns `true` when the key was new (the token may pass), `false` when it was seen (replay).
+   * Throws `ECTError('ECT_REPLAY_STORE_UNAVAILABLE')` when it cannot answer (RPL-3: fail closed).
+   */
+  checkAndRecord(key: string, expiresAt: number, now: number): Promise<boolean>;
+  /** Releases resources (connections). Optional. */
+  close?(): Promise<void>;
+}
+
+/** The replay key of a token: its `jti` scoped by its `wid`, like DAG-1 uniqueness. */
+export { taskKey as replayKey } from '../format/task-key.js';

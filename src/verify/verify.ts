@@ -1,0 +1,211 @@
+/**
+ * The verification procedure of profile section 5, steps VER-1 to VER-13, in that order. The first
+ * failing step ends verification with its code; nothing is recorded (replay cache, store, ledger)
+ * for a token that failed an earlier step.
+ * @module
+ */
+import { verifySignature } from '../crypto/jws.js';
+import { keyFitsAlgorithm } from '../crypto/keys.js';
+import type { DagNode, WritableECTStore } from '../dag/store.js';
+import { validateDag } from '../dag/validate.js';
+import { ECTError, type ECTErrorCode } from '../errors.js';
+import { validateClaims } from '../format/claims.js';
+import { parseToken, type ParsedToken } from '../format/parse.js';
+import { taskKey } from '../format/task-key.js';
+import type { ECTClaims, ECTHeader, Level } from '../format/types.js';
+import { issuerMatches, type ResolvedKey } from '../identity/key-source.js';
+import type { Receipt } from '../ledger/types.js';
+import { MemoryReplayStore } from '../replay/memory.js';
+import { checkHeader } from './header.js';
+import { normalizeOptions, type NormalizedOptions, type VerifyOptions } from './options.js';
+
+/** A verified ECT. */
+export interface VerifiedECT {
+  /** 1, 2, or 3 when the verifier recorded the token in its ledger (FMT-6). */
+  readonly level: Level;
+  /** The JOSE header (`null` for L1). */
+  readonly header: ECTHeader | null;
+  readonly claims: ECTClaims;
+  /** -00 claim names were read (CLM-13). */
+  readonly legacy: boolean;
+  /** DAG-2 partial validation: predecessors that are not (yet) known. */
+  readonly missingPredecessors: readonly string[];
+  /** VER-13: the ledger's receipt (LED-5). */
+  readonly receipt?: Receipt;
+  /** LED-7 degrade policy: why the token counts as L2 although a ledger is configured. */
+  readonly ledgerDegraded?: string;
+}
+
+/** A verifier built once from options (keys imported, defaults applied, its own replay cache). */
+export interface Verifier {
+  /** Verifies one token; throws `ECTError` with a section 11 code. */
+  verify(token: string): Promise<VerifiedECT>;
+  readonly options: NormalizedOptions;
+}
+
+function isWritable(store: unknown): store is WritableECTStore {
+  return typeof (store as WritableECTStore).add === 'function';
+}
+
+/** Attaches what is known about the token to an error raised in a later step. */
+function within(error: unknown, context: { level: Level; header: Record<string, unknown> | null; claims: Record<string, unknown>; legacy?: boolean }, fallback: ECTErrorCode): ECTError {
+  const base = error instanceof ECTError ? error : new ECTError(fallback, (error as Error)?.message ?? String(error), { cause: error });
+  return base.withContext({ level: context.level, ...(context.header ? { header: context.header } : {}), claims: context.claims, ...(context.legacy === undefined ? {} : { legacy: context.legacy }) });
+}
+
+async function resolveKey(parsed: Extract<ParsedToken, { level: 2 }>, alg: string, options: NormalizedOptions, now: number): Promise<ResolvedKey> {
+  if (options.keys === undefined) throw new ECTError('ECT_KEY_UNRESOLVED', 'this verifier has no trusted keys for signed tokens');
+  const resolved = await options.keys.resolve({ header: parsed.header, claims: parsed.payload, alg, now });
+  // HDR-2: whatever the source returned, the key must fit the header's algorithm.
+  if (!keyFitsAlgorithm(resolved.key, alg as never)) throw new ECTError('ECT_KEY_UNRESOLVED', `the resolved key does not fit ${alg}`, { member: 'alg' });
+  return resolved;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ECTError('ECT_LEDGER_UNAVAILABLE', `the ledger did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Runs the procedure with normalized options. */
+export async function runVerification(token: string, options: NormalizedOptions): Promise<VerifiedECT> {
+  // VER-1 (FMT-5): size, before any decoding. Length first: UTF-8 is never shorter than UTF-16 units.
+  if (typeof token !== 'string') throw new ECTError('ECT_MALFORMED', 'the token must be a string');
+  if (token.length > options.maxTokenSize || Buffer.byteLength(token, 'utf8') > options.maxTokenSize) {
+    throw new ECTError('ECT_TOO_LARGE', `the token is larger than ${options.maxTokenSize} bytes`);
+  }
+  // VER-2 (FMT-3, CLM-12)
+  const parsed = parseToken(token);
+  const header = parsed.level === 2 ? parsed.header : null;
+  const partial = { level: parsed.level, header, claims: parsed.payload } as const;
+  // VER-3 (FMT-4): anti-downgrade. An L2 token satisfies minimum 3 through the ledger (FMT-6).
+  if (parsed.level < options.minLevel && !(parsed.level === 2 && options.ledger !== undefined)) {
+    throw new ECTError('ECT_LEVEL_TOO_LOW', `a level ${parsed.level} token is below this verifier's minimum level ${options.minLevel}`, partial);
+  }
+  const now = options.now();
+  let resolved: ResolvedKey | undefined;
+  if (parsed.level === 2) {
+    // VER-4
+    let alg: string;
+    try {
+      alg = checkHeader(parsed.header, options.algorithms);
+    } catch (error) {
+      throw within(error, partial, 'ECT_MALFORMED');
+    }
+    // VER-5
+    try {
+      resolved = await resolveKey(parsed, alg, options, now);
+    } catch (error) {
+      throw within(error, partial, 'ECT_KEY_UNRESOLVED');
+    }
+    // VER-6
+    if (!verifySignature(alg as never, resolved.key, parsed.signingInput, parsed.signature)) {
+      throw new ECTError('ECT_SIGNATURE_INVALID', 'the signature does not verify with the key of this issuer', partial);
+    }
+  }
+  // VER-7
+  let claims: ECTClaims;
+  let legacy: boolean;
+  try {
+    ({ claims, legacy } = validateClaims(parsed.payload, options.rules));
+  } catch (error) {
+    throw within(error, partial, 'ECT_CLAIM_INVALID');
+  }
+  const known = { level: parsed.level, header, claims, legacy } as const;
+  // VER-8: the key speaks only for the issuers it is bound to.
+  if (resolved?.issuers !== undefined && !issuerMatches(claims.iss, resolved.issuers)) {
+    throw new ECTError('ECT_ISSUER_MISMATCH', `the key is not bound to issuer ${claims.iss}`, { ...known, member: 'iss' });
+  }
+  // VER-9 (CLM-2)
+  const aud = claims.aud;
+  const audienceOk = typeof aud === 'string' ? options.audience.has(aud) : aud.some((a) => options.audience.has(a));
+  if (!audienceOk) throw new ECTError('ECT_AUDIENCE_MISMATCH', `this verifier (${[...options.audience].join(', ')}) is not in the token's audience`, { ...known, member: 'aud' });
+  // VER-10 (CLM-3, CLM-4)
+  const tolerance = options.clockTolerance;
+  if (now > claims.exp + tolerance) throw new ECTError('ECT_EXPIRED', `the token expired at ${claims.exp}`, { ...known, member: 'exp' });
+  if (claims.iat > now + tolerance) throw new ECTError('ECT_IAT_FUTURE', `the token is issued in the future (iat ${claims.iat})`, { ...known, member: 'iat' });
+  if (options.maxIatAge > 0 && now - claims.iat > options.maxIatAge + tolerance) {
+    throw new ECTError('ECT_IAT_TOO_OLD', `the token was issued more than ${options.maxIatAge} s ago`, { ...known, member: 'iat' });
+  }
+  const recordedLevel: Level = parsed.level === 2 && options.ledger !== undefined ? 3 : parsed.level;
+  const node: DagNode = { jti: claims.jti, wid: claims.wid, iat: claims.iat, pred: claims.pred, level: recordedLevel, iss: claims.iss, exec_act: claims.exec_act };
+  // VER-11
+  let missingPredecessors: readonly string[] = [];
+  const dag = options.dag;
+  if (dag !== undefined) {
+    try {
+      ({ missing: missingPredecessors } = await validateDag(node, {
+        store: dag.store,
+        partial: dag.partial,
+        allowCrossWorkflow: dag.allowCrossWorkflow,
+        maxAncestors: dag.maxAncestors,
+        clockTolerance: tolerance,
+        minPredecessorLevel: dag.checkLevels ? options.minLevel : undefined,
+      }));
+    } catch (error) {
+      throw within(error, known, 'ECT_DAG_PREDECESSOR_UNKNOWN');
+    }
+  }
+  // VER-12 (RPL-1, RPL-2): the entry lives until exp + tolerance.
+  if (options.replay !== undefined) {
+    let fresh: boolean;
+    try {
+      fresh = await options.replay.checkAndRecord(taskKey(claims.jti, claims.wid), claims.exp + tolerance, now);
+    } catch (error) {
+      const cause = error instanceof ECTError ? error : new ECTError('ECT_REPLAY_STORE_UNAVAILABLE', `the replay cache cannot be reached: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      throw within(cause, known, 'ECT_REPLAY_STORE_UNAVAILABLE');
+    }
+    if (!fresh) throw new ECTError('ECT_REPLAY', `task ${claims.jti} was already presented`, { ...known, member: 'jti' });
+  }
+  // VER-13 (FMT-6, LED-7)
+  let receipt: Receipt | undefined;
+  let ledgerDegraded: string | undefined;
+  let level: Level = parsed.level;
+  if (options.ledger !== undefined) {
+    try {
+      receipt = await withTimeout(options.ledger.append(token, claims, recordedLevel), options.ledgerTimeoutMs);
+      level = recordedLevel;
+    } catch (error) {
+      const failure = within(error, known, 'ECT_LEDGER_UNAVAILABLE');
+      if (failure.code !== 'ECT_LEDGER_UNAVAILABLE' || options.ledgerFailure === 'reject' || options.minLevel === 3) throw failure;
+      ledgerDegraded = failure.message;
+    }
+  }
+  if (dag !== undefined && dag.store !== options.ledger && isWritable(dag.store)) {
+    try {
+      await dag.store.add(node);
+    } catch (error) {
+      throw within(error, known, 'ECT_DAG_DUPLICATE');
+    }
+  }
+  return {
+    level,
+    header: header as ECTHeader | null,
+    claims,
+    legacy,
+    missingPredecessors,
+    ...(receipt === undefined ? {} : { receipt }),
+    ...(ledgerDegraded === undefined ? {} : { ledgerDegraded }),
+  };
+}
+
+/**
+ * Builds a verifier: options are checked and keys imported once. Without a `replay` option the
+ * verifier keeps its own bounded in-memory replay cache (RPL-1); pass `replay: false` to turn
+ * replay protection off.
+ */
+export function createVerifier(options: VerifyOptions): Verifier {
+  const normalized = normalizeOptions(options, () => new MemoryReplayStore());
+  return { options: normalized, verify: (token: string) => runVerification(token, normalized) };
+}
+
+/**
+ * Verifies one token (profile section 5). One-shot: without a `replay` store in the options there
+ * is no replay check, because nothing is remembered between calls; services should use
+ * `createVerifier`, or pass a shared store.
+ */
+export async function verifyECT(token: string, options: VerifyOptions): Promise<VerifiedECT> {
+  return runVerification(token, normalizeOptions(options, () => undefined));
+}
