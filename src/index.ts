@@ -24,7 +24,7 @@ export {
   type VerifyOptions,
 } from './verify/options.js';
 export { createVerifier, verifyECT, type VerifiedECT, type Verifier } from './verify/verify.js';
-export { issuerMatches, type IssuerBinding, type KeyRequest, type KeyResolver, type KeySource, type ResolvedKey } from './identity/key-source.js';
+export { issuerMatches, type IssuerBinding, type KeyRequest, type KeyResolver, type KeySource, type ResolvedKey, type VerifyContext } from './identity/key-source.js';
 export { localJWKSet, type JWKSet, type LocalJWKSetOptions } from './identity/jwks.js';
 export type { DagNode, ECTStore, WritableECTStore } from './dag/store.js';
 export { MemoryECTStore } from './dag/memory-store.js';

@@ -15,6 +15,12 @@ export interface ResolvedKey {
   readonly issuers?: readonly IssuerBinding[];
 }
 
+/** Per-request material that travels beside the token (the HTTP layer fills it). */
+export interface VerifyContext {
+  /** IDB-3: the `Workload-Identity-Token` sent with the ECT (WIMSE profile). */
+  readonly workloadIdentityToken?: string;
+}
+
 /** What a key source sees: the verified-to-be-allowed header, and the not-yet-verified claims. */
 export interface KeyRequest {
   readonly header: Readonly<Record<string, unknown>>;
@@ -22,6 +28,8 @@ export interface KeyRequest {
   readonly alg: string;
   /** Verification time, Unix seconds. */
   readonly now: number;
+  /** What came with the token (the WIT for the WIMSE profile). */
+  readonly context: VerifyContext;
 }
 
 /**

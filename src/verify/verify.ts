@@ -13,7 +13,7 @@ import { validateClaims } from '../format/claims.js';
 import { parseToken, type ParsedToken } from '../format/parse.js';
 import { taskKey } from '../format/task-key.js';
 import type { ECTClaims, ECTHeader, Level } from '../format/types.js';
-import { issuerMatches, type ResolvedKey } from '../identity/key-source.js';
+import { issuerMatches, type ResolvedKey, type VerifyContext } from '../identity/key-source.js';
 import type { Receipt } from '../ledger/types.js';
 import { MemoryReplayStore } from '../replay/memory.js';
 import { checkHeader } from './header.js';
@@ -39,7 +39,7 @@ export interface VerifiedECT {
 /** A verifier built once from options (keys imported, defaults applied, its own replay cache). */
 export interface Verifier {
   /** Verifies one token; throws `ECTError` with a section 11 code. */
-  verify(token: string): Promise<VerifiedECT>;
+  verify(token: string, context?: VerifyContext): Promise<VerifiedECT>;
   readonly options: NormalizedOptions;
 }
 
@@ -53,9 +53,9 @@ function within(error: unknown, context: { level: Level; header: Record<string, 
   return base.withContext({ level: context.level, ...(context.header ? { header: context.header } : {}), claims: context.claims, ...(context.legacy === undefined ? {} : { legacy: context.legacy }) });
 }
 
-async function resolveKey(parsed: Extract<ParsedToken, { level: 2 }>, alg: string, options: NormalizedOptions, now: number): Promise<ResolvedKey> {
+async function resolveKey(parsed: Extract<ParsedToken, { level: 2 }>, alg: string, options: NormalizedOptions, now: number, context: VerifyContext): Promise<ResolvedKey> {
   if (options.keys === undefined) throw new ECTError('ECT_KEY_UNRESOLVED', 'this verifier has no trusted keys for signed tokens');
-  const resolved = await options.keys.resolve({ header: parsed.header, claims: parsed.payload, alg, now });
+  const resolved = await options.keys.resolve({ header: parsed.header, claims: parsed.payload, alg, now, context });
   // HDR-2: whatever the source returned, the key must fit the header's algorithm.
   if (!keyFitsAlgorithm(resolved.key, alg as never)) throw new ECTError('ECT_KEY_UNRESOLVED', `the resolved key does not fit ${alg}`, { member: 'alg' });
   return resolved;
@@ -70,7 +70,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /** Runs the procedure with normalized options. */
-export async function runVerification(token: string, options: NormalizedOptions): Promise<VerifiedECT> {
+export async function runVerification(token: string, options: NormalizedOptions, context: VerifyContext = {}): Promise<VerifiedECT> {
   // VER-1 (FMT-5): size, before any decoding. Length first: UTF-8 is never shorter than UTF-16 units.
   if (typeof token !== 'string') throw new ECTError('ECT_MALFORMED', 'the token must be a string');
   if (token.length > options.maxTokenSize || Buffer.byteLength(token, 'utf8') > options.maxTokenSize) {
@@ -96,7 +96,7 @@ export async function runVerification(token: string, options: NormalizedOptions)
     }
     // VER-5
     try {
-      resolved = await resolveKey(parsed, alg, options, now);
+      resolved = await resolveKey(parsed, alg, options, now, context);
     } catch (error) {
       throw within(error, partial, 'ECT_KEY_UNRESOLVED');
     }
@@ -198,7 +198,7 @@ export async function runVerification(token: string, options: NormalizedOptions)
  */
 export function createVerifier(options: VerifyOptions): Verifier {
   const normalized = normalizeOptions(options, () => new MemoryReplayStore());
-  return { options: normalized, verify: (token: string) => runVerification(token, normalized) };
+  return { options: normalized, verify: (token: string, context?: VerifyContext) => runVerification(token, normalized, context) };
 }
 
 /**
@@ -206,6 +206,6 @@ export function createVerifier(options: VerifyOptions): Verifier {
  * is no replay check, because nothing is remembered between calls; services should use
  * `createVerifier`, or pass a shared store.
  */
-export async function verifyECT(token: string, options: VerifyOptions): Promise<VerifiedECT> {
-  return runVerification(token, normalizeOptions(options, () => undefined));
+export async function verifyECT(token: string, options: VerifyOptions, context?: VerifyContext): Promise<VerifiedECT> {
+  return runVerification(token, normalizeOptions(options, () => undefined), context);
 }
