@@ -1,0 +1,43 @@
+/**
+ * Parsers for option values, shared by the commands. Each throws commander's
+ * `InvalidArgumentError`, which the program turns into a usage error (exit 2).
+ * @module
+ */
+import { InvalidArgumentError } from 'commander';
+import { isAlgorithm, ALGORITHMS, type Algorithm } from '../crypto/algorithms.js';
+import type { Level } from '../format/types.js';
+
+/** A non-negative whole number of seconds (a Unix time or a duration). */
+export function parseSeconds(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`expected a whole number of seconds, got ${JSON.stringify(value)}`);
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`${value} is too large`);
+  return n;
+}
+
+/** A positive whole number of seconds. */
+export function parsePositiveSeconds(value: string): number {
+  const n = parseSeconds(value);
+  if (n === 0) throw new InvalidArgumentError('must be more than 0');
+  return n;
+}
+
+/** An assurance level among `allowed`. */
+export function levelParser(allowed: readonly Level[]): (value: string) => Level {
+  return (value) => {
+    const n = Number(value);
+    if (!allowed.includes(n as Level)) throw new InvalidArgumentError(`expected ${allowed.join(', ')}; got ${JSON.stringify(value)}`);
+    return n as Level;
+  };
+}
+
+/** A supported algorithm name. */
+export function parseAlgorithm(value: string): Algorithm {
+  if (!isAlgorithm(value)) throw new InvalidArgumentError(`expected one of ${ALGORITHMS.join(', ')}`);
+  return value;
+}
+
+/** Collects a repeatable option into a list. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}

@@ -1,0 +1,32 @@
+/**
+ * `ect inspect`: decode a token WITHOUT verifying it, and say so loudly.
+ * @module
+ */
+import type { Command } from 'commander';
+import { isECTError } from '../../errors.js';
+import { parseToken } from '../../format/parse.js';
+import { EXIT_INVALID, EXIT_VALID, json, readTokenArgument, type Io } from '../io.js';
+
+const WARNING = '*** UNVERIFIED: decoded only. Signature, issuer, audience, time and DAG were NOT checked. Use `ect verify` to trust it. ***\n';
+
+export function registerInspect(program: Command, io: Io, setExit: (code: number) => void): void {
+  program
+    .command('inspect')
+    .description('decode a token without verifying it (prints level, header and claims; exit 1 when it does not parse)')
+    .argument('[token]', 'the token, or - (or nothing) to read it from standard input')
+    .option('--json', 'print {"verified": false, "level", "header", "claims"} only')
+    .action(async (tokenArg: string | undefined, flags: { json?: boolean }) => {
+      const token = await readTokenArgument(tokenArg, io);
+      io.stderr(WARNING);
+      try {
+        const parsed = parseToken(token);
+        const header = parsed.level === 2 ? parsed.header : null;
+        io.stdout(json(flags.json ? { verified: false, level: parsed.level, header, claims: parsed.payload } : { UNVERIFIED: true, level: parsed.level, header, claims: parsed.payload }));
+        setExit(EXIT_VALID);
+      } catch (error) {
+        if (!isECTError(error)) throw error;
+        io.stdout(flags.json ? json({ verified: false, code: error.code, message: error.message }) : `cannot decode: ${error.code}: ${error.message}\n`);
+        setExit(EXIT_INVALID);
+      }
+    });
+}

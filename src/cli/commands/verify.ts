@@ -1,0 +1,76 @@
+/**
+ * `ect verify`: the full verification procedure (profile section 5) on one token, or on a batch
+ * of tokens sharing one replay cache and ECT store.
+ * @module
+ */
+import type { Command } from 'commander';
+import { MemoryECTStore } from '../../dag/memory-store.js';
+import { ECTConfigError } from '../../errors.js';
+import { createVerifier, type Verifier } from '../../verify/verify.js';
+import { collect, levelParser, parseSeconds } from '../args.js';
+import { EXIT_INVALID, EXIT_VALID, json, readLines, readTokenArgument, type Io } from '../io.js';
+import { acceptedReport, humanReport, rejectedReport, type VerifyReport } from '../report.js';
+import { verifierOptions, type VerifierFlags } from '../verifier-options.js';
+
+interface VerifyFlags extends VerifierFlags {
+  json?: boolean;
+  batch?: string;
+  dag?: boolean;
+  partial?: boolean;
+}
+
+async function report(verifier: Verifier, token: string): Promise<VerifyReport> {
+  try {
+    return acceptedReport(await verifier.verify(token));
+  } catch (error) {
+    return rejectedReport(error);
+  }
+}
+
+export function registerVerify(program: Command, io: Io, setExit: (code: number) => void): void {
+  program
+    .command('verify')
+    .description('verify an ECT (or a batch, one per line); exit 0 valid, 1 invalid, 2 usage error')
+    .argument('[token]', 'the token, or - (or nothing) to read it from standard input')
+    .option('--jwks <file>', 'JWK Set of trusted public keys (default: $ECT_JWKS_FILE)')
+    .option('--audience <id>', "this verifier's identity; repeat for several (default: $ECT_AUDIENCE)", collect)
+    .option('--now <unix>', 'verification time (default: the clock)', parseSeconds)
+    .option('--min-level <n>', 'minimum level 1, 2 or 3 (default: $ECT_MIN_LEVEL or 2)', levelParser([1, 2, 3]))
+    .option('--accept-legacy', 'read -00 claim names (par, ext)')
+    .option('--clock-tolerance <seconds>', 'clock tolerance (default 30)', parseSeconds)
+    .option('--max-iat-age <seconds>', 'maximum iat age, 0 = off (default 900)', parseSeconds)
+    .option('--batch <file>', 'verify one token per line of FILE (- for standard input) in order, printing one JSON line each')
+    .option('--dag', 'with --batch: validate the DAG (accepted tokens join the store, so pred references resolve)')
+    .option('--partial', 'with --dag: report unknown predecessors instead of rejecting (DAG-2)')
+    .option('--json', 'print {"valid","code","message","level","header","claims","legacy"}')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  ect verify "$TOKEN" --jwks agent-a.jwks.json --audience spiffe://example.org/agent-b
+  ect create ... | ect verify - --jwks agent-a.jwks.json --audience spiffe://example.org/agent-b --json
+  ect verify --batch workflow.txt --dag --jwks all.jwks.json --audience spiffe://example.org/auditor
+`,
+    )
+    .action(async (tokenArg: string | undefined, flags: VerifyFlags) => {
+      if (flags.dag && flags.batch === undefined) throw new ECTConfigError('--dag', 'DAG validation needs several tokens: use it with --batch');
+      if (flags.partial && !flags.dag) throw new ECTConfigError('--partial', 'goes with --dag');
+      if (flags.batch !== undefined && tokenArg !== undefined) throw new ECTConfigError('--batch', 'give either a token or --batch, not both');
+      const dag = flags.dag ? { store: new MemoryECTStore(), ...(flags.partial ? { partial: true } : {}) } : undefined;
+      const verifier = createVerifier(verifierOptions(flags, io, dag === undefined ? {} : { dag }));
+      if (flags.batch !== undefined) {
+        const tokens = await readLines(flags.batch, io, '--batch');
+        let allValid = true;
+        for (const token of tokens) {
+          const result = await report(verifier, token);
+          allValid &&= result.valid;
+          io.stdout(`${JSON.stringify(result)}\n`);
+        }
+        setExit(allValid ? EXIT_VALID : EXIT_INVALID);
+        return;
+      }
+      const result = await report(verifier, await readTokenArgument(tokenArg, io));
+      io.stdout(flags.json ? json(result) : humanReport(result));
+      setExit(result.valid ? EXIT_VALID : EXIT_INVALID);
+    });
+}

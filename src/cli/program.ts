@@ -1,0 +1,60 @@
+/**
+ * The `ect` program: its commands, and the translation of every outcome into an exit code
+ * (0 valid, 1 invalid, 2 usage error) and a message without a stack trace.
+ * @module
+ */
+import { Command, CommanderError } from 'commander';
+import { ECTConfigError, isECTError } from '../errors.js';
+import { registerCreate } from './commands/create.js';
+import { registerInspect } from './commands/inspect.js';
+import { registerKeygen } from './commands/keygen.js';
+import { registerVerify } from './commands/verify.js';
+import { EXIT_INVALID, EXIT_USAGE, EXIT_VALID, type Io } from './io.js';
+
+/** Registers one command on the program. */
+export type CommandRegistrar = (program: Command, io: Io, setExit: (code: number) => void) => void;
+
+const COMMANDS: readonly CommandRegistrar[] = [registerKeygen, registerCreate, registerVerify, registerInspect];
+
+/** Extra commands, registered by main.ts (the ones that load storage or HTTP code). */
+export interface ProgramOptions {
+  readonly extraCommands?: readonly CommandRegistrar[];
+}
+
+function buildProgram(io: Io, setExit: (code: number) => void, options: ProgramOptions): Command {
+  const program = new Command('ect')
+    .description('Execution Context Tokens (draft-nennemann-wimse-ect-01): create, verify, inspect, audit')
+    .version('0.1.0')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .addHelpText('after', '\nExit codes: 0 valid, 1 invalid, 2 usage error.\nEnvironment: ECT_ISSUER, ECT_AUDIENCE, ECT_KEY_FILE, ECT_JWKS_FILE, ECT_MIN_LEVEL, … (see the README).\n');
+  for (const register of [...COMMANDS, ...(options.extraCommands ?? [])]) register(program, io, setExit);
+  return program;
+}
+
+/** Runs the command line on `argv` (without the node and script paths); resolves to the exit code. */
+export async function runCli(argv: readonly string[], io: Io, options: ProgramOptions = {}): Promise<number> {
+  let exitCode: number = EXIT_VALID;
+  const program = buildProgram(io, (code) => (exitCode = code), options);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end through exitOverride with exit code 0; usage mistakes are 2.
+      return error.exitCode === 0 ? EXIT_VALID : EXIT_USAGE;
+    }
+    if (error instanceof ECTConfigError) {
+      io.stderr(`ect: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (isECTError(error)) {
+      io.stderr(`ect: ${error.code}: ${error.message}\n`);
+      return EXIT_INVALID;
+    }
+    const detail = io.env['ECT_DEBUG'] ? `\n${(error as Error)?.stack ?? String(error)}` : ' (set ECT_DEBUG=1 for details)';
+    io.stderr(`ect: unexpected error: ${(error as Error)?.message ?? String(error)}${detail}\n`);
+    return EXIT_INVALID;
+  }
+}
