@@ -1,0 +1,22 @@
+/** Runs the CLI in-process with captured output. */
+import { runCli, type ProgramOptions } from '../../src/cli/program.js';
+import type { Io } from '../../src/cli/io.js';
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export async function cli(argv: readonly string[], options: { stdin?: string; env?: Record<string, string>; program?: ProgramOptions } = {}): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const io: Io = {
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stderr += t),
+    readStdin: async () => options.stdin ?? '',
+    env: options.env ?? {},
+  };
+  const code = await runCli(argv, io, options.program ?? {});
+  return { code, stdout, stderr };
+}
