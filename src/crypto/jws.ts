@@ -26,3 +26,20 @@ export function verifySignature(alg: Algorithm, key: KeyObject, signingInput: st
     return false;
   }
 }
+
+/**
+ * `verifySignature` on libuv's thread pool (the callback form of `crypto.verify`): the event loop
+ * stays free and concurrent verifications use every core. It costs a thread hop per call, so it pays
+ * only when many tokens are verified at once (a busy server), not for one token at a time.
+ */
+export function verifySignatureAsync(alg: Algorithm, key: KeyObject, signingInput: string, signature: Uint8Array): Promise<boolean> {
+  const spec = algorithmSpec(alg);
+  if (!spec || (spec.signatureLength !== undefined && signature.length !== spec.signatureLength)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    try {
+      verify(spec.hash, Buffer.from(signingInput, 'latin1'), { key, ...signatureOptions(spec) }, signature, (error, ok) => resolve(!error && ok));
+    } catch {
+      resolve(false);
+    }
+  });
+}

@@ -4,7 +4,7 @@
  * for a token that failed an earlier step.
  * @module
  */
-import { verifySignature } from '../crypto/jws.js';
+import { verifySignature, verifySignatureAsync } from '../crypto/jws.js';
 import { keyFitsAlgorithm } from '../crypto/keys.js';
 import type { DagNode, WritableECTStore } from '../dag/store.js';
 import { validateDag } from '../dag/validate.js';
@@ -101,7 +101,10 @@ export async function runVerification(token: string, options: NormalizedOptions,
       throw within(error, partial, 'ECT_KEY_UNRESOLVED');
     }
     // VER-6
-    if (!verifySignature(alg as never, resolved.key, parsed.signingInput, parsed.signature)) {
+    const valid = options.asyncCrypto
+      ? await verifySignatureAsync(alg as never, resolved.key, parsed.signingInput, parsed.signature)
+      : verifySignature(alg as never, resolved.key, parsed.signingInput, parsed.signature);
+    if (!valid) {
       throw new ECTError('ECT_SIGNATURE_INVALID', 'the signature does not verify with the key of this issuer', partial);
     }
   }
