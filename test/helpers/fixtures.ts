@@ -3,7 +3,7 @@
  * per test process), a token factory, raw JWS signing for hand-made headers and payloads, and
  * assertions on error codes.
  */
-import assert from 'node:assert/strict';
+import { strict as assert } from 'node:assert';
 import { createPrivateKey, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { algorithmSpec, signatureOptions, type Algorithm } from '../../src/crypto/algorithms.js';
 import { generateKeyPair, type GeneratedKeyPair } from '../../src/crypto/keys.js';

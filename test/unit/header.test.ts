@@ -1,4 +1,4 @@
-import assert from 'node:assert/strict';
+import { strict as assert } from 'node:assert';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { isECTTyp } from '../../src/verify/header.js';
 import { createVerifier, verifyECT } from '../../src/verify/verify.js';
