@@ -1,0 +1,170 @@
+/**
+ * A replay cache in Redis (`ect/redis`, RPL-3) shared by every verifier instance that uses the same
+ * server and key prefix.
+ *
+ * - RPL-2: one atomic `SET key 1 NX PXAT expiresAt`: the check and the record are a single command,
+ *   and the entry lives until `exp` plus the clock tolerance (the verifier passes that instant).
+ * - RPL-3 fail closed: while the connection is down, commands are rejected at once (no offline
+ *   queue) and every command has a timeout, so a check either answers or throws
+ *   `ECT_REPLAY_STORE_UNAVAILABLE`; it never waits for Redis to come back and never lets a token
+ *   through unchecked. The client reconnects by itself in the background.
+ * @module
+ */
+import { createClient } from 'redis';
+import { ECTConfigError, ECTError } from '../errors.js';
+import { redactUrl } from '../stores/redact.js';
+import type { ReplayStore } from './store.js';
+
+/** Options of `RedisReplayStore.open`. */
+export interface RedisReplayStoreOptions {
+  /** `redis://[[user]:password@]host[:port][/db]` or `rediss://…` (TLS). */
+  readonly url: string;
+  /** Prefix of every key (default `ect:replay:`), to share a server with other data. */
+  readonly keyPrefix?: string;
+  /** Longest wait for one command, milliseconds (default 1000). */
+  readonly commandTimeoutMs?: number;
+  /** Longest wait for a connection, milliseconds (default 2000). */
+  readonly connectTimeoutMs?: number;
+}
+
+/** One check of a batch. */
+export interface ReplayCheck {
+  readonly key: string;
+  /** Unix seconds. */
+  readonly expiresAt: number;
+}
+
+type Client = ReturnType<typeof createClient>;
+
+const DEFAULT_PREFIX = 'ect:replay:';
+/** Most wait between reconnection attempts, milliseconds. */
+const MAX_RECONNECT_DELAY_MS = 1000;
+
+function positiveInteger(value: number | undefined, fallback: number, setting: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) throw new ECTConfigError(setting, `must be a positive integer, got ${String(value)}`);
+  return value;
+}
+
+function unavailable(error: unknown, where: string): ECTError {
+  if (error instanceof ECTError) return error;
+  const message = (error as Error)?.message ?? String(error);
+  return new ECTError('ECT_REPLAY_STORE_UNAVAILABLE', `the Redis replay cache at ${where} cannot answer: ${message}`, { cause: error });
+}
+
+/** PXAT of an entry, milliseconds: `expiresAt`, but never at or before `now` (Redis rejects that). */
+function expiryMs(expiresAt: number, now: number): number {
+  if (!Number.isFinite(expiresAt) || !Number.isFinite(now)) throw new ECTError('ECT_REPLAY_STORE_UNAVAILABLE', `bad replay expiry ${String(expiresAt)} (now ${String(now)})`);
+  return Math.max(Math.ceil(expiresAt * 1000), Math.floor(now * 1000) + 1);
+}
+
+export class RedisReplayStore implements ReplayStore {
+  readonly keyPrefix: string;
+  /** The server's URL without its password, for messages. */
+  readonly where: string;
+  readonly #client: Client;
+
+  private constructor(client: Client, options: { keyPrefix: string; where: string }) {
+    this.#client = client;
+    this.keyPrefix = options.keyPrefix;
+    this.where = options.where;
+  }
+
+  /**
+   * Connects and returns the store. Throws `ECTConfigError` for bad options and
+   * `ECT_REPLAY_STORE_UNAVAILABLE` when the server cannot be reached within the connect timeout.
+   */
+  static async open(options: RedisReplayStoreOptions): Promise<RedisReplayStore> {
+    if (typeof options?.url !== 'string' || !/^rediss?:\/\//.test(options.url)) throw new ECTConfigError('redis replay url', 'expected redis://… or rediss://…');
+    const where = redactUrl(options.url);
+    const keyPrefix = options.keyPrefix ?? DEFAULT_PREFIX;
+    if (typeof keyPrefix !== 'string') throw new ECTConfigError('keyPrefix', 'must be a string');
+    const timeoutMs = positiveInteger(options.commandTimeoutMs, 1000, 'commandTimeoutMs');
+    const connectTimeout = positiveInteger(options.connectTimeoutMs, 2000, 'connectTimeoutMs');
+    let client: Client;
+    try {
+      client = createClient({
+        url: options.url,
+        // RPL-3: reject commands while disconnected instead of queueing them until Redis returns.
+        disableOfflineQueue: true,
+        socket: {
+          connectTimeout,
+          // Keep trying in the background, forever, so service resumes by itself.
+          reconnectStrategy: (retries: number): number => Math.min(50 * 2 ** Math.min(retries, 5), MAX_RECONNECT_DELAY_MS),
+        },
+        commandOptions: { timeout: timeoutMs },
+      });
+    } catch (error) {
+      throw new ECTConfigError('redis replay url', `${where} is not a usable Redis URL: ${(error as Error).message}`, { cause: error });
+    }
+    // Connection errors are reported per command; without a listener they would crash the process.
+    client.on('error', () => undefined);
+    const store = new RedisReplayStore(client, { keyPrefix, where });
+    try {
+      await store.#connect(connectTimeout);
+    } catch (error) {
+      client.destroy();
+      throw unavailable(error, where);
+    }
+    return store;
+  }
+
+  /** RPL-2: one `SET NX PXAT`; `true` when the key was new. */
+  async checkAndRecord(key: string, expiresAt: number, now: number): Promise<boolean> {
+    const at = expiryMs(expiresAt, now);
+    let reply: unknown;
+    try {
+      reply = await this.#client.set(this.keyPrefix + key, '1', { condition: 'NX', expiration: { type: 'PXAT', value: at } });
+    } catch (error) {
+      throw unavailable(error, this.where);
+    }
+    return reply === 'OK';
+  }
+
+  /**
+   * The same check for many tokens in one round trip (a pipeline; each SET is atomic on its own).
+   * Results are in the order of `checks`. Throws when Redis cannot answer any of them.
+   */
+  async checkAndRecordMany(checks: readonly ReplayCheck[], now: number): Promise<boolean[]> {
+    if (checks.length === 0) return [];
+    const multi = this.#client.multi();
+    for (const check of checks) multi.set(this.keyPrefix + check.key, '1', { condition: 'NX', expiration: { type: 'PXAT', value: expiryMs(check.expiresAt, now) } });
+    let replies: unknown[];
+    try {
+      replies = await multi.execAsPipeline();
+    } catch (error) {
+      throw unavailable(error, this.where);
+    }
+    return replies.map((reply) => {
+      if (reply instanceof Error) throw unavailable(reply, this.where);
+      return reply === 'OK';
+    });
+  }
+
+  async close(): Promise<void> {
+    if (!this.#client.isOpen) return;
+    try {
+      await this.#client.close();
+    } catch {
+      this.#client.destroy();
+    }
+  }
+
+  /** Connects, giving up after `timeoutMs` (the client would otherwise retry forever). */
+  async #connect(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.#client.connect(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** Connects a Redis replay cache (`redis://…` or `rediss://…`). */
+export async function openRedisReplayStore(url: string, options: Omit<RedisReplayStoreOptions, 'url'> = {}): Promise<RedisReplayStore> {
+  return RedisReplayStore.open({ ...options, url });
+}
