@@ -1,6 +1,6 @@
 /**
- * A local JWK Set as a key source (IDB-1, without fetching: remote sets come with the identity
- * issue). Keys are chosen by `kid` (HDR-3) and imported once.
+ * A local JWK Set as a key source (IDB-1, without fetching: remote sets live in remote-jwks.ts and
+ * reuse the index built here). Keys are chosen by `kid` (HDR-3) and imported once.
  * @module
  */
 import type { JsonWebKey, KeyObject } from 'node:crypto';
@@ -21,6 +21,28 @@ export interface LocalJWKSetOptions {
   readonly issuers?: readonly IssuerBinding[];
   /** Where the set came from, for error messages (`jwks.json`, `ECT_JWKS_FILE`). */
   readonly setting?: string;
+}
+
+/** Options of `indexJWKSet`. */
+export interface IndexJWKSetOptions {
+  /** Where the set came from, for error messages. */
+  readonly setting?: string;
+  /**
+   * What to do with a member that cannot serve as a verification key (no `kid`, private, unknown
+   * key type): `throw` (a configuration error; the default for sets the operator wrote) or `skip`
+   * (for sets fetched from a URL, which may also publish encryption keys, RFC 7517 §5).
+   */
+  readonly invalidKeys?: 'throw' | 'skip';
+}
+
+/** The keys of one JWK Set by `kid`, imported once. */
+export interface JWKSetIndex {
+  /** True when the set has a key with this `kid`. */
+  has(kid: string): boolean;
+  /** The key `kid` for `alg`; throws `ECTError('ECT_KEY_UNRESOLVED')` when absent or unfit. */
+  select(kid: string, alg: string): KeyObject;
+  /** Number of usable keys. */
+  readonly size: number;
 }
 
 interface Entry {
@@ -46,38 +68,69 @@ function entryAllows(entry: Entry, alg: string): string | undefined {
   return undefined;
 }
 
-/** Builds a key source from a JWK Set. Invalid keys are a configuration error, found at once. */
-export function localJWKSet(jwks: JWKSet, options: LocalJWKSetOptions = {}): KeySource {
+/** Checks and imports one member; throws `ECTConfigError` naming it. */
+function importEntry(jwk: unknown, where: string): Entry & { kid: string } {
+  if (!isJSONObject(jwk)) throw new ECTConfigError(where, 'not a JSON object');
+  const kid = (jwk as { kid?: unknown }).kid;
+  if (typeof kid !== 'string' || kid.length === 0) throw new ECTConfigError(where, 'every key needs a kid (HDR-3)');
+  if ('d' in jwk || ('k' in jwk && (jwk as { kty?: unknown }).kty === 'oct')) {
+    throw new ECTConfigError(where, `key ${kid} is private or symmetric; a verifier's set holds public keys only`);
+  }
+  const key = importPublicKey(jwk as JsonWebKey, `${where} (kid ${kid})`);
+  return { jwk: jwk as Entry['jwk'], key, kid };
+}
+
+/** Indexes a JWK Set by `kid`. Invalid members throw `ECTConfigError` (or are skipped, see options). */
+export function indexJWKSet(jwks: JWKSet, options: IndexJWKSetOptions = {}): JWKSetIndex {
   const setting = options.setting ?? 'jwks';
   if (!isJSONObject(jwks) || !Array.isArray(jwks.keys)) throw new ECTConfigError(setting, 'a JWK Set is an object with a "keys" array (RFC 7517 §5)');
   const byKid = new Map<string, Entry[]>();
+  let size = 0;
   jwks.keys.forEach((jwk, index) => {
-    if (!isJSONObject(jwk)) throw new ECTConfigError(`${setting} keys[${index}]`, 'not a JSON object');
-    const kid = (jwk as { kid?: unknown }).kid;
-    if (typeof kid !== 'string' || kid.length === 0) throw new ECTConfigError(`${setting} keys[${index}]`, 'every key needs a kid (HDR-3)');
-    if ('d' in jwk || ('k' in jwk && (jwk as { kty?: unknown }).kty === 'oct')) {
-      throw new ECTConfigError(`${setting} keys[${index}]`, `key ${kid} is private or symmetric; a verifier's set holds public keys only`);
+    let entry: Entry & { kid: string };
+    try {
+      entry = importEntry(jwk, `${setting} keys[${index}]`);
+    } catch (error) {
+      if (options.invalidKeys === 'skip' && error instanceof ECTConfigError) return;
+      throw error;
     }
-    const key = importPublicKey(jwk, `${setting} keys[${index}] (kid ${kid})`);
-    const list = byKid.get(kid) ?? [];
-    list.push({ jwk, key });
-    byKid.set(kid, list);
+    const list = byKid.get(entry.kid) ?? [];
+    list.push({ jwk: entry.jwk, key: entry.key });
+    byKid.set(entry.kid, list);
+    size++;
   });
-  const issuers = options.issuers;
-
   return {
-    resolve(request: KeyRequest): ResolvedKey {
-      const kid = request.header['kid'];
-      if (typeof kid !== 'string' || kid.length === 0) throw unresolved('the token has no kid; the JWK set profile requires one (HDR-3)');
+    size,
+    has: (kid: string): boolean => byKid.has(kid),
+    select(kid: string, alg: string): KeyObject {
       const entries = byKid.get(kid);
       if (!entries) throw unresolved(`no key with kid ${JSON.stringify(kid)} is trusted`);
       let reason = '';
       for (const entry of entries) {
-        const refusal = entryAllows(entry, request.alg);
-        if (refusal === undefined) return issuers === undefined ? { key: entry.key } : { key: entry.key, issuers };
+        const refusal = entryAllows(entry, alg);
+        if (refusal === undefined) return entry.key;
         reason = refusal;
       }
       throw unresolved(`key ${kid} cannot verify this token: ${reason}`, 'alg');
+    },
+  };
+}
+
+/** HDR-3: the `kid` of a header, or `ECT_KEY_UNRESOLVED` when there is none. */
+export function requireKid(header: Readonly<Record<string, unknown>>, profile: string): string {
+  const kid = header['kid'];
+  if (typeof kid !== 'string' || kid.length === 0) throw unresolved(`the token has no kid; the ${profile} profile requires one (HDR-3)`);
+  return kid;
+}
+
+/** Builds a key source from a JWK Set. Invalid keys are a configuration error, found at once. */
+export function localJWKSet(jwks: JWKSet, options: LocalJWKSetOptions = {}): KeySource {
+  const index = indexJWKSet(jwks, { setting: options.setting ?? 'jwks' });
+  const issuers = options.issuers;
+  return {
+    resolve(request: KeyRequest): ResolvedKey {
+      const key = index.select(requireKid(request.header, 'JWK set'), request.alg);
+      return issuers === undefined ? { key } : { key, issuers };
     },
   };
 }
