@@ -95,13 +95,13 @@ export function buildClaims(input: ECTInput, options: Pick<CreateOptions, 'ttl' 
   if (ttl <= 0) throw new ECTConfigError('ttl', 'must be more than 0 seconds');
   const now = checkTime(options.now, 'now') ?? Math.floor(Date.now() / 1000);
   const iat = input.iat ?? now;
-  const claims: Record<string, unknown> = {
-    ...input,
-    iat,
-    exp: input.exp ?? (typeof iat === 'number' ? iat + ttl : undefined),
-    jti: input.jti ?? randomUUID(),
-    pred: input.pred === undefined ? [] : input.pred,
-  };
+  // Object.assign, then set: an object spread with overriding members costs 2 µs here (V8 takes a
+  // slow path), a third of createECT's own work.
+  const claims: Record<string, unknown> = Object.assign({}, input);
+  claims['iat'] = iat;
+  claims['exp'] = input.exp ?? (typeof iat === 'number' ? iat + ttl : undefined);
+  claims['jti'] = input.jti ?? randomUUID();
+  claims['pred'] = input.pred === undefined ? [] : input.pred;
   const rules: ClaimRules = { ...DEFAULT_CLAIM_RULES, ...options.rules, acceptLegacy: false };
   return validateClaims(claims, rules).claims;
 }
@@ -115,7 +115,26 @@ export function createECT(input: ECTInput, options: CreateOptions = {}): string 
   if (options.key === undefined) throw new ECTConfigError('key', 'a private key is needed to sign a level 2 token');
   const key = importPrivateKey(options.key);
   const alg = resolveAlg(options.key, key, options.alg);
-  const header: Record<string, unknown> = { alg, typ: ECT_TYP, kid: resolveKid(options.key, key, options.kid) };
-  if (options.x5c !== undefined) header['x5c'] = [...options.x5c];
-  return signCompact(header, claims, key, alg);
+  const kid = resolveKid(options.key, key, options.kid);
+  return signCompact(encodedHeader(key, alg, kid, options.x5c), claims, key, alg);
+}
+
+// The header of a key's tokens never changes: encode it once per (key, alg, kid).
+const headers = new WeakMap<KeyObject, Map<string, string>>();
+
+function encodedHeader(key: KeyObject, alg: Algorithm, kid: string, x5c: readonly string[] | undefined): string {
+  const header: Record<string, unknown> = { alg, typ: ECT_TYP, kid };
+  if (x5c !== undefined) {
+    header['x5c'] = [...x5c];
+    return encodeBase64url(JSON.stringify(header));
+  }
+  let byKid = headers.get(key);
+  if (byKid === undefined) headers.set(key, (byKid = new Map()));
+  const cacheKey = `${alg}\u0000${kid}`;
+  let encoded = byKid.get(cacheKey);
+  if (encoded === undefined) {
+    encoded = encodeBase64url(JSON.stringify(header));
+    byKid.set(cacheKey, encoded);
+  }
+  return encoded;
 }

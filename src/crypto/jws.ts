@@ -4,13 +4,32 @@
  */
 import { sign, verify, type KeyObject } from 'node:crypto';
 import { encodeBase64url } from '../format/base64url.js';
-import { algorithmSpec, signatureOptions, type Algorithm } from './algorithms.js';
+import { algorithmSpec, signatureOptions, type Algorithm, type AlgorithmSpec } from './algorithms.js';
 
-/** Signs `header` and `payload` (JSON objects) into a compact JWS. The key must fit `alg`. */
-export function signCompact(header: Record<string, unknown>, payload: Record<string, unknown>, key: KeyObject, alg: Algorithm): string {
+// The options object of `crypto.sign`/`verify` for a (key, algorithm) pair, built once: building it
+// per call was a measurable share of the non-crypto time.
+const keyOptions = new WeakMap<KeyObject, Map<string, Record<string, unknown>>>();
+
+function optionsFor(key: KeyObject, spec: AlgorithmSpec): Record<string, unknown> & { key: KeyObject } {
+  let byAlg = keyOptions.get(key);
+  if (byAlg === undefined) keyOptions.set(key, (byAlg = new Map()));
+  let options = byAlg.get(spec.alg);
+  if (options === undefined) {
+    options = Object.freeze({ key, ...signatureOptions(spec) });
+    byAlg.set(spec.alg, options);
+  }
+  return options as Record<string, unknown> & { key: KeyObject };
+}
+
+/**
+ * Signs into a compact JWS. `header` is a JSON object, or its base64url encoding (callers that sign
+ * many tokens with one key encode it once). The key must fit `alg`.
+ */
+export function signCompact(header: Record<string, unknown> | string, payload: Record<string, unknown>, key: KeyObject, alg: Algorithm): string {
   const spec = algorithmSpec(alg)!;
-  const signingInput = `${encodeBase64url(JSON.stringify(header))}.${encodeBase64url(JSON.stringify(payload))}`;
-  const signature = sign(spec.hash, Buffer.from(signingInput, 'latin1'), { key, ...signatureOptions(spec) });
+  const encodedHeader = typeof header === 'string' ? header : encodeBase64url(JSON.stringify(header));
+  const signingInput = `${encodedHeader}.${encodeBase64url(JSON.stringify(payload))}`;
+  const signature = sign(spec.hash, Buffer.from(signingInput, 'latin1'), optionsFor(key, spec) as never);
   return `${signingInput}.${signature.toString('base64url')}`;
 }
 
@@ -21,7 +40,7 @@ export function verifySignature(alg: Algorithm, key: KeyObject, signingInput: st
   // RFC 7518 §3.4: an ECDSA signature has exactly the curve's length; anything else is invalid.
   if (spec.signatureLength !== undefined && signature.length !== spec.signatureLength) return false;
   try {
-    return verify(spec.hash, Buffer.from(signingInput, 'latin1'), { key, ...signatureOptions(spec) }, signature);
+    return verify(spec.hash, Buffer.from(signingInput, 'latin1'), optionsFor(key, spec) as never, signature);
   } catch {
     return false;
   }
@@ -37,7 +56,7 @@ export function verifySignatureAsync(alg: Algorithm, key: KeyObject, signingInpu
   if (!spec || (spec.signatureLength !== undefined && signature.length !== spec.signatureLength)) return Promise.resolve(false);
   return new Promise((resolve) => {
     try {
-      verify(spec.hash, Buffer.from(signingInput, 'latin1'), { key, ...signatureOptions(spec) }, signature, (error, ok) => resolve(!error && ok));
+      verify(spec.hash, Buffer.from(signingInput, 'latin1'), optionsFor(key, spec) as never, signature, (error, ok) => resolve(!error && ok));
     } catch {
       resolve(false);
     }
