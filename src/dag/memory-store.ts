@@ -1,31 +1,39 @@
 /**
  * An in-memory ECT store with the indexes DAG validation needs (DAG-7): by (`wid`, `jti`), by `jti`,
  * by `wid`, and the set of referenced `jti`s. Every lookup is a hash lookup.
+ *
+ * Scopes are nested maps (`wid` → `jti` → node) rather than one map keyed by a concatenated
+ * `wid:jti` string: the concatenation allocated a string and hashed 80 characters per lookup, and
+ * was half of the validation time in a 2·10^5-task workflow.
  * @module
  */
 import { ECTError } from '../errors.js';
-import { taskKey as scopeKey } from '../format/task-key.js';
 import type { DagNode, WritableECTStore } from './store.js';
 
 const NONE: readonly DagNode[] = Object.freeze([]);
 
 export class MemoryECTStore implements WritableECTStore {
-  readonly #byScope = new Map<string, DagNode>();
-  readonly #byJti = new Map<string, DagNode[]>();
-  readonly #byWid = new Map<string, DagNode[]>();
+  /** ECTs without a `wid` (DAG-1: their `jti` is unique globally). */
+  readonly #unscoped = new Map<string, DagNode>();
+  /** `wid` → `jti` → node, in arrival order. */
+  readonly #workflows = new Map<string, Map<string, DagNode>>();
+  /** `jti` → the node, or the nodes when several workflows use the same `jti`. */
+  readonly #byJti = new Map<string, DagNode | DagNode[]>();
   readonly #referenced = new Set<string>();
+  #size = 0;
 
   /** Number of nodes held. */
   get size(): number {
-    return this.#byScope.size;
+    return this.#size;
   }
 
   get(jti: string, wid: string | undefined): DagNode | undefined {
-    return this.#byScope.get(scopeKey(jti, wid));
+    return wid === undefined ? this.#unscoped.get(jti) : this.#workflows.get(wid)?.get(jti);
   }
 
   findByJti(jti: string): readonly DagNode[] {
-    return this.#byJti.get(jti) ?? NONE;
+    const found = this.#byJti.get(jti);
+    return found === undefined ? NONE : Array.isArray(found) ? found : [found];
   }
 
   isReferenced(jti: string): boolean {
@@ -33,23 +41,23 @@ export class MemoryECTStore implements WritableECTStore {
   }
 
   listWorkflow(wid: string): readonly DagNode[] {
-    return this.#byWid.get(wid) ?? NONE;
+    const scope = this.#workflows.get(wid);
+    return scope === undefined ? NONE : [...scope.values()];
   }
 
   add(node: DagNode): void {
-    const key = scopeKey(node.jti, node.wid);
-    if (this.#byScope.has(key)) {
+    let scope: Map<string, DagNode> | undefined;
+    if (node.wid === undefined) scope = this.#unscoped;
+    else if ((scope = this.#workflows.get(node.wid)) === undefined) this.#workflows.set(node.wid, (scope = new Map()));
+    if (scope.has(node.jti)) {
       throw new ECTError('ECT_DAG_DUPLICATE', `task ${node.jti} is already recorded${node.wid === undefined ? '' : ` in workflow ${node.wid}`}`, { member: 'jti' });
     }
-    this.#byScope.set(key, node);
-    const sameJti = this.#byJti.get(node.jti);
-    if (sameJti) sameJti.push(node);
-    else this.#byJti.set(node.jti, [node]);
-    if (node.wid !== undefined) {
-      const workflow = this.#byWid.get(node.wid);
-      if (workflow) workflow.push(node);
-      else this.#byWid.set(node.wid, [node]);
-    }
+    scope.set(node.jti, node);
+    const same = this.#byJti.get(node.jti);
+    if (same === undefined) this.#byJti.set(node.jti, node);
+    else if (Array.isArray(same)) same.push(node);
+    else this.#byJti.set(node.jti, [same, node]);
     for (const p of node.pred) this.#referenced.add(p);
+    this.#size++;
   }
 }
