@@ -1,0 +1,84 @@
+/**
+ * The Fastify adapter (`ect/fastify`): a plugin, registered with `app.register(ectFastify, options)`.
+ * Imports only Fastify's types, so loading it never loads Fastify. The verified ECT is at
+ * `request.ect` (a request decoration, `null` until set). Routes choose with their config:
+ * `{ config: { ect: false } }` skips the check, `{ config: { ect: { required: false } } }` accepts
+ * requests without an ECT, `{ config: { ect: { bodyBinding: true } } }` binds the body (HTTP-4).
+ * @module
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
+import { declaredLength, readStreamBody, replayStream } from './body.js';
+import type { ECTContext, ECTHandler, ECTMiddlewareOptions, RouteECTOptions } from './handler.js';
+import { EXECUTION_CONTEXT_HEADER, WORKLOAD_IDENTITY_HEADER } from './header.js';
+import { coreHandler } from './node.js';
+import { PROBLEM_CONTENT_TYPE, problemBody } from './problem.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The request's ECT, set by the `ect/fastify` plugin (`null` on routes that skip it). */
+    ect: ECTContext | null;
+  }
+  interface FastifyContextConfig {
+    /** Per-route ECT settings; `false` skips the check. */
+    ect?: RouteECTOptions | false;
+  }
+}
+
+/** Options of the plugin: the middleware options, or an existing core handler. */
+export type FastifyECTOptions = ECTMiddlewareOptions | { readonly handler: ECTHandler };
+
+type Done = (error: Error | null, payload?: Readable) => void;
+
+/**
+ * The plugin. It is not encapsulated (like `fastify-plugin`): its hook applies to every route of
+ * the instance it is registered on. The check runs in `preParsing`, the only hook that sees the
+ * raw body and may hand the parsers a new stream, so body binding leaves body parsing intact.
+ */
+export function ectFastify(instance: FastifyInstance, options: FastifyECTOptions, done: (error?: Error) => void): void {
+  const core = coreHandler(options);
+  // Route settings are checked once per route config, not per request.
+  const routes = new WeakMap<object, ECTHandler>();
+  const forRoute = (route: RouteECTOptions): ECTHandler => {
+    let handler = routes.get(route);
+    if (handler === undefined) {
+      handler = core.forRoute(route);
+      routes.set(route, handler);
+    }
+    return handler;
+  };
+  instance.decorateRequest('ect', null);
+  // Callback style on purpose: a rejected request is answered here and `next` is never called.
+  instance.addHook('preParsing', (request: FastifyRequest, reply: FastifyReply, payload: Readable, next: Done): void => {
+    const route = (request.routeOptions.config as { ect?: RouteECTOptions | false } | undefined)?.ect;
+    if (route === false) return next(null, payload);
+    const handler = route === undefined ? core : forRoute(route);
+    let body: Buffer | undefined;
+    handler
+      .handle({
+        ect: request.raw.headersDistinct[EXECUTION_CONTEXT_HEADER.toLowerCase()],
+        wit: request.raw.headersDistinct[WORKLOAD_IDENTITY_HEADER.toLowerCase()],
+        readBody: async (limits) => (body = await readStreamBody(payload, { ...limits, declaredLength: declaredLength(request.raw) })),
+        setHeader: (name, value) => {
+          void reply.header(name, value);
+        },
+      })
+      .then(
+        (outcome) => {
+          if (!outcome.ok) {
+            const { problem } = outcome;
+            if (problem.status === 413) void reply.header('connection', 'close');
+            void reply.code(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).header('cache-control', 'no-store').send(problemBody(problem));
+            return;
+          }
+          request.ect = outcome.context;
+          next(null, body === undefined ? payload : replayStream(body));
+        },
+        (error: unknown) => next(error instanceof Error ? error : new Error(String(error))),
+      );
+  });
+  done();
+}
+
+// fastify-plugin's convention, without depending on it: do not encapsulate, name the plugin.
+Object.assign(ectFastify, { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: 'ect' });

@@ -1,0 +1,211 @@
+/**
+ * The core of every server adapter: reads `Execution-Context` (HTTP-1, HTTP-3), optionally binds
+ * the request body to the token (HTTP-4), verifies with a verifier built once, and turns every
+ * rejection into a problem (HTTP-2). Adapters only translate their framework's request and
+ * response to `ECTRequestInput` and back.
+ * @module
+ */
+import { ECTConfigError, ECTError, isECTError } from '../errors.js';
+import { hashBytes } from '../format/hash.js';
+import { parseToken } from '../format/parse.js';
+import type { VerifyContext } from '../identity/key-source.js';
+import type { Receipt } from '../ledger/types.js';
+import type { VerifyOptions } from '../verify/options.js';
+import { createVerifier, runVerification, type VerifiedECT, type Verifier } from '../verify/verify.js';
+import { bodyLimit, type BodyReadOptions } from './body.js';
+import { EXECUTION_CONTEXT_HEADER, headerLimit, RECEIPT_HEADER, readExecutionContext, singleValue, type FieldLines } from './header.js';
+import { BodyTooLargeError, ECT_MISSING_CODE, problemFor, problemFromError, type ProblemDetails } from './problem.js';
+import { createResponseECT, type RespondInit, type SignerIdentity } from './respond.js';
+
+/** Per-route settings: whether an ECT is required, and body binding. */
+export interface RouteECTOptions {
+  /** `true` (default): a request without an ECT is refused with 403; `false`: it passes, unverified. */
+  readonly required?: boolean;
+  /** HTTP-4: require `out_hash` to be the SHA-256 of the request body, read up to `maxBytes` (default 1 MiB). */
+  readonly bodyBinding?: boolean | { readonly maxBytes?: number };
+}
+
+/** Options of every server adapter. */
+export interface ECTMiddlewareOptions extends RouteECTOptions {
+  /**
+   * The verifier (its replay cache, ECT store, ledger and minimum level apply), or options to build
+   * one. Pass one `Verifier` to several middlewares so that they share its replay cache.
+   */
+  readonly verifier: Verifier | VerifyOptions;
+  /** HTTP-3: most bytes of an `Execution-Context` value (default 8 KiB). */
+  readonly maxHeaderSize?: number;
+  /** Send the ledger's receipt JWS in `Execution-Context-Receipt` when there is one (default true). */
+  readonly receiptHeader?: boolean;
+  /** HTTP-5: this server's identity and key, for `ect.respond()`. */
+  readonly responder?: SignerIdentity;
+  /** Called with every rejection and its cause, for server-side logs (the client sees only the problem). */
+  readonly onReject?: (problem: ProblemDetails, error: unknown) => void;
+}
+
+/** What a request gives the core, in framework-neutral form. */
+export interface ECTRequestInput {
+  /** The `Execution-Context` field lines. */
+  readonly ect: FieldLines;
+  /** The `Workload-Identity-Token` field lines (IDB-3). */
+  readonly wit: FieldLines;
+  /** Reads the raw request body, at most `maxBytes` (called only with body binding). */
+  readonly readBody: (options: BodyReadOptions) => Promise<Uint8Array>;
+  /** Sets a response header (receipt, response ECT). */
+  readonly setHeader: (name: string, value: string) => void;
+}
+
+/** What a handler sees of the request's ECT. */
+export interface ECTContext {
+  /** The token as received (`undefined` on an optional route without one). */
+  readonly token: string | undefined;
+  /** The verified ECT (`undefined` on an optional route without one). */
+  readonly verified: VerifiedECT | undefined;
+  /** HTTP-4: the CLM-9 hash of the request body, when body binding read it. */
+  readonly bodyHash: string | undefined;
+  /** VER-13: the ledger's receipt, when the verifier has a ledger. */
+  readonly receipt: Receipt | undefined;
+  /**
+   * HTTP-5: creates this server's ECT for the task it performed (`pred` = the caller's `jti`,
+   * `inp_hash` = the request body's hash when known, `out_hash` = the hash of `body`), sets it in
+   * the response's `Execution-Context` field and returns it. Needs the `responder` option.
+   */
+  respond(init: RespondInit): string;
+}
+
+/** The outcome of one request: accepted with its context, or refused with a problem. */
+export type ECTOutcome = { readonly ok: true; readonly context: ECTContext } | { readonly ok: false; readonly problem: ProblemDetails };
+
+/** A core handler: one verifier, settings checked once. */
+export interface ECTHandler {
+  readonly verifier: Verifier;
+  /** Runs the checks for one request. Errors other than token and body-limit failures are thrown. */
+  handle(input: ECTRequestInput): Promise<ECTOutcome>;
+  /** The same handler (same verifier, same replay cache) with other per-route settings. */
+  forRoute(route: RouteECTOptions): ECTHandler;
+}
+
+function isVerifier(value: Verifier | VerifyOptions): value is Verifier {
+  return typeof (value as Verifier).verify === 'function' && typeof (value as Verifier).options === 'object';
+}
+
+interface Settings {
+  readonly required: boolean;
+  readonly bodyMaxBytes: number | undefined;
+  readonly maxHeaderSize: number;
+  readonly receiptHeader: boolean;
+  readonly responder: SignerIdentity | undefined;
+  readonly onReject: ((problem: ProblemDetails, error: unknown) => void) | undefined;
+}
+
+function routeSettings(base: Omit<Settings, 'required' | 'bodyMaxBytes'>, route: RouteECTOptions): Settings {
+  const binding = route.bodyBinding;
+  let bodyMaxBytes: number | undefined;
+  if (binding === true) bodyMaxBytes = bodyLimit(undefined);
+  else if (typeof binding === 'object' && binding !== null) bodyMaxBytes = bodyLimit(binding.maxBytes);
+  else if (binding !== undefined && binding !== false) throw new ECTConfigError('bodyBinding', 'must be true, false or { maxBytes }');
+  if (route.required !== undefined && typeof route.required !== 'boolean') throw new ECTConfigError('required', 'must be a boolean');
+  return { ...base, required: route.required ?? true, bodyMaxBytes };
+}
+
+/**
+ * HTTP-4 before anything is recorded: a token whose `out_hash` (read unverified) does not match
+ * the body is checked by VER-1 ... VER-10 without the replay cache, store or ledger, so that it is
+ * refused with the code section 5 gives first, and a mismatch is never recorded as a used task.
+ */
+async function checkBinding(token: string, bodyHash: string, verifier: Verifier, context: VerifyContext): Promise<void> {
+  let claimed: unknown;
+  try {
+    claimed = parseToken(token).payload['out_hash'];
+  } catch {
+    return; // the verifier reports ECT_MALFORMED itself
+  }
+  if (claimed === bodyHash) return;
+  const options = verifier.options;
+  await runVerification(
+    token,
+    { ...options, replay: undefined, dag: undefined, ledger: undefined, minLevel: options.minLevel === 3 && options.ledger !== undefined ? 2 : options.minLevel },
+    context,
+  );
+  if (claimed === undefined) throw new ECTError('ECT_CLAIM_MISSING', 'body binding needs out_hash (HTTP-4)', { member: 'out_hash' });
+  throw new ECTError('ECT_CLAIM_INVALID', 'out_hash is not the SHA-256 of the request body (HTTP-4)', { member: 'out_hash' });
+}
+
+function buildHandler(verifier: Verifier, settings: Settings, base: Omit<Settings, 'required' | 'bodyMaxBytes'>): ECTHandler {
+  const reject = (error: unknown): ECTOutcome => {
+    const problem = problemFromError(error);
+    if (problem === undefined) throw error;
+    settings.onReject?.(problem, error);
+    return { ok: false, problem };
+  };
+
+  async function handle(input: ECTRequestInput): Promise<ECTOutcome> {
+    let token: string | undefined;
+    try {
+      token = readExecutionContext(input.ect, { maxHeaderSize: settings.maxHeaderSize });
+    } catch (error) {
+      return reject(error);
+    }
+    if (token === undefined) {
+      if (settings.required) {
+        const problem = problemFor(ECT_MISSING_CODE);
+        settings.onReject?.(problem, undefined);
+        return { ok: false, problem };
+      }
+      return { ok: true, context: makeContext(input, settings, undefined, undefined, undefined) };
+    }
+    const wit = singleValue(input.wit);
+    const context: VerifyContext = wit === undefined ? {} : { workloadIdentityToken: wit };
+    let bodyHash: string | undefined;
+    let verified: VerifiedECT;
+    try {
+      if (settings.bodyMaxBytes !== undefined) {
+        bodyHash = hashBytes(await input.readBody({ maxBytes: settings.bodyMaxBytes }));
+        await checkBinding(token, bodyHash, verifier, context);
+      }
+      verified = await verifier.verify(token, context);
+      // The verified claims are the ones pre-checked; this guards custom verifiers that rewrite them.
+      if (bodyHash !== undefined && verified.claims.out_hash !== bodyHash) {
+        throw new ECTError('ECT_CLAIM_INVALID', 'out_hash is not the SHA-256 of the request body (HTTP-4)', { member: 'out_hash' });
+      }
+    } catch (error) {
+      if (error instanceof BodyTooLargeError || isECTError(error)) return reject(error);
+      throw error;
+    }
+    const jws = verified.receipt?.jws;
+    if (settings.receiptHeader && jws !== undefined) input.setHeader(RECEIPT_HEADER, jws);
+    return { ok: true, context: makeContext(input, settings, token, verified, bodyHash) };
+  }
+
+  return { verifier, handle, forRoute: (route) => buildHandler(verifier, routeSettings(base, route), base) };
+}
+
+function makeContext(input: ECTRequestInput, settings: Settings, token: string | undefined, verified: VerifiedECT | undefined, bodyHash: string | undefined): ECTContext {
+  return {
+    token,
+    verified,
+    bodyHash,
+    receipt: verified?.receipt,
+    respond(init: RespondInit): string {
+      if (settings.responder === undefined) throw new ECTConfigError('responder', 'set the responder option (identity and key) to answer with an ECT (HTTP-5)');
+      if (verified === undefined) throw new ECTConfigError('respond', 'this request carried no ECT to answer (HTTP-5 needs the caller\'s jti)');
+      const response = createResponseECT({ ...init, caller: verified, identity: settings.responder, requestBodyHash: bodyHash, maxHeaderSize: settings.maxHeaderSize });
+      input.setHeader(EXECUTION_CONTEXT_HEADER, response);
+      return response;
+    },
+  };
+}
+
+/** Builds the core handler; the verifier is built here once when options are given. */
+export function createECTHandler(options: ECTMiddlewareOptions): ECTHandler {
+  if (typeof options !== 'object' || options === null || options.verifier === undefined) {
+    throw new ECTConfigError('verifier', 'the ECT middleware needs a verifier or verifier options');
+  }
+  const verifier = isVerifier(options.verifier) ? options.verifier : createVerifier(options.verifier);
+  const base = {
+    maxHeaderSize: headerLimit(options),
+    receiptHeader: options.receiptHeader ?? true,
+    responder: options.responder,
+    onReject: options.onReject,
+  };
+  return buildHandler(verifier, routeSettings(base, options), base);
+}

@@ -1,0 +1,90 @@
+/**
+ * The `Execution-Context` header codec (profile section 10): exactly one ECT per message (HTTP-1)
+ * and the header size limit on both sides (HTTP-3).
+ * @module
+ */
+import { ECTConfigError, ECTError } from '../errors.js';
+
+/** HTTP-1: the field that carries an ECT, in requests and (HTTP-5) responses. */
+export const EXECUTION_CONTEXT_HEADER = 'Execution-Context';
+/** The response field carrying the ledger's receipt JWS (LED-5) of the request's ECT. */
+export const RECEIPT_HEADER = 'Execution-Context-Receipt';
+/** IDB-3: the WIMSE Workload Identity Token sent beside the ECT. */
+export const WORKLOAD_IDENTITY_HEADER = 'Workload-Identity-Token';
+/** HTTP-3 [P]: most bytes of an `Execution-Context` value, on sending and on receiving. */
+export const DEFAULT_MAX_HEADER_SIZE = 8 * 1024;
+
+/** The field lines of one header as a message holds them: none, one joined value, or one per line. */
+export type FieldLines = string | readonly string[] | null | undefined;
+
+/** Options of the codec. */
+export interface HeaderCodecOptions {
+  /** HTTP-3: most bytes of the value (default 8 KiB). */
+  readonly maxHeaderSize?: number;
+}
+
+// Every wire form (FMT-1, FMT-2) is base64url segments joined by '.': nothing else may appear.
+const TOKEN_CHARS = /^[A-Za-z0-9_\-.]+$/;
+
+/** Checks a configured header size limit once, when a middleware or client is built. */
+export function headerLimit(options: HeaderCodecOptions, setting = 'maxHeaderSize'): number {
+  const limit = options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new ECTConfigError(setting, `must be a positive integer number of bytes, got ${String(limit)}`);
+  return limit;
+}
+
+/**
+ * Reads the ECT of a message. Returns `undefined` when the field is absent; throws
+ * `ECT_TOO_LARGE` for a value over the limit (HTTP-3) and `ECT_MALFORMED` for more than one field
+ * line, a comma-separated list (HTTP-1) or an empty value. Give every field line separately where
+ * the framework allows (Node's `headersDistinct`); a joined value (Fetch `Headers.get`) holds the
+ * lines comma-separated, which is rejected just the same.
+ */
+export function readExecutionContext(lines: FieldLines, options: HeaderCodecOptions = {}): string | undefined {
+  if (lines === undefined || lines === null) return undefined;
+  const list: readonly string[] = typeof lines === 'string' ? [lines] : lines;
+  if (list.length === 0) return undefined;
+  const limit = options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
+  // HTTP-3 first, like VER-1: nothing larger than the limit is looked at further.
+  for (const line of list) {
+    if (line.length > limit || Buffer.byteLength(line, 'utf8') > limit) {
+      throw new ECTError('ECT_TOO_LARGE', `the ${EXECUTION_CONTEXT_HEADER} value is larger than ${limit} bytes (HTTP-3)`);
+    }
+  }
+  if (list.length > 1) throw new ECTError('ECT_MALFORMED', `the message has ${list.length} ${EXECUTION_CONTEXT_HEADER} field lines; exactly one is allowed (HTTP-1)`);
+  // RFC 9110 §5.5: leading and trailing whitespace is not part of the value.
+  const value = list[0]!.trim();
+  if (value.includes(',')) throw new ECTError('ECT_MALFORMED', `the ${EXECUTION_CONTEXT_HEADER} value is a list; exactly one ECT is allowed (HTTP-1)`);
+  if (value.length === 0) throw new ECTError('ECT_MALFORMED', `the ${EXECUTION_CONTEXT_HEADER} value is empty`);
+  return value;
+}
+
+/**
+ * The sending side: checks a token before it is put in an `Execution-Context` field. Throws
+ * `ECT_TOO_LARGE` naming the size and the limit (HTTP-3), and `ECT_MALFORMED` for characters that
+ * no ECT contains (which also keeps CR/LF out of the header).
+ */
+export function formatExecutionContext(token: string, options: HeaderCodecOptions = {}): string {
+  const limit = options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
+  if (typeof token !== 'string' || !TOKEN_CHARS.test(token)) {
+    throw new ECTError('ECT_MALFORMED', `an ECT is base64url segments joined by '.'; this value cannot be sent in ${EXECUTION_CONTEXT_HEADER}`);
+  }
+  if (token.length > limit) {
+    throw new ECTError(
+      'ECT_TOO_LARGE',
+      `the ECT is ${token.length} bytes, more than the ${limit}-byte limit of the ${EXECUTION_CONTEXT_HEADER} header (HTTP-3); ` +
+        'make ect_ext smaller or raise maxHeaderSize if every receiver accepts larger values',
+    );
+  }
+  return token;
+}
+
+/** The single value of a companion header (the WIT) or `undefined` when absent or repeated. */
+export function singleValue(lines: FieldLines): string | undefined {
+  if (lines === undefined || lines === null) return undefined;
+  const list: readonly string[] = typeof lines === 'string' ? [lines] : lines;
+  // A repeated or listed WIT is not passed on: the key source then finds none and fails closed.
+  if (list.length !== 1 || list[0]!.includes(',')) return undefined;
+  const value = list[0]!.trim();
+  return value.length === 0 ? undefined : value;
+}

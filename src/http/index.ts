@@ -1,0 +1,42 @@
+/**
+ * `ect/http`: ECTs over HTTP (profile section 10). The header codec, problem details, the core
+ * handler with the `node:http` adapter, response ECTs and the client `fetch` wrapper. The Express,
+ * Fastify and Fetch API adapters are separate entry points (`ect/express`, `ect/fastify`,
+ * `ect/fetch`), so no framework is loaded unless its adapter is imported.
+ * @module
+ */
+export {
+  DEFAULT_MAX_HEADER_SIZE,
+  EXECUTION_CONTEXT_HEADER,
+  formatExecutionContext,
+  readExecutionContext,
+  RECEIPT_HEADER,
+  WORKLOAD_IDENTITY_HEADER,
+  type FieldLines,
+  type HeaderCodecOptions,
+} from './header.js';
+export {
+  BODY_TOO_LARGE_CODE,
+  BodyTooLargeError,
+  ECT_MISSING_CODE,
+  PROBLEM_CONTENT_TYPE,
+  PROBLEM_TYPE_PREFIX,
+  problemBody,
+  problemFor,
+  problemFromError,
+  type ProblemCode,
+  type ProblemDetails,
+} from './problem.js';
+export { DEFAULT_MAX_BODY_BYTES } from './body.js';
+export {
+  createECTHandler,
+  type ECTContext,
+  type ECTHandler,
+  type ECTMiddlewareOptions,
+  type ECTOutcome,
+  type ECTRequestInput,
+  type RouteECTOptions,
+} from './handler.js';
+export { createResponseECT, type RespondInit, type ResponseECTOptions, type SignerIdentity } from './respond.js';
+export { ectNodeHandler, nodeRequestInput, sendNodeProblem, type NodeECTOptions, type NodeECTRequestHandler } from './node.js';
+export { createECTFetch, type ECTFetch, type ECTFetchOptions, type ECTFetchResult, type ECTRequestInit, type RequestTask } from './client.js';

@@ -1,0 +1,73 @@
+/**
+ * The `node:http` adapter, and the Node request/response plumbing the Express adapter reuses.
+ * The handler receives the request's `ECTContext` as its third argument.
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readNodeBody } from './body.js';
+import { createECTHandler, type ECTContext, type ECTHandler, type ECTMiddlewareOptions, type ECTRequestInput } from './handler.js';
+import { EXECUTION_CONTEXT_HEADER, WORKLOAD_IDENTITY_HEADER } from './header.js';
+import { PROBLEM_CONTENT_TYPE, problemBody, type ProblemDetails } from './problem.js';
+
+/** A `node:http` request handler that also receives the verified ECT. */
+export type NodeECTRequestHandler = (request: IncomingMessage, response: ServerResponse, ect: ECTContext) => void | Promise<void>;
+
+/** Options of `ectNodeHandler`: the middleware options, or an existing core handler. */
+export type NodeECTOptions = (ECTMiddlewareOptions | { readonly handler: ECTHandler }) & {
+  /** Called with failures other than rejections (a throwing handler); the client gets a bare 500. */
+  readonly onError?: (error: unknown) => void;
+};
+
+/** The framework-neutral view of a Node request (every field line kept apart, HTTP-1). */
+export function nodeRequestInput(request: IncomingMessage, response: ServerResponse): ECTRequestInput {
+  // headersDistinct keeps each field line; `headers` would join them with ", ".
+  const lines = request.headersDistinct;
+  return {
+    ect: lines[EXECUTION_CONTEXT_HEADER.toLowerCase()],
+    wit: lines[WORKLOAD_IDENTITY_HEADER.toLowerCase()],
+    readBody: (options) => readNodeBody(request, options),
+    setHeader: (name, value) => {
+      response.setHeader(name, value);
+    },
+  };
+}
+
+/** Answers a rejection (HTTP-2): status 403 (413 for an oversized body) and a problem body. */
+export function sendNodeProblem(response: ServerResponse, problem: ProblemDetails): void {
+  const body = problemBody(problem);
+  response.statusCode = problem.status;
+  response.setHeader('Content-Type', PROBLEM_CONTENT_TYPE);
+  response.setHeader('Content-Length', Buffer.byteLength(body));
+  response.setHeader('Cache-Control', 'no-store');
+  // The unread rest of an oversized body is not drained: the connection is closed instead.
+  if (problem.status === 413) response.setHeader('Connection', 'close');
+  response.end(body);
+}
+
+/** The core handler of a middleware's options (built once). */
+export function coreHandler(options: ECTMiddlewareOptions | { readonly handler: ECTHandler }): ECTHandler {
+  return 'handler' in options ? options.handler : createECTHandler(options);
+}
+
+/**
+ * Wraps a `node:http` handler: the request's ECT is checked first; a rejected request is answered
+ * with a problem and never reaches `handler`. Unexpected failures answer 500 without detail.
+ */
+export function ectNodeHandler(handler: NodeECTRequestHandler, options: NodeECTOptions): (request: IncomingMessage, response: ServerResponse) => void {
+  const core = coreHandler(options);
+  return (request, response) => {
+    void (async (): Promise<void> => {
+      const outcome = await core.handle(nodeRequestInput(request, response));
+      if (!outcome.ok) return sendNodeProblem(response, outcome.problem);
+      await handler(request, response, outcome.context);
+    })().catch((error: unknown) => {
+      options.onError?.(error);
+      if (response.headersSent) {
+        response.destroy();
+        return;
+      }
+      const body = JSON.stringify({ type: 'about:blank', title: 'Internal Server Error', status: 500 });
+      response.writeHead(500, { 'Content-Type': PROBLEM_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(body) }).end(body);
+    });
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * Response ECTs (HTTP-5): a server that performed a task answers with its own ECT, whose `pred`
+ * is the caller's `jti`, `inp_hash` the hash of the request body and `out_hash` the hash of the
+ * response body (CLM-9: the bytes as sent), in the response's `Execution-Context` field.
+ * @module
+ */
+import type { Algorithm } from '../crypto/algorithms.js';
+import type { KeyInput } from '../crypto/keys.js';
+import { createECT } from '../create/create.js';
+import { ECTConfigError } from '../errors.js';
+import { hashBytes } from '../format/hash.js';
+import type { VerifiedECT } from '../verify/verify.js';
+import { formatExecutionContext } from './header.js';
+
+/** Who signs ECTs over HTTP (response ECTs, client requests): a workload identity and its key. */
+export interface SignerIdentity {
+  /** The server's identity, `iss` of its ECTs (a SPIFFE ID in WIMSE deployments). */
+  readonly iss: string;
+  /** Its private key (JWK, PEM or `KeyObject`). */
+  readonly key: KeyInput;
+  readonly kid?: string;
+  readonly alg?: Algorithm;
+  /** Lifetime of response ECTs, seconds (default 600, CLM-4). */
+  readonly ttl?: number;
+}
+
+/** What the handler says about the task it performed. */
+export interface RespondInit {
+  /** CLM-6: the action performed. */
+  readonly exec_act: string;
+  /** The response body exactly as it will be sent: its hash becomes `out_hash`. */
+  readonly body: Uint8Array | string;
+  /** Who will verify the response ECT (default: the caller, its `iss`). */
+  readonly aud?: string | readonly string[];
+  readonly ect_ext?: Readonly<Record<string, unknown>>;
+  /** The task id (default: a new UUID). */
+  readonly jti?: string;
+}
+
+/** Options of `createResponseECT`. */
+export interface ResponseECTOptions extends RespondInit {
+  /** The caller's verified ECT: `pred` is its `jti`, `wid` its `wid`. */
+  readonly caller: VerifiedECT;
+  readonly identity: SignerIdentity;
+  /** `inp_hash`: the hash of the request body, when known (body binding computes it). */
+  readonly requestBodyHash?: string | undefined;
+  /** HTTP-3: the header size limit the token must fit (default 8 KiB). */
+  readonly maxHeaderSize?: number;
+}
+
+/** Creates the response ECT of HTTP-5 and checks that it fits the header (HTTP-3). */
+export function createResponseECT(options: ResponseECTOptions): string {
+  const { caller, identity } = options;
+  if (caller === undefined) throw new ECTConfigError('caller', 'a response ECT needs the verified ECT of the request (HTTP-5)');
+  const token = createECT(
+    {
+      iss: identity.iss,
+      aud: options.aud ?? caller.claims.iss,
+      exec_act: options.exec_act,
+      pred: [caller.claims.jti],
+      ...(options.jti === undefined ? {} : { jti: options.jti }),
+      ...(caller.claims.wid === undefined ? {} : { wid: caller.claims.wid }),
+      ...(options.requestBodyHash === undefined ? {} : { inp_hash: options.requestBodyHash }),
+      out_hash: hashBytes(options.body),
+      ...(options.ect_ext === undefined ? {} : { ect_ext: options.ect_ext }),
+    },
+    {
+      key: identity.key,
+      ...(identity.kid === undefined ? {} : { kid: identity.kid }),
+      ...(identity.alg === undefined ? {} : { alg: identity.alg }),
+      ...(identity.ttl === undefined ? {} : { ttl: identity.ttl }),
+    },
+  );
+  return formatExecutionContext(token, options.maxHeaderSize === undefined ? {} : { maxHeaderSize: options.maxHeaderSize });
+}
