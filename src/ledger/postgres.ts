@@ -132,6 +132,10 @@ CREATE TABLE IF NOT EXISTS ${t}_pred (
 async function migrate(pool: pg.Pool, table: string): Promise<void> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  const onError = (error: Error): void => {
+    broken = error;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [lockKey(table, 'migrate')]);
@@ -145,9 +149,10 @@ async function migrate(pool: pg.Pool, table: string): Promise<void> {
     if (version === null) await client.query(`INSERT INTO ${table}_schema_version (version) VALUES ($1)`, [LEDGER_SCHEMA_VERSION]);
     await client.query('COMMIT');
   } catch (error) {
-    broken = await rollback(client);
+    broken = (await rollback(client)) ?? broken;
     throw error;
   } finally {
+    client.off('error', onError);
     client.release(broken);
   }
 }
@@ -223,6 +228,12 @@ export class PostgresLedgerBackend implements LedgerBackend {
       throw toLedgerError(error, 'connect', this.table);
     }
     let broken: Error | undefined;
+    // A checked-out client whose connection the server drops between two queries emits 'error';
+    // unheard, that event would crash the process. The next query then fails and is reported.
+    const onError = (error: Error): void => {
+      broken = error;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       await client.query('SET LOCAL synchronous_commit = on');
@@ -249,9 +260,10 @@ export class PostgresLedgerBackend implements LedgerBackend {
       await client.query('COMMIT');
       return entry;
     } catch (error) {
-      broken = await rollback(client);
+      broken = (await rollback(client)) ?? broken;
       throw toLedgerError(error, 'record the token', this.table);
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }
