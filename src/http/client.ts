@@ -40,6 +40,8 @@ export interface RequestTask {
   readonly wid?: string;
   readonly inp_hash?: string;
   readonly ect_ext?: Readonly<Record<string, unknown>>;
+  /** Other claims are sent as given (CLM-11). */
+  readonly [claim: string]: unknown;
 }
 
 /** A request: `RequestInit` with a body the wrapper can hash, and the task to send. */

@@ -68,7 +68,7 @@ export function ectFastify(instance: FastifyInstance, options: FastifyECTOptions
           if (!outcome.ok) {
             const { problem } = outcome;
             if (problem.status === 413) void reply.header('connection', 'close');
-            void reply.code(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).header('cache-control', 'no-store').send(problemBody(problem));
+            void reply.code(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).header('cache-control', 'no-store').send(Buffer.from(problemBody(problem)));
             return;
           }
           request.ect = outcome.context;

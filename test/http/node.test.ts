@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { createServer, type IncomingMessage } from 'node:http';
 import { describe, test } from 'node:test';
 import { ectNodeHandler } from '../../src/http/index.js';
-import { adapterSuite, answerTask, callerToken, listen, send } from './support.js';
+import { adapterSuite, answerTask, listen, send } from './support.js';
 
 async function readAll(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
