@@ -8,13 +8,14 @@ import { ECTConfigError, isECTError } from '../errors.js';
 import { registerCreate } from './commands/create.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerKeygen } from './commands/keygen.js';
+import { registerLedger } from './commands/ledger.js';
 import { registerVerify } from './commands/verify.js';
 import { EXIT_INVALID, EXIT_USAGE, EXIT_VALID, type Io } from './io.js';
 
 /** Registers one command on the program. */
 export type CommandRegistrar = (program: Command, io: Io, setExit: (code: number) => void) => void;
 
-const COMMANDS: readonly CommandRegistrar[] = [registerKeygen, registerCreate, registerVerify, registerInspect];
+const COMMANDS: readonly CommandRegistrar[] = [registerKeygen, registerCreate, registerVerify, registerInspect, registerLedger];
 
 /** Extra commands, registered by main.ts (the ones that load storage or HTTP code). */
 export interface ProgramOptions {

@@ -1,36 +1,103 @@
 /**
- * Verifier options from command-line flags, with the `ECT_` environment as fallback (flags win).
+ * Verifier options and stores from command-line flags, with the `ECT_` environment as fallback
+ * (flags win). Stores and trust configuration are loaded only when named, so `ect verify` with a
+ * JWK Set file loads neither a database driver nor the remote key set code.
  * @module
  */
-import { configFromEnv, readJWKSetFile } from '../config/env.js';
+import { existsSync } from 'node:fs';
+import { configFromEnv, readJWKSetFile, readKeyFile, type EnvConfig } from '../config/env.js';
 import type { Algorithm } from '../crypto/algorithms.js';
 import { ECTConfigError } from '../errors.js';
 import type { Level } from '../format/types.js';
 import { localJWKSet } from '../identity/jwks.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { ReplayStore } from '../replay/store.js';
 import type { DagVerifyOptions, VerifyOptions } from '../verify/options.js';
 import type { Io } from './io.js';
 
 /** Flags shared by the commands that verify. */
 export interface VerifierFlags {
   jwks?: string;
+  trust?: string;
   audience?: string[];
   now?: number;
   minLevel?: Level;
   acceptLegacy?: boolean;
   clockTolerance?: number;
   maxIatAge?: number;
+  ledger?: string;
+  ledgerKey?: string;
+  replay?: string;
+}
+
+/** Flags that name stores. */
+export interface StoreFlags {
+  ledger?: string;
+  ledgerKey?: string;
+  replay?: string;
+}
+
+/** Stores opened for one command; `close` releases connections. */
+export interface OpenedStores {
+  readonly ledger: Ledger | undefined;
+  readonly replay: ReplayStore | undefined;
+  close(): Promise<void>;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** Builds `VerifyOptions` (without stores) from flags and environment. */
-export function verifierOptions(flags: VerifierFlags, io: Io, extra: { dag?: DagVerifyOptions } = {}): VerifyOptions {
+/**
+ * Opens a ledger (with its receipt key, when given) from a URL. `mustExist`: for commands that only
+ * read, a SQLite path that names no file is an error rather than a new, empty ledger.
+ */
+export async function openLedgerFromFlags(url: string, keyFile: string | undefined, setting: string, options: { mustExist?: boolean } = {}): Promise<Ledger> {
+  const { openLedger, parseLedgerUrl } = await import('../stores/open.js');
+  if (options.mustExist) {
+    const location = parseLedgerUrl(url);
+    if (location.kind === 'sqlite' && location.path !== ':memory:' && !existsSync(location.path)) {
+      throw new ECTConfigError('ledger URL', `no SQLite ledger at ${location.path}`);
+    }
+  }
+  const key = keyFile === undefined ? undefined : readKeyFile(keyFile, setting);
+  return openLedger(url, key === undefined ? {} : { signingKey: { key: key as never } });
+}
+
+/** Opens the ledger and replay cache named by flags or environment. */
+export async function openStores(flags: StoreFlags, env: EnvConfig): Promise<OpenedStores> {
+  const ledgerUrl = flags.ledger ?? env.ledgerUrl;
+  const replayUrl = flags.replay ?? env.replayUrl;
+  const ledger = ledgerUrl === undefined ? undefined : await openLedgerFromFlags(ledgerUrl, flags.ledgerKey ?? env.ledgerKeyFile, flags.ledgerKey !== undefined ? '--ledger-key' : 'ECT_LEDGER_KEY_FILE');
+  let replay: ReplayStore | undefined;
+  try {
+    if (replayUrl !== undefined) replay = await (await import('../stores/open.js')).openReplayStore(replayUrl);
+  } catch (error) {
+    await ledger?.close();
+    throw error;
+  }
+  return {
+    ledger,
+    replay,
+    async close() {
+      await Promise.allSettled([ledger?.close(), replay?.close?.()]);
+    },
+  };
+}
+
+/** Builds `VerifyOptions` from flags and environment (stores are passed in). */
+export async function verifierOptions(flags: VerifierFlags, io: Io, extra: { dag?: DagVerifyOptions; stores?: OpenedStores } = {}): Promise<VerifyOptions> {
   const env = configFromEnv(io.env);
   const audience = flags.audience ?? env.audience;
   if (audience === undefined || audience.length === 0) throw new ECTConfigError('--audience', "this verifier's identity is required (--audience or ECT_AUDIENCE)");
   const options: Mutable<VerifyOptions> = { audience };
-  const jwks = flags.jwks !== undefined ? readJWKSetFile(flags.jwks, '--jwks') : env.jwks;
-  if (jwks !== undefined) options.keys = localJWKSet(jwks, { setting: flags.jwks !== undefined ? '--jwks' : 'ECT_JWKS_FILE' });
+  const trustFile = flags.trust ?? (flags.jwks === undefined ? env.trustFile : undefined);
+  if (flags.trust !== undefined && flags.jwks !== undefined) throw new ECTConfigError('--trust', 'give either --trust or --jwks, not both');
+  if (trustFile !== undefined) {
+    const { loadTrustConfig } = await import('../identity/trust-config.js');
+    options.keys = loadTrustConfig(trustFile);
+  } else {
+    const jwks = flags.jwks !== undefined ? readJWKSetFile(flags.jwks, '--jwks') : env.jwks;
+    if (jwks !== undefined) options.keys = localJWKSet(jwks, { setting: flags.jwks !== undefined ? '--jwks' : 'ECT_JWKS_FILE' });
+  }
   const minLevel = flags.minLevel ?? env.minLevel;
   if (minLevel !== undefined) options.minLevel = minLevel;
   if (flags.now !== undefined) options.now = flags.now;
@@ -44,6 +111,9 @@ export function verifierOptions(flags: VerifierFlags, io: Io, extra: { dag?: Dag
   if (env.maxPred !== undefined) options.maxPred = env.maxPred;
   if (env.maxTokenSize !== undefined) options.maxTokenSize = env.maxTokenSize;
   if (env.requireUuid !== undefined) options.requireUuid = env.requireUuid;
+  if (env.ledgerFailure !== undefined) options.ledgerFailure = env.ledgerFailure;
+  if (extra.stores?.ledger !== undefined) options.ledger = extra.stores.ledger;
+  if (extra.stores?.replay !== undefined) options.replay = extra.stores.replay;
   if (extra.dag !== undefined) options.dag = extra.dag;
   return options;
 }

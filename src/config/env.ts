@@ -26,6 +26,11 @@ export const ENV_VARIABLES = {
   ECT_MAX_PRED: 'most pred entries (default 100; 0 = unlimited)',
   ECT_MAX_TOKEN_SIZE: 'token size limit, bytes (default 65536)',
   ECT_REQUIRE_UUID: 'jti, pred and wid must be UUIDs: true or false (default true)',
+  ECT_TRUST: 'trust configuration file (JWK sets, X.509 anchors, WIMSE trust domains; docs/trust.md)',
+  ECT_LEDGER: 'audit ledger URL: memory:, sqlite:PATH or postgres://… (verifiers record tokens: L3)',
+  ECT_LEDGER_KEY_FILE: "the ledger's private key file (JWK or PEM) that signs receipts",
+  ECT_LEDGER_FAILURE: 'when the ledger fails: reject (default) or degrade (accept at L2 and say so)',
+  ECT_REPLAY: 'replay cache URL: memory: (default) or redis://…',
 } as const;
 
 /** Configuration read from the environment; absent variables are absent here. */
@@ -45,6 +50,11 @@ export interface EnvConfig {
   readonly maxPred?: number;
   readonly maxTokenSize?: number;
   readonly requireUuid?: boolean;
+  readonly trustFile?: string;
+  readonly ledgerUrl?: string;
+  readonly ledgerKeyFile?: string;
+  readonly ledgerFailure?: 'reject' | 'degrade';
+  readonly replayUrl?: string;
 }
 
 function seconds(env: Record<string, string | undefined>, name: string): number | undefined {
@@ -151,6 +161,21 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
   }
   if (config['ttl'] === 0) throw new ECTConfigError('ECT_DEFAULT_TTL', 'must be more than 0 seconds');
   if (config['maxTokenSize'] === 0) throw new ECTConfigError('ECT_MAX_TOKEN_SIZE', 'must be at least 1');
+  const strings: [string, string][] = [
+    ['trustFile', 'ECT_TRUST'],
+    ['ledgerUrl', 'ECT_LEDGER'],
+    ['ledgerKeyFile', 'ECT_LEDGER_KEY_FILE'],
+    ['replayUrl', 'ECT_REPLAY'],
+  ];
+  for (const [key, name] of strings) {
+    const value = env[name]?.trim();
+    if (value) config[key] = value;
+  }
+  const failure = env['ECT_LEDGER_FAILURE']?.trim();
+  if (failure) {
+    if (failure !== 'reject' && failure !== 'degrade') throw new ECTConfigError('ECT_LEDGER_FAILURE', `expected reject or degrade, got ${JSON.stringify(failure)}`);
+    config['ledgerFailure'] = failure;
+  }
   const algorithms = list(env, 'ECT_ALGORITHMS');
   if (algorithms) {
     for (const alg of algorithms) {

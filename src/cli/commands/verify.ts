@@ -10,9 +10,11 @@ import { createVerifier, type Verifier } from '../../verify/verify.js';
 import { collect, levelParser, parseSeconds } from '../args.js';
 import { EXIT_INVALID, EXIT_VALID, json, readLines, readTokenArgument, type Io } from '../io.js';
 import { acceptedReport, humanReport, rejectedReport, type VerifyReport } from '../report.js';
-import { verifierOptions, type VerifierFlags } from '../verifier-options.js';
+import { configFromEnv } from '../../config/env.js';
+import { openStores, verifierOptions, type VerifierFlags } from '../verifier-options.js';
 
 interface VerifyFlags extends VerifierFlags {
+  ledgerKey?: string;
   json?: boolean;
   batch?: string;
   dag?: boolean;
@@ -33,6 +35,7 @@ export function registerVerify(program: Command, io: Io, setExit: (code: number)
     .description('verify an ECT (or a batch, one per line); exit 0 valid, 1 invalid, 2 usage error')
     .argument('[token]', 'the token, or - (or nothing) to read it from standard input')
     .option('--jwks <file>', 'JWK Set of trusted public keys (default: $ECT_JWKS_FILE)')
+    .option('--trust <file>', 'trust configuration: JWK sets per issuer, X.509 anchors, WIMSE trust domains (default: $ECT_TRUST; docs/trust.md)')
     .option('--audience <id>', "this verifier's identity; repeat for several (default: $ECT_AUDIENCE)", collect)
     .option('--now <unix>', 'verification time (default: the clock)', parseSeconds)
     .option('--min-level <n>', 'minimum level 1, 2 or 3 (default: $ECT_MIN_LEVEL or 2)', levelParser([1, 2, 3]))
@@ -42,6 +45,9 @@ export function registerVerify(program: Command, io: Io, setExit: (code: number)
     .option('--batch <file>', 'verify one token per line of FILE (- for standard input) in order, printing one JSON line each')
     .option('--dag', 'with --batch: validate the DAG (accepted tokens join the store, so pred references resolve)')
     .option('--partial', 'with --dag: report unknown predecessors instead of rejecting (DAG-2)')
+    .option('--ledger <url>', 'record accepted tokens (L3): memory:, sqlite:PATH, postgres://… (default: $ECT_LEDGER)')
+    .option('--ledger-key <file>', "the ledger's private key, to sign receipts (default: $ECT_LEDGER_KEY_FILE)")
+    .option('--replay <url>', 'replay cache: memory: (default) or redis://… (default: $ECT_REPLAY)')
     .option('--json', 'print {"valid","code","message","level","header","claims","legacy"}')
     .addHelpText(
       'after',
@@ -50,27 +56,36 @@ Examples:
   ect verify "$TOKEN" --jwks agent-a.jwks.json --audience spiffe://example.org/agent-b
   ect create ... | ect verify - --jwks agent-a.jwks.json --audience spiffe://example.org/agent-b --json
   ect verify --batch workflow.txt --dag --jwks all.jwks.json --audience spiffe://example.org/auditor
+  ect verify "$TOKEN" --trust trust.json --audience spiffe://example.org/agent-b --ledger sqlite:audit.db --replay redis://127.0.0.1:6379
 `,
     )
     .action(async (tokenArg: string | undefined, flags: VerifyFlags) => {
-      if (flags.dag && flags.batch === undefined) throw new ECTConfigError('--dag', 'DAG validation needs several tokens: use it with --batch');
+      const env = configFromEnv(io.env);
+      const ledgerNamed = (flags.ledger ?? env.ledgerUrl) !== undefined;
+      if (flags.dag && flags.batch === undefined && !ledgerNamed) throw new ECTConfigError('--dag', 'DAG validation needs a store: use it with --batch or --ledger');
       if (flags.partial && !flags.dag) throw new ECTConfigError('--partial', 'goes with --dag');
       if (flags.batch !== undefined && tokenArg !== undefined) throw new ECTConfigError('--batch', 'give either a token or --batch, not both');
-      const dag = flags.dag ? { store: new MemoryECTStore(), ...(flags.partial ? { partial: true } : {}) } : undefined;
-      const verifier = createVerifier(verifierOptions(flags, io, dag === undefined ? {} : { dag }));
-      if (flags.batch !== undefined) {
-        const tokens = await readLines(flags.batch, io, '--batch');
-        let allValid = true;
-        for (const token of tokens) {
-          const result = await report(verifier, token);
-          allValid &&= result.valid;
-          io.stdout(`${JSON.stringify(result)}\n`);
+      const stores = await openStores(flags, env);
+      try {
+        // With a ledger the ledger is the DAG store (VER-11 against what was recorded).
+        const dag = flags.dag ? { ...(stores.ledger === undefined ? { store: new MemoryECTStore() } : {}), ...(flags.partial ? { partial: true } : {}) } : undefined;
+        const verifier = createVerifier(await verifierOptions(flags, io, { stores, ...(dag === undefined ? {} : { dag }) }));
+        if (flags.batch !== undefined) {
+          const tokens = await readLines(flags.batch, io, '--batch');
+          let allValid = true;
+          for (const token of tokens) {
+            const result = await report(verifier, token);
+            allValid &&= result.valid;
+            io.stdout(`${JSON.stringify(result)}\n`);
+          }
+          setExit(allValid ? EXIT_VALID : EXIT_INVALID);
+          return;
         }
-        setExit(allValid ? EXIT_VALID : EXIT_INVALID);
-        return;
+        const result = await report(verifier, await readTokenArgument(tokenArg, io));
+        io.stdout(flags.json ? json(result) : humanReport(result));
+        setExit(result.valid ? EXIT_VALID : EXIT_INVALID);
+      } finally {
+        await stores.close();
       }
-      const result = await report(verifier, await readTokenArgument(tokenArg, io));
-      io.stdout(flags.json ? json(result) : humanReport(result));
-      setExit(result.valid ? EXIT_VALID : EXIT_INVALID);
     });
 }

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { cli } from './run.js';
+
+const A = 'spiffe://example.org/agent-a';
+const B = 'spiffe://example.org/agent-b';
+const WID = '5d2c3a3e-1a0f-4a57-b3a1-0c9d2f7e6a11';
+let dir: string;
+let key: string;
+let jwks: string;
+let ledgerKey: string;
+let db: string;
+let batch: string;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ect-cli-ledger-'));
+  key = join(dir, 'a.key.json');
+  jwks = join(dir, 'a.jwks.json');
+  ledgerKey = join(dir, 'ledger.key.json');
+  db = join(dir, 'audit.db');
+  assert.equal((await cli(['keygen', '--out', key, '--jwks-out', jwks])).code, 0);
+  assert.equal((await cli(['keygen', '--out', ledgerKey, '--alg', 'EdDSA'])).code, 0);
+  const make = async (extra: string[]): Promise<string> => (await cli(['create', '--key', key, '--iss', A, '--aud', B, '--exec-act', 'step', '--wid', WID, ...extra])).stdout.trim();
+  const root = await make(['--jti', '11111111-1111-4111-8111-111111111111']);
+  const child = await make(['--jti', '22222222-2222-4222-8222-222222222222', '--pred', '11111111-1111-4111-8111-111111111111']);
+  const join_ = await make(['--pred', '11111111-1111-4111-8111-111111111111', '--pred', '22222222-2222-4222-8222-222222222222']);
+  batch = join(dir, 'batch.txt');
+  writeFileSync(batch, [root, child, join_].join('\n'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('ect verify --ledger, ect ledger', () => {
+  test('FMT-6, VER-13, LED-5: verify --ledger sqlite: records each token at level 3 with a signed receipt', async () => {
+    const r = await cli(['verify', '--batch', batch, '--dag', '--jwks', jwks, '--audience', B, '--ledger', `sqlite:${db}`, '--ledger-key', ledgerKey]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => l.level), [3, 3, 3]);
+    assert.deepEqual(lines.map((l) => l.receipt.seq), [1, 2, 3]);
+    assert.match(lines[0].receipt.jws, /^[\w-]+\.[\w-]+\.[\w-]+$/);
+  });
+
+  test('DAG-1, LED-3: the same batch again is refused as duplicates by the ledger store', async () => {
+    const r = await cli(['verify', '--batch', batch, '--dag', '--jwks', jwks, '--audience', B, '--ledger', `sqlite:${db}`]);
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.stdout.trim().split('\n').map((l) => JSON.parse(l).code), ['ECT_DAG_DUPLICATE', 'ECT_DAG_DUPLICATE', 'ECT_DAG_DUPLICATE']);
+  });
+
+  test('LED-1: ledger export --wid prints the workflow as JSON lines, tokens as received', async () => {
+    const r = await cli(['ledger', 'export', `sqlite:${db}`, '--wid', WID]);
+    assert.equal(r.code, 0, r.stderr);
+    const entries = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(entries.map((e) => e.seq), [1, 2, 3]);
+    assert.equal(entries[1].claims.pred[0], '11111111-1111-4111-8111-111111111111');
+    assert.equal(entries[0].token.split('.').length, 3);
+  });
+
+  test('LED-2: ledger verify passes on the intact file and names the first bad entry after tampering (exit 1)', async () => {
+    const ok = await cli(['ledger', 'verify', `sqlite:${db}`, '--json']);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.deepEqual(JSON.parse(ok.stdout), { ok: true, checked: 3 });
+    const handle = new Database(db);
+    handle.prepare("UPDATE ect_ledger SET token = replace(token, 'e', 'f') WHERE seq = 2").run();
+    handle.close();
+    const bad = await cli(['ledger', 'verify', `sqlite:${db}`]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout, /LEDGER BROKEN at entry 2/);
+  });
+
+  test('ledger verify of a path with no ledger is a usage error and creates nothing', async () => {
+    const r = await cli(['ledger', 'verify', `sqlite:${join(dir, 'missing.db')}`]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /no SQLite ledger/);
+  });
+
+  test('a bad ledger or replay URL is a usage error naming the accepted forms', async () => {
+    const r = await cli(['verify', 'x', '--audience', B, '--ledger', 'mysql://h/db']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /sqlite:PATH/);
+    const r2 = await cli(['verify', 'x', '--audience', B, '--replay', 'memcached://h']);
+    assert.equal(r2.code, 2);
+    assert.match(r2.stderr, /redis:\/\//);
+  });
+});
