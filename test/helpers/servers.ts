@@ -38,7 +38,7 @@ process.once('exit', () => {
 });
 
 /** Finds an executable in `extraDirs` or on PATH, or throws naming the Debian package to install. */
-function findBinary(name: string, options: { debianPackage: string; extraDirs?: readonly string[] }): string {
+export function findBinary(name: string, options: { debianPackage: string; extraDirs?: readonly string[] }): string {
   const dirs = [...(options.extraDirs ?? []), ...(process.env['PATH'] ?? '').split(delimiter).filter((d) => d.length > 0)];
   for (const dir of dirs) {
     const candidate = join(dir, name);

@@ -26,6 +26,7 @@ after(async () => {
 
 ledgerContract({
   name: 'memory',
+  durable: false,
   async create() {
     return { backend: new MemoryLedgerBackend() };
   },
@@ -33,6 +34,7 @@ ledgerContract({
 
 ledgerContract({
   name: 'SQLite',
+  durable: true,
   async create() {
     const path = join(dir, `${randomUUID()}.db`);
     return { backend: new SqliteLedgerBackend({ path }), reopen: async () => new SqliteLedgerBackend({ path }) };
@@ -41,6 +43,7 @@ ledgerContract({
 
 ledgerContract({
   name: 'PostgreSQL',
+  durable: true,
   async create() {
     const url = pg!.url;
     // One table per test: a fresh, empty ledger without a new database.
