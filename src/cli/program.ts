@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { ECTConfigError, isECTError } from '../errors.js';
 import { registerCreate } from './commands/create.js';
+import { registerDag } from './commands/dag.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerKeygen } from './commands/keygen.js';
 import { registerLedger } from './commands/ledger.js';
@@ -15,7 +16,7 @@ import { EXIT_INVALID, EXIT_USAGE, EXIT_VALID, type Io } from './io.js';
 /** Registers one command on the program. */
 export type CommandRegistrar = (program: Command, io: Io, setExit: (code: number) => void) => void;
 
-const COMMANDS: readonly CommandRegistrar[] = [registerKeygen, registerCreate, registerVerify, registerInspect, registerLedger];
+const COMMANDS: readonly CommandRegistrar[] = [registerKeygen, registerCreate, registerVerify, registerInspect, registerDag, registerLedger];
 
 /** Extra commands, registered by main.ts (the ones that load storage or HTTP code). */
 export interface ProgramOptions {

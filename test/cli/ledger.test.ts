@@ -85,3 +85,33 @@ describe('ect verify --ledger, ect ledger', () => {
     assert.match(r2.stderr, /redis:\/\//);
   });
 });
+
+describe('ect dag', () => {
+  test('DAG-7: dag audit of a token file reports a sound workflow and draws it', async () => {
+    const r = await cli(['dag', 'audit', batch]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /workflow sound: 3 tasks, 1 root/);
+    assert.match(r.stderr, /not verified/);
+  });
+
+  test('DAG-2: dag audit names a missing predecessor (exit 1)', async () => {
+    const lines = (await import('node:fs')).readFileSync(batch, 'utf8').split('\n');
+    const partial = join(dir, 'partial.txt');
+    writeFileSync(partial, lines.slice(1).join('\n'));
+    const r = await cli(['dag', 'audit', partial, '--json']);
+    assert.equal(r.code, 1);
+    assert.deepEqual(JSON.parse(r.stdout).issues.map((i: { code: string }) => i.code), ['ECT_DAG_PREDECESSOR_UNKNOWN', 'ECT_DAG_PREDECESSOR_UNKNOWN']);
+  });
+
+  test('dag render reads a workflow from the ledger as Mermaid and dot', async () => {
+    const fresh = join(dir, 'render.db');
+    assert.equal((await cli(['verify', '--batch', batch, '--jwks', jwks, '--audience', B, '--ledger', `sqlite:${fresh}`])).code, 0);
+    const mermaid = await cli(['dag', 'render', '--ledger', `sqlite:${fresh}`, '--wid', WID, '--format', 'mermaid']);
+    assert.equal(mermaid.code, 0, mermaid.stderr);
+    assert.match(mermaid.stdout, /^flowchart/m);
+    const dot = await cli(['dag', 'render', '--ledger', `sqlite:${fresh}`, '--wid', WID, '--format', 'dot']);
+    assert.match(dot.stdout, /digraph/);
+    const bad = await cli(['dag', 'render', '--ledger', `sqlite:${fresh}`, '--wid', WID, '--format', 'png']);
+    assert.equal(bad.code, 2);
+  });
+});
