@@ -9,6 +9,9 @@
  *   two processes can never build on the same tip; `busy_timeout` makes the second one wait.
  * - LED-3 uniqueness: a UNIQUE index on `scope` (`taskKey(jti, wid)`). Not on (wid, jti): SQL NULLs
  *   are distinct, so two tokens without a `wid` would both pass such an index.
+ * - better-sqlite3 is synchronous: an append waiting for another process's lock blocks this
+ *   process's event loop for up to `busyTimeoutMs` (the verifier's LED-7 timer cannot fire
+ *   meanwhile), so keep that timeout short where latency matters.
  * - No scans: `get` uses the scope index, `findByJti` the jti index, `listWorkflow` the (wid, seq)
  *   index, `isReferenced` the pred table's primary key, `readFrom`/`tip` the seq primary key.
  * @module
