@@ -68,7 +68,7 @@ describe('JWK sets bound to issuers (IDB-1, VER-8)', () => {
     await rejects(source, signedBy(keyA, 'spiffe://a.example.evil/agent'), 'ECT_ISSUER_MISMATCH');
   });
 
-  test('IDB-1: an unknown kid for a trusted issuer is rejected with ECT_KEY_UNRESOLVED', async () => {
+  test('IDB-1, VER-5: an unknown kid for a trusted issuer is rejected with ECT_KEY_UNRESOLVED', async () => {
     const source = bound([[A, staticKeySet(setOf(keyA))]]);
     await rejects(source, signedBy(keyB, A), 'ECT_KEY_UNRESOLVED', { message: /key-b/ });
   });
@@ -201,7 +201,7 @@ describe('remote JWK sets (IDB-1)', () => {
     await rejects(source, signedBy(keyA, A), 'ECT_KEY_UNRESOLVED', { message: /could not be fetched/ });
   });
 
-  test('IDB-1: a set that cannot be fetched at all is rejected with ECT_KEY_UNRESOLVED naming the URL', async () => {
+  test('IDB-1, VER-5: a set that cannot be fetched at all is rejected with ECT_KEY_UNRESOLVED naming the URL', async () => {
     await server.close();
     await rejects(remote(), signedBy(keyA, A), 'ECT_KEY_UNRESOLVED', { message: /could not be fetched/ });
   });

@@ -51,7 +51,7 @@ describe('WIMSE profile (IDB-3)', () => {
     assert.equal(result.claims.iss, SUB);
   });
 
-  test('IDB-3: without a Workload-Identity-Token the ECT is rejected with ECT_KEY_UNRESOLVED', async () => {
+  test('IDB-3, VER-5: without a Workload-Identity-Token the ECT is rejected with ECT_KEY_UNRESOLVED', async () => {
     await rejects(source(), ectBy(), 'ECT_KEY_UNRESOLVED', { message: /Workload-Identity-Token/ });
   });
 

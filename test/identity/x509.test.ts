@@ -91,7 +91,7 @@ describe('X.509 profile (IDB-2)', () => {
     await rejects(source, tokenFor(leaf, [leaf, inter], { now: later }), 'ECT_KEY_UNRESOLVED', { now: later, message: /expired/ });
   });
 
-  test('IDB-2: a chain to an anchor that is not configured is rejected with ECT_KEY_UNRESOLVED', async () => {
+  test('IDB-2, VER-5: a chain to an anchor that is not configured is rejected with ECT_KEY_UNRESOLVED', async () => {
     await rejects(trust(), tokenFor(otherLeaf, [otherLeaf, otherRoot]), 'ECT_KEY_UNRESOLVED', { message: /trusted anchor/ });
   });
 
