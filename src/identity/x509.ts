@@ -195,7 +195,11 @@ export function x509Trust(options: X509TrustOptions): KeySource {
       if (anchorsByDer.has(current.x509.raw.toString('base64'))) break; // the chain includes its anchor
       const anchor = anchors.find((candidate) => signedBy(current.x509, candidate.x509));
       if (anchor !== undefined) {
-        within(anchor, describe(i, true));
+        // RFC 5280 §6.1.1 (d): the anchor is an input of path validation, not part of the path, so
+        // its extensions are not processed; its validity period is still honoured.
+        checkTime(anchor, now, describe(i, true));
+        notBefore = Math.max(notBefore, anchor.fields.notBefore);
+        notAfter = Math.min(notAfter, anchor.fields.notAfter);
         links.push({ certificate: current.x509, issuer: anchor.x509 });
         break;
       }

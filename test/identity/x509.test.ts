@@ -30,6 +30,8 @@ let leafTooDeep: TestCert;
 let leafNoSignature: TestCert;
 let leafCriticalPolicy: TestCert;
 let directLeaf: TestCert;
+let oldRoot: TestCert;
+let leafUnderOldRoot: TestCert;
 
 before(() => {
   pki = createPki();
@@ -48,6 +50,8 @@ before(() => {
   leafTooDeep = pki.issue({ name: 'leaf-too-deep', issuer: inter1, uris: [ISS], notBefore: '20290101000000Z', notAfter: '20310101000000Z' });
   leafNoSignature = pki.issue({ name: 'leaf-no-ds', issuer: inter, uris: [ISS], keyUsage: 'keyAgreement', notBefore: '20290101000000Z', notAfter: '20310101000000Z' });
   leafCriticalPolicy = pki.issue({ name: 'leaf-policy', issuer: inter, uris: [ISS], extra: ['certificatePolicies = critical,1.2.3.4'], notBefore: '20290101000000Z', notAfter: '20310101000000Z' });
+  oldRoot = pki.issue({ name: 'old-root', ca: true, notBefore: '20200101000000Z', notAfter: '20291231000000Z' });
+  leafUnderOldRoot = pki.issue({ name: 'leaf-old-root', issuer: oldRoot, uris: [ISS], notBefore: '20290101000000Z', notAfter: '20310101000000Z' });
   directLeaf = pki.issue({ name: 'direct', issuer: root, uris: [ISS], notBefore: '20290101000000Z', notAfter: '20310101000000Z' });
 });
 
@@ -89,6 +93,10 @@ describe('X.509 profile (IDB-2)', () => {
     await accepts(source, tokenFor(leaf, [leaf, inter]));
     const later = NOW + 2 * YEAR; // after the leaf's notAfter (2031)
     await rejects(source, tokenFor(leaf, [leaf, inter], { now: later }), 'ECT_KEY_UNRESOLVED', { now: later, message: /expired/ });
+  });
+
+  test('IDB-2: a chain to a trust anchor that has expired is rejected with ECT_KEY_UNRESOLVED', async () => {
+    await rejects(x509Trust({ anchors: [root.pem, oldRoot.pem] }), tokenFor(leafUnderOldRoot, [leafUnderOldRoot]), 'ECT_KEY_UNRESOLVED', { message: /trust anchor expired/ });
   });
 
   test('IDB-2, VER-5: a chain to an anchor that is not configured is rejected with ECT_KEY_UNRESOLVED', async () => {
