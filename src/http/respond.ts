@@ -35,6 +35,8 @@ export interface RespondInit {
   readonly ect_ext?: Readonly<Record<string, unknown>>;
   /** The task id (default: a new UUID). */
   readonly jti?: string;
+  /** More predecessors, for a task that joins several (CLM-7); the caller's `jti` is always added. */
+  readonly pred?: readonly string[];
 }
 
 /** Options of `createResponseECT`. */
@@ -57,7 +59,7 @@ export function createResponseECT(options: ResponseECTOptions): string {
       iss: identity.iss,
       aud: options.aud ?? caller.claims.iss,
       exec_act: options.exec_act,
-      pred: [caller.claims.jti],
+      pred: [...new Set([...(options.pred ?? []), caller.claims.jti])],
       ...(options.jti === undefined ? {} : { jti: options.jti }),
       ...(caller.claims.wid === undefined ? {} : { wid: caller.claims.wid }),
       ...(options.requestBodyHash === undefined ? {} : { inp_hash: options.requestBodyHash }),

@@ -13,6 +13,7 @@ import { generateKeyPair } from '../../src/crypto/keys.js';
 import { localJWKSet } from '../../src/identity/jwks.js';
 import type { KeySource, VerifyContext } from '../../src/identity/key-source.js';
 import { Ledger } from '../../src/ledger/ledger.js';
+import { verifyReceipt } from '../../src/ledger/receipt.js';
 import { hashBytes } from '../../src/format/hash.js';
 import { createVerifier, type Verifier } from '../../src/verify/verify.js';
 import type { VerifyOptions } from '../../src/verify/options.js';
@@ -23,6 +24,7 @@ export const SERVER = 'spiffe://example.org/server';
 export const callerKeys = generateKeyPair({ kid: 'caller-key' });
 export const serverKeys = generateKeyPair({ kid: 'server-key' });
 export const attackerKeys = generateKeyPair({ kid: 'caller-key' });
+export const ledgerKeys = generateKeyPair({ kid: 'ledger' });
 
 /** A key source trusting the caller (bound to its iss) that records the VerifyContext it sees. */
 export function recordingKeys(seen: VerifyContext[]): KeySource {
@@ -32,7 +34,7 @@ export function recordingKeys(seen: VerifyContext[]): KeySource {
 
 /** The server's verifier: trusts the caller, records into a ledger with a receipt key. */
 export function serverVerifier(seen: VerifyContext[] = [], extra: Partial<VerifyOptions> = {}): Verifier {
-  const ledger = new Ledger({ signingKey: { key: generateKeyPair({ kid: 'ledger' }).privateJwk } });
+  const ledger = new Ledger({ signingKey: { key: ledgerKeys.privateJwk } });
   return createVerifier({ audience: SERVER, keys: recordingKeys(seen), ledger, ...extra });
 }
 
@@ -161,8 +163,10 @@ export function adapterSuite(name: string, factory: AppFactory): void {
     assert.deepEqual(response.claims.pred, [result.claims.jti]);
     assert.equal(response.claims.inp_hash, hashBytes(json));
     assert.equal(response.claims.exec_act, 'handle_task');
-    const receipt = result.response.headers.get('execution-context-receipt');
-    assert.match(receipt ?? '', /^[\w-]+\.[\w-]+\.[\w-]+$/);
+    // LED-5: the receipt of the request's token, checkable offline with the ledger's public key.
+    const receipt = verifyReceipt(result.response.headers.get('execution-context-receipt') ?? '', { key: ledgerKeys.publicJwk, expectedTokenHash: hashBytes(result.token) });
+    assert.equal(receipt.jti, result.claims.jti);
+    assert.equal(receipt.level, 3);
   });
 
   test(`${name} HTTP-2: a request without Execution-Context on a required route is 403 EXECUTION_CONTEXT_MISSING`, async () => {

@@ -1,0 +1,138 @@
+/**
+ * The agents of the demo: each one is a workload with its own ES256 key, an HTTP server on a
+ * random loopback port, a verifier that trusts the other agents' keys (each key bound to its
+ * issuer, VER-8) and records into the shared ledger, and a client to call the next agent.
+ * @module
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { generateKeyPair, type GeneratedKeyPair } from '../crypto/keys.js';
+import { ECTError } from '../errors.js';
+import { localJWKSet } from '../identity/jwks.js';
+import type { KeySource } from '../identity/key-source.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { createVerifier, type Verifier } from '../verify/verify.js';
+import type { VerifyOptions } from '../verify/options.js';
+import { createECTFetch, type ECTFetch } from '../http/client.js';
+import type { ECTContext } from '../http/handler.js';
+import type { RespondInit } from '../http/respond.js';
+import { ectNodeHandler } from '../http/node.js';
+
+/** The trust domain of the demo's SPIFFE IDs. */
+export const DEMO_TRUST_DOMAIN = 'spiffe://demo.ect.example';
+
+/** One workload of the demo. */
+export interface Agent {
+  readonly name: string;
+  /** Its SPIFFE ID: `iss` of its ECTs and its verifier's audience. */
+  readonly id: string;
+  readonly keys: GeneratedKeyPair;
+}
+
+/** Creates a workload identity with a fresh ES256 key pair. */
+export function makeAgent(name: string): Agent {
+  const id = `${DEMO_TRUST_DOMAIN}/agent/${name}`;
+  return { name, id, keys: generateKeyPair({ alg: 'ES256', kid: `${name}-key` }) };
+}
+
+/** A key source trusting every agent but `self`, each key bound to its agent's exact `iss`. */
+export function trustOthers(agents: readonly Agent[], self: Agent): KeySource {
+  const byKid = new Map<string, KeySource>();
+  for (const agent of agents) {
+    if (agent === self) continue;
+    byKid.set(agent.keys.publicJwk.kid, localJWKSet({ keys: [agent.keys.publicJwk] }, { issuers: [{ exact: agent.id }] }));
+  }
+  return {
+    resolve(request) {
+      const kid = request.header['kid'];
+      const source = typeof kid === 'string' ? byKid.get(kid) : undefined;
+      if (source === undefined) throw new ECTError('ECT_KEY_UNRESOLVED', `no agent of the demo has key ${String(kid)}`, { member: 'kid' });
+      return source.resolve(request);
+    },
+  };
+}
+
+/** Settings shared by every agent's verifier. */
+export interface DemoTrust {
+  readonly agents: readonly Agent[];
+  readonly ledger: Ledger;
+  readonly minLevel?: 1 | 2 | 3 | undefined;
+}
+
+/** The verifier of `self`: its audience, the others' keys, the ledger (L3), and DAG validation unless `dag` is false. */
+export function agentVerifier(self: Agent, trust: DemoTrust, options: { readonly dag: boolean }): Verifier {
+  const verifyOptions: VerifyOptions = {
+    audience: self.id,
+    keys: trustOthers(trust.agents, self),
+    ledger: trust.ledger,
+    ...(trust.minLevel === undefined ? {} : { minLevel: trust.minLevel }),
+    // dag: {} uses the ledger as the store of accepted tasks (VER-11).
+    ...(options.dag ? { dag: {} } : {}),
+  };
+  return createVerifier(verifyOptions);
+}
+
+/** The client of `self`, optionally verifying response ECTs with `verifier` (HTTP-5). */
+export function agentClient(self: Agent, verifier?: Verifier): ECTFetch {
+  return createECTFetch({ identity: { iss: self.id, key: self.keys.privateJwk }, ...(verifier === undefined ? {} : { verifier }) });
+}
+
+/** A request as an agent's task handler sees it. */
+export interface TaskRequest {
+  readonly input: Record<string, unknown>;
+  readonly ect: ECTContext;
+}
+
+/** What a task handler answers: a JSON body, and the task to answer with as a response ECT (HTTP-5). */
+export interface TaskAnswer {
+  readonly body: Record<string, unknown>;
+  readonly respond?: Omit<RespondInit, 'body'>;
+}
+
+/** An agent's work for one request. */
+export type TaskHandler = (request: TaskRequest) => Promise<TaskAnswer>;
+
+/** A running agent server. */
+export interface AgentServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+async function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text.length === 0 ? {} : (JSON.parse(text) as Record<string, unknown>);
+}
+
+/**
+ * Serves `handler` on 127.0.0.1 with a random free port. Every request must carry an ECT whose
+ * `out_hash` is the hash of the body (HTTP-4); the agent's own key signs its response ECTs.
+ */
+export async function serveAgent(self: Agent, verifier: Verifier, handler: TaskHandler): Promise<AgentServer> {
+  const server: Server = createServer(
+    ectNodeHandler(
+      async (request, response, ect) => {
+        const answer = await handler({ input: await readJson(request), ect });
+        const body = JSON.stringify(answer.body);
+        // The body is final before respond() hashes it, so `out_hash` matches the bytes sent.
+        if (answer.respond !== undefined) ect.respond({ ...answer.respond, body });
+        response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+      },
+      { verifier, bodyBinding: true, responder: { iss: self.id, key: self.keys.privateJwk } },
+    ),
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
