@@ -83,9 +83,11 @@ function depthExceeds(value: unknown, limit: number, depth: number): boolean {
 /** CLM-10 checks on an `ect_ext` value: a JSON object, at most 4096 bytes, at most 5 levels. */
 export function checkExtension(value: unknown): Record<string, unknown> {
   if (!isJSONObject(value)) fail('ECT_CLAIM_INVALID', 'ect_ext', 'ect_ext must be a JSON object');
+  // Depth first: its walk stops at the limit, while JSON.stringify of a value nested thousands of
+  // levels deep throws a RangeError (the call stack) instead of giving a size.
+  if (depthExceeds(value, EXT_MAX_DEPTH, 1)) fail('ECT_EXT_LIMIT', 'ect_ext', `ect_ext is nested deeper than ${EXT_MAX_DEPTH} levels`);
   const size = Buffer.byteLength(JSON.stringify(value), 'utf8');
   if (size > EXT_MAX_BYTES) fail('ECT_EXT_LIMIT', 'ect_ext', `ect_ext is ${size} bytes serialized; the limit is ${EXT_MAX_BYTES}`);
-  if (depthExceeds(value, EXT_MAX_DEPTH, 1)) fail('ECT_EXT_LIMIT', 'ect_ext', `ect_ext is nested deeper than ${EXT_MAX_DEPTH} levels`);
   return value;
 }
 

@@ -48,17 +48,26 @@ function countMemberNames(text: string): number {
   return count;
 }
 
-/** Number of own member names in every object of a parsed JSON value. */
+/**
+ * Number of own member names in every object of a parsed JSON value. Iterative: `JSON.parse` accepts
+ * nesting far deeper than the call stack (a 64 KiB token holds 30,000 levels of `[`), so a recursive
+ * walk would throw a `RangeError` on hostile input instead of answering.
+ */
 function countParsedNames(value: unknown): number {
   if (value === null || typeof value !== 'object') return 0;
   let count = 0;
-  if (Array.isArray(value)) {
-    for (const item of value) count += countParsedNames(item);
-    return count;
-  }
-  for (const key of Object.keys(value)) {
-    count++;
-    count += countParsedNames((value as Record<string, unknown>)[key]);
+  const stack: object[] = [value];
+  while (stack.length > 0) {
+    const current = stack.pop()!;
+    if (Array.isArray(current)) {
+      for (const item of current) if (item !== null && typeof item === 'object') stack.push(item);
+      continue;
+    }
+    for (const key of Object.keys(current)) {
+      count++;
+      const member = (current as Record<string, unknown>)[key];
+      if (member !== null && typeof member === 'object') stack.push(member);
+    }
   }
   return count;
 }

@@ -1,0 +1,90 @@
+/**
+ * The adversarial corpus (test/vectors/adversarial/*.json): hostile tokens, each with the exact
+ * section 11 code a verifier must answer, or ACCEPT for the control cases that show the corpus
+ * verifier is set up right (so that the hostile cases fail for their own reason). One test per case;
+ * its title names the profile rules and the case.
+ */
+import { strict as assert } from 'node:assert';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ECT_ERROR_CODES, ECTError, localJWKSet, verifyECT, type JWKSet, type VerifyOptions } from '../../src/index.js';
+
+const DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'vectors', 'adversarial');
+
+interface CorpusCase {
+  readonly name: string;
+  readonly rules: readonly string[];
+  readonly description: string;
+  readonly token: string;
+  readonly expected: string;
+  readonly options?: Record<string, unknown> & { issuers?: ({ exact: string } | { prefix: string })[] };
+}
+interface CorpusFile {
+  readonly category: string;
+  readonly description: string;
+  readonly cases: readonly CorpusCase[];
+}
+
+const context = JSON.parse(readFileSync(join(DIR, 'context.json'), 'utf8')) as { now: number; audience: string; trustedKeys: JWKSet['keys'] };
+const files = readdirSync(DIR)
+  .filter((name) => name.endsWith('.json') && name !== 'context.json' && name !== 'keys.json')
+  .sort()
+  .map((name) => JSON.parse(readFileSync(join(DIR, name), 'utf8')) as CorpusFile);
+const trusted: JWKSet = { keys: context.trustedKeys };
+const unbound = localJWKSet(trusted);
+
+function optionsFor(c: CorpusCase): VerifyOptions {
+  const { issuers, ...rest } = c.options ?? {};
+  return { audience: context.audience, keys: issuers === undefined ? unbound : localJWKSet(trusted, { issuers }), now: context.now, replay: false, ...rest } as VerifyOptions;
+}
+
+// HDR-5: nothing in a token may make the verifier fetch anything.
+const realFetch = globalThis.fetch;
+const fetched: string[] = [];
+before(() => {
+  globalThis.fetch = (async (input: unknown) => {
+    fetched.push(String(input));
+    throw new Error('the corpus verifier must not fetch');
+  }) as typeof fetch;
+});
+after(() => {
+  globalThis.fetch = realFetch;
+});
+
+test('the corpus is complete: every case names rules and expects a section 11 code or ACCEPT', () => {
+  const all = files.flatMap((f) => f.cases);
+  assert.ok(all.length >= 300, `only ${all.length} cases`);
+  for (const c of all) {
+    assert.ok(c.rules.length > 0, c.name);
+    assert.ok(c.expected === 'ACCEPT' || (ECT_ERROR_CODES as readonly string[]).includes(c.expected), `${c.name}: ${c.expected}`);
+  }
+});
+
+for (const file of files) {
+  describe(`adversarial corpus: ${file.category} (${file.description})`, () => {
+    for (const c of file.cases) {
+      const title = `${c.rules.join(', ')}: ${c.name} → ${c.expected === 'ACCEPT' ? 'accepted (control)' : c.expected}`;
+      test(title, async () => {
+        let outcome: unknown;
+        try {
+          await verifyECT(c.token, optionsFor(c));
+          outcome = 'ACCEPT';
+        } catch (error) {
+          outcome = error;
+        }
+        if (c.expected === 'ACCEPT') {
+          assert.equal(outcome, 'ACCEPT', `${c.description}\nexpected acceptance, got ${outcome instanceof Error ? `${(outcome as ECTError).code}: ${outcome.message}` : String(outcome)}`);
+          return;
+        }
+        assert.ok(outcome instanceof ECTError, `${c.description}\nexpected ${c.expected}, got ${outcome instanceof Error ? `${outcome.name}: ${outcome.message}` : String(outcome)}`);
+        assert.equal(outcome.code, c.expected, `${c.description}\nexpected ${c.expected}, got ${outcome.code}: ${outcome.message}`);
+      });
+    }
+  });
+}
+
+test('HDR-5: no case of the corpus made the verifier fetch anything (jku, x5u are never dereferenced)', () => {
+  assert.deepEqual(fetched, []);
+});
