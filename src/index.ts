@@ -32,7 +32,7 @@ export { DEFAULT_MAX_ANCESTORS, validateDag, type DagOptions, type DagResult } f
 export { auditWorkflow, type AuditIssue, type AuditOptions, type AuditReport } from './dag/audit.js';
 export { replayKey, type ReplayStore } from './replay/store.js';
 export { DEFAULT_REPLAY_CAPACITY, MemoryReplayStore, type MemoryReplayStoreOptions } from './replay/memory.js';
-export type { ChainTip, IntegrityReport, LedgerBackend, LedgerEntry, Receipt } from './ledger/types.js';
+export { LedgerRowError, type ChainTip, type IntegrityReport, type LedgerBackend, type LedgerEntry, type Receipt } from './ledger/types.js';
 export { entryDigest, GENESIS_HASH, tokenDigest } from './ledger/chain.js';
 export { MemoryLedgerBackend } from './ledger/memory.js';
 export { entryToNode, Ledger, type LedgerOptions } from './ledger/ledger.js';

@@ -13,7 +13,7 @@ import type { ECTClaims, Level } from '../format/types.js';
 import { entryDigest, GENESIS_HASH, tokenDigest } from './chain.js';
 import { MemoryLedgerBackend } from './memory.js';
 import { receiptSigner, signReceipt, type ReceiptSigner } from './receipt.js';
-import type { IntegrityReport, LedgerBackend, LedgerEntry, Receipt } from './types.js';
+import { LedgerRowError, type IntegrityReport, type LedgerBackend, type LedgerEntry, type Receipt } from './types.js';
 
 /** Options of `Ledger`. */
 export interface LedgerOptions {
@@ -150,13 +150,33 @@ export class Ledger implements ECTStore {
   async verifyIntegrity(): Promise<IntegrityReport> {
     let expectedSeq = 1;
     let prev: Uint8Array = GENESIS_HASH;
-    for await (const entry of this.entries()) {
-      const reason = checkEntry(entry, expectedSeq, prev);
-      if (reason !== undefined) return { ok: false, checked: expectedSeq - 1, firstBad: { seq: expectedSeq, reason } };
-      prev = Buffer.from(entry.entryHash, 'base64url');
-      expectedSeq++;
+    let pageSize = PAGE;
+    // After a page fails to decode, rows are read one at a time up to the end of that page.
+    let singleUntil = 0;
+    for (;;) {
+      let page: readonly LedgerEntry[];
+      try {
+        page = await this.backend.readFrom(expectedSeq, pageSize);
+      } catch (error) {
+        // A row the backend cannot decode is damage too. The page failed as a whole: read one row
+        // at a time to check the rows before it and to name the undecodable one.
+        if (!(error instanceof LedgerRowError)) throw error;
+        if (pageSize > 1) {
+          singleUntil = expectedSeq + pageSize;
+          pageSize = 1;
+          continue;
+        }
+        return { ok: false, checked: expectedSeq - 1, firstBad: { seq: expectedSeq, reason: error.message } };
+      }
+      for (const entry of page) {
+        const reason = checkEntry(entry, expectedSeq, prev);
+        if (reason !== undefined) return { ok: false, checked: expectedSeq - 1, firstBad: { seq: expectedSeq, reason } };
+        prev = Buffer.from(entry.entryHash, 'base64url');
+        expectedSeq++;
+      }
+      if (page.length < pageSize) return { ok: true, checked: expectedSeq - 1 };
+      if (expectedSeq >= singleUntil) pageSize = PAGE;
     }
-    return { ok: true, checked: expectedSeq - 1 };
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,23 @@
  * (memory.ts), SQLite (`ect/sqlite`), PostgreSQL (`ect/postgres`).
  * @module
  */
+import { ECTError } from '../errors.js';
 import type { ECTClaims, Level } from '../format/types.js';
+
+/**
+ * A stored row that no longer decodes (changed outside the ledger, or damaged). Its code is
+ * `ECT_LEDGER_UNAVAILABLE` for verifiers; `Ledger.verifyIntegrity` reports it as the first bad
+ * entry instead.
+ */
+export class LedgerRowError extends ECTError {
+  /** The `seq` of the row, as stored (it may itself be what is damaged). */
+  readonly seq: unknown;
+
+  constructor(seq: unknown, message: string) {
+    super('ECT_LEDGER_UNAVAILABLE', message);
+    this.seq = seq;
+  }
+}
 
 /** The chain position an append builds on: the last entry's `seq` and hash (LED-2). */
 export interface ChainTip {

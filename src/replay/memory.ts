@@ -66,6 +66,10 @@ export class MemoryReplayStore implements ReplayStore {
     this.#nextSweepAt = earliest;
   }
 
+  async forget(key: string): Promise<void> {
+    this.#expiries.delete(key);
+  }
+
   async close(): Promise<void> {
     this.#expiries.clear();
   }

@@ -121,6 +121,15 @@ export class RedisReplayStore implements ReplayStore {
     return reply === 'OK';
   }
 
+  /** Removes a key (the verifier's undo when the ledger rejected a token it had just recorded). */
+  async forget(key: string): Promise<void> {
+    try {
+      await this.#client.del(this.keyPrefix + key);
+    } catch (error) {
+      throw unavailable(error, this.where);
+    }
+  }
+
   /**
    * The same check for many tokens in one round trip (a pipeline; each SET is atomic on its own).
    * Results are in the order of `checks`. Throws when Redis cannot answer any of them.

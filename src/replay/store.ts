@@ -11,6 +11,12 @@ export interface ReplayStore {
    * Throws `ECTError('ECT_REPLAY_STORE_UNAVAILABLE')` when it cannot answer (RPL-3: fail closed).
    */
   checkAndRecord(key: string, expiresAt: number, now: number): Promise<boolean>;
+  /**
+   * Removes `key`, so that the token may be presented again. The verifier calls it only when a
+   * later step (VER-13, the ledger) rejected a token it had just recorded here: the token was not
+   * accepted, and a retry after the outage must not be refused as a replay. Optional.
+   */
+  forget?(key: string): Promise<void>;
   /** Releases resources (connections). Optional. */
   close?(): Promise<void>;
 }

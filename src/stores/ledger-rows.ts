@@ -7,7 +7,7 @@
  */
 import { ECTError } from '../errors.js';
 import type { ECTClaims, Level } from '../format/types.js';
-import type { LedgerEntry } from '../ledger/types.js';
+import { LedgerRowError, type LedgerEntry } from '../ledger/types.js';
 
 /** A ledger row as read from SQL, before checks (drivers return loosely typed values). */
 export interface LedgerRow {
@@ -31,7 +31,7 @@ export const LEDGER_COLUMNS = 'seq, jti, wid, token, claims, level, recorded_at,
 export const LEDGER_SCHEMA_VERSION = 1;
 
 function corrupt(seq: unknown, column: string, problem: string): ECTError {
-  return new ECTError('ECT_LEDGER_UNAVAILABLE', `ledger entry ${String(seq)} cannot be read: column ${column} ${problem} (the database was changed outside the ledger or is damaged)`);
+  return new LedgerRowError(seq, `ledger entry ${String(seq)} cannot be read: column ${column} ${problem} (the database was changed outside the ledger or is damaged)`);
 }
 
 /** An integer that fits a JavaScript number (PostgreSQL BIGINT arrives as a string). */

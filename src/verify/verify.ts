@@ -172,7 +172,12 @@ export async function runVerification(token: string, options: NormalizedOptions,
       level = recordedLevel;
     } catch (error) {
       const failure = within(error, known, 'ECT_LEDGER_UNAVAILABLE');
-      if (failure.code !== 'ECT_LEDGER_UNAVAILABLE' || options.ledgerFailure === 'reject' || options.minLevel === 3) throw failure;
+      if (failure.code !== 'ECT_LEDGER_UNAVAILABLE' || options.ledgerFailure === 'reject' || options.minLevel === 3) {
+        // The token is rejected: undo its replay record, or a retry after the outage would be
+        // refused as a replay. Best effort: if the cache is down too, the entry expires with exp.
+        await options.replay?.forget?.(taskKey(claims.jti, claims.wid)).catch(() => undefined);
+        throw failure;
+      }
       ledgerDegraded = failure.message;
     }
   }

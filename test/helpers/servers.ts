@@ -145,8 +145,11 @@ function runPg(binary: string, args: readonly string[], asPostgres: boolean): vo
   if (result.status !== 0) throw new Error(`${binary} ${args.join(' ')} failed (exit ${String(result.status)}): ${result.stderr || result.stdout}`);
 }
 
-/** Starts a fresh PostgreSQL cluster in a temporary folder on a free loopback port (trust auth). */
-export async function startPostgres(): Promise<TestServer> {
+/**
+ * Starts a fresh PostgreSQL cluster in a temporary folder on a free loopback port (trust auth).
+ * `durable: true` keeps the server's fsync on (benchmarks of durable appends); tests leave it off.
+ */
+export async function startPostgres(options: { durable?: boolean } = {}): Promise<TestServer> {
   const initdb = findBinary('initdb', { debianPackage: 'postgresql-15', extraDirs: [PG_BIN] });
   const pgCtl = findBinary('pg_ctl', { debianPackage: 'postgresql-15', extraDirs: [PG_BIN] });
   const asPostgres = process.getuid?.() === 0;
@@ -163,7 +166,8 @@ export async function startPostgres(): Promise<TestServer> {
   // --no-sync and fsync=off: throwaway data, fast startup. The crash tests kill the client, never
   // the server, so server-side fsync does not change what they prove.
   runPg(initdb, ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--no-instructions'], asPostgres);
-  const serverOptions = [`-p ${port}`, `-k ${root}`, '-c listen_addresses=127.0.0.1', '-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off', '-c max_connections=100', '-c shared_buffers=16MB'].join(' ');
+  const durability = options.durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'];
+  const serverOptions = [`-p ${port}`, `-k ${root}`, '-c listen_addresses=127.0.0.1', ...durability, '-c max_connections=100', '-c shared_buffers=16MB'].join(' ');
   let running = false;
   let removed = false;
   const stopNow = (): void => {

@@ -1,7 +1,8 @@
 /**
  * LED-2: integrity verification detects a changed, removed or reordered entry made directly in the
  * database (SQLite and PostgreSQL), and names the first bad entry. Rows that no longer decode give a
- * clear error naming the entry and the column, never a crash.
+ * clear error naming the entry and the column on reads, never a crash, and are the first bad entry
+ * of an integrity check.
  */
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -156,12 +157,14 @@ for (const target of [sqlite, postgres]) {
       assert.match(bad.reason, /claims/);
     });
 
-    it('LED-2: claims that no longer decode give ECT_LEDGER_UNAVAILABLE naming the entry and the column', async () => {
+    it('LED-2: claims that no longer decode: reads give ECT_LEDGER_UNAVAILABLE naming the entry and the column; the integrity check reports that entry', async () => {
       const t = await target.open();
       try {
         await t.exec(target.breakClaims);
-        const error = await rejectsWithCode(t.ledger.verifyIntegrity(), 'ECT_LEDGER_UNAVAILABLE');
-        assert.match(error.message, /ledger entry 2 cannot be read: column claims/);
+        const report = await t.ledger.verifyIntegrity();
+        assert.equal(report.ok, false);
+        assert.equal(report.firstBad?.seq, 2);
+        assert.match(report.firstBad?.reason ?? '', /ledger entry 2 cannot be read: column claims/);
         const second = t.tokens[1]!;
         await rejectsWithCode(t.ledger.get(second.claims.jti, second.claims.wid), 'ECT_LEDGER_UNAVAILABLE');
         assert.equal((await t.ledger.entry(t.tokens[0]!.claims.jti, t.tokens[0]!.claims.wid))?.seq, 1, 'the other entries still read');
