@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { ECTConfigError, isECTError } from '../errors.js';
 import { registerCreate } from './commands/create.js';
 import { registerDag } from './commands/dag.js';
+import { registerDemo } from './commands/demo.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerKeygen } from './commands/keygen.js';
 import { registerLedger } from './commands/ledger.js';
@@ -16,14 +17,9 @@ import { EXIT_INVALID, EXIT_USAGE, EXIT_VALID, type Io } from './io.js';
 /** Registers one command on the program. */
 export type CommandRegistrar = (program: Command, io: Io, setExit: (code: number) => void) => void;
 
-const COMMANDS: readonly CommandRegistrar[] = [registerKeygen, registerCreate, registerVerify, registerInspect, registerDag, registerLedger];
+const COMMANDS: readonly CommandRegistrar[] = [registerKeygen, registerCreate, registerVerify, registerInspect, registerDag, registerLedger, registerDemo];
 
-/** Extra commands, registered by main.ts (the ones that load storage or HTTP code). */
-export interface ProgramOptions {
-  readonly extraCommands?: readonly CommandRegistrar[];
-}
-
-function buildProgram(io: Io, setExit: (code: number) => void, options: ProgramOptions): Command {
+function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('ect')
     .description('Execution Context Tokens (draft-nennemann-wimse-ect-01): create, verify, inspect, audit')
     .version('0.1.0')
@@ -31,14 +27,14 @@ function buildProgram(io: Io, setExit: (code: number) => void, options: ProgramO
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .addHelpText('after', '\nExit codes: 0 valid, 1 invalid, 2 usage error.\nEnvironment: ECT_ISSUER, ECT_AUDIENCE, ECT_KEY_FILE, ECT_JWKS_FILE, ECT_MIN_LEVEL, … (see the README).\n');
-  for (const register of [...COMMANDS, ...(options.extraCommands ?? [])]) register(program, io, setExit);
+  for (const register of COMMANDS) register(program, io, setExit);
   return program;
 }
 
 /** Runs the command line on `argv` (without the node and script paths); resolves to the exit code. */
-export async function runCli(argv: readonly string[], io: Io, options: ProgramOptions = {}): Promise<number> {
+export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   let exitCode: number = EXIT_VALID;
-  const program = buildProgram(io, (code) => (exitCode = code), options);
+  const program = buildProgram(io, (code) => (exitCode = code));
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;

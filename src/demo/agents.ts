@@ -1,15 +1,18 @@
 /**
- * The agents of the demo: each one is a workload with its own ES256 key, an HTTP server on a
- * random loopback port, a verifier that trusts the other agents' keys (each key bound to its
- * issuer, VER-8) and records into the shared ledger, and a client to call the next agent.
+ * The agents of the demo, on the WIMSE profile (IDB-3): a trust-domain issuer hands each workload a
+ * Workload Identity Token binding its SPIFFE ID to its own ES256 key; the workload signs its ECTs
+ * with that key and sends its WIT beside them. Each agent has an HTTP server on a random loopback
+ * port, a verifier that trusts the trust domain's WIT issuer (ECT `iss` must be the WIT's `sub`,
+ * VER-8) and records into the shared ledger, and a client to call the next agent.
  * @module
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateKeyPair, type GeneratedKeyPair } from '../crypto/keys.js';
-import { ECTError } from '../errors.js';
-import { localJWKSet } from '../identity/jwks.js';
+import { staticKeySet } from '../identity/key-set.js';
 import type { KeySource } from '../identity/key-source.js';
+import { wimseTrust } from '../identity/wit.js';
+import { createTrustDomainIssuer, type TrustDomainIssuer } from '../identity/wit-issuer.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { createVerifier, type Verifier } from '../verify/verify.js';
 import type { VerifyOptions } from '../verify/options.js';
@@ -18,43 +21,40 @@ import type { ECTContext } from '../http/handler.js';
 import type { RespondInit } from '../http/respond.js';
 import { ectNodeHandler } from '../http/node.js';
 
-/** The trust domain of the demo's SPIFFE IDs. */
-export const DEMO_TRUST_DOMAIN = 'spiffe://demo.ect.example';
+/** The SPIFFE trust domain of the demo. */
+export const DEMO_TRUST_DOMAIN = 'demo.ect.example';
+
+/** The demo's trust-domain WIT issuer (IDB-3). */
+export function makeTrustDomain(): TrustDomainIssuer {
+  return createTrustDomainIssuer({ trustDomain: DEMO_TRUST_DOMAIN });
+}
 
 /** One workload of the demo. */
 export interface Agent {
   readonly name: string;
-  /** Its SPIFFE ID: `iss` of its ECTs and its verifier's audience. */
+  /** Its SPIFFE ID: `iss` of its ECTs, `sub` of its WIT, and its verifier's audience. */
   readonly id: string;
+  /** Its workload key pair; the WIT's `cnf.jwk` is the public half. */
   readonly keys: GeneratedKeyPair;
+  /** Its Workload Identity Token, from the trust domain's issuer. */
+  readonly wit: string;
 }
 
-/** Creates a workload identity with a fresh ES256 key pair. */
-export function makeAgent(name: string): Agent {
-  const id = `${DEMO_TRUST_DOMAIN}/agent/${name}`;
-  return { name, id, keys: generateKeyPair({ alg: 'ES256', kid: `${name}-key` }) };
+/** Creates a workload with a fresh ES256 key pair and has the trust domain issue its WIT. */
+export function makeAgent(name: string, trustDomain: TrustDomainIssuer): Agent {
+  const id = `spiffe://${DEMO_TRUST_DOMAIN}/agent/${name}`;
+  const keys = generateKeyPair({ alg: 'ES256', kid: `${name}-key` });
+  return { name, id, keys, wit: trustDomain.issueWit({ sub: id, publicJwk: keys.publicJwk }) };
 }
 
-/** A key source trusting every agent but `self`, each key bound to its agent's exact `iss`. */
-export function trustOthers(agents: readonly Agent[], self: Agent): KeySource {
-  const byKid = new Map<string, KeySource>();
-  for (const agent of agents) {
-    if (agent === self) continue;
-    byKid.set(agent.keys.publicJwk.kid, localJWKSet({ keys: [agent.keys.publicJwk] }, { issuers: [{ exact: agent.id }] }));
-  }
-  return {
-    resolve(request) {
-      const kid = request.header['kid'];
-      const source = typeof kid === 'string' ? byKid.get(kid) : undefined;
-      if (source === undefined) throw new ECTError('ECT_KEY_UNRESOLVED', `no agent of the demo has key ${String(kid)}`, { member: 'kid' });
-      return source.resolve(request);
-    },
-  };
+/** A key source for the WIMSE profile: WITs of the demo's trust domain, verified with its issuer's keys. */
+export function trustDomainSource(trustDomain: TrustDomainIssuer): KeySource {
+  return wimseTrust({ trustDomains: [{ trustDomain: DEMO_TRUST_DOMAIN, keys: staticKeySet(trustDomain.jwks()), witIssuer: trustDomain.issuer }] });
 }
 
 /** Settings shared by every agent's verifier. */
 export interface DemoTrust {
-  readonly agents: readonly Agent[];
+  readonly trustDomain: TrustDomainIssuer;
   readonly ledger: Ledger;
   readonly minLevel?: 1 | 2 | 3 | undefined;
 }
@@ -63,7 +63,7 @@ export interface DemoTrust {
 export function agentVerifier(self: Agent, trust: DemoTrust, options: { readonly dag: boolean }): Verifier {
   const verifyOptions: VerifyOptions = {
     audience: self.id,
-    keys: trustOthers(trust.agents, self),
+    keys: trustDomainSource(trust.trustDomain),
     ledger: trust.ledger,
     ...(trust.minLevel === undefined ? {} : { minLevel: trust.minLevel }),
     // dag: {} uses the ledger as the store of accepted tasks (VER-11).
@@ -74,7 +74,7 @@ export function agentVerifier(self: Agent, trust: DemoTrust, options: { readonly
 
 /** The client of `self`, optionally verifying response ECTs with `verifier` (HTTP-5). */
 export function agentClient(self: Agent, verifier?: Verifier): ECTFetch {
-  return createECTFetch({ identity: { iss: self.id, key: self.keys.privateJwk }, ...(verifier === undefined ? {} : { verifier }) });
+  return createECTFetch({ identity: { iss: self.id, key: self.keys.privateJwk }, workloadIdentityToken: self.wit, ...(verifier === undefined ? {} : { verifier }) });
 }
 
 /** A request as an agent's task handler sees it. */
@@ -119,7 +119,7 @@ export async function serveAgent(self: Agent, verifier: Verifier, handler: TaskH
         if (answer.respond !== undefined) ect.respond({ ...answer.respond, body });
         response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
       },
-      { verifier, bodyBinding: true, responder: { iss: self.id, key: self.keys.privateJwk } },
+      { verifier, bodyBinding: true, responder: { iss: self.id, key: self.keys.privateJwk, workloadIdentityToken: self.wit } },
     ),
   );
   await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,7 @@
 /**
  * `ect demo`: a multi-agent workflow over real HTTP on loopback. Four agents (reviewer,
- * implementer, tester, release manager) run as separate servers with their own keys; each call
+ * implementer, tester, release manager) run as separate servers with their own keys, bound to their
+ * SPIFFE IDs by Workload Identity Tokens from one trust domain (WIMSE, IDB-3); each call
  * carries the caller's ECT (HTTP-1, body bound by HTTP-4), every token is verified by its
  * receiver, recorded in the given ledger (L3, receipts) and DAG-validated against it; the release
  * manager joins two branches (pred = [implementation, tests]) and answers with its ECT (HTTP-5).
@@ -12,10 +13,10 @@ import { auditWorkflow, type AuditReport } from '../dag/audit.js';
 import { renderTree } from '../dag/render.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { hashBytes } from '../format/hash.js';
-import { EXECUTION_CONTEXT_HEADER, formatExecutionContext } from '../http/header.js';
+import { EXECUTION_CONTEXT_HEADER, formatExecutionContext, WORKLOAD_IDENTITY_HEADER } from '../http/header.js';
 import type { ECTContext } from '../http/handler.js';
 import type { VerifiedECT } from '../verify/verify.js';
-import { agentClient, agentVerifier, makeAgent, serveAgent, type Agent, type AgentServer, type DemoTrust } from './agents.js';
+import { agentClient, agentVerifier, makeAgent, makeTrustDomain, serveAgent, type Agent, type AgentServer, type DemoTrust } from './agents.js';
 
 /** Options of `runDemo`. */
 export interface DemoOptions {
@@ -69,13 +70,14 @@ function hashOf(ect: ECTContext): { inp_hash?: string } {
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { ledger, print } = options;
   const wid = randomUUID();
-  const orchestrator = makeAgent('orchestrator');
-  const reviewer = makeAgent('reviewer');
-  const implementer = makeAgent('implementer');
-  const tester = makeAgent('tester');
-  const releaser = makeAgent('release-manager');
-  const agents: readonly Agent[] = [orchestrator, reviewer, implementer, tester, releaser];
-  const trust: DemoTrust = { agents, ledger, minLevel: options.minLevel };
+  // WIMSE (IDB-3): the trust domain's issuer hands each workload a WIT for its own key.
+  const trustDomain = makeTrustDomain();
+  const orchestrator = makeAgent('orchestrator', trustDomain);
+  const reviewer = makeAgent('reviewer', trustDomain);
+  const implementer = makeAgent('implementer', trustDomain);
+  const tester = makeAgent('tester', trustDomain);
+  const releaser = makeAgent('release-manager', trustDomain);
+  const trust: DemoTrust = { trustDomain, ledger, minLevel: options.minLevel };
   const accepted: DemoTask[] = [];
   const problems: string[] = [];
 
@@ -90,7 +92,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   };
 
   print(`ECT demo: workflow ${wid}`);
-  print('  agents (each with its own ES256 key, trusting the others\' public keys bound to their SPIFFE IDs):');
+  print(`  trust domain ${trustDomain.issuer}: its issuer gave each agent a Workload Identity Token for the agent's own ES256 key`);
+  print('  agents (each verifies callers by their WIT, and their ECT issuer must be the WIT subject):');
   const servers: AgentServer[] = [];
   const listed: { name: string; id: string; url: string }[] = [];
   let replay: { status: number; code: string | undefined } = { status: 0, code: undefined };
@@ -162,9 +165,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     expectOk('orchestrator → reviewer', first.response);
     await first.response.arrayBuffer();
 
-    // The same token and body again: a replay.
+    // The same token, WIT and body again: a replay.
     print(`  replay: ${orchestrator.name} sends submit_spec ${short(first.claims.jti)} to ${reviewer.name} again (this must be refused)`);
-    const replayed = await fetch(`${reviewerServer.url}/review`, { method: 'POST', headers: { ...JSON_TYPE, [EXECUTION_CONTEXT_HEADER]: formatExecutionContext(first.token) }, body: spec });
+    const replayed = await fetch(`${reviewerServer.url}/review`, { method: 'POST', headers: { ...JSON_TYPE, [EXECUTION_CONTEXT_HEADER]: formatExecutionContext(first.token), [WORKLOAD_IDENTITY_HEADER]: orchestrator.wit }, body: spec });
     const replayProblem = (await replayed.json().catch(() => ({}))) as { code?: string };
     replay = { status: replayed.status, code: replayProblem.code };
     const replayOk = replay.status === 403 && replay.code === 'ECT_REPLAY';

@@ -104,7 +104,9 @@ export function createECTFetch(options: ECTFetchOptions): ECTFetch {
     const claims = parseToken(token).payload as unknown as ECTClaims;
     const responseToken = readExecutionContext(response.headers.get(EXECUTION_CONTEXT_HEADER), { maxHeaderSize });
     if (responseToken === undefined || verifier === undefined) return { response, token, claims, responseToken, responseECT: undefined };
-    const responseECT = await verifier.verify(responseToken);
+    // IDB-3: the responder's WIT travels beside its response ECT.
+    const responseWit = response.headers.get(WORKLOAD_IDENTITY_HEADER) ?? undefined;
+    const responseECT = await verifier.verify(responseToken, responseWit === undefined ? {} : { workloadIdentityToken: responseWit });
     // HTTP-5: the callee's task follows the caller's.
     if (!responseECT.claims.pred.includes(claims.jti)) {
       throw new ECTError('ECT_CLAIM_INVALID', `the response ECT does not list the request's task ${claims.jti} in pred (HTTP-5)`, { member: 'pred', claims: responseECT.claims });

@@ -13,7 +13,7 @@ import type { Receipt } from '../ledger/types.js';
 import type { VerifyOptions } from '../verify/options.js';
 import { createVerifier, runVerification, type VerifiedECT, type Verifier } from '../verify/verify.js';
 import { bodyLimit, type BodyReadOptions } from './body.js';
-import { EXECUTION_CONTEXT_HEADER, headerLimit, RECEIPT_HEADER, readExecutionContext, singleValue, type FieldLines } from './header.js';
+import { EXECUTION_CONTEXT_HEADER, headerLimit, RECEIPT_HEADER, readExecutionContext, singleValue, WORKLOAD_IDENTITY_HEADER, type FieldLines } from './header.js';
 import { BodyTooLargeError, ECT_MISSING_CODE, problemFor, problemFromError, type ProblemDetails } from './problem.js';
 import { createResponseECT, type RespondInit, type SignerIdentity } from './respond.js';
 
@@ -190,6 +190,8 @@ function makeContext(input: ECTRequestInput, settings: Settings, token: string |
       if (verified === undefined) throw new ECTConfigError('respond', 'this request carried no ECT to answer (HTTP-5 needs the caller\'s jti)');
       const response = createResponseECT({ ...init, caller: verified, identity: settings.responder, requestBodyHash: bodyHash, maxHeaderSize: settings.maxHeaderSize });
       input.setHeader(EXECUTION_CONTEXT_HEADER, response);
+      // IDB-3: a WIMSE caller verifies the response ECT with the key of the responder's WIT.
+      if (settings.responder.workloadIdentityToken !== undefined) input.setHeader(WORKLOAD_IDENTITY_HEADER, settings.responder.workloadIdentityToken);
       return response;
     },
   };

@@ -22,6 +22,8 @@ export interface SignerIdentity {
   readonly alg?: Algorithm;
   /** Lifetime of response ECTs, seconds (default 600, CLM-4). */
   readonly ttl?: number;
+  /** IDB-3: its WIT, sent in `Workload-Identity-Token` beside each response ECT (WIMSE profile). */
+  readonly workloadIdentityToken?: string;
 }
 
 /** What the handler says about the task it performed. */

@@ -115,3 +115,18 @@ describe('ect dag', () => {
     assert.equal(bad.code, 2);
   });
 });
+
+describe('ect demo', () => {
+  test('FMT-6, IDB-3, RPL-1: the demo runs over HTTP into a SQLite ledger (L3 receipts), refuses the replay and exits 0; the ledger then verifies', async () => {
+    const demoDb = join(dir, 'demo.db');
+    const r = await cli(['demo', '--ledger', `sqlite:${demoDb}`, '--json']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const result = JSON.parse(r.stdout);
+    assert.equal(result.ok, true);
+    assert.deepEqual(result.replay, { status: 403, code: 'ECT_REPLAY' });
+    assert.ok(result.accepted.every((t: { level: number }) => t.level === 3));
+    const check = await cli(['ledger', 'verify', `sqlite:${demoDb}`, '--json']);
+    assert.equal(check.code, 0);
+    assert.equal(JSON.parse(check.stdout).checked, result.tasks);
+  });
+});

@@ -1,5 +1,5 @@
 /** Runs the CLI in-process with captured output. */
-import { runCli, type ProgramOptions } from '../../src/cli/program.js';
+import { runCli } from '../../src/cli/program.js';
 import type { Io } from '../../src/cli/io.js';
 
 export interface CliResult {
@@ -8,7 +8,7 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export async function cli(argv: readonly string[], options: { stdin?: string; env?: Record<string, string>; program?: ProgramOptions } = {}): Promise<CliResult> {
+export async function cli(argv: readonly string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const io: Io = {
@@ -17,6 +17,6 @@ export async function cli(argv: readonly string[], options: { stdin?: string; en
     readStdin: async () => options.stdin ?? '',
     env: options.env ?? {},
   };
-  const code = await runCli(argv, io, options.program ?? {});
+  const code = await runCli(argv, io);
   return { code, stdout, stderr };
 }
