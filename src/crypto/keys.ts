@@ -11,7 +11,9 @@ import { algorithmSpec, DEFAULT_ALGORITHM, MIN_RSA_BITS, type Algorithm } from '
 /** A key as users hold it: a `KeyObject`, a JWK object, or PEM text. */
 export type KeyInput = KeyObject | JsonWebKey | string;
 
-const importedJwks = new WeakMap<object, KeyObject>();
+// One cache per kind: the same private JWK object is imported as a public key (thumbprints,
+// verification) and as a private key (signing), and the two must never be confused.
+const importedJwks = { public: new WeakMap<object, KeyObject>(), private: new WeakMap<object, KeyObject>() };
 const importedPems = new Map<string, KeyObject>();
 const PEM_CACHE_LIMIT = 256;
 
@@ -32,7 +34,7 @@ function importKey(input: KeyInput, kind: 'public' | 'private', setting: string)
     return key;
   }
   if (typeof input !== 'object' || input === null) throw new ECTConfigError(setting, 'expected a KeyObject, a JWK object or PEM text');
-  const hit = importedJwks.get(input);
+  const hit = importedJwks[kind].get(input);
   if (hit) return hit;
   let key: KeyObject;
   try {
@@ -40,7 +42,7 @@ function importKey(input: KeyInput, kind: 'public' | 'private', setting: string)
   } catch (error) {
     throw new ECTConfigError(setting, `not a usable ${kind} JWK (${(error as Error).message})`, { cause: error });
   }
-  importedJwks.set(input, key);
+  importedJwks[kind].set(input, key);
   return key;
 }
 
