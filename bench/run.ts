@@ -8,6 +8,8 @@ import { cpus, totalmem } from 'node:os';
 import { concurrentSuite } from './suites/concurrent.js';
 import { createSuite, verifySuite } from './suites/crypto.js';
 import { dagSuite } from './suites/dag.js';
+import { httpSuite } from './suites/http.js';
+import { ledgerSuite, replaySuite } from './suites/storage.js';
 import type { Row } from './measure.js';
 
 const args = process.argv.slice(2);
@@ -23,6 +25,9 @@ const suites: Suite[] = [
   { name: 'create', run: () => createSuite(crypto) },
   { name: 'concurrent', run: () => concurrentSuite(full ? { ops: 4000, rounds: 7 } : { ops: 2000, rounds: 5 }) },
   { name: 'dag', run: () => dagSuite({ sizes: full ? [1e3, 1e4, 1e5, 1e6] : [1e3, 1e4, 1e5] }) },
+  { name: 'ledger', run: () => ledgerSuite({ appends: full ? 4000 : 1000 }) },
+  { name: 'replay', run: () => replaySuite({ checks: full ? 50_000 : 10_000 }) },
+  { name: 'http', run: () => httpSuite(full ? { seconds: 10, rounds: 3 } : { seconds: 3, rounds: 3 }) },
 ];
 
 const machine = {
