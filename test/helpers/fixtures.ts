@@ -57,9 +57,14 @@ export function l1Token(overrides: Record<string, unknown> = {}): string {
   return createECT(claims(overrides), { level: 1, now: NOW });
 }
 
+/** Overrides of `verifyOptions`; a member set to `undefined` is removed (the library default applies). */
+export type OptionOverrides = { [K in keyof VerifyOptions]?: VerifyOptions[K] | undefined };
+
 /** Verifier options: the test audience, the ES256 key set, the fixed clock, no replay cache. */
-export function verifyOptions(overrides: Partial<VerifyOptions> = {}): VerifyOptions {
-  return { audience: AUD, keys: jwksOf(), now: NOW, replay: false, ...overrides };
+export function verifyOptions(overrides: OptionOverrides = {}): VerifyOptions {
+  const options: Record<string, unknown> = { audience: AUD, keys: jwksOf(), now: NOW, replay: false, ...overrides };
+  for (const [name, value] of Object.entries(options)) if (value === undefined) delete options[name];
+  return options as unknown as VerifyOptions;
 }
 
 function privateKeyObject(key: JsonWebKey | KeyObject): KeyObject {
