@@ -23,6 +23,8 @@ blocks('ts').forEach((code, index) => {
     assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
     if (index === 0) assert.match(run.stdout, /ECT_REPLAY/);
     if (index === 1) assert.match(run.stdout, /true 4/);
+    if (index === 2) assert.match(run.stdout, /200 review_spec true/);
+    if (index === 3) assert.match(run.stdout, /3 1 true/);
   });
 });
 
@@ -35,6 +37,7 @@ test('README command-line example runs', () => {
     const run = spawnSync('bash', ['-c', script], { encoding: 'utf8', cwd: dir });
     assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
     assert.match(run.stdout, /"valid": true/);
+    assert.match(run.stdout, /ledger intact: 1 entries/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
