@@ -183,7 +183,8 @@ export async function runVerification(token: string, options: NormalizedOptions,
   }
   if (dag !== undefined && dag.store !== options.ledger && isWritable(dag.store)) {
     try {
-      await dag.store.add(node);
+      // The level the token got: 2, not 3, when the ledger failed under the degrade policy (LED-7).
+      await dag.store.add(level === node.level ? node : { ...node, level });
     } catch (error) {
       throw within(error, known, 'ECT_DAG_DUPLICATE');
     }
