@@ -13,7 +13,7 @@ import type { ECTClaims, Level } from '../format/types.js';
 import { entryDigest, GENESIS_HASH, tokenDigest } from './chain.js';
 import { MemoryLedgerBackend } from './memory.js';
 import { receiptSigner, signReceipt, type ReceiptSigner } from './receipt.js';
-import { LedgerRowError, type IntegrityReport, type LedgerBackend, type LedgerEntry, type Receipt } from './types.js';
+import { LedgerRowError, type ChainTip, type IntegrityReport, type LedgerBackend, type LedgerEntry, type Receipt } from './types.js';
 
 /** Options of `Ledger`. */
 export interface LedgerOptions {
@@ -29,6 +29,12 @@ export interface LedgerOptions {
   };
   /** Clock for `recordedAt`, Unix milliseconds (tests). */
   readonly clock?: () => number;
+  /**
+   * Group commit (default true): when the backend has `appendMany`, appends that arrive while a
+   * commit is in flight wait and then share the next transaction (one durable commit for all of
+   * them). No timer: a lone writer commits at once. `false` commits every append on its own.
+   */
+  readonly groupCommit?: boolean;
 }
 
 /** A ledger entry as the DAG sees it. */
@@ -39,14 +45,35 @@ export function entryToNode(entry: LedgerEntry): DagNode {
 /** Page size of integrity checks and exports: bounded memory whatever the ledger's size. */
 const PAGE = 1000;
 
+/**
+ * Most appends in one group commit: bounds the transaction's size (and how long it holds the
+ * append lock that other processes wait for); the rest go in the next one.
+ */
+const MAX_BATCH = 256;
+
+type Build = (tip: ChainTip) => LedgerEntry;
+
+/** An append waiting for its group commit. */
+interface Pending {
+  readonly build: Build;
+  readonly resolve: (entry: LedgerEntry) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 export class Ledger implements ECTStore {
   readonly backend: LedgerBackend;
   readonly #signer: ReceiptSigner | undefined;
   readonly #clock: () => number;
+  readonly #groupCommit: boolean;
+  /** Appends waiting for the commit in flight to finish (group commit only). */
+  #queue: Pending[] = [];
+  /** Whether a group commit is in flight (then new appends queue). */
+  #committing = false;
 
   constructor(options: LedgerOptions = {}) {
     this.backend = options.backend ?? new MemoryLedgerBackend();
     this.#clock = options.clock ?? Date.now;
+    this.#groupCommit = options.groupCommit ?? true;
     const signing = options.signingKey;
     if (signing !== undefined) {
       const key: KeyObject = importPrivateKey(signing.key, 'ledger signing key');
@@ -66,29 +93,72 @@ export class Ledger implements ECTStore {
     const tokenHashBytes = tokenDigest(token);
     const tokenHash = Buffer.from(tokenHashBytes).toString('base64url');
     const recordedAt = this.#clock();
+    // Pure: a backend may call it again after rolling an attempt back (appendMany).
+    const build: Build = (tip) => {
+      const seq = tip.seq + 1;
+      return {
+        seq,
+        jti: claims.jti,
+        wid: claims.wid,
+        token,
+        claims,
+        level,
+        recordedAt,
+        tokenHash,
+        prevHash: Buffer.from(tip.entryHash).toString('base64url'),
+        entryHash: Buffer.from(entryDigest(tip.entryHash, tokenHashBytes, seq)).toString('base64url'),
+      };
+    };
     let entry: LedgerEntry;
     try {
-      entry = await this.backend.append((tip) => {
-        const seq = tip.seq + 1;
-        return {
-          seq,
-          jti: claims.jti,
-          wid: claims.wid,
-          token,
-          claims,
-          level,
-          recordedAt,
-          tokenHash,
-          prevHash: Buffer.from(tip.entryHash).toString('base64url'),
-          entryHash: Buffer.from(entryDigest(tip.entryHash, tokenHashBytes, seq)).toString('base64url'),
-        };
-      });
+      entry = this.#groupCommit && this.backend.appendMany !== undefined ? await this.#enqueue(build) : await this.backend.append(build);
     } catch (error) {
       if (error instanceof ECTError) throw error;
       throw new ECTError('ECT_LEDGER_UNAVAILABLE', `the ledger could not record the token: ${(error as Error).message}`, { cause: error });
     }
     const receipt: Omit<Receipt, 'jws'> = { seq: entry.seq, jti: entry.jti, wid: entry.wid, level: entry.level, tokenHash: entry.tokenHash, entryHash: entry.entryHash, recordedAt: entry.recordedAt };
     return this.#signer === undefined ? receipt : { ...receipt, jws: signReceipt(receipt, this.#signer) };
+  }
+
+  /** Queues one append for the next group commit and starts one unless a commit is in flight. */
+  #enqueue(build: Build): Promise<LedgerEntry> {
+    return new Promise<LedgerEntry>((resolve, reject) => {
+      this.#queue.push({ build, resolve, reject });
+      if (!this.#committing) void this.#drain();
+    });
+  }
+
+  /**
+   * Group commit: while the queue holds appends, commits up to `MAX_BATCH` of them in one
+   * `appendMany` and settles each with its own outcome. An append that arrives meanwhile waits for
+   * the next round; no timer, so a lone append is committed at once (no added latency).
+   */
+  async #drain(): Promise<void> {
+    this.#committing = true;
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, MAX_BATCH);
+        let results: readonly (LedgerEntry | ECTError)[];
+        try {
+          results = await this.backend.appendMany!(batch.map((p) => p.build));
+          if (results.length !== batch.length) {
+            // A backend bug; LED-2/LED-5: no receipt for an outcome that cannot be matched up.
+            throw new ECTError('ECT_LEDGER_UNAVAILABLE', `the ledger backend returned ${results.length} results for ${batch.length} appends`);
+          }
+        } catch (error) {
+          // The whole transaction failed: every append of the batch fails, none was stored.
+          for (const p of batch) p.reject(error);
+          continue;
+        }
+        batch.forEach((p, i) => {
+          const result = results[i];
+          if (result instanceof ECTError) p.reject(result);
+          else p.resolve(result!);
+        });
+      }
+    } finally {
+      this.#committing = false;
+    }
   }
 
   /** The public key that checks this ledger's receipts, as a JWK (or `undefined` without a key). */
@@ -196,8 +266,22 @@ function checkEntry(entry: LedgerEntry, expectedSeq: number, prev: Uint8Array): 
   } catch {
     return 'the recorded token no longer parses';
   }
-  if (payload['jti'] !== entry.jti || payload['jti'] !== entry.claims.jti || (payload['wid'] ?? undefined) !== entry.wid || payload['iat'] !== entry.claims.iat) {
+  if (payload['jti'] !== entry.jti || (payload['wid'] ?? undefined) !== entry.wid || !recordedClaimsMatch(payload, entry.claims)) {
     return 'the recorded claims do not match the token (the claims were changed)';
   }
   return undefined;
+}
+
+/**
+ * The recorded claims that DAG validation and audits read must be the token's own: they are not
+ * covered by the chain hash (LED-2 hashes the token), so a changed column is caught here. A -00 token
+ * (CLM-13) was recorded with `par` read as `pred`.
+ */
+function recordedClaimsMatch(payload: Record<string, unknown>, claims: ECTClaims): boolean {
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+  for (const name of ['iss', 'aud', 'iat', 'exp', 'jti', 'exec_act', 'wid'] as const) {
+    if (!same(payload[name], claims[name])) return false;
+  }
+  const pred = payload['pred'] === undefined ? payload['par'] : payload['pred'];
+  return same(pred, claims.pred);
 }
