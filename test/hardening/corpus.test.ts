@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ECT_ERROR_CODES, ECTError, localJWKSet, verifyECT, type JWKSet, type VerifyOptions } from '../../src/index.js';
+import { createVerifier, ECT_ERROR_CODES, ECTError, localJWKSet, MemoryReplayStore, ReceiptError, verifyECT, verifyReceipt, type JWKSet, type VerifyOptions } from '../../src/index.js';
 
 const DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'vectors', 'adversarial');
 
@@ -87,4 +87,34 @@ for (const file of files) {
 
 test('HDR-5: no case of the corpus made the verifier fetch anything (jku, x5u are never dereferenced)', () => {
   assert.deepEqual(fetched, []);
+});
+
+describe('signature malleability and cross-JWT confusion (RPL-1, LED-5; RFC 8725 §3.12)', () => {
+  const N = BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551');
+  const es256 = context.trustedKeys.find((k) => (k as { kid?: string }).kid === 'test-ES256')!;
+
+  function twin(token: string): string {
+    const [h, p, s] = token.split('.') as [string, string, string];
+    const sig = Buffer.from(s, 'base64url');
+    const sValue = BigInt(`0x${sig.subarray(32).toString('hex')}`);
+    const flipped = Buffer.from((N - sValue).toString(16).padStart(64, '0'), 'hex');
+    return `${h}.${p}.${Buffer.concat([sig.subarray(0, 32), flipped]).toString('base64url')}`;
+  }
+
+  test('RPL-1, RFC8725-3.4: an ES256 signature made malleable (s -> n - s) is a second valid encoding of the same token; the replay cache keys on (wid, jti), so the twin is ECT_REPLAY', async () => {
+    const control = files.flatMap((f) => f.cases).find((c) => c.name === 'b64 true')!;
+    const original = control.token;
+    const copy = twin(original);
+    assert.notEqual(copy, original);
+    // Both encodings verify on their own: ECDSA (RFC 7518 §3.4) does not require low-S.
+    await verifyECT(copy, optionsFor(control));
+    const verifier = createVerifier({ audience: context.audience, keys: unbound, now: context.now, replay: new MemoryReplayStore() });
+    await verifier.verify(original);
+    await assert.rejects(verifier.verify(copy), (error: unknown) => error instanceof ECTError && error.code === 'ECT_REPLAY');
+  });
+
+  test('LED-5, RFC8725-3.12: an ECT signed with a ledger\'s key is not a receipt: verifyReceipt refuses its typ', () => {
+    const control = files.flatMap((f) => f.cases).find((c) => c.name === 'b64 true')!;
+    assert.throws(() => verifyReceipt(control.token, { key: es256 as never }), (error: unknown) => error instanceof ReceiptError && /typ/.test(error.message));
+  });
 });
