@@ -87,7 +87,8 @@ export async function validateDag(node: DagNode, options: DagOptions): Promise<D
   }
 
   // DAG-4: only walk when a cycle is possible (see the module comment).
-  if ((await store.isReferenced(node.jti)) || (await store.findByJti(node.jti)).length > 0) {
+  // A self-reference is the shortest cycle (CLM-7 refuses it in claims; validateDag is public API).
+  if (node.pred.includes(node.jti) || (await store.isReferenced(node.jti)) || (await store.findByJti(node.jti)).length > 0) {
     await walkAncestors(node, options);
   }
   return { missing };
