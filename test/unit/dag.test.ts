@@ -105,6 +105,13 @@ describe('DAG validation (DAG-1 ... DAG-7)', () => {
     await accept(store, node(5, []), { partial: true });
   });
 
+  test('DAG-4: a task naming itself as predecessor is ECT_DAG_CYCLE under partial validation (unknown otherwise)', async () => {
+    const store = new MemoryECTStore();
+    await rejectsWith(validateDag(node(1, [1]), { store, partial: true }), 'ECT_DAG_CYCLE');
+    await rejectsWith(validateDag(node(1, [1]), { store }), 'ECT_DAG_PREDECESSOR_UNKNOWN');
+    assert.equal(store.size, 0);
+  });
+
   test('DAG-4: the ancestor walk is bounded (default 10,000): past the bound it is ECT_DAG_LIMIT', async () => {
     assert.equal(DEFAULT_MAX_ANCESTORS, 10_000);
     const store = new MemoryECTStore();
