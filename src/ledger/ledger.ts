@@ -67,8 +67,8 @@ export class Ledger implements ECTStore {
   readonly #groupCommit: boolean;
   /** Appends waiting for the commit in flight to finish (group commit only). */
   #queue: Pending[] = [];
-  /** Whether a group commit is in flight (then new appends queue). */
-  #committing = false;
+  /** The group commit in flight, if any (then new appends queue); `close` waits for it. */
+  #committing: Promise<void> | undefined;
 
   constructor(options: LedgerOptions = {}) {
     this.backend = options.backend ?? new MemoryLedgerBackend();
@@ -124,7 +124,7 @@ export class Ledger implements ECTStore {
   #enqueue(build: Build): Promise<LedgerEntry> {
     return new Promise<LedgerEntry>((resolve, reject) => {
       this.#queue.push({ build, resolve, reject });
-      if (!this.#committing) void this.#drain();
+      this.#committing ??= this.#drain();
     });
   }
 
@@ -134,7 +134,6 @@ export class Ledger implements ECTStore {
    * the next round; no timer, so a lone append is committed at once (no added latency).
    */
   async #drain(): Promise<void> {
-    this.#committing = true;
     try {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, MAX_BATCH);
@@ -157,7 +156,7 @@ export class Ledger implements ECTStore {
         });
       }
     } finally {
-      this.#committing = false;
+      this.#committing = undefined;
     }
   }
 
@@ -249,7 +248,9 @@ export class Ledger implements ECTStore {
     }
   }
 
+  /** Waits for queued appends to be committed (group commit), then closes the backend. */
   async close(): Promise<void> {
+    while (this.#committing !== undefined) await this.#committing;
     await this.backend.close();
   }
 }

@@ -5,6 +5,7 @@
  */
 import { ECTError } from '../errors.js';
 import { taskKey } from '../format/task-key.js';
+import { checkBuiltEntry } from '../stores/ledger-rows.js';
 import { GENESIS_HASH } from './chain.js';
 import type { ChainTip, LedgerBackend, LedgerEntry } from './types.js';
 
@@ -22,14 +23,46 @@ export class MemoryLedgerBackend implements LedgerBackend {
     // Single-threaded and without an await before the insert: atomic and serial.
     const entry = build(this.#tip);
     const key = taskKey(entry.jti, entry.wid);
-    if (this.#byScope.has(key)) throw new ECTError('ECT_DAG_DUPLICATE', `task ${entry.jti} is already in the ledger`, { member: 'jti' });
+    if (this.#byScope.has(key)) throw duplicate(entry);
+    this.#store(entry);
+    return entry;
+  }
+
+  /**
+   * Group commit (see `LedgerBackend.appendMany`). Staged first, stored after: a build that throws
+   * leaves the ledger as it was, so the batch is all-or-nothing apart from LED-3 duplicates, which
+   * are per-item results and do not advance the tip (LED-2: no gaps).
+   */
+  async appendMany(builds: readonly ((tip: ChainTip) => LedgerEntry)[]): Promise<readonly (LedgerEntry | ECTError)[]> {
+    const results: (LedgerEntry | ECTError)[] = [];
+    const staged: LedgerEntry[] = [];
+    const stagedKeys = new Set<string>();
+    let tip = this.#tip;
+    for (const build of builds) {
+      const entry = build(tip);
+      checkBuiltEntry(entry, tip.seq + 1);
+      const key = taskKey(entry.jti, entry.wid);
+      if (this.#byScope.has(key) || stagedKeys.has(key)) {
+        results.push(duplicate(entry));
+        continue;
+      }
+      staged.push(entry);
+      stagedKeys.add(key);
+      results.push(entry);
+      tip = { seq: entry.seq, entryHash: Buffer.from(entry.entryHash, 'base64url') };
+    }
+    for (const entry of staged) this.#store(entry);
+    return results;
+  }
+
+  #store(entry: LedgerEntry): void {
+    const key = taskKey(entry.jti, entry.wid);
     this.#entries.push(entry);
     this.#byScope.set(key, entry);
     push(this.#byJti, entry.jti, entry);
     if (entry.wid !== undefined) push(this.#byWid, entry.wid, entry);
     for (const p of entry.claims.pred) this.#referenced.add(p);
     this.#tip = { seq: entry.seq, entryHash: Buffer.from(entry.entryHash, 'base64url') };
-    return entry;
   }
 
   async get(jti: string, wid: string | undefined): Promise<LedgerEntry | undefined> {
@@ -63,6 +96,10 @@ export class MemoryLedgerBackend implements LedgerBackend {
   get rows(): LedgerEntry[] {
     return this.#entries;
   }
+}
+
+function duplicate(entry: LedgerEntry): ECTError {
+  return new ECTError('ECT_DAG_DUPLICATE', `task ${entry.jti} is already in the ledger`, { member: 'jti' });
 }
 
 function push<T>(map: Map<string, T[]>, key: string, value: T): void {

@@ -221,6 +221,63 @@ export class PostgresLedgerBackend implements LedgerBackend {
   }
 
   async append(build: (tip: ChainTip) => LedgerEntry): Promise<LedgerEntry> {
+    return this.#appendTransaction('record the token', async (client, tip) => this.#insert(client, build, tip));
+  }
+
+  /**
+   * Group commit (see `LedgerBackend.appendMany`): one transaction under the append lock, so one
+   * flushed commit for the whole batch (LED-4). Each item runs in its own SAVEPOINT: a duplicate
+   * (LED-3, SQLSTATE 23505 on the scope) or a value the server refuses for that item alone (SQLSTATE
+   * class 22, e.g. a `\u0000` in the claims, which `jsonb` cannot hold) is rolled back to the
+   * savepoint and becomes that item's result, so one bad token cannot fail the tokens batched
+   * with it. Any other failure rolls the whole transaction back and throws.
+   */
+  async appendMany(builds: readonly ((tip: ChainTip) => LedgerEntry)[]): Promise<readonly (LedgerEntry | ECTError)[]> {
+    if (builds.length === 0) return [];
+    return this.#appendTransaction('record the tokens', async (client, first) => {
+      let tip = first;
+      const results: (LedgerEntry | ECTError)[] = [];
+      for (const build of builds) {
+        await client.query('SAVEPOINT ect_item');
+        let entry: LedgerEntry;
+        try {
+          entry = await this.#insert(client, build, tip);
+        } catch (error) {
+          const itemError = this.#itemError(error);
+          if (itemError === undefined) throw error;
+          // The transaction is in the aborted state until this; when it fails too (the
+          // connection is gone), the whole batch fails.
+          await client.query('ROLLBACK TO SAVEPOINT ect_item');
+          results.push(itemError);
+          continue;
+        }
+        await client.query('RELEASE SAVEPOINT ect_item');
+        results.push(entry);
+        // Only a stored item moves the tip: a refused one leaves no gap in seq (LED-2).
+        tip = { seq: entry.seq, entryHash: Buffer.from(entry.entryHash, 'base64url') };
+      }
+      return results;
+    });
+  }
+
+  /** The per-item result for an error of one item's statements, or undefined when it must fail the batch. */
+  #itemError(error: unknown): ECTError | undefined {
+    if (error instanceof ECTError) return undefined;
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== 'string') return undefined;
+    const mapped = toLedgerError(error, 'record the token', this.table);
+    if (mapped.code === 'ECT_DAG_DUPLICATE') return mapped;
+    // Class 22 (data exception): this item's data, not the store, is the problem.
+    if (code.startsWith('22')) return mapped;
+    return undefined;
+  }
+
+  /**
+   * Runs `body` in one append transaction: `synchronous_commit = on` (LED-4), the append lock
+   * (LED-2), the tip read under the lock, then COMMIT. Every failure is rolled back and thrown as
+   * `ECT_DAG_DUPLICATE` (LED-3) or `ECT_LEDGER_UNAVAILABLE`.
+   */
+  async #appendTransaction<T>(action: string, body: (client: pg.PoolClient, tip: ChainTip) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.#pool.connect();
@@ -239,33 +296,39 @@ export class PostgresLedgerBackend implements LedgerBackend {
       await client.query('SET LOCAL synchronous_commit = on');
       await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [this.#appendLock]);
       const tip = this.#toTip((await client.query<{ seq: unknown; entry_hash: unknown }>(this.#sql.tip)).rows[0]);
-      const entry = build(tip);
-      checkBuiltEntry(entry, tip.seq + 1);
-      await client.query(this.#sql.insert, [
-        entry.seq,
-        taskKey(entry.jti, entry.wid),
-        entry.jti,
-        entry.wid ?? null,
-        entry.token,
-        JSON.stringify(entry.claims),
-        entry.level,
-        entry.recordedAt,
-        entry.tokenHash,
-        entry.prevHash,
-        entry.entryHash,
-      ]);
-      if (entry.claims.pred.length > 0) await client.query(this.#sql.insertPred, [entry.claims.pred, entry.seq]);
+      const result = await body(client, tip);
       // A failed or unanswered COMMIT is reported as unavailability: the token is then not
       // accepted, even if the row did reach the disk (never accepted-but-unrecorded).
       await client.query('COMMIT');
-      return entry;
+      return result;
     } catch (error) {
       broken = (await rollback(client)) ?? broken;
-      throw toLedgerError(error, 'record the token', this.table);
+      throw toLedgerError(error, action, this.table);
     } finally {
       client.off('error', onError);
       client.release(broken);
     }
+  }
+
+  /** Builds the entry on `tip` and inserts it with its pred rows, inside the caller's transaction. */
+  async #insert(client: pg.PoolClient, build: (tip: ChainTip) => LedgerEntry, tip: ChainTip): Promise<LedgerEntry> {
+    const entry = build(tip);
+    checkBuiltEntry(entry, tip.seq + 1);
+    await client.query(this.#sql.insert, [
+      entry.seq,
+      taskKey(entry.jti, entry.wid),
+      entry.jti,
+      entry.wid ?? null,
+      entry.token,
+      JSON.stringify(entry.claims),
+      entry.level,
+      entry.recordedAt,
+      entry.tokenHash,
+      entry.prevHash,
+      entry.entryHash,
+    ]);
+    if (entry.claims.pred.length > 0) await client.query(this.#sql.insertPred, [entry.claims.pred, entry.seq]);
+    return entry;
   }
 
   async get(jti: string, wid: string | undefined): Promise<LedgerEntry | undefined> {

@@ -142,6 +142,7 @@ export class SqliteLedgerBackend implements LedgerBackend {
   readonly #db: Database.Database;
   readonly #sql: Statements;
   readonly #append: Database.Transaction<(build: (tip: ChainTip) => LedgerEntry) => LedgerEntry>;
+  readonly #appendMany: Database.Transaction<(builds: readonly ((tip: ChainTip) => LedgerEntry)[]) => (LedgerEntry | ECTError)[]>;
 
   /** Opens (and creates or migrates) the database; throws `ECTConfigError` when it cannot. */
   constructor(options: SqliteLedgerBackendOptions) {
@@ -151,25 +152,28 @@ export class SqliteLedgerBackend implements LedgerBackend {
     this.path = options.path;
     this.#db = openDatabase(options.path, busy);
     this.#sql = prepare(this.#db);
-    this.#append = this.#db.transaction((build: (tip: ChainTip) => LedgerEntry): LedgerEntry => {
-      const tip = this.#readTip();
-      const entry = build(tip);
-      checkBuiltEntry(entry, tip.seq + 1);
-      this.#sql.insert.run({
-        seq: entry.seq,
-        scope: taskKey(entry.jti, entry.wid),
-        jti: entry.jti,
-        wid: entry.wid ?? null,
-        token: entry.token,
-        claims: JSON.stringify(entry.claims),
-        level: entry.level,
-        recorded_at: entry.recordedAt,
-        token_hash: entry.tokenHash,
-        prev_hash: entry.prevHash,
-        entry_hash: entry.entryHash,
-      });
-      for (const pred of entry.claims.pred) this.#sql.insertPred.run(pred, entry.seq);
-      return entry;
+    this.#append = this.#db.transaction((build: (tip: ChainTip) => LedgerEntry): LedgerEntry => this.#insert(build, this.#readTip()));
+    // Called inside #appendMany's transaction, a better-sqlite3 transaction function runs as a
+    // SAVEPOINT: a failing item is rolled back alone (ROLLBACK TO) and the batch goes on.
+    const appendOne = this.#db.transaction((build: (tip: ChainTip) => LedgerEntry, tip: ChainTip): LedgerEntry => this.#insert(build, tip));
+    this.#appendMany = this.#db.transaction((builds: readonly ((tip: ChainTip) => LedgerEntry)[]): (LedgerEntry | ECTError)[] => {
+      // The write lock is held for the whole batch, so the tip read once stays ours (LED-2).
+      let tip = this.#readTip();
+      const results: (LedgerEntry | ECTError)[] = [];
+      for (const build of builds) {
+        try {
+          const entry = appendOne(build, tip);
+          results.push(entry);
+          // Only a stored item moves the tip: a duplicate leaves no gap in seq (LED-2).
+          tip = { seq: entry.seq, entryHash: Buffer.from(entry.entryHash, 'base64url') };
+        } catch (error) {
+          const mapped = toLedgerError(error, 'record the token');
+          // LED-3 is per item; anything else fails the whole batch (the outer transaction rolls back).
+          if (mapped.code !== 'ECT_DAG_DUPLICATE') throw error;
+          results.push(mapped);
+        }
+      }
+      return results;
     });
   }
 
@@ -180,6 +184,40 @@ export class SqliteLedgerBackend implements LedgerBackend {
     } catch (error) {
       throw toLedgerError(error, 'record the token');
     }
+  }
+
+  /**
+   * Group commit (see `LedgerBackend.appendMany`): one `BEGIN IMMEDIATE` transaction, so one WAL
+   * sync for the whole batch (LED-4); each item in its own savepoint, so a duplicate (LED-3) is
+   * that item's result and the others still commit.
+   */
+  async appendMany(builds: readonly ((tip: ChainTip) => LedgerEntry)[]): Promise<readonly (LedgerEntry | ECTError)[]> {
+    try {
+      return this.#appendMany.immediate(builds);
+    } catch (error) {
+      throw toLedgerError(error, 'record the tokens');
+    }
+  }
+
+  /** Builds the entry on `tip` and inserts it with its pred rows; the caller holds the write lock. */
+  #insert(build: (tip: ChainTip) => LedgerEntry, tip: ChainTip): LedgerEntry {
+    const entry = build(tip);
+    checkBuiltEntry(entry, tip.seq + 1);
+    this.#sql.insert.run({
+      seq: entry.seq,
+      scope: taskKey(entry.jti, entry.wid),
+      jti: entry.jti,
+      wid: entry.wid ?? null,
+      token: entry.token,
+      claims: JSON.stringify(entry.claims),
+      level: entry.level,
+      recorded_at: entry.recordedAt,
+      token_hash: entry.tokenHash,
+      prev_hash: entry.prevHash,
+      entry_hash: entry.entryHash,
+    });
+    for (const pred of entry.claims.pred) this.#sql.insertPred.run(pred, entry.seq);
+    return entry;
   }
 
   async get(jti: string, wid: string | undefined): Promise<LedgerEntry | undefined> {

@@ -64,6 +64,25 @@ export interface LedgerBackend {
    * `ECTError('ECT_LEDGER_UNAVAILABLE')` when the store cannot be reached or the write fails.
    */
   append(build: (tip: ChainTip) => LedgerEntry): Promise<LedgerEntry>;
+  /**
+   * Optional group commit: stores several entries in ONE atomic, durable transaction (one fsync
+   * for all of them, LED-4), so that concurrent appends in one process share the cost of a commit.
+   * `Ledger` uses it when present (see `LedgerOptions.groupCommit`).
+   *
+   * - LED-2: the items are chained in array order; `builds[i]` is called with the tip after the
+   *   items before it that were stored, so `seq` stays gapless. Each build is called once per
+   *   attempt and must be pure: a backend may roll an item back (or retry the batch) and call its
+   *   build again.
+   * - LED-3, item by item: an item whose (`wid`, `jti`) already exists, in the store or earlier in
+   *   the same batch, is `ECTError('ECT_DAG_DUPLICATE')` in the result; the other items still
+   *   commit. A backend may also give one item `ECTError('ECT_LEDGER_UNAVAILABLE')` when the store
+   *   refuses that item's data alone (a value it cannot represent), again without failing the rest.
+   * - Whole batch: when the store cannot be reached or the transaction fails, the call throws
+   *   `ECTError('ECT_LEDGER_UNAVAILABLE')` and none of the items is stored.
+   *
+   * Resolves, once committed, to one result per build, in the same order.
+   */
+  appendMany?(builds: readonly ((tip: ChainTip) => LedgerEntry)[]): Promise<readonly (LedgerEntry | ECTError)[]>;
   /** The entry of (`wid`, `jti`); `wid` undefined means the entries without a `wid`. */
   get(jti: string, wid: string | undefined): Promise<LedgerEntry | undefined>;
   /** Every entry with this `jti`, in any workflow. */
