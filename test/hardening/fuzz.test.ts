@@ -120,7 +120,8 @@ describe('mutations of valid tokens are never accepted (VER-6, FMT-3, CLM-12)', 
         const original = seedTokens[i]!;
         const mutated = mutations.reduce((t, m) => mutate(t, m as never), original);
         const result = await outcome(mutated);
-        if (mutated === original) return result === 'ACCEPT';
+        // Splicing all of another token's segments in rebuilds that (valid) token: also a no-op.
+        if (seedTokens.includes(mutated)) return result === 'ACCEPT';
         return result !== 'ACCEPT';
       }),
       fcParams(400),
