@@ -105,6 +105,17 @@ describe('DAG validation (DAG-1 ... DAG-7)', () => {
     await accept(store, node(5, []), { partial: true });
   });
 
+  test('DAG-4, VER-11: through a verifier with partial validation, a token closing a cycle is ECT_DAG_CYCLE and not recorded', async () => {
+    const store = new MemoryECTStore();
+    const verifier = createVerifier(verifyOptions({ dag: { store, partial: true } }));
+    assert.deepEqual((await verifier.verify(token({ jti: uuid(1), wid: WID, pred: [uuid(2)] }))).missingPredecessors, [uuid(2)]);
+    await verifier.verify(token({ jti: uuid(3), wid: WID, pred: [uuid(1)] }));
+    const error = await rejectsWith(verifier.verify(token({ jti: uuid(2), wid: WID, pred: [uuid(3)] })), 'ECT_DAG_CYCLE');
+    assert.equal(error.claims?.['jti'], uuid(2));
+    assert.equal(store.get(uuid(2), WID), undefined);
+    assert.deepEqual((await verifier.verify(token({ jti: uuid(2), wid: WID }))).missingPredecessors, []);
+  });
+
   test('DAG-4: a task naming itself as predecessor is ECT_DAG_CYCLE under partial validation (unknown otherwise)', async () => {
     const store = new MemoryECTStore();
     await rejectsWith(validateDag(node(1, [1]), { store, partial: true }), 'ECT_DAG_CYCLE');
