@@ -2,15 +2,19 @@
 // entry is undone, so the same token is accepted once the ledger is back (never accepted unrecorded).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createVerifier, Ledger, MemoryLedgerBackend, MemoryReplayStore, type ChainTip, type LedgerEntry } from '../../src/index.js';
+import { createVerifier, Ledger, MemoryLedgerBackend, MemoryReplayStore, type ChainTip, type ECTError, type LedgerEntry } from '../../src/index.js';
 import { AUD, jwksOf, keyPair, NOW, rejectsWith, token } from '../helpers/fixtures.js';
 
-/** A memory backend that can be switched off. */
+/** A memory backend that can be switched off (single appends and group commits alike). */
 class FlakyBackend extends MemoryLedgerBackend {
   down = false;
   override async append(build: (tip: ChainTip) => LedgerEntry): Promise<LedgerEntry> {
     if (this.down) throw new Error('connection refused');
     return super.append(build);
+  }
+  override async appendMany(builds: readonly ((tip: ChainTip) => LedgerEntry)[]): Promise<readonly (LedgerEntry | ECTError)[]> {
+    if (this.down) throw new Error('connection refused');
+    return super.appendMany(builds);
   }
 }
 
