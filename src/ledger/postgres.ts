@@ -67,17 +67,22 @@ function positiveInteger(value: number | undefined, fallback: number, setting: s
 function toLedgerError(error: unknown, action: string, table: string): ECTError {
   if (error instanceof ECTError) return error;
   const e = error as { code?: unknown; constraint?: unknown; message?: unknown };
-  if (e.code === '23505' && e.constraint === `${table}_scope_key`) {
-    return new ECTError('ECT_DAG_DUPLICATE', 'this task (wid, jti) is already in the ledger (LED-3)', { member: 'jti', cause: error });
-  }
+  if (e.code === '23505' && e.constraint === `${table}_scope_key`) return duplicate(error);
   const message = typeof e.message === 'string' && e.message.length > 0 ? e.message : String(e.code ?? error);
   return new ECTError('ECT_LEDGER_UNAVAILABLE', `the PostgreSQL ledger could not ${action}: ${message}`, { cause: error });
+}
+
+/** The LED-3 result of an item whose (wid, jti) is already stored, or earlier in its batch. */
+function duplicate(cause: unknown): ECTError {
+  return new ECTError('ECT_DAG_DUPLICATE', 'this task (wid, jti) is already in the ledger (LED-3)', { member: 'jti', ...(cause === undefined ? {} : { cause }) });
 }
 
 interface Sql {
   readonly tip: string;
   readonly insert: string;
   readonly insertPred: string;
+  readonly existing: string;
+  readonly insertBatch: string;
   readonly get: string;
   readonly byJti: string;
   readonly referenced: string;
@@ -92,6 +97,16 @@ function statements(t: string): Sql {
     insert: `INSERT INTO ${t} (seq, scope, jti, wid, token, claims, level, recorded_at, token_hash, prev_hash, entry_hash)
              VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11)`,
     insertPred: `INSERT INTO ${t}_pred (pred, seq) SELECT DISTINCT unnest($1::text[]), $2::bigint ON CONFLICT DO NOTHING`,
+    existing: `SELECT scope FROM ${t} WHERE scope = ANY($1::text[])`,
+    // One statement for a whole batch (group commit): the rows from parallel arrays, and their
+    // pred rows in a second, data-modifying part of the same statement.
+    insertBatch: `WITH rows AS (
+               INSERT INTO ${t} (seq, scope, jti, wid, token, claims, level, recorded_at, token_hash, prev_hash, entry_hash)
+               SELECT seq, scope, jti, wid, token, claims::jsonb, level, recorded_at, token_hash, prev_hash, entry_hash
+               FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::smallint[], $8::bigint[], $9::text[], $10::text[], $11::text[])
+                 AS r (seq, scope, jti, wid, token, claims, level, recorded_at, token_hash, prev_hash, entry_hash)
+             )
+             INSERT INTO ${t}_pred (pred, seq) SELECT DISTINCT pred, seq FROM unnest($12::text[], $13::bigint[]) AS p (pred, seq) ON CONFLICT DO NOTHING`,
     get: `${select} WHERE scope = $1`,
     byJti: `${select} WHERE jti = $1 ORDER BY seq`,
     referenced: `SELECT EXISTS (SELECT 1 FROM ${t}_pred WHERE pred = $1) AS found`,
@@ -226,38 +241,105 @@ export class PostgresLedgerBackend implements LedgerBackend {
 
   /**
    * Group commit (see `LedgerBackend.appendMany`): one transaction under the append lock, so one
-   * flushed commit for the whole batch (LED-4). Each item runs in its own SAVEPOINT: a duplicate
-   * (LED-3, SQLSTATE 23505 on the scope) or a value the server refuses for that item alone (SQLSTATE
-   * class 22, e.g. a `\u0000` in the claims, which `jsonb` cannot hold) is rolled back to the
-   * savepoint and becomes that item's result, so one bad token cannot fail the tokens batched
-   * with it. Any other failure rolls the whole transaction back and throws.
+   * flushed commit for the whole batch (LED-4), and a number of round trips that does not grow
+   * with the batch:
+   *
+   * 1. Fast path: under the lock, one SELECT finds the items whose scope is already stored; the
+   *    others (first copy only, within the batch) are built on the running tip and stored by ONE
+   *    multi-row INSERT with their pred rows. Duplicates become `ECT_DAG_DUPLICATE` results and
+   *    take no seq (LED-2, LED-3). The SELECT is only a shortcut: the UNIQUE constraint still
+   *    decides (LED-3).
+   * 2. When that INSERT is refused because of some item (SQLSTATE 23505 on the scope, e.g. a
+   *    writer that bypasses the lock; or class 22, a value the server cannot store, such as a
+   *    `\u0000` in the claims, which `jsonb` cannot hold), the transaction is rolled back and the
+   *    batch is attempted again item by item, each in its own SAVEPOINT: the refused item becomes
+   *    that item's result and the others still commit, so one bad token cannot fail the tokens
+   *    batched with it. The builds are called again for this attempt (they are pure).
+   *
+   * Any other failure (connection lost, timeout, failed COMMIT) rolls everything back and throws
+   * `ECT_LEDGER_UNAVAILABLE`.
    */
   async appendMany(builds: readonly ((tip: ChainTip) => LedgerEntry)[]): Promise<readonly (LedgerEntry | ECTError)[]> {
     if (builds.length === 0) return [];
-    return this.#appendTransaction('record the tokens', async (client, first) => {
-      let tip = first;
-      const results: (LedgerEntry | ECTError)[] = [];
-      for (const build of builds) {
-        await client.query('SAVEPOINT ect_item');
-        let entry: LedgerEntry;
-        try {
-          entry = await this.#insert(client, build, tip);
-        } catch (error) {
-          const itemError = this.#itemError(error);
-          if (itemError === undefined) throw error;
-          // The transaction is in the aborted state until this; when it fails too (the
-          // connection is gone), the whole batch fails.
-          await client.query('ROLLBACK TO SAVEPOINT ect_item');
-          results.push(itemError);
-          continue;
-        }
-        await client.query('RELEASE SAVEPOINT ect_item');
-        results.push(entry);
-        // Only a stored item moves the tip: a refused one leaves no gap in seq (LED-2).
-        tip = { seq: entry.seq, entryHash: Buffer.from(entry.entryHash, 'base64url') };
-      }
-      return results;
+    try {
+      return await this.#appendTransaction('record the tokens', async (client, tip) => this.#insertBatch(client, builds, tip));
+    } catch (error) {
+      if (!(error instanceof ECTError) || this.#itemError(error.cause) === undefined) throw error;
+    }
+    return this.#appendTransaction('record the tokens', async (client, tip) => this.#insertEach(client, builds, tip));
+  }
+
+  /** The fast path of `appendMany`: one duplicate check and one INSERT for the whole batch. */
+  async #insertBatch(client: pg.PoolClient, builds: readonly ((tip: ChainTip) => LedgerEntry)[], first: ChainTip): Promise<(LedgerEntry | ECTError)[]> {
+    // Lay the batch out on the running tip, refusing later copies of a task within the batch; the
+    // entries also name the scopes to look up. Only when one of them is already stored (rare) do
+    // the seqs shift, and the items are built again on the right tips.
+    let layout = this.#layout(builds, first, new Set());
+    const existing = (await client.query<{ scope: string }>(this.#sql.existing, [layout.flatMap((i) => (i.entry === undefined ? [] : [i.scope]))])).rows;
+    if (existing.length > 0) layout = this.#layout(builds, first, new Set(existing.map((r) => r.scope)));
+    const rows = layout.flatMap((i) => (i.entry === undefined ? [] : [i.entry]));
+    const results = layout.map((i) => i.entry ?? duplicate(undefined));
+    if (rows.length === 0) return results;
+    const preds = rows.flatMap((e) => e.claims.pred.map((p) => [p, e.seq] as const));
+    await client.query(this.#sql.insertBatch, [
+      rows.map((e) => e.seq),
+      rows.map((e) => taskKey(e.jti, e.wid)),
+      rows.map((e) => e.jti),
+      rows.map((e) => e.wid ?? null),
+      rows.map((e) => e.token),
+      rows.map((e) => JSON.stringify(e.claims)),
+      rows.map((e) => e.level),
+      rows.map((e) => e.recordedAt),
+      rows.map((e) => e.tokenHash),
+      rows.map((e) => e.prevHash),
+      rows.map((e) => e.entryHash),
+      preds.map(([p]) => p),
+      preds.map(([, seq]) => seq),
+    ]);
+    return results;
+  }
+
+  /**
+   * Builds the batch on the running tip: an item whose scope is in `stored` or earlier in the
+   * batch gets no entry (a LED-3 duplicate) and does not move the tip (LED-2: no gaps).
+   */
+  #layout(builds: readonly ((tip: ChainTip) => LedgerEntry)[], first: ChainTip, stored: Set<string>): { scope: string; entry: LedgerEntry | undefined }[] {
+    let tip = first;
+    return builds.map((build) => {
+      const entry = build(tip);
+      checkBuiltEntry(entry, tip.seq + 1);
+      const scope = taskKey(entry.jti, entry.wid);
+      if (stored.has(scope)) return { scope, entry: undefined };
+      stored.add(scope);
+      tip = { seq: entry.seq, entryHash: Buffer.from(entry.entryHash, 'base64url') };
+      return { scope, entry };
     });
+  }
+
+  /** The fallback of `appendMany`: item by item, each in a SAVEPOINT, so a refused item fails alone. */
+  async #insertEach(client: pg.PoolClient, builds: readonly ((tip: ChainTip) => LedgerEntry)[], first: ChainTip): Promise<(LedgerEntry | ECTError)[]> {
+    let tip = first;
+    const results: (LedgerEntry | ECTError)[] = [];
+    for (const build of builds) {
+      await client.query('SAVEPOINT ect_item');
+      let entry: LedgerEntry;
+      try {
+        entry = await this.#insert(client, build, tip);
+      } catch (error) {
+        const itemError = this.#itemError(error);
+        if (itemError === undefined) throw error;
+        // The transaction is in the aborted state until this; when it fails too (the
+        // connection is gone), the whole batch fails.
+        await client.query('ROLLBACK TO SAVEPOINT ect_item');
+        results.push(itemError);
+        continue;
+      }
+      await client.query('RELEASE SAVEPOINT ect_item');
+      results.push(entry);
+      // Only a stored item moves the tip: a refused one leaves no gap in seq (LED-2).
+      tip = { seq: entry.seq, entryHash: Buffer.from(entry.entryHash, 'base64url') };
+    }
+    return results;
   }
 
   /** The per-item result for an error of one item's statements, or undefined when it must fail the batch. */
@@ -292,8 +374,8 @@ export class PostgresLedgerBackend implements LedgerBackend {
     };
     client.on('error', onError);
     try {
-      await client.query('BEGIN');
-      await client.query('SET LOCAL synchronous_commit = on');
+      // One round trip (simple protocol, two statements).
+      await client.query('BEGIN; SET LOCAL synchronous_commit = on');
       await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [this.#appendLock]);
       const tip = this.#toTip((await client.query<{ seq: unknown; entry_hash: unknown }>(this.#sql.tip)).rows[0]);
       const result = await body(client, tip);
