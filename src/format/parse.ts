@@ -73,9 +73,10 @@ export function parseToken(token: string): ParsedToken {
     headerCache.set(headerSegment, header);
   }
   const payload = decodeJSONSegment(token.slice(first + 1, second), 'the JWS payload', { level: 2, header });
-  const signatureSegment = token.slice(second + 1);
-  if (signatureSegment.length === 0) throw malformed('the JWS signature is empty', { level: 2, header });
-  const signature = decodeBase64url(signatureSegment);
+  // An empty signature segment is valid JWS syntax (RFC 7515 §7.1; the unsecured JWS of RFC 7519
+  // §6.1 ends that way). It is judged by the header (alg none: ECT_ALG_NOT_ALLOWED, HDR-2) or by the
+  // signature check (ECT_SIGNATURE_INVALID, VER-6), which says more than "malformed".
+  const signature = decodeBase64url(token.slice(second + 1));
   if (signature === undefined) throw malformed('the JWS signature is not canonical base64url', { level: 2, header });
   return { level: 2, header, payload, signingInput: token.slice(0, second), signature };
 }

@@ -31,7 +31,8 @@ describe('minimum level (FMT-4, VER-3)', () => {
     const jws = token();
     const payloadOnly = jws.split('.')[1]!;
     await rejectsWith(verifyECT(payloadOnly, verifyOptions()), 'ECT_LEVEL_TOO_LOW');
-    await rejectsWith(verifyECT(`${jws.split('.').slice(0, 2).join('.')}.`, verifyOptions({ minLevel: 1 })), 'ECT_MALFORMED');
+    // Two dots keep it a JWS (FMT-3), and an empty signature never verifies.
+    await rejectsWith(verifyECT(`${jws.split('.').slice(0, 2).join('.')}.`, verifyOptions({ minLevel: 1 })), 'ECT_SIGNATURE_INVALID');
   });
 
   test('FMT-4: the minimum level must be 1, 2 or 3 (configuration error)', () => {

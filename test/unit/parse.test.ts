@@ -52,11 +52,20 @@ describe('wire forms and level detection (FMT-1, FMT-2, FMT-3)', () => {
     const jws = token();
     const [h, p] = jws.split('.');
     const l1 = l1Token();
-    throwsWith(() => parseToken(`${h}.${p}.`), 'ECT_MALFORMED'); // empty signature
     throwsWith(() => parseToken(`.${p}.AAAA`), 'ECT_MALFORMED'); // empty header
     throwsWith(() => parseToken(`${h}..AAAA`), 'ECT_MALFORMED'); // empty payload
     throwsWith(() => parseToken(`${l1}.${b64('[1]')}.AAAA`), 'ECT_MALFORMED'); // the L1 part alone would parse
     throwsWith(() => parseToken(`${b64('"exec+jwt"')}.${l1}.AAAA`), 'ECT_MALFORMED'); // header not an object
+  });
+
+  test('FMT-3, VER-6, HDR-2: an empty signature segment is JWS syntax: it never verifies, and alg "none" is refused for its algorithm', async () => {
+    const [h, p] = token().split('.');
+    const parsed = parseToken(`${h}.${p}.`);
+    assert.equal(parsed.level, 2);
+    assert.equal(parsed.level === 2 ? parsed.signature.length : -1, 0);
+    await rejectsWith(verifyECT(`${h}.${p}.`, verifyOptions()), 'ECT_SIGNATURE_INVALID');
+    const none = `${b64(JSON.stringify({ alg: 'none', typ: 'exec+jwt' }))}.${p}.`;
+    await rejectsWith(verifyECT(none, verifyOptions()), 'ECT_ALG_NOT_ALLOWED');
   });
 
   test('FMT-3: non-canonical base64url (padding, "+/", non-zero trailing bits, bad length) is malformed', () => {

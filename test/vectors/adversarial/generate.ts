@@ -138,7 +138,7 @@ category('alg-none', 'alg "none" in every spelling, and other non-algorithms (HD
   const realSig = valid().split('.')[2]!;
   for (const alg of ['none', 'None', 'NONE', 'nOnE', 'NoNe']) {
     const h = b64(JSON.stringify(header({ alg })));
-    add(`alg ${JSON.stringify(alg)}, empty signature`, ['HDR-2', 'FMT-3', 'VER-2'], 'An unsecured JWS (RFC 7515 §A.5) ends in an empty signature segment: malformed before the header is even judged.', `${h}.${body}.`, 'ECT_MALFORMED');
+    add(`alg ${JSON.stringify(alg)}, empty signature`, ['HDR-2', 'VER-4'], 'An unsecured JWS (RFC 7515 §A.5) ends in an empty signature segment: valid syntax, refused for its algorithm.', `${h}.${body}.`, 'ECT_ALG_NOT_ALLOWED');
     add(`alg ${JSON.stringify(alg)}, with a signature segment`, ['HDR-2', 'VER-4'], 'alg none with some signature bytes attached (a real ES256 signature of other input).', `${h}.${body}.${realSig}`, 'ECT_ALG_NOT_ALLOWED');
   }
   for (const alg of ['none ', ' none', 'none\u0000', '', 'es256', 'Es256', 'ES256 ', 'ES-256', 'ES256K', 'EdDSA25519', 'Ed25519', 'RS256', 'RS384', 'RS512', 'dir', 'RSA-OAEP', '__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
@@ -363,14 +363,14 @@ category('segments', 'empty segments, wrong numbers of dots, nested and JWE-look
     ['signature only, two dots', `..${s}`],
     ['empty payload', `${h}..${s}`],
     ['empty header', `.${p}.${s}`],
-    ['empty signature', `${h}.${p}.`],
     ['one dot', `${h}.${p}`],
     ['four dots', `${h}.${p}.${s}.`],
     ['a doubled signature segment', `${h}.${p}.${s}.${s}`],
     ['a single space', ' '],
   ] as const) {
-    add(`token ${label}`, ['FMT-3', 'VER-2'], 'Exactly two dots and three non-empty segments, or no dot at all; nothing else, and no fallback to L1.', value, 'ECT_MALFORMED');
+    add(`token ${label}`, ['FMT-3', 'VER-2'], 'Exactly two dots with a non-empty header and payload, or no dot at all; nothing else, and no fallback to L1.', value, 'ECT_MALFORMED');
   }
+  add('token empty signature', ['FMT-3', 'VER-6'], 'An empty signature segment is JWS syntax (RFC 7515 §7.1); it never verifies.', `${h}.${p}.`, 'ECT_SIGNATURE_INVALID');
   const jweHeader = b64(JSON.stringify({ alg: 'RSA-OAEP-256', enc: 'A256GCM', typ: 'exec+jwt', kid: 'test-PS256' }));
   add('a JWE compact serialization (five segments)', ['FMT-3', 'VER-2'], 'Encrypted tokens are not ECTs.', `${jweHeader}.${b64(Buffer.alloc(256, 7))}.${b64(Buffer.alloc(12, 1))}.${b64(Buffer.alloc(64, 2))}.${b64(Buffer.alloc(16, 3))}`, 'ECT_MALFORMED');
   add('a JWE-looking header in a three-segment token (alg dir)', ['HDR-2', 'VER-4'], 'alg "dir" with enc: not a signature algorithm.', jws({ alg: 'dir', enc: 'A256GCM', typ: 'exec+jwt', kid: 'test-ES256' }, claims(), { alg: 'ES256' }), 'ECT_ALG_NOT_ALLOWED');
@@ -561,7 +561,7 @@ category('levels', 'level detection, minimum level and downgrade attempts (FMT-3
   add('an L1 token with minimum level 2 set explicitly', ['FMT-4', 'VER-3'], 'The same with the option given.', l1(), 'ECT_LEVEL_TOO_LOW', { minLevel: 2 });
   add('an L2 token stripped to its payload segment (downgrade)', ['FMT-4', 'FMT-3', 'VER-3'], 'Dropping header and signature turns it into an L1 token, which a level 2 verifier refuses.', p, 'ECT_LEVEL_TOO_LOW');
   add('an L2 token stripped to its payload segment, with an attacker\'s claims', ['FMT-4', 'VER-3'], 'Changed claims in the downgraded form.', l1({ aud: [AUD, 'spiffe://evil.example/x'], exec_act: 'approve_all' }), 'ECT_LEVEL_TOO_LOW');
-  add('an L2 token with its signature removed (dot kept)', ['FMT-3', 'VER-2'], 'Two dots: parsed as JWS, never as L1.', `${h}.${p}.`, 'ECT_MALFORMED');
+  add('an L2 token with its signature removed (dot kept)', ['FMT-3', 'VER-6'], 'Two dots: parsed as JWS, never as L1; the empty signature does not verify.', `${h}.${p}.`, 'ECT_SIGNATURE_INVALID');
   add('an L2 token with its signature and dot removed', ['FMT-3', 'VER-2'], 'One dot: neither form.', `${h}.${p}`, 'ECT_MALFORMED');
   add('an L2 token with header removed', ['FMT-3', 'VER-2'], 'An empty header segment.', `.${p}.${tok.split('.')[2]}`, 'ECT_MALFORMED');
   add('an L2 token turned into alg none (downgrade)', ['HDR-2', 'VER-4'], 'alg none with the old signature.', `${b64(JSON.stringify(header({ alg: 'none' })))}.${p}.${tok.split('.')[2]}`, 'ECT_ALG_NOT_ALLOWED');
