@@ -88,6 +88,11 @@ export class Ledger implements ECTStore {
    * at: 3 for an L2 token made L3 by this append (FMT-6), 1 for an L1 token.
    * Throws `ECT_DAG_DUPLICATE` for a (`wid`, `jti`) already present (LED-3), `ECT_LEDGER_UNAVAILABLE`
    * when the store fails.
+   *
+   * With group commit (the default, when the backend has `appendMany`) concurrent appends share
+   * one transaction; each still gets its own outcome and receipt, resolved only after the shared
+   * commit is durable (LED-4). A duplicate fails only its own append; a failed transaction fails
+   * every append in it, and none of them is stored.
    */
   async append(token: string, claims: ECTClaims, level: Level): Promise<Receipt> {
     const tokenHashBytes = tokenDigest(token);

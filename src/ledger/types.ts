@@ -70,9 +70,10 @@ export interface LedgerBackend {
    * `Ledger` uses it when present (see `LedgerOptions.groupCommit`).
    *
    * - LED-2: the items are chained in array order; `builds[i]` is called with the tip after the
-   *   items before it that were stored, so `seq` stays gapless. Each build is called once per
-   *   attempt and must be pure: a backend may roll an item back (or retry the batch) and call its
-   *   build again.
+   *   items before it that were stored, so `seq` stays gapless. Builds must be pure (no state
+   *   left behind): a backend may call one more than once (to lay the batch out again after a
+   *   duplicate, after rolling an item back, or on a second attempt); only the entry it finally
+   *   stores and returns counts.
    * - LED-3, item by item: an item whose (`wid`, `jti`) already exists, in the store or earlier in
    *   the same batch, is `ECTError('ECT_DAG_DUPLICATE')` in the result; the other items still
    *   commit. A backend may also give one item `ECTError('ECT_LEDGER_UNAVAILABLE')` when the store

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ECTError } from '../../src/errors.js';
+import { entryDigest, tokenDigest } from '../../src/ledger/chain.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { MemoryLedgerBackend } from '../../src/ledger/memory.js';
 import { PostgresLedgerBackend } from '../../src/ledger/postgres.js';
@@ -275,6 +276,55 @@ for (const factory of factories) {
         assert.deepEqual(await ledger.verifyIntegrity(), { ok: true, checked: 20 });
       } finally {
         await ledger.close();
+      }
+    });
+  });
+}
+
+/** A build like the Ledger's: the token's entry on `tip` (LED-2 chain hash). */
+function buildOf(t: TestToken): Build {
+  const tokenHash = tokenDigest(t.token);
+  return (tip) => {
+    const seq = tip.seq + 1;
+    return {
+      seq,
+      jti: t.claims.jti,
+      wid: t.claims.wid,
+      token: t.token,
+      claims: t.claims,
+      level: 3,
+      recordedAt: 1_700_000_000_000,
+      tokenHash: Buffer.from(tokenHash).toString('base64url'),
+      prevHash: Buffer.from(tip.entryHash).toString('base64url'),
+      entryHash: Buffer.from(entryDigest(tip.entryHash, tokenHash, seq)).toString('base64url'),
+    };
+  };
+}
+
+for (const factory of factories) {
+  describe(`appendMany contract: ${factory.name}`, () => {
+    it('LED-2, LED-3: one result per build, in order; duplicates are item results and take no seq; an empty batch stores nothing', async () => {
+      const { backend } = (await factory.create()) as Opened;
+      try {
+        assert.ok(backend.appendMany !== undefined);
+        assert.deepEqual(await backend.appendMany([]), []);
+        const stored = makeToken({ wid: randomUUID() });
+        await backend.append(buildOf(stored));
+        const [a, b, c] = [makeToken(), makeToken({ wid: randomUUID() }), makeToken()];
+        const results = await backend.appendMany([a, stored, b, a, c].map(buildOf));
+        assert.equal(results.length, 5);
+        assert.deepEqual(
+          results.map((r) => (r instanceof ECTError ? r.code : r.seq)),
+          [2, 'ECT_DAG_DUPLICATE', 3, 'ECT_DAG_DUPLICATE', 4],
+        );
+        assert.deepEqual(
+          results.map((r) => (r instanceof ECTError ? undefined : r.jti)),
+          [a.claims.jti, undefined, b.claims.jti, undefined, c.claims.jti],
+        );
+        assert.equal((await backend.tip()).seq, 4);
+        assert.deepEqual(await new Ledger({ backend }).verifyIntegrity(), { ok: true, checked: 4 });
+      } finally {
+        await backend.close();
       }
     });
   });
