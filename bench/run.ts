@@ -23,11 +23,11 @@ const crypto = full ? { ops: 2000, rounds: 9 } : { ops: 1000, rounds: 7 };
 const suites: Suite[] = [
   { name: 'verify', run: () => verifySuite(crypto) },
   { name: 'create', run: () => createSuite(crypto) },
-  { name: 'concurrent', run: () => concurrentSuite(full ? { ops: 4000, rounds: 7 } : { ops: 2000, rounds: 5 }) },
+  { name: 'concurrent', run: () => concurrentSuite(full ? { ops: 20_000, rounds: 5 } : { ops: 10_000, rounds: 3 }) },
   { name: 'dag', run: () => dagSuite({ sizes: full ? [1e3, 1e4, 1e5, 1e6] : [1e3, 1e4, 1e5] }) },
   { name: 'ledger', run: () => ledgerSuite({ appends: full ? 4000 : 1000 }) },
   { name: 'replay', run: () => replaySuite({ checks: full ? 50_000 : 10_000 }) },
-  { name: 'http', run: () => httpSuite(full ? { seconds: 10, rounds: 3 } : { seconds: 3, rounds: 3 }) },
+  { name: 'http', run: () => httpSuite(full ? { requests: 100_000, rounds: 3 } : { requests: 30_000, rounds: 3 }) },
 ];
 
 const machine = {

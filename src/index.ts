@@ -11,7 +11,7 @@ export { parseToken, type ParsedJWS, type ParsedL1, type ParsedToken } from './f
 export { hashBytes, hashStream } from './format/hash.js';
 export { ALGORITHMS, DEFAULT_ALGORITHM, isAlgorithm, type Algorithm } from './crypto/algorithms.js';
 export { generateKeyPair, importPrivateKey, importPublicKey, jwkThumbprint, keyFitsAlgorithm, type GeneratedKeyPair, type KeyInput } from './crypto/keys.js';
-export { buildClaims, createECT, DEFAULT_TTL_SECONDS, type CreateOptions, type ECTInput } from './create/create.js';
+export { buildClaims, createECT, createSigner, DEFAULT_TTL_SECONDS, type CreateOptions, type ECTInput, type ECTSigner } from './create/create.js';
 export { ECT_TYP, isECTTyp, LEGACY_ECT_TYP } from './verify/header.js';
 export {
   DEFAULT_CLOCK_TOLERANCE,

@@ -21,16 +21,26 @@ function optionsFor(key: KeyObject, spec: AlgorithmSpec): Record<string, unknown
   return options as Record<string, unknown> & { key: KeyObject };
 }
 
+/** Signs a payload under a fixed, already encoded header. */
+export type CompactSigner = (encodedHeader: string, payload: Record<string, unknown>) => string;
+
+/** A signing function for one (key, algorithm) pair: the lookups are done once, not per token. */
+export function compactSigner(key: KeyObject, alg: Algorithm): CompactSigner {
+  const spec = algorithmSpec(alg)!;
+  const options = optionsFor(key, spec) as never;
+  return (encodedHeader, payload) => {
+    const signingInput = `${encodedHeader}.${encodeBase64url(JSON.stringify(payload))}`;
+    return `${signingInput}.${sign(spec.hash, Buffer.from(signingInput, 'latin1'), options).toString('base64url')}`;
+  };
+}
+
 /**
  * Signs into a compact JWS. `header` is a JSON object, or its base64url encoding (callers that sign
  * many tokens with one key encode it once). The key must fit `alg`.
  */
 export function signCompact(header: Record<string, unknown> | string, payload: Record<string, unknown>, key: KeyObject, alg: Algorithm): string {
-  const spec = algorithmSpec(alg)!;
   const encodedHeader = typeof header === 'string' ? header : encodeBase64url(JSON.stringify(header));
-  const signingInput = `${encodedHeader}.${encodeBase64url(JSON.stringify(payload))}`;
-  const signature = sign(spec.hash, Buffer.from(signingInput, 'latin1'), optionsFor(key, spec) as never);
-  return `${signingInput}.${signature.toString('base64url')}`;
+  return compactSigner(key, alg)(encodedHeader, payload);
 }
 
 /** True when `signature` is valid for `signingInput` under `key` and `alg`. Never throws. */

@@ -38,53 +38,80 @@ export interface AuditOptions {
 export function auditWorkflow(nodes: readonly DagNode[], options: AuditOptions = {}): AuditReport {
   const tolerance = options.clockTolerance ?? DEFAULT_DAG_CLOCK_TOLERANCE;
   const issues: AuditIssue[] = [];
-  const byJti = new Map<string, DagNode>();
-  const seen = new Set<string>();
+  // Tasks by position: one map from jti to index, then typed arrays. A map per question (in-degree,
+  // children) cost a cache miss each in large workflows, and a composite (wid, jti) key allocated a
+  // string per task; scopes are now compared only for the rare jti that repeats.
+  const index = new Map<string, number>();
+  const unique: DagNode[] = [];
+  let scopes: Set<string> | undefined;
+  let edges = 0;
   for (const node of nodes) {
+    const at = index.get(node.jti);
+    edges += node.pred.length;
+    if (at === undefined) {
+      index.set(node.jti, unique.length);
+      unique.push(node);
+      continue;
+    }
+    const first = unique[at]!;
+    scopes ??= new Set();
+    scopes.add(taskKey(first.jti, first.wid));
     const key = taskKey(node.jti, node.wid);
-    if (seen.has(key)) issues.push({ jti: node.jti, code: 'ECT_DAG_DUPLICATE', message: `task ${node.jti} appears more than once` });
-    seen.add(key);
-    if (!byJti.has(node.jti)) byJti.set(node.jti, node);
+    if (scopes.has(key)) issues.push({ jti: node.jti, code: 'ECT_DAG_DUPLICATE', message: `task ${node.jti} appears more than once` });
+    scopes.add(key);
   }
 
-  const indegree = new Map<string, number>();
-  const children = new Map<string, string[]>();
+  const n = unique.length;
+  const indegree = new Int32Array(n);
+  const childCount = new Int32Array(n + 1);
+  const edgeFrom = new Int32Array(edges);
+  const edgeTo = new Int32Array(edges);
+  let e = 0;
   const roots: string[] = [];
-  for (const node of byJti.values()) {
-    let inside = 0;
+  for (let i = 0; i < n; i++) {
+    const node = unique[i]!;
     for (const p of node.pred) {
-      const pred = byJti.get(p);
-      if (pred === undefined) {
+      const j = index.get(p);
+      if (j === undefined) {
         if (!options.external?.(p)) issues.push({ jti: node.jti, code: 'ECT_DAG_PREDECESSOR_UNKNOWN', message: `predecessor ${p} of ${node.jti} is not in the workflow` });
         continue;
       }
+      const pred = unique[j]!;
       if (node.wid !== undefined && pred.wid !== undefined && pred.wid !== node.wid) {
         issues.push({ jti: node.jti, code: 'ECT_DAG_WORKFLOW_MISMATCH', message: `predecessor ${p} belongs to workflow ${pred.wid}` });
       }
       if (pred.iat > node.iat + tolerance) {
         issues.push({ jti: node.jti, code: 'ECT_DAG_TEMPORAL', message: `predecessor ${p} was issued after ${node.jti} by more than ${tolerance} s` });
       }
-      inside++;
-      const list = children.get(p);
-      if (list) list.push(node.jti);
-      else children.set(p, [node.jti]);
+      indegree[i]!++;
+      childCount[j + 1]!++;
+      edgeFrom[e] = j;
+      edgeTo[e++] = i;
     }
-    indegree.set(node.jti, inside);
-    if (inside === 0) roots.push(node.jti);
+    if (indegree[i] === 0) roots.push(node.jti);
   }
+  // Children of each task as one flat array (compressed sparse rows).
+  for (let i = 0; i < n; i++) childCount[i + 1]! += childCount[i]!;
+  const children = new Int32Array(e);
+  const fill = childCount.slice(0, n);
+  for (let k = 0; k < e; k++) children[fill[edgeFrom[k]!]!++] = edgeTo[k]!;
 
   // Kahn's algorithm: whatever is never freed sits on (or behind) a cycle (DAG-4).
-  const order: string[] = [...roots];
-  for (let i = 0; i < order.length; i++) {
-    for (const child of children.get(order[i]!) ?? []) {
-      const left = indegree.get(child)! - 1;
-      indegree.set(child, left);
-      if (left === 0) order.push(child);
+  const queue = new Int32Array(n);
+  let tail = 0;
+  for (let i = 0; i < n; i++) if (indegree[i] === 0) queue[tail++] = i;
+  for (let head = 0; head < tail; head++) {
+    const at = queue[head]!;
+    for (let k = childCount[at]!; k < childCount[at + 1]!; k++) {
+      const child = children[k]!;
+      if (--indegree[child]! === 0) queue[tail++] = child;
     }
   }
-  if (order.length < byJti.size) {
-    for (const [jti, left] of indegree) {
-      if (left > 0) issues.push({ jti, code: 'ECT_DAG_CYCLE', message: `task ${jti} is on or behind a cycle` });
+  const order: string[] = new Array<string>(tail);
+  for (let k = 0; k < tail; k++) order[k] = unique[queue[k]!]!.jti;
+  if (tail < n) {
+    for (let i = 0; i < n; i++) {
+      if (indegree[i]! > 0) issues.push({ jti: unique[i]!.jti, code: 'ECT_DAG_CYCLE', message: `task ${unique[i]!.jti} is on or behind a cycle` });
     }
   }
   return { ok: issues.length === 0, nodes: nodes.length, roots, order, issues };
