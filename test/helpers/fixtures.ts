@@ -100,30 +100,30 @@ export function payload(overrides: Record<string, unknown> = {}): Record<string,
   return base;
 }
 
-/** Asserts that `action` fails with an `ECTError` carrying exactly `code`; returns the error. */
-export async function rejectsWith(action: Promise<unknown> | (() => unknown), code: ECTErrorCode): Promise<ECTError> {
-  let caught: unknown;
-  try {
-    await (typeof action === 'function' ? action() : action);
-  } catch (error) {
-    caught = error;
-  }
+/** Asserts that `caught` is an `ECTError` carrying exactly `code`; returns it. */
+export function expectECTError(caught: unknown, code: ECTErrorCode): ECTError {
   assert.ok(caught !== undefined, `expected ${code}, but nothing was thrown`);
   assert.ok(caught instanceof ECTError, `expected an ECTError, got ${String(caught)}`);
   assert.equal(caught.code, code, `expected ${code}, got ${caught.code}: ${caught.message}`);
   return caught;
 }
 
+/** Asserts that `action` fails with an `ECTError` carrying exactly `code`; returns the error. */
+export async function rejectsWith(action: Promise<unknown> | (() => unknown), code: ECTErrorCode): Promise<ECTError> {
+  try {
+    await (typeof action === 'function' ? action() : action);
+  } catch (error) {
+    return expectECTError(error, code);
+  }
+  return expectECTError(undefined, code);
+}
+
 /** Synchronous variant of `rejectsWith`. */
 export function throwsWith(action: () => unknown, code: ECTErrorCode): ECTError {
-  let caught: unknown;
   try {
     action();
   } catch (error) {
-    caught = error;
+    return expectECTError(error, code);
   }
-  assert.ok(caught !== undefined, `expected ${code}, but nothing was thrown`);
-  assert.ok(caught instanceof ECTError, `expected an ECTError, got ${String(caught)}`);
-  assert.equal(caught.code, code, `expected ${code}, got ${caught.code}: ${caught.message}`);
-  return caught;
+  return expectECTError(undefined, code);
 }

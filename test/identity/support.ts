@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { createECT, type CreateOptions } from '../../src/create/create.js';
 import { ECTError, type ECTErrorCode } from '../../src/errors.js';
+import { rejectsWith } from '../helpers/fixtures.js';
 import type { KeySource, VerifyContext } from '../../src/identity/key-source.js';
 import { createVerifier, type VerifiedECT } from '../../src/verify/verify.js';
 
@@ -30,14 +31,7 @@ export function verify(keys: KeySource, token: string, options: { context?: Veri
 
 /** Asserts that verification fails with exactly `code`; returns the error. */
 export async function rejects(keys: KeySource, token: string, code: ECTErrorCode, options: { context?: VerifyContext; now?: number; message?: RegExp } = {}): Promise<ECTError> {
-  let caught: unknown;
-  try {
-    await verify(keys, token, options);
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught instanceof ECTError, `expected ECTError ${code}, got ${caught === undefined ? 'success' : String(caught)}`);
-  assert.equal(caught.code, code, `expected ${code}, got ${caught.code}: ${caught.message}`);
+  const caught = await rejectsWith(verify(keys, token, options), code);
   if (options.message !== undefined) assert.match(caught.message, options.message);
   return caught;
 }

@@ -5,12 +5,13 @@
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { ECTError, type ECTErrorCode } from '../../src/errors.js';
+import { ECTError } from '../../src/errors.js';
 import { tokenDigest } from '../../src/ledger/chain.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { verifyReceipt } from '../../src/ledger/receipt.js';
 import type { LedgerBackend } from '../../src/ledger/types.js';
 import { createVerifier } from '../../src/verify/verify.js';
+import { rejectsWith } from '../helpers/fixtures.js';
 import { AUD, issuerKeys, ledgerKeys, makeToken } from './fixtures/tokens.js';
 
 /** Makes a fresh, empty backend; `reopen` (durable backends, LED-4) opens the same storage again. */
@@ -23,18 +24,8 @@ export interface BackendFactory {
 
 const CLOCK = 1_700_000_000_000;
 
-/** Rejects with an `ECTError` of `code`. */
-export async function rejectsWithCode(promise: Promise<unknown>, code: ECTErrorCode): Promise<ECTError> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught instanceof ECTError, `expected ECTError ${code}, got ${caught === undefined ? 'success' : String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  return caught;
-}
+/** Rejects with an `ECTError` of `code` (the shared assertion of the test fixtures). */
+export const rejectsWithCode = rejectsWith;
 
 async function withLedger(factory: BackendFactory, run: (ledger: Ledger) => Promise<void>): Promise<void> {
   const { backend } = await factory.create();
