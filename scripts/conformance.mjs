@@ -114,6 +114,22 @@ for (const [id, kind, what] of RULES) {
   lines.push(`| ${id} | ${kind ? `[${kind}]` : ''} | ${what} | ${cell} |`);
 }
 if (unknown.size > 0) lines.push('', `Test titles name IDs that are not in the profile: ${[...unknown].sort().join(', ')}.`);
+lines.push(
+  '',
+  '## Interpretations',
+  '',
+  'Where the profile leaves a detail open, this implementation decides as follows (numbers are options).',
+  '',
+  '- FMT-3, HDR-2: an empty signature segment is JWS syntax (RFC 7515 §7.1), not a malformed token: with `alg: none` it is `ECT_ALG_NOT_ALLOWED`, with any allowed algorithm `ECT_SIGNATURE_INVALID`. Empty header or payload segments are `ECT_MALFORMED`.',
+  '- CLM-3: a token is too old when `now - iat > maxIatAge + clockTolerance` (the tolerance applies at both ends of the window, as for `exp`).',
+  '- RPL-1, DAG-1: the replay key and the uniqueness scope are both (`wid`, `jti`); a token without `wid` is scoped globally.',
+  '- VER-11, VER-12: with DAG validation on, a token presented twice is reported as `ECT_DAG_DUPLICATE`, because DAG validation runs before the replay check; without it, as `ECT_REPLAY`.',
+  '- VER-13, LED-7: when the ledger rejects a token (reject policy), its replay entry is removed again, so the token can be presented once the ledger is back; it is never accepted unrecorded. With the degrade policy it is accepted at level 2 and the result says why.',
+  '- LED-2: the chain hash covers the token and its position; the stored level and time are covered by the signed receipt, and the integrity check also compares the stored claims with the token. Removing the last entries leaves a valid shorter chain: receipts (which carry `seq`) prove such a truncation.',
+  '- LED-3: concurrent appends may share one transaction (group commit); each keeps its own receipt and its own duplicate verdict.',
+  '- HTTP-1, HTTP-2: a missing `Execution-Context` on a route that requires one is answered 403 with the problem code `EXECUTION_CONTEXT_MISSING`, and a body over the binding limit 413 `BODY_TOO_LARGE`; neither is a section 11 code, because no token was judged.',
+  '- HTTP-4: the body hash is taken over the bytes as sent (before any content decoding).',
+);
 const output = `${lines.join('\n')}\n`;
 
 if (process.argv.includes('--check')) {
