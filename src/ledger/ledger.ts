@@ -5,7 +5,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { type Algorithm } from '../crypto/algorithms.js';
-import { defaultAlgorithmFor, importPrivateKey, jwkThumbprint, type KeyInput } from '../crypto/keys.js';
+import { defaultAlgorithmFor, importPrivateKey, importPublicKey, jwkThumbprint, type KeyInput } from '../crypto/keys.js';
 import type { DagNode, ECTStore } from '../dag/store.js';
 import { ECTConfigError, ECTError } from '../errors.js';
 import { parseToken } from '../format/parse.js';
@@ -185,14 +185,7 @@ export class Ledger implements ECTStore {
   receiptPublicJwk(): Record<string, unknown> | undefined {
     if (this.#signer === undefined) return undefined;
     const { key, alg, kid } = this.#signer;
-    const publicKey = key.type === 'private' ? (key.export({ format: 'jwk' }) as Record<string, unknown>) : {};
-    delete publicKey['d'];
-    delete publicKey['p'];
-    delete publicKey['q'];
-    delete publicKey['dp'];
-    delete publicKey['dq'];
-    delete publicKey['qi'];
-    return { ...publicKey, kid, alg, use: 'sig' };
+    return { ...(importPublicKey(key).export({ format: 'jwk' }) as Record<string, unknown>), kid, alg, use: 'sig' };
   }
 
   // ECTStore, for DAG validation (VER-11) with the ledger as the store.
