@@ -15,6 +15,8 @@ export { buildClaims, createECT, createSigner, DEFAULT_TTL_SECONDS, type CreateO
 export { ECT_TYP, isECTTyp, LEGACY_ECT_TYP } from './verify/header.js';
 export {
   DEFAULT_CLOCK_TOLERANCE,
+  DEFAULT_LEDGER_RETRIES,
+  DEFAULT_LEDGER_RETRY_DELAY_MS,
   DEFAULT_LEDGER_TIMEOUT_MS,
   DEFAULT_MAX_IAT_AGE,
   DEFAULT_MAX_TOKEN_SIZE,
@@ -24,6 +26,7 @@ export {
   type VerifyOptions,
 } from './verify/options.js';
 export { createVerifier, verifyECT, type VerifiedECT, type Verifier } from './verify/verify.js';
+export type { LedgerFailure } from './verify/recording.js';
 export { issuerMatches, type IssuerBinding, type KeyRequest, type KeyResolver, type KeySource, type ResolvedKey, type VerifyContext } from './identity/key-source.js';
 export { localJWKSet, type JWKSet, type LocalJWKSetOptions } from './identity/jwks.js';
 export type { DagNode, ECTStore, WritableECTStore } from './dag/store.js';

@@ -14,6 +14,7 @@ import type { KeyResolver, KeySource } from '../identity/key-source.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { ReplayStore } from '../replay/store.js';
 import { resolverSource } from '../identity/resolver.js';
+import type { LedgerFailure, RetryPolicy } from './recording.js';
 
 /** FMT-5 [P]: token size limit, bytes. */
 export const DEFAULT_MAX_TOKEN_SIZE = 64 * 1024;
@@ -23,8 +24,12 @@ export const DEFAULT_MIN_LEVEL: Level = 2;
 export const DEFAULT_CLOCK_TOLERANCE = 30;
 /** CLM-3 [P]: maximum `iat` age, seconds (0 disables). */
 export const DEFAULT_MAX_IAT_AGE = 900;
-/** LED-7: synchronous ledger append timeout, milliseconds. */
+/** LED-7: ledger append timeout, milliseconds. */
 export const DEFAULT_LEDGER_TIMEOUT_MS = 2000;
+/** LED-7 [P]: retries of background recording. */
+export const DEFAULT_LEDGER_RETRIES = 3;
+/** LED-7 [P]: first retry delay of background recording, milliseconds (doubled each time). */
+export const DEFAULT_LEDGER_RETRY_DELAY_MS = 250;
 
 /** DAG validation settings of a verifier (profile section 6). */
 export interface DagVerifyOptions {
@@ -77,6 +82,18 @@ export interface VerifyOptions {
   /** LED-7: on ledger failure reject (`ECT_LEDGER_UNAVAILABLE`, default) or degrade to L2. */
   readonly ledgerFailure?: 'reject' | 'degrade';
   /**
+   * LED-7: `sync` (default) records before `verify` returns (L3 with a receipt, or the failure
+   * policy); `async` returns at once at L2 and records in the background with retries, the result's
+   * `recording` resolving to the receipt (or `undefined` once `onLedgerFailure` was told).
+   */
+  readonly ledgerMode?: 'sync' | 'async';
+  /** LED-7 async mode: retries after the first failed append (default 3). */
+  readonly ledgerRetries?: number;
+  /** LED-7 async mode: delay before the first retry, doubled each time, milliseconds (default 250). */
+  readonly ledgerRetryDelayMs?: number;
+  /** LED-7 async mode: told when a token could finally not be recorded (it counts as L2). */
+  readonly onLedgerFailure?: (failure: LedgerFailure) => void;
+  /**
    * Check signatures on libuv's thread pool instead of the event loop (default false). Turn it on
    * for servers verifying many tokens at once: they then use every core. See `npm run bench`.
    */
@@ -99,6 +116,8 @@ export interface NormalizedOptions {
   readonly ledger: Ledger | undefined;
   readonly ledgerTimeoutMs: number;
   readonly ledgerFailure: 'reject' | 'degrade';
+  readonly ledgerMode: 'sync' | 'async';
+  readonly retry: RetryPolicy;
   readonly asyncCrypto: boolean;
 }
 
@@ -156,6 +175,15 @@ export function normalizeOptions(options: VerifyOptions, defaultReplay: () => Re
   if (typeof now === 'number') nonNegative(now, 0, 'options.now');
   const ledgerFailure = options.ledgerFailure ?? 'reject';
   if (ledgerFailure !== 'reject' && ledgerFailure !== 'degrade') throw new ECTConfigError('options.ledgerFailure', 'must be "reject" or "degrade"');
+  const ledgerMode = options.ledgerMode ?? 'sync';
+  if (ledgerMode !== 'sync' && ledgerMode !== 'async') throw new ECTConfigError('options.ledgerMode', 'must be "sync" or "async"');
+  if (ledgerMode === 'async') {
+    if (minLevel === 3) throw new ECTConfigError('options.ledgerMode', 'minimum level 3 needs each token recorded before it is accepted: use the sync mode');
+    // A successor may arrive before its predecessor is recorded: the DAG needs a store of its own.
+    if (options.dag !== undefined && (options.dag.store === undefined || options.dag.store === options.ledger)) {
+      throw new ECTConfigError('options.dag.store', 'with ledgerMode "async" the ledger cannot be the DAG store (tasks are recorded later); give a store such as MemoryECTStore');
+    }
+  }
 
   let dag: NormalizedOptions['dag'];
   if (options.dag !== undefined) {
@@ -189,6 +217,13 @@ export function normalizeOptions(options: VerifyOptions, defaultReplay: () => Re
     ledger: options.ledger,
     ledgerTimeoutMs: integer(options.ledgerTimeoutMs, DEFAULT_LEDGER_TIMEOUT_MS, 'options.ledgerTimeoutMs', 1),
     ledgerFailure,
+    ledgerMode,
+    retry: {
+      retries: integer(options.ledgerRetries, DEFAULT_LEDGER_RETRIES, 'options.ledgerRetries', 0),
+      delayMs: integer(options.ledgerRetryDelayMs, DEFAULT_LEDGER_RETRY_DELAY_MS, 'options.ledgerRetryDelayMs', 0),
+      timeoutMs: integer(options.ledgerTimeoutMs, DEFAULT_LEDGER_TIMEOUT_MS, 'options.ledgerTimeoutMs', 1),
+      onFailure: options.onLedgerFailure,
+    },
     asyncCrypto: options.asyncCrypto ?? false,
   };
 }

@@ -18,6 +18,7 @@ import type { Receipt } from '../ledger/types.js';
 import { MemoryReplayStore } from '../replay/memory.js';
 import { checkHeader } from './header.js';
 import { normalizeOptions, type NormalizedOptions, type VerifyOptions } from './options.js';
+import { appendWithTimeout, recordInBackground } from './recording.js';
 
 /** A verified ECT. */
 export interface VerifiedECT {
@@ -34,6 +35,8 @@ export interface VerifiedECT {
   readonly receipt?: Receipt;
   /** LED-7 degrade policy: why the token counts as L2 although a ledger is configured. */
   readonly ledgerDegraded?: string;
+  /** LED-7 async mode: the background append; its receipt, or `undefined` when it finally failed. */
+  readonly recording?: Promise<Receipt | undefined>;
 }
 
 /** A verifier built once from options (keys imported, defaults applied, its own replay cache). */
@@ -61,13 +64,6 @@ async function resolveKey(parsed: Extract<ParsedToken, { level: 2 }>, alg: strin
   return resolved;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ECTError('ECT_LEDGER_UNAVAILABLE', `the ledger did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** Runs the procedure with normalized options. */
 export async function runVerification(token: string, options: NormalizedOptions, context: VerifyContext = {}): Promise<VerifiedECT> {
@@ -164,11 +160,15 @@ export async function runVerification(token: string, options: NormalizedOptions,
   }
   // VER-13 (FMT-6, LED-7)
   let receipt: Receipt | undefined;
+  let recording: Promise<Receipt | undefined> | undefined;
   let ledgerDegraded: string | undefined;
   let level: Level = parsed.level;
-  if (options.ledger !== undefined) {
+  if (options.ledger !== undefined && options.ledgerMode === 'async') {
+    // Accepted now at its own level; it becomes L3 when the background append succeeds.
+    recording = recordInBackground(options.ledger, token, claims, recordedLevel, options.retry);
+  } else if (options.ledger !== undefined) {
     try {
-      receipt = await withTimeout(options.ledger.append(token, claims, recordedLevel), options.ledgerTimeoutMs);
+      receipt = await appendWithTimeout(options.ledger, token, claims, recordedLevel, options.ledgerTimeoutMs);
       level = recordedLevel;
     } catch (error) {
       const failure = within(error, known, 'ECT_LEDGER_UNAVAILABLE');
@@ -183,7 +183,7 @@ export async function runVerification(token: string, options: NormalizedOptions,
   }
   if (dag !== undefined && dag.store !== options.ledger && isWritable(dag.store)) {
     try {
-      // The level the token got: 2, not 3, when the ledger failed under the degrade policy (LED-7).
+      // The level the token got: 2, not 3, when the ledger failed or records later (LED-7).
       await dag.store.add(level === node.level ? node : { ...node, level });
     } catch (error) {
       throw within(error, known, 'ECT_DAG_DUPLICATE');
@@ -196,6 +196,7 @@ export async function runVerification(token: string, options: NormalizedOptions,
     legacy,
     missingPredecessors,
     ...(receipt === undefined ? {} : { receipt }),
+    ...(recording === undefined ? {} : { recording }),
     ...(ledgerDegraded === undefined ? {} : { ledgerDegraded }),
   };
 }

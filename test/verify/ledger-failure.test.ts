@@ -2,7 +2,7 @@
 // entry is undone, so the same token is accepted once the ledger is back (never accepted unrecorded).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createVerifier, Ledger, MemoryLedgerBackend, MemoryReplayStore, type ChainTip, type ECTError, type LedgerEntry } from '../../src/index.js';
+import { createVerifier, Ledger, MemoryECTStore, MemoryLedgerBackend, MemoryReplayStore, type ChainTip, type ECTError, type LedgerEntry } from '../../src/index.js';
 import { AUD, jwksOf, keyPair, NOW, rejectsWith, token } from '../helpers/fixtures.js';
 
 /** A memory backend that can be switched off (single appends and group commits alike). */
@@ -42,4 +42,61 @@ test('LED-7: with the degrade policy the token is accepted at level 2 and stays 
   assert.equal(result.level, 2);
   assert.match(result.ledgerDegraded ?? '', /connection refused/);
   await rejectsWith(verifier.verify(t), 'ECT_REPLAY');
+});
+
+/** A memory backend that fails its first `failures` appends. */
+class RecoveringBackend extends FlakyBackend {
+  constructor(private failures: number) {
+    super();
+  }
+  override async append(build: (tip: ChainTip) => LedgerEntry): Promise<LedgerEntry> {
+    this.down = this.failures-- > 0;
+    return super.append(build);
+  }
+  override async appendMany(builds: readonly ((tip: ChainTip) => LedgerEntry)[]): Promise<readonly (LedgerEntry | ECTError)[]> {
+    this.down = this.failures-- > 0;
+    return super.appendMany(builds);
+  }
+}
+
+test('LED-7: async mode accepts at level 2 at once and records in the background; the recording resolves to the receipt', async () => {
+  const ledger = new Ledger();
+  const verifier = createVerifier({ audience: AUD, keys: jwksOf(keyPair()), now: NOW, ledger, ledgerMode: 'async' });
+  const result = await verifier.verify(token());
+  assert.equal(result.level, 2);
+  assert.equal(result.receipt, undefined);
+  const receipt = await result.recording;
+  assert.equal(receipt?.seq, 1);
+  assert.equal(receipt?.level, 3);
+  assert.equal((await ledger.entry(result.claims.jti, undefined))?.seq, 1);
+});
+
+test('LED-7: async mode retries an unavailable ledger and records once it answers', async () => {
+  const failures: unknown[] = [];
+  const ledger = new Ledger({ backend: new RecoveringBackend(2) });
+  const verifier = createVerifier({ audience: AUD, keys: jwksOf(keyPair()), now: NOW, ledger, ledgerMode: 'async', ledgerRetries: 3, ledgerRetryDelayMs: 1, onLedgerFailure: (f) => failures.push(f) });
+  const receipt = await (await verifier.verify(token())).recording;
+  assert.equal(receipt?.seq, 1);
+  assert.deepEqual(failures, []);
+});
+
+test('LED-7: async mode tells the application when recording finally fails; the token stays accepted at level 2', async () => {
+  const backend = new FlakyBackend();
+  backend.down = true;
+  const failures: { error: { code: string }; attempts: number; claims: { jti: string } }[] = [];
+  const verifier = createVerifier({ audience: AUD, keys: jwksOf(keyPair()), now: NOW, ledger: new Ledger({ backend }), ledgerMode: 'async', ledgerRetries: 2, ledgerRetryDelayMs: 1, onLedgerFailure: (f) => failures.push(f) });
+  const result = await verifier.verify(token());
+  assert.equal(result.level, 2);
+  assert.equal(await result.recording, undefined);
+  assert.equal(failures.length, 1);
+  assert.equal(failures[0]!.error.code, 'ECT_LEDGER_UNAVAILABLE');
+  assert.equal(failures[0]!.attempts, 3);
+  assert.equal(failures[0]!.claims.jti, result.claims.jti);
+});
+
+test('LED-7: async mode is refused with minimum level 3, and with the ledger as the DAG store', () => {
+  const ledger = new Ledger();
+  assert.throws(() => createVerifier({ audience: AUD, keys: jwksOf(keyPair()), ledger, ledgerMode: 'async', minLevel: 3 }), { name: 'ECTConfigError' });
+  assert.throws(() => createVerifier({ audience: AUD, keys: jwksOf(keyPair()), ledger, ledgerMode: 'async', dag: {} }), { name: 'ECTConfigError', message: /DAG store/ });
+  assert.doesNotThrow(() => createVerifier({ audience: AUD, keys: jwksOf(keyPair()), ledger, ledgerMode: 'async', dag: { store: new MemoryECTStore() } }));
 });

@@ -1,0 +1,67 @@
+/**
+ * Recording accepted tokens in the ledger (VER-13, LED-7): synchronously with a timeout, or in the
+ * background with retries and a failure callback.
+ * @module
+ */
+import { ECTError } from '../errors.js';
+import type { ECTClaims, Level } from '../format/types.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { Receipt } from '../ledger/types.js';
+
+/** What the application is told when background recording finally fails (LED-7). */
+export interface LedgerFailure {
+  readonly token: string;
+  readonly claims: ECTClaims;
+  /** The last attempt's error (`ECT_LEDGER_UNAVAILABLE`, or `ECT_DAG_DUPLICATE`). */
+  readonly error: ECTError;
+  readonly attempts: number;
+}
+
+/** How background recording retries. */
+export interface RetryPolicy {
+  readonly retries: number;
+  /** Delay before the first retry, doubled for each next one, milliseconds. */
+  readonly delayMs: number;
+  readonly timeoutMs: number;
+  readonly onFailure: ((failure: LedgerFailure) => void) | undefined;
+}
+
+/** An append bounded by `ms` (LED-7: a hanging ledger must not hang verification). */
+export function appendWithTimeout(ledger: Ledger, token: string, claims: ECTClaims, level: Level, ms: number): Promise<Receipt> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ECTError('ECT_LEDGER_UNAVAILABLE', `the ledger did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([ledger.append(token, claims, level), timeout]).finally(() => clearTimeout(timer));
+}
+
+function asLedgerError(error: unknown): ECTError {
+  return error instanceof ECTError ? error : new ECTError('ECT_LEDGER_UNAVAILABLE', `the ledger could not record the token: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+}
+
+/**
+ * LED-7 asynchronous recording: appends in the background, retrying an unavailable ledger with
+ * exponential backoff. Resolves to the receipt, or, when every attempt failed (or the ledger holds
+ * the task already, which no retry changes), calls `onFailure` and resolves to `undefined`: the
+ * token then counts as L2. Never rejects.
+ */
+export async function recordInBackground(ledger: Ledger, token: string, claims: ECTClaims, level: Level, policy: RetryPolicy): Promise<Receipt | undefined> {
+  let error: ECTError | undefined;
+  let attempts = 0;
+  for (let attempt = 0; attempt <= policy.retries; attempt++) {
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, policy.delayMs * 2 ** (attempt - 1)));
+    attempts++;
+    try {
+      return await appendWithTimeout(ledger, token, claims, level, policy.timeoutMs);
+    } catch (caught) {
+      error = asLedgerError(caught);
+      if (error.code !== 'ECT_LEDGER_UNAVAILABLE') break;
+    }
+  }
+  try {
+    policy.onFailure?.({ token, claims, error: error!, attempts });
+  } catch {
+    // The application's callback must not turn a recorded failure into an unhandled rejection.
+  }
+  return undefined;
+}
