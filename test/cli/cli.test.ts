@@ -149,6 +149,28 @@ describe('ect create and verify', () => {
   });
 });
 
+describe('ect verify --trust', () => {
+  test('IDB-1, VER-8: a trust file binds the JWK set to its issuer: accepted for it, ECT_ISSUER_MISMATCH for another (also via ECT_TRUST)', async () => {
+    const trust = join(dir, 'trust.json');
+    writeFileSync(trust, JSON.stringify({ issuers: [{ iss: A, jwks_file: jwks }] }));
+    const good = await create();
+    const ok = await cli(['verify', good, '--trust', trust, '--audience', B, '--now', String(NOW), '--json']);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    const other = (await cli(['create', '--key', key, '--iss', 'spiffe://example.org/impostor', '--aud', B, '--exec-act', 'x', '--iat', String(NOW)])).stdout.trim();
+    const bad = await cli(['verify', other, '--audience', B, '--now', String(NOW), '--json'], { env: { ECT_TRUST: trust } });
+    assert.equal(bad.code, 1);
+    assert.equal(JSON.parse(bad.stdout).code, 'ECT_ISSUER_MISMATCH');
+  });
+
+  test('a trust file with a bad entry is a usage error naming the entry', async () => {
+    const trust = join(dir, 'bad-trust.json');
+    writeFileSync(trust, JSON.stringify({ issuers: [{ iss: A, jwks_uri: 'http://keys.example.org/jwks.json' }] }));
+    const r = await cli(['verify', 'x', '--trust', trust, '--audience', B]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /issuers\[0\]\.jwks_uri/);
+  });
+});
+
 describe('ect verify --batch', () => {
   test('DAG-2, VER-11, VER-12: tokens share one store and replay cache; each gets a JSON line', async () => {
     const wid = '5d2c3a3e-1a0f-4a57-b3a1-0c9d2f7e6a11';
