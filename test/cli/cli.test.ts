@@ -141,8 +141,8 @@ describe('ect create and verify', () => {
   });
 
   test('--help answers on every command', async () => {
-    for (const command of ['keygen', 'create', 'verify', 'inspect']) {
-      const r = await cli([command, '--help']);
+    for (const command of [['keygen'], ['create'], ['verify'], ['inspect'], ['dag'], ['dag', 'audit'], ['dag', 'render'], ['ledger'], ['ledger', 'verify'], ['ledger', 'export'], ['demo']]) {
+      const r = await cli([...command, '--help']);
       assert.equal(r.code, 0);
       assert.match(r.stdout, /Usage: ect/);
     }
