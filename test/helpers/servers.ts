@@ -10,6 +10,7 @@ import { accessSync, chownSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { after, before } from 'node:test';
 
 /** A running test server. */
 export interface TestServer {
@@ -209,6 +210,49 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
     async dispose(): Promise<void> {
       stopNow();
       cleanups.delete(stopNow);
+    },
+  };
+}
+
+/** The servers and temporary folder of one test file (see `useTestServers`). */
+export interface TestEnvironment {
+  /** The PostgreSQL server (with `postgres: true`). */
+  readonly pg: TestServer;
+  /** The Redis server (with `redis: true`). */
+  readonly redis: TestServer;
+  /** A temporary folder, made at once (with `tempDir`), removed after the file's tests. */
+  readonly dir: string;
+}
+
+/**
+ * Starts the servers a test file needs before its tests and disposes of them (and of the
+ * temporary folder) after them, whatever the tests did. Register the file's own `after` hooks
+ * (stopping child processes that use the servers) before calling this: hooks run in order.
+ */
+export function useTestServers(options: { readonly postgres?: boolean; readonly redis?: boolean; readonly tempDir?: string }): TestEnvironment {
+  let pg: TestServer | undefined;
+  let redis: TestServer | undefined;
+  const dir = options.tempDir === undefined ? undefined : mkdtempSync(join(tmpdir(), options.tempDir));
+  before(async () => {
+    [pg, redis] = await Promise.all([options.postgres ? startPostgres() : undefined, options.redis ? startRedis() : undefined]);
+  });
+  after(async () => {
+    await Promise.all([pg?.dispose(), redis?.dispose()]);
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+  const started = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} was not requested from useTestServers, or is not started yet`);
+    return value;
+  };
+  return {
+    get pg() {
+      return started(pg, 'PostgreSQL');
+    },
+    get redis() {
+      return started(redis, 'Redis');
+    },
+    get dir() {
+      return started(dir, 'the temporary folder');
     },
   };
 }

@@ -5,39 +5,32 @@
  */
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { PostgresLedgerBackend } from '../../src/ledger/postgres.js';
 import { SqliteLedgerBackend } from '../../src/ledger/sqlite.js';
 import type { LedgerBackend } from '../../src/ledger/types.js';
-import { startPostgres, startRedis, type TestServer } from '../helpers/servers.js';
+import { useTestServers } from '../helpers/servers.js';
 import { resultOf, startChild, type Child } from './fixtures/children.js';
 import { AUD, issuerKeys, makeToken } from './fixtures/tokens.js';
 
 const PROCESSES = 3;
 const TOKENS = 50;
-const dir = mkdtempSync(join(tmpdir(), 'ect-conc-'));
-let pg: TestServer | undefined;
-let redis: TestServer | undefined;
 const children: Child[] = [];
-
-before(async () => {
-  [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-});
 
 after(async () => {
   await Promise.all(children.map((c) => c.kill()));
-  await Promise.all([pg?.dispose(), redis?.dispose()]);
-  rmSync(dir, { recursive: true, force: true });
 });
+
+const env = useTestServers({ postgres: true, redis: true, tempDir: 'ect-conc-' });
+const dir = env.dir;
 
 type LedgerConfig = { kind: 'postgres'; url: string; table: string } | { kind: 'sqlite'; path: string };
 
 function pgLedger(): LedgerConfig {
-  return { kind: 'postgres', url: pg!.url, table: `conc_${randomUUID().replaceAll('-', '')}` };
+  return { kind: 'postgres', url: env.pg.url, table: `conc_${randomUUID().replaceAll('-', '')}` };
 }
 
 function sqliteLedger(): LedgerConfig {
@@ -62,7 +55,7 @@ async function verifyEverywhere(ledger: LedgerConfig, withRedis: boolean): Promi
   const tokens = Array.from({ length: TOKENS }, (_, i) => makeToken(i % 2 === 0 ? { wid: randomUUID() } : {}).token);
   const tokensFile = join(dir, `${randomUUID()}.json`);
   writeFileSync(tokensFile, JSON.stringify(tokens));
-  const config = { audience: AUD, keys: { keys: [issuerKeys.publicJwk] }, tokensFile, ledger, ...(withRedis ? { redis: { url: redis!.url, keyPrefix: `conc:${randomUUID()}:` } } : {}) };
+  const config = { audience: AUD, keys: { keys: [issuerKeys.publicJwk] }, tokensFile, ledger, ...(withRedis ? { redis: { url: env.redis.url, keyPrefix: `conc:${randomUUID()}:` } } : {}) };
   const started = await startTogether('verifier-child.ts', Array.from({ length: PROCESSES }, () => config));
   const results = await Promise.all(started.map((c) => resultOf<(number | string)[]>(c)));
   return { tokens, results };

@@ -6,33 +6,26 @@
  */
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { PostgresLedgerBackend } from '../../src/ledger/postgres.js';
 import { SqliteLedgerBackend } from '../../src/ledger/sqlite.js';
 import type { LedgerBackend } from '../../src/ledger/types.js';
-import { startPostgres, type TestServer } from '../helpers/servers.js';
+import { useTestServers } from '../helpers/servers.js';
 import { startChild, type Child } from './fixtures/children.js';
 
 const ROUNDS = 3;
 /** Receipts to wait for before each kill. */
 const RECEIPTS_PER_ROUND = 40;
-const dir = mkdtempSync(join(tmpdir(), 'ect-crash-'));
-let pg: TestServer | undefined;
 const children: Child[] = [];
-
-before(async () => {
-  pg = await startPostgres();
-});
 
 after(async () => {
   await Promise.all(children.map((c) => c.kill()));
-  await pg?.dispose();
-  rmSync(dir, { recursive: true, force: true });
 });
+
+const env = useTestServers({ postgres: true, tempDir: 'ect-crash-' });
+const dir = env.dir;
 
 type LedgerConfig = { kind: 'postgres'; url: string; table: string } | { kind: 'sqlite'; path: string };
 
@@ -73,6 +66,6 @@ describe('crash of an appending process', () => {
   });
 
   it(`LED-4: PostgreSQL: every receipt handed out before a SIGKILL is in the database and the chain verifies (${ROUNDS} kills)`, async () => {
-    await crashRounds({ kind: 'postgres', url: pg!.url, table: `crash_${randomUUID().replaceAll('-', '')}` });
+    await crashRounds({ kind: 'postgres', url: env.pg.url, table: `crash_${randomUUID().replaceAll('-', '')}` });
   });
 });

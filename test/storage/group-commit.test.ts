@@ -9,10 +9,8 @@
  */
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ECTError } from '../../src/errors.js';
 import { entryDigest, tokenDigest } from '../../src/ledger/chain.js';
 import { Ledger } from '../../src/ledger/ledger.js';
@@ -21,21 +19,14 @@ import { PostgresLedgerBackend } from '../../src/ledger/postgres.js';
 import { verifyReceipt } from '../../src/ledger/receipt.js';
 import { SqliteLedgerBackend } from '../../src/ledger/sqlite.js';
 import type { ChainTip, LedgerBackend, LedgerEntry, Receipt } from '../../src/ledger/types.js';
-import { startPostgres, type TestServer } from '../helpers/servers.js';
+import { useTestServers } from '../helpers/servers.js';
 import type { BackendFactory } from './ledger-contract.js';
 import { ledgerKeys, makeToken, type TestToken } from './fixtures/tokens.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ect-group-'));
-let pg: TestServer | undefined;
+const env = useTestServers({ postgres: true, tempDir: 'ect-group-' });
+const dir = env.dir;
 
-before(async () => {
-  pg = await startPostgres();
-});
 
-after(async () => {
-  await pg?.dispose();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 type Build = (tip: ChainTip) => LedgerEntry;
 
@@ -111,7 +102,7 @@ const factories: BackendFactory[] = [
     name: 'PostgreSQL',
     durable: true,
     async create(): Promise<Opened> {
-      const url = pg!.url;
+      const url = env.pg.url;
       // One table per test: a fresh, empty ledger without a new database.
       const table = `group_${randomUUID().replaceAll('-', '')}`;
       return { backend: await PostgresLedgerBackend.open({ url, table }), reopen: async () => PostgresLedgerBackend.open({ url, table }) };
@@ -345,18 +336,18 @@ describe('group commit: backends without appendMany', () => {
 describe('group commit: PostgreSQL outage', () => {
   it('LED-4, LED-7: with the server stopped, every append of the batch is ECT_LEDGER_UNAVAILABLE and none is stored; after the restart appends work again', async () => {
     const table = `group_${randomUUID().replaceAll('-', '')}`;
-    const backend = await PostgresLedgerBackend.open({ url: pg!.url, table, connectionTimeoutMs: 2000, statementTimeoutMs: 2000 });
+    const backend = await PostgresLedgerBackend.open({ url: env.pg.url, table, connectionTimeoutMs: 2000, statementTimeoutMs: 2000 });
     const ledger = open(backend);
     try {
       const first = await Promise.all(Array.from({ length: 5 }, () => makeToken()).map((t) => ledger.append(t.token, t.claims, 3)));
       assert.deepEqual(seqs(first), range(5));
-      await pg!.stop();
+      await env.pg.stop();
       const down = Array.from({ length: 20 }, () => makeToken({ wid: randomUUID() }));
       let results: PromiseSettledResult<Receipt>[];
       try {
         results = await Promise.allSettled(down.map((t) => ledger.append(t.token, t.claims, 3)));
       } finally {
-        await pg!.restart();
+        await env.pg.restart();
       }
       assert.deepEqual(results.map(codeOf), down.map(() => 'ECT_LEDGER_UNAVAILABLE'));
       // None of them reached the store: the tip is where it was and the chain verifies.
@@ -372,7 +363,7 @@ describe('group commit: PostgreSQL outage', () => {
 
   it('LED-3: a token whose claims PostgreSQL refuses (\\u0000 in jsonb) fails alone; the rest of its batch commits', async () => {
     const table = `group_${randomUUID().replaceAll('-', '')}`;
-    const ledger = open(await PostgresLedgerBackend.open({ url: pg!.url, table }));
+    const ledger = open(await PostgresLedgerBackend.open({ url: env.pg.url, table }));
     try {
       const opener = makeToken();
       const bad = makeToken({ ect_ext: { note: 'nul \u0000 byte' } });

@@ -2,27 +2,17 @@
  * LED-6: the ledger contract against the in-memory reference, a SQLite file and a real PostgreSQL.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before } from 'node:test';
 import { MemoryLedgerBackend } from '../../src/ledger/memory.js';
 import { PostgresLedgerBackend } from '../../src/ledger/postgres.js';
 import { SqliteLedgerBackend } from '../../src/ledger/sqlite.js';
-import { startPostgres, type TestServer } from '../helpers/servers.js';
+import { useTestServers } from '../helpers/servers.js';
 import { ledgerContract } from './ledger-contract.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ect-sqlite-'));
-let pg: TestServer | undefined;
+const env = useTestServers({ postgres: true, tempDir: 'ect-sqlite-' });
+const dir = env.dir;
 
-before(async () => {
-  pg = await startPostgres();
-});
 
-after(async () => {
-  await pg?.dispose();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 ledgerContract({
   name: 'memory',
@@ -45,7 +35,7 @@ ledgerContract({
   name: 'PostgreSQL',
   durable: true,
   async create() {
-    const url = pg!.url;
+    const url = env.pg.url;
     // One table per test: a fresh, empty ledger without a new database.
     const table = `ledger_${randomUUID().replaceAll('-', '')}`;
     return { backend: await PostgresLedgerBackend.open({ url, table }), reopen: async () => PostgresLedgerBackend.open({ url, table }) };

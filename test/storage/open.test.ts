@@ -5,10 +5,9 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ECTConfigError } from '../../src/errors.js';
 import { MemoryLedgerBackend } from '../../src/ledger/memory.js';
 import { PostgresLedgerBackend } from '../../src/ledger/postgres.js';
@@ -16,21 +15,13 @@ import { SqliteLedgerBackend } from '../../src/ledger/sqlite.js';
 import { MemoryReplayStore } from '../../src/replay/memory.js';
 import { RedisReplayStore } from '../../src/replay/redis.js';
 import { openLedger, openReplayStore, parseLedgerUrl } from '../../src/stores/open.js';
-import { startPostgres, startRedis, type TestServer } from '../helpers/servers.js';
+import { useTestServers } from '../helpers/servers.js';
 import { makeToken } from './fixtures/tokens.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ect-open-'));
-let pg: TestServer | undefined;
-let redis: TestServer | undefined;
+const env = useTestServers({ postgres: true, redis: true, tempDir: 'ect-open-' });
+const dir = env.dir;
 
-before(async () => {
-  [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-});
 
-after(async () => {
-  await Promise.all([pg?.dispose(), redis?.dispose()]);
-  rmSync(dir, { recursive: true, force: true });
-});
 
 function configError(run: () => unknown, pattern: RegExp): ECTConfigError {
   let caught: unknown;
@@ -80,7 +71,7 @@ describe('openLedger', () => {
   });
 
   it('LED-6: postgres:// and postgresql:// open a PostgreSQL ledger', async () => {
-    for (const url of [pg!.url, pg!.url.replace('postgres://', 'postgresql://')]) {
+    for (const url of [env.pg.url, env.pg.url.replace('postgres://', 'postgresql://')]) {
       const ledger = await openLedger(url);
       assert.ok(ledger.backend instanceof PostgresLedgerBackend);
       await ledger.close();
@@ -98,7 +89,7 @@ describe('openLedger', () => {
   it('LED-6: a password in a ledger URL never appears in an error', async () => {
     const error = configError(() => parseLedgerUrl('mysql://admin:hunter2@db/x'), /admin:\*\*\*@db/);
     assert.doesNotMatch(error.message, /hunter2/);
-    const dead = `postgres://postgres:hunter2@127.0.0.1:${pg!.port + 1}/postgres`;
+    const dead = `postgres://postgres:hunter2@127.0.0.1:${env.pg.port + 1}/postgres`;
     let caught: unknown;
     try {
       await openLedger(dead);
@@ -120,7 +111,7 @@ describe('openReplayStore', () => {
   it('RPL-3: memory: and redis:// open their stores', async () => {
     const memory = await openReplayStore('memory:');
     assert.ok(memory instanceof MemoryReplayStore);
-    const shared = await openReplayStore(redis!.url);
+    const shared = await openReplayStore(env.redis.url);
     assert.ok(shared instanceof RedisReplayStore);
     const now = Date.now() / 1000;
     assert.equal(await shared.checkAndRecord(randomUUID(), now + 10, now), true);
@@ -145,7 +136,7 @@ describe('driver loading', () => {
   it('LED-6: a driver is loaded only when its URL is used', () => {
     assert.deepEqual(loadedDrivers('memory:', 'replay:memory:'), []);
     assert.deepEqual(loadedDrivers('sqlite::memory:'), ['better-sqlite3']);
-    assert.deepEqual(loadedDrivers(pg!.url), ['pg']);
-    assert.deepEqual(loadedDrivers(redis!.url), ['redis']);
+    assert.deepEqual(loadedDrivers(env.pg.url), ['pg']);
+    assert.deepEqual(loadedDrivers(env.redis.url), ['redis']);
   });
 });

@@ -6,25 +6,18 @@
  */
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ECTError } from '../../src/errors.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { PostgresLedgerBackend } from '../../src/ledger/postgres.js';
 import { RedisReplayStore } from '../../src/replay/redis.js';
 import { createVerifier, type VerifiedECT, type Verifier } from '../../src/verify/verify.js';
-import { startPostgres, startRedis, type TestServer } from '../helpers/servers.js';
+import { useTestServers, type TestServer } from '../helpers/servers.js';
 import { AUD, issuerKeys, makeToken, type TestToken } from './fixtures/tokens.js';
 
-let pg: TestServer | undefined;
-let redis: TestServer | undefined;
+const env = useTestServers({ postgres: true, redis: true });
 
-before(async () => {
-  [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-});
 
-after(async () => {
-  await Promise.all([pg?.dispose(), redis?.dispose()]);
-});
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -97,11 +90,11 @@ async function assertAcceptedAreRecorded(ledger: Ledger, outcomes: readonly Outc
 
 describe('Redis outage', () => {
   it('RPL-3: while Redis is down verification fails closed with ECT_REPLAY_STORE_UNAVAILABLE, nothing is recorded, and it resumes after the restart', { timeout: 90_000 }, async () => {
-    const replay = await RedisReplayStore.open({ url: redis!.url, keyPrefix: `outage:${randomUUID()}:` });
-    const ledger = new Ledger({ backend: await PostgresLedgerBackend.open({ url: pg!.url, table: `redis_outage_${randomUUID().replaceAll('-', '')}` }) });
+    const replay = await RedisReplayStore.open({ url: env.redis.url, keyPrefix: `outage:${randomUUID()}:` });
+    const ledger = new Ledger({ backend: await PostgresLedgerBackend.open({ url: env.pg.url, table: `redis_outage_${randomUUID().replaceAll('-', '')}` }) });
     try {
       const verifier = createVerifier({ audience: AUD, keys: { keys: [issuerKeys.publicJwk] }, replay, ledger });
-      const outcomes = await verifyThroughOutage(verifier, redis!);
+      const outcomes = await verifyThroughOutage(verifier, env.redis);
       assert.ok(outcomes.filter((o) => o.phase === 'down' && o.code !== undefined).length >= 5);
       for (const o of outcomes) if (o.code !== undefined) assert.equal(o.code, 'ECT_REPLAY_STORE_UNAVAILABLE');
       // A replay check that failed never reached the ledger (VER-12 runs before VER-13).
@@ -117,10 +110,10 @@ describe('Redis outage', () => {
 
 describe('PostgreSQL outage', () => {
   it('LED-7: while PostgreSQL is down a verifier with a ledger rejects with ECT_LEDGER_UNAVAILABLE, never accepts an unrecorded token, and resumes after the restart', { timeout: 90_000 }, async () => {
-    const ledger = new Ledger({ backend: await PostgresLedgerBackend.open({ url: pg!.url, table: `pg_outage_${randomUUID().replaceAll('-', '')}`, connectionTimeoutMs: 1000 }) });
+    const ledger = new Ledger({ backend: await PostgresLedgerBackend.open({ url: env.pg.url, table: `pg_outage_${randomUUID().replaceAll('-', '')}`, connectionTimeoutMs: 1000 }) });
     try {
       const verifier = createVerifier({ audience: AUD, keys: { keys: [issuerKeys.publicJwk] }, ledger });
-      const outcomes = await verifyThroughOutage(verifier, pg!);
+      const outcomes = await verifyThroughOutage(verifier, env.pg);
       const rejected = outcomes.filter((o) => o.code !== undefined);
       assert.ok(rejected.filter((o) => o.phase === 'down').length >= 5);
       for (const o of rejected) assert.equal(o.code, 'ECT_LEDGER_UNAVAILABLE');
@@ -133,16 +126,16 @@ describe('PostgreSQL outage', () => {
   });
 
   it('LED-7: with the degrade policy a token is accepted as L2 while PostgreSQL is down, and says so', { timeout: 60_000 }, async () => {
-    const ledger = new Ledger({ backend: await PostgresLedgerBackend.open({ url: pg!.url, table: `degrade_${randomUUID().replaceAll('-', '')}`, connectionTimeoutMs: 1000 }) });
+    const ledger = new Ledger({ backend: await PostgresLedgerBackend.open({ url: env.pg.url, table: `degrade_${randomUUID().replaceAll('-', '')}`, connectionTimeoutMs: 1000 }) });
     try {
       const verifier = createVerifier({ audience: AUD, keys: { keys: [issuerKeys.publicJwk] }, ledger, ledgerFailure: 'degrade' });
       assert.equal((await verifier.verify(makeToken().token)).level, 3);
-      await pg!.stop();
+      await env.pg.stop();
       const degraded = await verifier.verify(makeToken().token);
       assert.equal(degraded.level, 2);
       assert.equal(degraded.receipt, undefined);
       assert.match(degraded.ledgerDegraded ?? '', /PostgreSQL ledger could not/);
-      await pg!.restart();
+      await env.pg.restart();
       const deadline = Date.now() + 30_000;
       let resumed = await verifier.verify(makeToken().token);
       while (resumed.level !== 3 && Date.now() < deadline) {

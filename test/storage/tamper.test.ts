@@ -6,31 +6,22 @@
  */
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { tokenDigest } from '../../src/ledger/chain.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { PostgresLedgerBackend } from '../../src/ledger/postgres.js';
 import { SqliteLedgerBackend } from '../../src/ledger/sqlite.js';
-import { startPostgres, type TestServer } from '../helpers/servers.js';
+import { useTestServers } from '../helpers/servers.js';
 import { rejectsWithCode } from './ledger-contract.js';
 import { makeToken, type TestToken } from './fixtures/tokens.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ect-tamper-'));
-let server: TestServer | undefined;
+const env = useTestServers({ postgres: true, tempDir: 'ect-tamper-' });
+const dir = env.dir;
 
-before(async () => {
-  server = await startPostgres();
-});
 
-after(async () => {
-  await server?.dispose();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 /** A ledger of five entries and a raw SQL connection to its storage. */
 interface Tampered {
@@ -84,9 +75,9 @@ const postgres: Target = {
   name: 'PostgreSQL',
   async open() {
     const table = `tamper_${randomUUID().replaceAll('-', '')}`;
-    const ledger = new Ledger({ backend: await PostgresLedgerBackend.open({ url: server!.url, table }) });
+    const ledger = new Ledger({ backend: await PostgresLedgerBackend.open({ url: env.pg.url, table }) });
     const tokens = await fill(ledger);
-    const client = new pg.Client({ connectionString: server!.url });
+    const client = new pg.Client({ connectionString: env.pg.url });
     await client.connect();
     return {
       ledger,
