@@ -111,6 +111,7 @@ export function readKeyFile(path: string, setting: string): string | Record<stri
   if (text.trimStart().startsWith('{')) {
     const parsed = parseStrictJSON(text);
     if (!parsed.ok || typeof parsed.value !== 'object' || parsed.value === null || Array.isArray(parsed.value)) throw new ECTConfigError(setting, `${path} is neither a JWK object nor PEM`);
+    if (Array.isArray((parsed.value as { keys?: unknown }).keys)) throw new ECTConfigError(setting, `${path} is a JWK Set (public keys for verifiers), not a private key: give the file written by \`ect keygen --out\``);
     return parsed.value as Record<string, unknown>;
   }
   if (!text.includes('-----BEGIN')) throw new ECTConfigError(setting, `${path} is neither a JWK object nor PEM`);

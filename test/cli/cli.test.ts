@@ -221,3 +221,9 @@ test('the built binary runs and maps exit codes (0 help, 2 usage)', () => {
   assert.equal(usage.status, 2);
   assert.doesNotMatch(usage.stderr, /at .*\.js:\d+/); // no stack trace
 });
+
+test('a JWK Set given where the private key belongs is a usage error that says so', async () => {
+  const r = await cli(['create', '--key', jwks, '--iss', A, '--aud', B, '--exec-act', 'x']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--key: .* is a JWK Set .*not a private key/);
+});
