@@ -18,12 +18,15 @@ import { redactUrl } from './redact.js';
 export type OpenLedgerOptions = Omit<LedgerOptions, 'backend'>;
 
 /** The accepted ledger URL forms, for messages. */
-export const LEDGER_URL_FORMS = 'memory:, sqlite:PATH (e.g. sqlite:./ledger.db or sqlite:///var/lib/ect/ledger.db), postgres://user@host:5432/db or postgresql://…';
+export const LEDGER_URL_FORMS = 'memory:, sqlite:PATH (e.g. sqlite:./ledger.db or sqlite:///var/lib/ect/ledger.db), postgres://user@host:5432/db or postgresql://… (optionally ?ect_table=NAME)';
 /** The accepted replay cache URL forms, for messages. */
 export const REPLAY_URL_FORMS = 'memory:, redis://host:6379 or rediss://… (TLS)';
 
-/** A parsed ledger URL. */
-export type LedgerLocation = { readonly kind: 'memory' } | { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'postgres'; readonly url: string };
+/** A parsed ledger URL. `table` comes from the `ect_table` query parameter of a PostgreSQL URL. */
+export type LedgerLocation =
+  | { readonly kind: 'memory' }
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'postgres'; readonly url: string; readonly table?: string };
 
 function badUrl(setting: string, url: unknown, problem: string, forms: string): ECTConfigError {
   const shown = typeof url === 'string' ? JSON.stringify(redactUrl(url)) : String(url);
@@ -54,7 +57,13 @@ export function parseLedgerUrl(url: string): LedgerLocation {
         throw badUrl('ledger URL', url, 'is not a valid URL', LEDGER_URL_FORMS);
       }
       if (host === '' && !/[?&]host=/.test(url)) throw badUrl('ledger URL', url, 'names no host', LEDGER_URL_FORMS);
-      return { kind: 'postgres', url };
+      // `ect_table=NAME` picks the ledger's table (several ledgers in one database); it is ours, so
+      // it is taken out before the URL reaches the driver.
+      const parsed = new URL(url);
+      const table = parsed.searchParams.get('ect_table');
+      if (table === null) return { kind: 'postgres', url };
+      parsed.searchParams.delete('ect_table');
+      return { kind: 'postgres', url: parsed.toString(), table };
     }
     default:
       throw badUrl('ledger URL', url, scheme === undefined ? 'has no scheme' : `has an unknown scheme "${scheme}:"`, LEDGER_URL_FORMS);
@@ -73,7 +82,7 @@ export async function openLedger(url: string, options: OpenLedgerOptions = {}): 
     }
     case 'postgres': {
       const { openPostgresLedger } = await import('../ledger/postgres.js');
-      return openPostgresLedger(location.url, options);
+      return openPostgresLedger(location.url, location.table === undefined ? options : { ...options, table: location.table });
     }
   }
 }

@@ -78,6 +78,23 @@ describe('openLedger', () => {
     }
   });
 
+  it('LED-6: ?ect_table=NAME keeps separate ledgers in one PostgreSQL database; a bad name is an ECTConfigError', async () => {
+    const a = await openLedger(`${env.pg.url}?ect_table=tenant_a`);
+    const b = await openLedger(`${env.pg.url}?ect_table=tenant_b`);
+    try {
+      assert.equal((a.backend as PostgresLedgerBackend).table, 'tenant_a');
+      const token = makeToken();
+      await a.append(token.token, token.claims, 3);
+      assert.equal((await a.verifyIntegrity()).checked, 1);
+      assert.equal((await b.verifyIntegrity()).checked, 0);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+    assert.equal(parseLedgerUrl(`${env.pg.url}?ect_table=tenant_a`).kind, 'postgres');
+    assert.doesNotMatch(JSON.stringify(parseLedgerUrl(`${env.pg.url}?ect_table=tenant_a`)), /ect_table/);
+    await assert.rejects(openLedger(`${env.pg.url}?ect_table=Robert%27);DROP`), ECTConfigError);
+  });
+
   it('LED-6: a bad ledger URL is an ECTConfigError naming it and listing the accepted forms', async () => {
     for (const url of ['mysql://db/x', '', './ledger.db', 'sqlite:', 'memory:extra', 'postgres://']) {
       configError(() => parseLedgerUrl(url), /accepted forms: memory:, sqlite:PATH .*postgres:\/\//);
