@@ -145,14 +145,7 @@ CREATE TABLE IF NOT EXISTS ${t}_pred (
  * can fail with a duplicate catalog entry).
  */
 async function migrate(pool: pg.Pool, table: string): Promise<void> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  const onError = (error: Error): void => {
-    broken = error;
-  };
-  client.on('error', onError);
-  try {
-    await client.query('BEGIN');
+  await inTransaction(await pool.connect(), 'BEGIN', async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [lockKey(table, 'migrate')]);
     await client.query(`CREATE TABLE IF NOT EXISTS ${table}_schema_version (version INTEGER NOT NULL)`);
     const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${table}_schema_version`);
@@ -162,7 +155,26 @@ async function migrate(pool: pg.Pool, table: string): Promise<void> {
     }
     await client.query(schema(table));
     if (version === null) await client.query(`INSERT INTO ${table}_schema_version (version) VALUES ($1)`, [LEDGER_SCHEMA_VERSION]);
+  });
+}
+
+/**
+ * Runs `body` between `begin` and COMMIT on a checked-out client, and releases the client. Any
+ * failure rolls back and is rethrown; a client whose connection broke is discarded by the pool.
+ * A client whose connection the server drops between two queries emits 'error'; unheard, that
+ * event would crash the process, so it is listened to for the whole transaction.
+ */
+async function inTransaction<T>(client: pg.PoolClient, begin: string, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  let broken: Error | undefined;
+  const onError = (error: Error): void => {
+    broken = error;
+  };
+  client.on('error', onError);
+  try {
+    await client.query(begin);
+    const result = await body(client);
     await client.query('COMMIT');
+    return result;
   } catch (error) {
     broken = (await rollback(client)) ?? broken;
     throw error;
@@ -366,29 +378,17 @@ export class PostgresLedgerBackend implements LedgerBackend {
     } catch (error) {
       throw toLedgerError(error, 'connect', this.table);
     }
-    let broken: Error | undefined;
-    // A checked-out client whose connection the server drops between two queries emits 'error';
-    // unheard, that event would crash the process. The next query then fails and is reported.
-    const onError = (error: Error): void => {
-      broken = error;
-    };
-    client.on('error', onError);
     try {
-      // One round trip (simple protocol, two statements).
-      await client.query('BEGIN; SET LOCAL synchronous_commit = on');
-      await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [this.#appendLock]);
-      const tip = this.#toTip((await client.query<{ seq: unknown; entry_hash: unknown }>(this.#sql.tip)).rows[0]);
-      const result = await body(client, tip);
-      // A failed or unanswered COMMIT is reported as unavailability: the token is then not
-      // accepted, even if the row did reach the disk (never accepted-but-unrecorded).
-      await client.query('COMMIT');
-      return result;
+      // BEGIN and SET LOCAL in one round trip (simple protocol, two statements). A failed or
+      // unanswered COMMIT is reported as unavailability: the token is then not accepted, even if
+      // the row did reach the disk (never accepted-but-unrecorded).
+      return await inTransaction(client, 'BEGIN; SET LOCAL synchronous_commit = on', async () => {
+        await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [this.#appendLock]);
+        const tip = this.#toTip((await client.query<{ seq: unknown; entry_hash: unknown }>(this.#sql.tip)).rows[0]);
+        return body(client, tip);
+      });
     } catch (error) {
-      broken = (await rollback(client)) ?? broken;
       throw toLedgerError(error, action, this.table);
-    } finally {
-      client.off('error', onError);
-      client.release(broken);
     }
   }
 
