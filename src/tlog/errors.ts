@@ -1,0 +1,35 @@
+/**
+ * Errors of the transparency-log layer (RFC 9162 proofs, C2SP signed notes, checkpoints,
+ * tlog-proof files, cosignatures, the tlog-witness protocol). They are not token errors (profile
+ * section 11 is for tokens): a proof or a note that does not verify is evidence that something was
+ * changed, reported with a stable `code` of its own.
+ * @module
+ */
+
+/** The stable codes of `TlogError`. They never change between versions. */
+export const TLOG_ERROR_CODES = [
+  /** Text or bytes that do not follow the format (a note, a checkpoint, a proof file, a hash). */
+  'TLOG_MALFORMED',
+  /** An inclusion or consistency proof that does not verify (RFC 9162 §2.1.3.2, §2.1.4.2). */
+  'TLOG_PROOF_INVALID',
+  /** A signature line of a known key that does not verify, or no signature by a required key. */
+  'TLOG_SIGNATURE_INVALID',
+  /** A checkpoint whose origin is not the one expected. */
+  'TLOG_ORIGIN_MISMATCH',
+  /** Fewer valid witness cosignatures than the policy requires (LED-11). */
+  'TLOG_WITNESS_POLICY',
+] as const;
+
+/** One of `TLOG_ERROR_CODES`. */
+export type TlogErrorCode = (typeof TLOG_ERROR_CODES)[number];
+
+/** A transparency-log check failed; `code` says which kind of failure. */
+export class TlogError extends Error {
+  override readonly name = 'TlogError';
+  readonly code: TlogErrorCode;
+
+  constructor(code: TlogErrorCode, message: string, options?: { readonly cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
