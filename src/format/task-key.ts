@@ -1,10 +1,25 @@
 /**
  * The identity of a task in its uniqueness scope (DAG-1, LED-3, RPL-1): its `jti` within its `wid`,
- * or globally when it has none. The `wid` is length-prefixed so no pair can collide with another.
+ * or globally when it has none. UUIDs compare case-insensitively (CLM-5, RFC 9562 §4), so both
+ * parts are taken in their canonical (lowercase) form first.
  * @module
  */
 
-/** A string key unique per (`wid`, `jti`). */
+/** RFC 9562 §4 textual form, either case. */
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/**
+ * The form in which an id (`jti`, `wid`, a `pred` entry) is compared (CLM-5): a UUID in lowercase,
+ * any other string (allowed when the UUID check is relaxed) unchanged.
+ */
+export function canonicalId(id: string): string {
+  return UUID.test(id) ? id.toLowerCase() : id;
+}
+
+/** A string key unique per (`wid`, `jti`); the `wid` is length-prefixed so no pair collides. */
 export function taskKey(jti: string, wid: string | undefined): string {
-  return wid === undefined ? `-:${jti}` : `${wid.length}:${wid}:${jti}`;
+  const j = canonicalId(jti);
+  if (wid === undefined) return `-:${j}`;
+  const w = canonicalId(wid);
+  return `${w.length}:${w}:${j}`;
 }
