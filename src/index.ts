@@ -1,5 +1,5 @@
 /**
- * ect: Execution Context Tokens (draft-nennemann-wimse-ect-01). The core: create, verify, DAG,
+ * wimse-ect: Execution Context Tokens (draft-nennemann-wimse-ect-01). The core: create, verify, DAG,
  * replay cache and ledger contracts with in-memory implementations. Storage backends and HTTP
  * middleware live in subpath exports so that nobody loads what they do not use.
  * @module

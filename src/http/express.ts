@@ -1,5 +1,5 @@
 /**
- * The Express adapter (`ect/express`). Imports only Express's types, so loading it never loads
+ * The Express adapter (`wimse-ect/express`). Imports only Express's types, so loading it never loads
  * Express. The verified ECT is at `req.ect` (an `ECTContext`), like `req.user` of auth middleware.
  * @module
  */
@@ -11,7 +11,7 @@ declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
-      /** The request's ECT, set by the `ect/express` middleware. */
+      /** The request's ECT, set by the `wimse-ect/express` middleware. */
       ect?: ECTContext;
     }
   }

@@ -1,5 +1,5 @@
 /**
- * The Fastify adapter (`ect/fastify`): a plugin, registered with `app.register(ectFastify, options)`.
+ * The Fastify adapter (`wimse-ect/fastify`): a plugin, registered with `app.register(ectFastify, options)`.
  * Imports only Fastify's types, so loading it never loads Fastify. The verified ECT is at
  * `request.ect` (a request decoration, `null` until set). Routes choose with their config:
  * `{ config: { ect: false } }` skips the check, `{ config: { ect: { required: false } } }` accepts
@@ -16,7 +16,7 @@ import { PROBLEM_CONTENT_TYPE, problemBody } from './problem.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The request's ECT, set by the `ect/fastify` plugin (`null` on routes that skip it). */
+    /** The request's ECT, set by the `wimse-ect/fastify` plugin (`null` on routes that skip it). */
     ect: ECTContext | null;
   }
   interface FastifyContextConfig {

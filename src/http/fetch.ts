@@ -1,5 +1,5 @@
 /**
- * The Fetch API adapter (`ect/fetch`): `Request` in, `Response` out, for any web-standard server
+ * The Fetch API adapter (`wimse-ect/fetch`): `Request` in, `Response` out, for any web-standard server
  * (Hono, Deno, Bun, workers, Node's own fetch handlers). The handler receives the `ECTContext` as
  * its second argument; code further down (a Hono route holding `c.req.raw`) finds it with
  * `ectOf(request)`.

@@ -1,8 +1,8 @@
 /**
- * `ect/http`: ECTs over HTTP (profile section 10). The header codec, problem details, the core
+ * `wimse-ect/http`: ECTs over HTTP (profile section 10). The header codec, problem details, the core
  * handler with the `node:http` adapter, response ECTs and the client `fetch` wrapper. The Express,
- * Fastify and Fetch API adapters are separate entry points (`ect/express`, `ect/fastify`,
- * `ect/fetch`), so no framework is loaded unless its adapter is imported.
+ * Fastify and Fetch API adapters are separate entry points (`wimse-ect/express`, `wimse-ect/fastify`,
+ * `wimse-ect/fetch`), so no framework is loaded unless its adapter is imported.
  * @module
  */
 export {

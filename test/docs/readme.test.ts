@@ -13,7 +13,7 @@ const blocks = (lang: string): string[] => [...readme.matchAll(new RegExp('```' 
 
 blocks('ts').forEach((code, index) => {
   test(`README TypeScript example ${index + 1} runs`, () => {
-    // Inside the package folder, so that `import … from 'ect'` resolves to this package (self-reference).
+    // Inside the package folder, so that `import … from 'wimse-ect'` resolves to this package (self-reference).
     const dir = join(root, 'tmp');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `readme-example-${index + 1}.mts`);
