@@ -3,11 +3,12 @@
  * RFC 7515 §4.1.6), which must validate to a configured trust anchor at the verification time
  * (`request.now`), and the token's `iss` must equal a URI SAN of the leaf (VER-8). Chain checks
  * follow RFC 5280 §6.1 in the parts that matter here: each signature up to the anchor, validity of
- * every certificate, CA basic constraints, key usage and path length on intermediates, digital
- * signature usage on the leaf, and no unknown critical extension (§4.2). A revocation hook is asked
- * about every certificate below the anchor; when it fails, the token is rejected unless configured
- * otherwise. Successful chain validations are cached for a short time, keyed by the `x5c` strings.
- * `x5u` is never fetched (HDR-5).
+ * every certificate, CA basic constraints on intermediates, key usage and path length on every
+ * issuing certificate (the trust anchor included), digital signature usage on the leaf, and no
+ * unknown critical extension (§4.2). A revocation hook is asked about every certificate below the
+ * anchor; when it fails, the token is rejected unless configured otherwise. Successful chain
+ * validations are cached for a short time, keyed by the `x5c` strings. `x5u` is never fetched
+ * (HDR-5).
  * @module
  */
 import { X509Certificate, type KeyObject } from 'node:crypto';
@@ -131,6 +132,32 @@ function checkCritical(certificate: Certificate, what: string): void {
   if (unknown !== undefined) throw unresolved(`${what} has a critical extension this verifier does not understand (${unknown}, RFC 5280 §4.2)`);
 }
 
+/** Where an issuing certificate sits: how many intermediates are below it, and its name. */
+interface IssuingPosition {
+  /** Intermediate certificates between it and the leaf (the leaf itself does not count). */
+  readonly below: number;
+  readonly what: string;
+}
+
+/**
+ * RFC 5280 §6.1.4 (l), (n): a certificate that signs another may sign certificates (keyUsage
+ * keyCertSign, §4.2.1.3) and allows the intermediates below it (pathLenConstraint, §4.2.1.9).
+ * Applied to intermediates and to the trust anchor alike.
+ */
+function checkIssuing(issuer: Certificate, position: IssuingPosition): void {
+  const { keyUsage, pathLength } = issuer.fields;
+  if (keyUsage !== undefined && !keyUsage.keyCertSign) {
+    const reason = 'keyUsage without keyCertSign, RFC 5280 §4.2.1.3';
+    throw unresolved(`${position.what} may not sign certificates (${reason})`);
+  }
+  if (pathLength !== undefined && position.below > pathLength) {
+    throw unresolved(
+      `${position.what} allows ${pathLength} intermediate certificate(s) below it, the chain has ` +
+        `${position.below} (pathLenConstraint, RFC 5280 §4.2.1.9)`,
+    );
+  }
+}
+
 function signedBy(child: X509Certificate, parent: X509Certificate): boolean {
   try {
     return child.checkIssued(parent) && child.verify(parent.publicKey);
@@ -195,9 +222,11 @@ export function x509Trust(options: X509TrustOptions): KeySource {
       if (anchorsByDer.has(current.x509.raw.toString('base64'))) break; // the chain includes its anchor
       const anchor = anchors.find((candidate) => signedBy(current.x509, candidate.x509));
       if (anchor !== undefined) {
-        // RFC 5280 §6.1.1 (d): the anchor is an input of path validation, not part of the path, so
-        // its extensions are not processed; its validity period is still honoured.
+        // RFC 5280 §6.1.1 (d) makes the anchor an input of path validation rather than part of the
+        // path, but the constraints it carries still bind what it signs (RFC 5937 enforces them, so
+        // does `openssl verify`): its validity, key usage and path length.
         checkTime(anchor, now, describe(i, true));
+        checkIssuing(anchor, { below: i, what: describe(i, true) });
         notBefore = Math.max(notBefore, anchor.fields.notBefore);
         notAfter = Math.min(notAfter, anchor.fields.notAfter);
         links.push({ certificate: current.x509, issuer: anchor.x509 });
@@ -209,8 +238,7 @@ export function x509Trust(options: X509TrustOptions): KeySource {
       // RFC 5280 §4.2.1.9 / §6.1.4 (k), (l), (n): an issuing certificate is a CA, may sign
       // certificates, and allows this many intermediates below it.
       if (!parent.fields.ca) throw unresolved(`x5c[${i + 1}] signs certificates but is not a CA (basicConstraints cA is not TRUE, RFC 5280 §4.2.1.9)`);
-      if (parent.fields.keyUsage !== undefined && !parent.fields.keyUsage.keyCertSign) throw unresolved(`x5c[${i + 1}] may not sign certificates (keyUsage without keyCertSign, RFC 5280 §4.2.1.3)`);
-      if (parent.fields.pathLength !== undefined && i > parent.fields.pathLength) throw unresolved(`x5c[${i + 1}] allows ${parent.fields.pathLength} intermediate certificate(s) below it, the chain has ${i}`);
+      checkIssuing(parent, { below: i, what: `x5c[${i + 1}]` });
       links.push({ certificate: current.x509, issuer: parent.x509 });
     }
     const leaf = chain[0]!;

@@ -4,6 +4,7 @@
  * revocation hook. Certificates are made with `openssl` by the tests (see pki.ts).
  */
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { signCompact } from '../../src/crypto/jws.js';
@@ -32,6 +33,12 @@ let leafCriticalPolicy: TestCert;
 let directLeaf: TestCert;
 let oldRoot: TestCert;
 let leafUnderOldRoot: TestCert;
+let root0: TestCert;
+let interUnderRoot0: TestCert;
+let inter2UnderRoot0: TestCert;
+let leafTwoBelowRoot0: TestCert;
+let leafDirectRoot0: TestCert;
+let leafOneBelowRoot0: TestCert;
 
 before(() => {
   pki = createPki();
@@ -53,6 +60,17 @@ before(() => {
   oldRoot = pki.issue({ name: 'old-root', ca: true, notBefore: '20200101000000Z', notAfter: '20291231000000Z' });
   leafUnderOldRoot = pki.issue({ name: 'leaf-old-root', issuer: oldRoot, uris: [ISS], notBefore: '20290101000000Z', notAfter: '20310101000000Z' });
   directLeaf = pki.issue({ name: 'direct', issuer: root, uris: [ISS], notBefore: '20290101000000Z', notAfter: '20310101000000Z' });
+  // An anchor whose own pathLenConstraint is 0: it may sign leaves only.
+  const caSpan = { notBefore: '20210101000000Z', notAfter: '20390101000000Z' };
+  const leafSpan = { notBefore: '20290101000000Z', notAfter: '20310101000000Z' };
+  root0 = pki.issue({ name: 'root0', ca: true, pathLen: 0, ...caSpan });
+  interUnderRoot0 = pki.issue({ name: 'i-root0', issuer: root0, ca: true, ...caSpan });
+  inter2UnderRoot0 = pki.issue({ name: 'i2-root0', issuer: interUnderRoot0, ca: true, ...caSpan });
+  const leafOf = (name: string, issuer: TestCert): TestCert =>
+    pki.issue({ name, issuer, uris: [ISS], ...leafSpan });
+  leafTwoBelowRoot0 = leafOf('leaf-2-root0', inter2UnderRoot0);
+  leafOneBelowRoot0 = leafOf('leaf-1-root0', interUnderRoot0);
+  leafDirectRoot0 = leafOf('leaf-0-root0', root0);
 });
 
 after(() => pki.dispose());
@@ -109,6 +127,27 @@ describe('X.509 profile (IDB-2)', () => {
 
   test('IDB-2: a path longer than an intermediate\'s pathLenConstraint is rejected with ECT_KEY_UNRESOLVED', async () => {
     await rejects(trust(), tokenFor(leafTooDeep, [leafTooDeep, inter1, inter0]), 'ECT_KEY_UNRESOLVED', { message: /allows 0 intermediate/ });
+  });
+
+  test('IDB-2: a pathLenConstraint of 0 on the trust anchor itself rejects a leaf under two intermediates with ECT_KEY_UNRESOLVED, as openssl verify does', async () => {
+    const anchored = x509Trust({ anchors: root0.pem });
+    const chain = [leafTwoBelowRoot0, inter2UnderRoot0, interUnderRoot0];
+    // The reference: openssl refuses the same path at the same time.
+    const untrusted = chain.slice(1).flatMap((c) => ['-untrusted', c.certFile]);
+    const args = ['verify', '-attime', String(NOW), '-CAfile', root0.certFile, ...untrusted];
+    const leafFile = leafTwoBelowRoot0.certFile;
+    const openssl = spawnSync('openssl', [...args, leafFile], { encoding: 'utf8' });
+    assert.notEqual(openssl.status, 0);
+    assert.match(openssl.stdout + openssl.stderr, /path length constraint exceeded/);
+    // The anchor found by signature (not in x5c), and the anchor sent in x5c: the same verdict.
+    const tooDeep = { message: /allows 0 intermediate/ };
+    await rejects(anchored, tokenFor(leafTwoBelowRoot0, chain), 'ECT_KEY_UNRESOLVED', tooDeep);
+    const withAnchor = [...chain, root0];
+    await rejects(anchored, tokenFor(leafTwoBelowRoot0, withAnchor), 'ECT_KEY_UNRESOLVED', tooDeep);
+    // One intermediate is already one too many; a leaf signed by the anchor itself is fine.
+    const oneBelow = [leafOneBelowRoot0, interUnderRoot0];
+    await rejects(anchored, tokenFor(leafOneBelowRoot0, oneBelow), 'ECT_KEY_UNRESOLVED', tooDeep);
+    await accepts(anchored, tokenFor(leafDirectRoot0, [leafDirectRoot0]));
   });
 
   test('IDB-2: a leaf whose key usage lacks digitalSignature is rejected with ECT_KEY_UNRESOLVED', async () => {
