@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ECTConfigError, isECTError } from '../errors.js';
+import { optionalPackageError } from '../optional.js';
 import { registerCreate } from './commands/create.js';
 import { registerDag } from './commands/dag.js';
 import { registerDemo } from './commands/demo.js';
@@ -43,8 +44,10 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       // --help and --version end through exitOverride with exit code 0; usage mistakes are 2.
       return error.exitCode === 0 ? EXIT_VALID : EXIT_USAGE;
     }
-    if (error instanceof ECTConfigError) {
-      io.stderr(`ect: ${error.message}\n`);
+    // A driver imported statically by a backend arrives as a resolution error: same one line.
+    const config = error instanceof ECTConfigError ? error : optionalPackageError(error);
+    if (config !== undefined) {
+      io.stderr(`ect: ${config.message}\n`);
       return EXIT_USAGE;
     }
     if (isECTError(error)) {

@@ -1,0 +1,77 @@
+/**
+ * The packed tarball installed into an empty project: what a plain install brings, what happens
+ * without the optional peers (absent for real here, not simulated), and both commands.
+ * @module
+ */
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { installProject, pack, run, type Packed } from './packed.js';
+
+const PEERS = ['better-sqlite3', 'pg', 'redis', 'express', 'fastify'] as const;
+let packed: Packed;
+let plain: string;
+
+before(() => {
+  packed = pack();
+  plain = installProject(packed, 'plain');
+});
+after(() => packed?.cleanup());
+
+/** Runs an installed command of the project. */
+function bin(project: string, name: string, args: readonly string[]): ReturnType<typeof run> {
+  const file = join(project, 'node_modules', '.bin', name);
+  return run(process.execPath, [file, ...args], { cwd: project });
+}
+
+describe('a plain install (npm install --omit=dev wimse-ect)', () => {
+  test('has at most 6 top-level packages, and none of the optional peers', () => {
+    const top = readdirSync(join(plain, 'node_modules')).filter((name) => !name.startsWith('.'));
+    assert.ok(top.length <= 6, `top-level packages: ${top.join(', ')}`);
+    for (const peer of PEERS) assert.ok(!top.includes(peer), peer);
+  });
+
+  test('loadOptional: a missing peer is an ECTConfigError naming it and its install', async () => {
+    const file = join(plain, 'node_modules', 'wimse-ect', 'dist', 'optional.js');
+    type Optional = typeof import('../../src/optional.js');
+    const { loadOptional } = (await import(pathToFileURL(file).href)) as Optional;
+    for (const name of PEERS) {
+      const error = await loadOptional({ name }).then(
+        () => assert.fail(`${name} loaded`),
+        (e: unknown) => e as Error & { setting?: string; code?: string },
+      );
+      assert.equal(error.name, 'ECTConfigError');
+      assert.equal(error.code, 'ECT_CONFIG_INVALID');
+      assert.equal(error.setting, name);
+      assert.match(error.message, new RegExp(`Install it with: npm install ${name}$`));
+    }
+  });
+
+  test('the command line prints one line naming the missing package and exits 2', () => {
+    const keygen = bin(plain, 'ect', ['keygen', '--out', 'a.key.json', '--jwks-out', 'a.jwks']);
+    assert.equal(keygen.status, 0, keygen.stderr);
+    const args = ['x', '--jwks', 'a.jwks', '--audience', 'spiffe://b'];
+    args.push('--ledger', 'sqlite:l.db');
+    const r = bin(plain, 'ect', ['verify', ...args]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^ect: better-sqlite3: .*not installed.*npm install better-sqlite3\n$/);
+  });
+
+  test('ect demo runs without better-sqlite3 (its ledger in memory)', () => {
+    const r = bin(plain, 'ect', ['demo', '--json']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.equal(JSON.parse(r.stdout).ledger, 'memory:');
+    assert.match(r.stderr, /better-sqlite3 is not installed/);
+  });
+
+  test('both commands run the command line: ect and wimse-ect (npx wimse-ect)', () => {
+    for (const name of ['ect', 'wimse-ect']) {
+      const r = bin(plain, name, ['--help']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^Usage: ect /);
+    }
+  });
+});
