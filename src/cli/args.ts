@@ -41,3 +41,19 @@ export function parseAlgorithm(value: string): Algorithm {
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
+
+/** A ledger sequence number: a whole number from 1. */
+export function parseSequence(value: string): number {
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < 1) {
+    throw new InvalidArgumentError(`expected a sequence number (1, 2, …), got ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}
+
+/** A ledger tree size: a whole number from 0. */
+export function parseTreeSize(value: string): number {
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new InvalidArgumentError(`expected a tree size (0, 1, 2, …), got ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}
