@@ -312,8 +312,19 @@ export function signNote(options: {
   return `${text}\n${signers.map((signer) => signatureLine(signer, message)).join('')}`;
 }
 
-/** Decodes one signature line (without its newline). */
-function parseSignatureLine(line: string): NoteSignature {
+/**
+ * Decodes one signature line, `— <name> base64(key ID ‖ signature)` without its newline (for
+ * lines that arrive alone, as in a witness's answer). Throws TLOG_MALFORMED.
+ */
+export function parseSignatureLine(options: { readonly line: string }): NoteSignature {
+  const { line } = options;
+  checkNoteCharacters(line, 'a signature line');
+  if (line.includes('\n')) throw malformed('a signature line holds a newline');
+  return signatureFromLine(line);
+}
+
+/** Decodes one signature line of a note already checked for its characters. */
+function signatureFromLine(line: string): NoteSignature {
   if (!line.startsWith(SIGNATURE_PREFIX)) {
     throw malformed('a signature line does not start with an em dash and a space');
   }
@@ -350,7 +361,7 @@ export function parseNote(options: { readonly note: string }): {
   if (lines.length > NOTE_MAX_SIGNATURES) {
     throw malformed(`the note has ${lines.length} signatures; at most ${NOTE_MAX_SIGNATURES}`);
   }
-  return { text, signatures: lines.map(parseSignatureLine) };
+  return { text, signatures: lines.map(signatureFromLine) };
 }
 
 /**
