@@ -45,7 +45,8 @@ export function trailingZeros(n: number): number {
 /** Throws TLOG_MALFORMED unless `value` is an integer in [0, max]. */
 export function checkCount(name: string, value: number, max: number): void {
   if (!Number.isSafeInteger(value) || value < 0 || value > max) {
-    throw new TlogError('TLOG_MALFORMED', `${name} must be an integer in [0, ${max}], got ${value}`);
+    const message = `${name} must be an integer in [0, ${max}], got ${value}`;
+    throw new TlogError('TLOG_MALFORMED', message);
   }
 }
 
