@@ -6,6 +6,7 @@
 import { ECTError, type ECTErrorCode } from '../errors.js';
 import { isCanonicalBase64url } from './base64url.js';
 import { isJSONObject } from './json.js';
+import { hasSpiffeScheme, spiffeIdProblem } from './spiffe-id.js';
 import type { ECTClaims } from './types.js';
 
 /** The [P] numbers and switches of section 4; see `DEFAULT_CLAIM_RULES`. */
@@ -58,6 +59,19 @@ function checkNumericDate(value: unknown, member: string): number {
     fail('ECT_CLAIM_INVALID', member, `${member} must be a NumericDate (a non-negative number of seconds)`);
   }
   return value;
+}
+
+/**
+ * CLM-1: other URIs are allowed, but an `iss` in the `spiffe` scheme is a valid SPIFFE ID. A
+ * look-alike (`spiffe://example.org/a/../b`, an upper-case trust domain) would otherwise pass as
+ * an identity that no trust domain issues, or slip past a prefix binding (VER-8).
+ */
+function checkSpiffeIssuer(iss: string): void {
+  if (!hasSpiffeScheme(iss)) return;
+  const problem = spiffeIdProblem(iss);
+  if (problem !== undefined) {
+    fail('ECT_CLAIM_INVALID', 'iss', `iss is not a valid SPIFFE ID: ${problem}`);
+  }
 }
 
 function checkId(value: unknown, member: string, rules: ClaimRules): string {
@@ -141,7 +155,9 @@ export function validateClaims(payload: Record<string, unknown>, rules: ClaimRul
   }
 
   // CLM-1
-  if (!isNonEmptyString(claims['iss'])) fail('ECT_CLAIM_INVALID', 'iss', 'iss must be a non-empty string');
+  const iss = claims['iss'];
+  if (!isNonEmptyString(iss)) fail('ECT_CLAIM_INVALID', 'iss', 'iss must be a non-empty string');
+  checkSpiffeIssuer(iss);
   // CLM-2
   const aud = claims['aud'];
   if (Array.isArray(aud)) {

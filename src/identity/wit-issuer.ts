@@ -11,6 +11,7 @@ import { signCompact } from '../crypto/jws.js';
 import { defaultAlgorithmFor, generateKeyPair, importPrivateKey, importPublicKey, jwkThumbprint, keyFitsAlgorithm, type KeyInput } from '../crypto/keys.js';
 import { ECTConfigError } from '../errors.js';
 import { isJSONObject } from '../format/json.js';
+import { hasSpiffeScheme, spiffeIdProblem } from '../format/spiffe-id.js';
 import type { JWKSet } from './jwks.js';
 import { trustDomainPrefix } from './trust.js';
 import { WIT_TYP } from './wit.js';
@@ -95,6 +96,11 @@ export function createTrustDomainIssuer(options: TrustDomainIssuerOptions): Trus
     alg,
     issueWit(wit: IssueWitOptions): string {
       if (typeof wit.sub !== 'string' || !wit.sub.startsWith(prefix)) throw new ECTConfigError('sub', `must be a workload identity within ${prefix}`);
+      // CLM-1: the verifier (wimseTrust) refuses a SPIFFE subject that is not a valid SPIFFE ID.
+      const problem = hasSpiffeScheme(wit.sub) ? spiffeIdProblem(wit.sub) : undefined;
+      if (problem !== undefined) {
+        throw new ECTConfigError('sub', `not a valid SPIFFE ID: ${problem}`);
+      }
       const ttl = wit.ttl ?? DEFAULT_WIT_TTL_SECONDS;
       if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) throw new ECTConfigError('ttl', 'must be more than 0 seconds');
       const now = wit.now ?? Math.floor(Date.now() / 1000);

@@ -14,6 +14,7 @@ import { importPublicKey, keyFitsAlgorithm } from '../crypto/keys.js';
 import { ECTConfigError, ECTError } from '../errors.js';
 import { isJSONObject } from '../format/json.js';
 import { parseToken } from '../format/parse.js';
+import { hasSpiffeScheme, spiffeIdProblem } from '../format/spiffe-id.js';
 import { requireKid } from './jwks.js';
 import type { KeyRequest, KeySource, ResolvedKey } from './key-source.js';
 import type { KeySet } from './key-set.js';
@@ -89,13 +90,27 @@ interface Checked {
   readonly cacheSeconds: number;
 }
 
+/**
+ * A SPIFFE trust domain (or ID prefix) is itself a valid SPIFFE ID once its trailing `/` is
+ * dropped (SPIFFE-ID §2.1): `Example.org` would match no valid workload identity.
+ */
+function checkTrustDomainPrefix(prefix: string, setting: string): void {
+  if (!hasSpiffeScheme(prefix)) return;
+  const problem = spiffeIdProblem(prefix.slice(0, -1));
+  if (problem !== undefined) {
+    throw new ECTConfigError(setting, `not a SPIFFE trust domain: ${problem}`);
+  }
+}
+
 function checkOptions(options: WimseTrustOptions): Checked {
   const setting = options.setting ?? 'wimse';
   if (!Array.isArray(options.trustDomains) || options.trustDomains.length === 0) throw new ECTConfigError(`${setting}.trust_domains`, 'at least one trust domain is needed');
   const domains = options.trustDomains.map((domain, index): Domain => {
     if (typeof domain.trustDomain !== 'string' || domain.trustDomain.length === 0) throw new ECTConfigError(`${setting}[${index}].trust_domain`, 'must be a non-empty string');
     if (domain.keys === undefined || typeof domain.keys.select !== 'function') throw new ECTConfigError(`${setting}[${index}]`, 'the trust domain needs the JWK set of its WIT issuer');
-    return { prefix: trustDomainPrefix(domain.trustDomain), keys: domain.keys, witIssuer: domain.witIssuer };
+    const prefix = trustDomainPrefix(domain.trustDomain);
+    checkTrustDomainPrefix(prefix, `${setting}[${index}].trust_domain`);
+    return { prefix, keys: domain.keys, witIssuer: domain.witIssuer };
   });
   const tolerance = options.clockTolerance ?? DEFAULT_WIT_CLOCK_TOLERANCE;
   if (typeof tolerance !== 'number' || !Number.isFinite(tolerance) || tolerance < 0) throw new ECTConfigError(`${setting}.clock_tolerance`, 'must be a non-negative number of seconds');
@@ -137,6 +152,11 @@ async function verifyWITWith(wit: string, checked: Checked, now: number): Promis
   const kid = requireKid(header, 'WIMSE');
   const sub = claims['sub'];
   if (typeof sub !== 'string' || sub.length === 0) throw unresolved('the WIT has no sub (the workload identity)', 'sub');
+  // CLM-1: a SPIFFE subject is a valid SPIFFE ID before it chooses a trust domain by prefix.
+  const subProblem = hasSpiffeScheme(sub) ? spiffeIdProblem(sub) : undefined;
+  if (subProblem !== undefined) {
+    throw unresolved(`the WIT's subject is not a valid SPIFFE ID: ${subProblem}`, 'sub');
+  }
   // The trust domain is chosen by the workload's identity, so an issuer trusted for one domain
   // never vouches for a workload of another.
   const domain = checked.domains.filter((d) => sub.startsWith(d.prefix)).sort((a, b) => b.prefix.length - a.prefix.length)[0];

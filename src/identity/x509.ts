@@ -15,6 +15,7 @@ import { X509Certificate, type KeyObject } from 'node:crypto';
 import { isAlgorithm } from '../crypto/algorithms.js';
 import { keyFitsAlgorithm } from '../crypto/keys.js';
 import { ECTConfigError, ECTError } from '../errors.js';
+import { hasSpiffeScheme, spiffeIdProblem } from '../format/spiffe-id.js';
 import { issuerMatches, type IssuerBinding, type KeyRequest, type KeySource, type ResolvedKey } from './key-source.js';
 import { OID_BASIC_CONSTRAINTS, OID_KEY_USAGE, OID_SUBJECT_ALT_NAME, readCertificateFields, type CertificateFields } from './x509-der.js';
 
@@ -158,6 +159,21 @@ function checkIssuing(issuer: Certificate, position: IssuingPosition): void {
   }
 }
 
+/**
+ * A leaf that carries a SPIFFE ID (a URI SAN in the `spiffe` scheme) is an X509-SVID: its ID must
+ * be a valid SPIFFE ID (CLM-1, SPIFFE-ID §2), or the certificate cannot vouch for anyone.
+ */
+function checkSpiffeLeaf(leaf: Certificate): void {
+  for (const uri of leaf.fields.uris) {
+    if (!hasSpiffeScheme(uri)) continue;
+    const problem = spiffeIdProblem(uri);
+    if (problem !== undefined) {
+      const san = JSON.stringify(uri);
+      throw unresolved(`the URI SAN ${san} of the leaf certificate is not a SPIFFE ID: ${problem}`);
+    }
+  }
+}
+
 function signedBy(child: X509Certificate, parent: X509Certificate): boolean {
   try {
     return child.checkIssued(parent) && child.verify(parent.publicKey);
@@ -244,6 +260,7 @@ export function x509Trust(options: X509TrustOptions): KeySource {
     const leaf = chain[0]!;
     // RFC 5280 §4.2.1.3: without the extension any use is allowed; with it, digitalSignature must be set.
     if (leaf.fields.keyUsage !== undefined && !leaf.fields.keyUsage.digitalSignature) throw unresolved('the leaf certificate does not allow digital signatures (keyUsage, RFC 5280 §4.2.1.3)');
+    checkSpiffeLeaf(leaf);
     const uris = allowed === undefined ? leaf.fields.uris : leaf.fields.uris.filter((uri) => issuerMatches(uri, allowed));
     return { key: leaf.x509.publicKey, uris, notBefore, notAfter, links };
   }

@@ -72,6 +72,15 @@ const own = (o: Record<string, unknown>, k: string): boolean => Object.prototype
 const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 const isDate = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 const isId = (v: unknown): boolean => typeof v === 'string' && UUID_RE.test(v);
+/** CLM-1 with SPIFFE-ID §2, written out rule by rule: a `spiffe:` iss must be a SPIFFE ID. */
+function isSpiffeIss(iss: string): boolean {
+  if (!/^spiffe:/i.test(iss)) return true;
+  if (iss.length > 2048 || !iss.startsWith('spiffe://')) return false;
+  const [trustDomain = '', ...segments] = iss.slice('spiffe://'.length).split('/');
+  if (trustDomain.length === 0 || trustDomain.length > 255) return false;
+  if (!/^[a-z0-9._-]+$/.test(trustDomain)) return false;
+  return segments.every((s) => /^[A-Za-z0-9._-]+$/.test(s) && s !== '.' && s !== '..');
+}
 function depth(v: unknown): number {
   if (v === null || typeof v !== 'object') return 0;
   const members = Array.isArray(v) ? v : Object.values(v);
@@ -81,7 +90,7 @@ function depth(v: unknown): number {
 /** The code the profile requires for these (already JSON-parsed) claims at time NOW, or 'ACCEPT'. */
 export function expectedForClaims(c: Record<string, unknown>, now = NOW): ECTErrorCode | 'ACCEPT' {
   for (const name of ['iss', 'aud', 'iat', 'exp', 'jti', 'exec_act', 'pred']) if (!own(c, name)) return 'ECT_CLAIM_MISSING';
-  if (!isStr(c['iss'])) return 'ECT_CLAIM_INVALID';
+  if (!isStr(c['iss']) || !isSpiffeIss(c['iss'])) return 'ECT_CLAIM_INVALID';
   const aud = c['aud'];
   if (Array.isArray(aud) ? aud.length === 0 || !aud.every(isStr) : !isStr(aud)) return 'ECT_CLAIM_INVALID';
   if (!isDate(c['iat']) || !isDate(c['exp']) || !((c['exp'] as number) > (c['iat'] as number))) return 'ECT_CLAIM_INVALID';
@@ -112,10 +121,28 @@ function member<T>(valid: fc.Arbitrary<T>, ...hostile: fc.Arbitrary<unknown>[]):
   return fc.option(fc.oneof({ arbitrary: valid as fc.Arbitrary<unknown>, weight: 40 * hostile.length }, ...hostile.map((arbitrary) => ({ arbitrary, weight: 1 }))), { nil: undefined, freq: 60 });
 }
 
+/** `spiffe://` look-alikes (CLM-1): dot and empty segments, case, ports, queries, escapes. */
+const spiffeLikeArb = fc.oneof(
+  fc.constantFrom(
+    'spiffe://example.org/agent/../a',
+    'spiffe://Example.org/agent/a',
+    'SPIFFE://example.org/agent/a',
+    'spiffe://example.org/agent/a/',
+    'spiffe://example.org',
+  ),
+  fc
+    .string({ unit: fc.constantFrom(...'aZ0.-_/%:@?#é'), maxLength: 14 })
+    .map((rest) => `spiffe://${rest}`),
+);
+
 /** Claims mixing valid and hostile values for every member (absent, wrong type, edge values). */
 export const hostileClaimsArb = fc
   .record({
-    iss: member(fc.constant(ISS), fc.constant(''), fc.integer(), fc.constant(null), fc.constant([ISS]), fc.string({ maxLength: 5 })),
+    iss: member(
+      fc.constant(ISS),
+      ...[fc.constant(''), fc.integer(), fc.constant(null), fc.constant([ISS])],
+      ...[fc.string({ maxLength: 5 }), spiffeLikeArb],
+    ),
     aud: member(fc.constantFrom<unknown>(AUD, [AUD], [ISS, AUD]), fc.constant([]), fc.constant([AUD, '']), fc.constant(`${AUD}/`), fc.constant([ISS]), fc.integer(), fc.constant([AUD, 7])),
     iat: member(fc.integer({ min: NOW - 1200, max: NOW + 100 }), fc.constant(String(NOW)), fc.constant(-1), fc.double({ noNaN: true }), fc.constant(null), fc.constant(0)),
     exp: member(fc.integer({ min: NOW - 100, max: NOW + 1200 }), fc.constant(String(NOW + 600)), fc.constant(1e300), fc.double({ noNaN: true }), fc.constant(true)),

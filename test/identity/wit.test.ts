@@ -12,7 +12,7 @@ import { generateKeyPair, importPrivateKey } from '../../src/crypto/keys.js';
 import { staticKeySet } from '../../src/identity/key-set.js';
 import { createTrustDomainIssuer } from '../../src/identity/wit-issuer.js';
 import { verifyWIT, wimseTrust, type WimseTrustOptions } from '../../src/identity/wit.js';
-import { accepts, ect, NOW, rejects } from './support.js';
+import { accepts, AUD, ect, NOW, rejects } from './support.js';
 
 const SUB = 'spiffe://example.org/agent/a';
 const issuerKey = generateKeyPair({ alg: 'ES256', kid: 'td-key-1' });
@@ -151,6 +151,27 @@ describe('WIMSE profile (IDB-3)', () => {
     assert.equal(verified.sub, SUB);
     assert.equal(verified.trustDomain, 'spiffe://example.org/');
     assert.equal(verified.jwk.kid, 'workload-1');
+  });
+
+  test('IDB-3, CLM-1: a WIT whose sub is in the spiffe scheme but not a valid SPIFFE ID is rejected with ECT_KEY_UNRESOLVED, even when the ECT iss equals it', async () => {
+    const subs = ['spiffe://example.org/a/../b', 'spiffe://example.org/a/', 'spiffe://x/a?y'];
+    for (const sub of subs) {
+      const context = { workloadIdentityToken: handMadeWit({}, { sub }) };
+      // Signed by hand: createECT itself refuses such an iss (CLM-1).
+      const claims = { iss: sub, aud: AUD, exec_act: 'x', iat: NOW, exp: NOW + 60, pred: [] };
+      const header = { alg: 'ES256', typ: 'exec+jwt', kid: 'workload-1' };
+      const key = importPrivateKey(workload.privateJwk);
+      const token = signCompact(header, { ...claims, jti: randomUUID() }, key, 'ES256');
+      const message = /not a valid SPIFFE ID/;
+      const error = await rejects(source(), token, 'ECT_KEY_UNRESOLVED', { context, message });
+      assert.equal(error.member, 'sub');
+    }
+    // The test issuer refuses to issue such a WIT; a trust domain name must be one too.
+    const bad = { sub: 'spiffe://example.org/agent/../a', publicJwk: workload.publicJwk };
+    assert.throws(() => issuer.issueWit(bad), { name: 'ECTConfigError', message: /SPIFFE ID/ });
+    const upper = [{ trustDomain: 'Example.org', keys: staticKeySet(issuer.jwks()) }];
+    const configError = { name: 'ECTConfigError', message: /trust_domain/ };
+    assert.throws(() => wimseTrust({ trustDomains: upper }), configError);
   });
 
   test('IDB-3: the test issuer refuses a subject outside its trust domain', () => {

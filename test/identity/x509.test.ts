@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { signCompact } from '../../src/crypto/jws.js';
+import { importPrivateKey } from '../../src/crypto/keys.js';
 import { x509Trust, type RevocationInput, type X509TrustOptions } from '../../src/identity/x509.js';
 import { createPki, type TestCert, type TestPki } from './pki.js';
 import { accepts, AUD, ect, NOW, rejects } from './support.js';
@@ -39,6 +40,8 @@ let inter2UnderRoot0: TestCert;
 let leafTwoBelowRoot0: TestCert;
 let leafDirectRoot0: TestCert;
 let leafOneBelowRoot0: TestCert;
+let leafDotSegment: TestCert;
+let leafUpperTrustDomain: TestCert;
 
 before(() => {
   pki = createPki();
@@ -71,6 +74,11 @@ before(() => {
   leafTwoBelowRoot0 = leafOf('leaf-2-root0', inter2UnderRoot0);
   leafOneBelowRoot0 = leafOf('leaf-1-root0', interUnderRoot0);
   leafDirectRoot0 = leafOf('leaf-0-root0', root0);
+  // URI SANs in the spiffe scheme that are not SPIFFE IDs (CLM-1).
+  const sanOf = (name: string, uri: string): TestCert =>
+    pki.issue({ name, issuer: inter, uris: [uri], ...leafSpan });
+  leafDotSegment = sanOf('leaf-dot-segment', 'spiffe://example.org/agent/../a');
+  leafUpperTrustDomain = sanOf('leaf-upper-td', 'spiffe://Example.org/agent/a');
 });
 
 after(() => pki.dispose());
@@ -148,6 +156,21 @@ describe('X.509 profile (IDB-2)', () => {
     const oneBelow = [leafOneBelowRoot0, interUnderRoot0];
     await rejects(anchored, tokenFor(leafOneBelowRoot0, oneBelow), 'ECT_KEY_UNRESOLVED', tooDeep);
     await accepts(anchored, tokenFor(leafDirectRoot0, [leafDirectRoot0]));
+  });
+
+  test('IDB-2, CLM-1: a leaf whose spiffe URI SAN is not a valid SPIFFE ID is rejected with ECT_KEY_UNRESOLVED, even when iss equals it', async () => {
+    const cases = [
+      [leafDotSegment, 'spiffe://example.org/agent/../a'],
+      [leafUpperTrustDomain, 'spiffe://Example.org/agent/a'],
+    ] as const;
+    for (const [cert, san] of cases) {
+      // Signed by hand: createECT itself refuses such an iss (CLM-1).
+      const header = { alg: 'ES256', typ: 'exec+jwt', x5c: [cert.der, inter.der] };
+      const claims = { iss: san, aud: AUD, exec_act: 'x', iat: NOW, exp: NOW + 60, pred: [] };
+      const key = importPrivateKey(cert.keyPem);
+      const token = signCompact(header, { ...claims, jti: randomUUID() }, key, 'ES256');
+      await rejects(trust(), token, 'ECT_KEY_UNRESOLVED', { message: /not a SPIFFE ID/ });
+    }
   });
 
   test('IDB-2: a leaf whose key usage lacks digitalSignature is rejected with ECT_KEY_UNRESOLVED', async () => {

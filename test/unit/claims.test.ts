@@ -52,6 +52,35 @@ describe('claims of section 4 (CLM-1 ... CLM-11)', () => {
     for (const iss of ['spiffe://example.org/ns/prod/sa/agent', 'https://agents.example.com/a', 'urn:example:agent']) assert.equal(check({ iss }).claims.iss, iss);
   });
 
+  test('CLM-1: an iss with the spiffe scheme that is not a valid SPIFFE ID is ECT_CLAIM_INVALID (validation, verification and creation)', async () => {
+    const lookAlikes = [
+      'spiffe://example.org/a/../b',
+      'spiffe://example.org/agent//a',
+      'spiffe://example.org/agent/a/',
+      'spiffe://Example.org/agent/a',
+      'spiffe://example.org:443/agent/a',
+      'spiffe://admin@example.org/agent/a',
+      'spiffe://example.org/agent/a?role=admin',
+      'spiffe://example.org/agent/a#x',
+      'spiffe://example.org/agent/%61',
+      'SPIFFE://example.org/agent/a',
+      `spiffe://example.org/${'a'.repeat(2048)}`,
+    ];
+    const key = keyPair().privateJwk;
+    for (const iss of lookAlikes) {
+      invalid({ iss }, 'iss');
+      const signed = signJSON(ecHeader(), payload({ iss }));
+      const error = await rejectsWith(verifyECT(signed, verifyOptions()), 'ECT_CLAIM_INVALID');
+      assert.equal(error.member, 'iss');
+      assert.match(error.message, /not a valid SPIFFE ID/);
+      throwsWith(() => createECT(claims({ iss }), { key, now: NOW }), 'ECT_CLAIM_INVALID');
+    }
+    // Other schemes keep their own syntax (CLM-1 allows any URI); the trust domain ID is valid.
+    for (const iss of ['https://example.org/a/../b', 'spiffe://example.org']) {
+      assert.equal(check({ iss }).claims.iss, iss);
+    }
+  });
+
   test('CLM-2: aud is a non-empty string or a non-empty array of non-empty strings', () => {
     for (const aud of ['', [], [''], [AUD, ''], [1], 7, { aud: AUD }]) invalid({ aud }, 'aud');
     assert.deepEqual(check({ aud: [AUD, 'spiffe://example.org/ledger'] }).claims.aud, [AUD, 'spiffe://example.org/ledger']);

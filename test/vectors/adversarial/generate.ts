@@ -2,7 +2,9 @@
  * Generates the adversarial corpus (hostile tokens, each with the exact code a verifier must answer).
  * Run by hand; the output is committed:
  *
- *     node --import tsx test/vectors/adversarial/generate.ts
+ *     node --import tsx test/vectors/adversarial/generate.ts [CATEGORY ...]
+ *
+ * With category names, only those files are written (and context.json).
  *
  * The keys in keys.json are TEST-ONLY keys made for this corpus (see README.md). They are created on
  * the first run and reused afterwards, so regenerating changes only the (randomised) ECDSA and PSS
@@ -576,7 +578,27 @@ category('issuer-audience', 'issuer binding and audience look-alikes (VER-8, VER
   const bound = { issuers: [{ prefix: 'spiffe://example.org/' }] };
   add('iss in another trust domain sharing the prefix text', ['VER-8', 'CLM-1', 'RFC8725-3.8'], 'A prefix binding ending in "/" does not cover spiffe://example.org.evil.com/.', valid({ iss: 'spiffe://example.org.evil.com/agent/a' }), 'ECT_ISSUER_MISMATCH', bound);
   add('iss in another trust domain', ['VER-8', 'CLM-1', 'RFC8725-3.8'], 'The key is bound to example.org only.', valid({ iss: 'spiffe://evil.example/agent/a' }), 'ECT_ISSUER_MISMATCH', bound);
-  add('iss with an upper-case trust domain', ['VER-8', 'CLM-1'], 'Issuers are compared exactly.', valid({ iss: 'spiffe://EXAMPLE.org/agent/a' }), 'ECT_ISSUER_MISMATCH', bound);
+  // CLM-1: a spiffe look-alike is not a SPIFFE ID; VER-7 refuses it before the binding (VER-8).
+  for (const [label, iss] of [
+    ['an upper-case trust domain', 'spiffe://EXAMPLE.org/agent/a'],
+    ['an upper-case scheme', 'SPIFFE://example.org/agent/a'],
+    ['a ".." path segment', 'spiffe://example.org/agent/../a'],
+    ['a "." path segment', 'spiffe://example.org/./agent/a'],
+    ['an empty path segment', 'spiffe://example.org/agent//a'],
+    ['a trailing slash', 'spiffe://example.org/agent/a/'],
+    ['a port', 'spiffe://example.org:443/agent/a'],
+    ['userinfo', 'spiffe://admin@example.org/agent/a'],
+    ['a query', 'spiffe://example.org/agent/a?role=admin'],
+    ['a fragment', 'spiffe://example.org/agent/a#admin'],
+    ['percent-encoding', 'spiffe://example.org/agent/%61'],
+    ['more than 2048 bytes', `spiffe://example.org/agent/${'a'.repeat(2030)}`],
+  ] as const) {
+    const why = 'A spiffe iss is a valid SPIFFE ID (SPIFFE-ID §2), refused before the binding.';
+    add(`iss with ${label}`, ['CLM-1', 'VER-7'], why, valid({ iss }), 'ECT_CLAIM_INVALID', bound);
+  }
+  const otherUri = valid({ iss: 'https://example.org/agent/../a' });
+  const control = 'Control: other URIs are allowed and keep their own syntax.';
+  add('iss as an https URI with a dot segment', ['CLM-1'], control, otherUri, 'ACCEPT');
   add('iss not the exact bound issuer', ['VER-8', 'CLM-1'], 'An exact binding.', valid({ iss: `${ISS}/sub` }), 'ECT_ISSUER_MISMATCH', { issuers: [{ exact: ISS }] });
   add('iss under the bound trust domain', ['VER-8'], 'Control: the binding covers its own issuers.', valid(), 'ACCEPT', bound);
   for (const [label, aud] of [
@@ -606,8 +628,13 @@ const context = {
 };
 writeFileSync(join(HERE, 'context.json'), `${JSON.stringify(context, null, 2)}\n`);
 let total = 0;
+let written = 0;
 const names = new Set<string>();
+// Categories named on the command line are written alone (the others keep their signatures).
+const chosen = new Set(process.argv.slice(2));
+for (const name of chosen) if (!categories.has(name)) throw new Error(`no category ${name}`);
 for (const [name, { description, cases }] of categories) {
+  if (chosen.size > 0 && !chosen.has(name)) continue;
   for (const c of cases) {
     const id = `${name}/${c.name}`;
     if (names.has(id)) throw new Error(`duplicate case name ${id}`);
@@ -615,5 +642,6 @@ for (const [name, { description, cases }] of categories) {
   }
   writeFileSync(join(HERE, `${name}.json`), `${JSON.stringify({ category: name, description, cases }, null, 1)}\n`);
   total += cases.length;
+  written++;
 }
-console.log(`${total} cases in ${categories.size} categories`);
+console.log(`${total} cases in ${written} categories`);
