@@ -6,8 +6,10 @@
  * Every hash in those proofs is the MTH of a subtree [start, end) met by the RFC's recursion.
  * Such a subtree is perfect (one stored hash) except on the ragged right edge of the tree, where
  * its hash is the right fold of its maximal perfect subtrees. Each function first plans the ids
- * it needs, O(log n) of them and never one twice, reads them with ONE `readHashes` call, and
- * then assembles the proof. The planning functions are exported so that a store can prefetch.
+ * it needs, at most 2·ceil(log2 n) + 2 of them and never one twice, reads them with ONE
+ * `readHashes` call (none when it needs no stored hash: the empty tree, the proof for a tree of
+ * one leaf, an empty consistency proof), then assembles the result. The planning functions are
+ * exported so that a store can prefetch the same ids.
  * @module
  */
 import { TlogError } from './errors.js';

@@ -8,7 +8,8 @@
  *
  * Ids are plain numbers. Leaves up to `MAX_TREE_SIZE` (2^52) keep every id below 2^53, so they
  * stay exact; the bit arithmetic below therefore works on numbers above 2^32 without the 32-bit
- * bitwise operators.
+ * bitwise operators. The bit helpers, argument checks, `pushRangeIds` and `foldRight` are
+ * exported for prove.ts and verify-proof.ts.
  * @module
  */
 import { TlogError } from './errors.js';

@@ -1,12 +1,16 @@
 /**
  * Verification of RFC 9162 Merkle proofs (LED-9, LED-10): the inclusion proof check of §2.1.3.2
  * and the consistency proof check of §2.1.4.2, written from the RFC's step lists. The edge rules
- * for consistency follow transparency-dev/merkle's `proof.VerifyConsistency`.
+ * for consistency are those of transparency-dev/merkle's `proof.VerifyConsistency` before its
+ * commit 8c666a7 (equal sizes: empty proof and equal roots; from size 0: empty proof), and in
+ * addition a size-0 root must be the empty root. (Since 8c666a7 Go refuses every proof from size 0;
+ * its test vectors pass either way, because theirs use roots that are not 32 bytes.)
  *
  * Arguments that cannot describe any tree (a hash that is not `HASH_SIZE` bytes, a leaf index not
  * below the tree size, an old size above the new size, a size that is not a safe integer) are
  * `TLOG_MALFORMED`; a proof that does not lead to the given root is `TLOG_PROOF_INVALID`. All
- * arguments are checked before any hashing, so the code does not depend on the proof's content.
+ * arguments are checked before any hashing, so which code is thrown never depends on where in
+ * the proof a check would fail.
  * Sizes may be any safe integer: the bit steps of the RFC are done with division, not with the
  * 32-bit bitwise operators.
  * @module
@@ -62,12 +66,11 @@ export function rootFromInclusion({
     if (sn === 0) invalid(`inclusion proof is longer than a tree of size ${size} needs`);
     if (isOdd(fn) || fn === sn) {
       r = nodeHash(p, r);
-      // A right-edge node without a right sibling is promoted unchanged: skip those levels.
-      if (!isOdd(fn)) {
-        while (!isOdd(fn) && fn !== 0) {
-          fn = half(fn);
-          sn = half(sn);
-        }
+      // If fn is even here it is the last node of its level with no right sibling: it moves up
+      // unchanged until it is a right child, and p was that right child's left sibling.
+      while (!isOdd(fn) && fn !== 0) {
+        fn = half(fn);
+        sn = half(sn);
       }
     } else {
       r = nodeHash(r, p);
@@ -165,11 +168,9 @@ export function verifyConsistency({
     if (isOdd(fn) || fn === sn) {
       fr = nodeHash(c, fr);
       sr = nodeHash(c, sr);
-      if (!isOdd(fn)) {
-        while (!isOdd(fn) && fn !== 0) {
-          fn = half(fn);
-          sn = half(sn);
-        }
+      while (!isOdd(fn) && fn !== 0) {
+        fn = half(fn);
+        sn = half(sn);
       }
     } else {
       sr = nodeHash(sr, c);
