@@ -35,9 +35,19 @@ export { DEFAULT_MAX_ANCESTORS, validateDag, type DagOptions, type DagResult } f
 export { auditWorkflow, type AuditIssue, type AuditOptions, type AuditReport } from './dag/audit.js';
 export { replayKey, type ReplayStore } from './replay/store.js';
 export { DEFAULT_REPLAY_CAPACITY, MemoryReplayStore, type MemoryReplayStoreOptions } from './replay/memory.js';
-export { LedgerRowError, type ChainTip, type IntegrityReport, type LedgerBackend, type LedgerEntry, type Receipt } from './ledger/types.js';
-export { entryDigest, GENESIS_HASH, tokenDigest } from './ledger/chain.js';
+export {
+  LedgerRowError,
+  type AppendTransaction,
+  type IntegrityProblem,
+  type IntegrityReport,
+  type LedgerBackend,
+  type LedgerEntry,
+  type Receipt,
+} from './ledger/types.js';
+export { ENTRY_HEADER, entryLeafHash, formatEntry, parseEntry, type Entry } from './ledger/entry.js';
 export { MemoryLedgerBackend } from './ledger/memory.js';
-export { entryToNode, Ledger, type LedgerOptions } from './ledger/ledger.js';
-export { RECEIPT_TYP, ReceiptError, verifyReceipt } from './ledger/receipt.js';
+export { entryToNode, Ledger, type LedgerCheckpoint, type LedgerOptions } from './ledger/ledger.js';
+export { type IntegrityAnchor, type IntegrityOptions } from './ledger/integrity.js';
+export { type WitnessOptions, type WitnessStatus } from './ledger/witnessing.js';
+export { RECEIPT_TYP, ReceiptError, verifyReceipt, type VerifiedReceipt } from './ledger/receipt.js';
 export { configFromEnv, ENV_VARIABLES, type EnvConfig } from './config/env.js';

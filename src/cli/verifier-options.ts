@@ -27,6 +27,8 @@ export interface VerifierFlags {
   maxIatAge?: number;
   ledger?: string;
   ledgerKey?: string;
+  ledgerOrigin?: string;
+  witness?: string[];
   replay?: string;
 }
 
@@ -34,6 +36,8 @@ export interface VerifierFlags {
 export interface StoreFlags {
   ledger?: string;
   ledgerKey?: string;
+  ledgerOrigin?: string;
+  witness?: string[];
   replay?: string;
 }
 
@@ -47,10 +51,20 @@ export interface OpenedStores {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
- * Opens a ledger (with its receipt key, when given) from a URL. `mustExist`: for commands that only
- * read, a SQLite path that names no file is an error rather than a new, empty ledger.
+ * Opens a ledger from a URL, with its key, origin and witnesses when given (a ledger opened without
+ * its key can be read and verified, not written). `mustExist`: for commands that only read, a
+ * SQLite path that names no file is an error rather than a new, empty ledger.
  */
-export async function openLedgerFromFlags(url: string, keyFile: string | undefined, setting: string, options: { mustExist?: boolean } = {}): Promise<Ledger> {
+export async function openLedgerFromFlags(
+  url: string,
+  options: {
+    readonly keyFile?: string | undefined;
+    readonly keySetting?: string;
+    readonly origin?: string | undefined;
+    readonly witnesses?: readonly string[] | undefined;
+    readonly mustExist?: boolean;
+  } = {},
+): Promise<Ledger> {
   const { openLedger, parseLedgerUrl } = await import('../stores/open.js');
   if (options.mustExist) {
     const location = parseLedgerUrl(url);
@@ -58,15 +72,40 @@ export async function openLedgerFromFlags(url: string, keyFile: string | undefin
       throw new ECTConfigError('ledger URL', `no SQLite ledger at ${location.path}`);
     }
   }
-  const key = keyFile === undefined ? undefined : readKeyFile(keyFile, setting);
-  return openLedger(url, key === undefined ? {} : { signingKey: { key: key as never } });
+  const key =
+    options.keyFile === undefined
+      ? undefined
+      : readKeyFile(options.keyFile, options.keySetting ?? '--ledger-key');
+  return openLedger(url, {
+    ...(key === undefined ? {} : { key: key as never }),
+    ...(options.origin === undefined ? {} : { origin: options.origin }),
+    ...(options.witnesses === undefined || options.witnesses.length === 0
+      ? {}
+      : { witnesses: options.witnesses.map((w) => ({ url: w })) }),
+  });
+}
+
+/** The ledger options of the flags, with the environment as fallback. */
+export function ledgerFlags(flags: StoreFlags, env: EnvConfig): {
+  keyFile: string | undefined;
+  keySetting: string;
+  origin: string | undefined;
+  witnesses: readonly string[] | undefined;
+} {
+  return {
+    keyFile: flags.ledgerKey ?? env.ledgerKeyFile,
+    keySetting: flags.ledgerKey !== undefined ? '--ledger-key' : 'ECT_LEDGER_KEY_FILE',
+    origin: flags.ledgerOrigin ?? env.ledgerOrigin,
+    witnesses: flags.witness ?? env.witnesses,
+  };
 }
 
 /** Opens the ledger and replay cache named by flags or environment. */
 export async function openStores(flags: StoreFlags, env: EnvConfig): Promise<OpenedStores> {
   const ledgerUrl = flags.ledger ?? env.ledgerUrl;
   const replayUrl = flags.replay ?? env.replayUrl;
-  const ledger = ledgerUrl === undefined ? undefined : await openLedgerFromFlags(ledgerUrl, flags.ledgerKey ?? env.ledgerKeyFile, flags.ledgerKey !== undefined ? '--ledger-key' : 'ECT_LEDGER_KEY_FILE');
+  const ledger =
+    ledgerUrl === undefined ? undefined : await openLedgerFromFlags(ledgerUrl, ledgerFlags(flags, env));
   let replay: ReplayStore | undefined;
   try {
     if (replayUrl !== undefined) replay = await (await import('../stores/open.js')).openReplayStore(replayUrl);

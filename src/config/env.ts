@@ -28,7 +28,9 @@ export const ENV_VARIABLES = {
   ECT_REQUIRE_UUID: 'jti, pred and wid must be UUIDs: true or false (default true)',
   ECT_TRUST: 'trust configuration file (JWK sets, X.509 anchors, WIMSE trust domains; docs/trust.md)',
   ECT_LEDGER: 'audit ledger URL: memory:, sqlite:PATH or postgres://… (verifiers record tokens: L3)',
-  ECT_LEDGER_KEY_FILE: "the ledger's private key file (JWK or PEM) that signs receipts",
+  ECT_LEDGER_KEY_FILE: "the ledger's Ed25519 private key file (JWK or PEM): signs checkpoints and receipts",
+  ECT_LEDGER_ORIGIN: "the ledger's checkpoint origin, e.g. example.org/ect-ledger (stored on first use)",
+  ECT_WITNESSES: 'witness URLs that cosign the ledger checkpoints, separated by commas or spaces',
   ECT_LEDGER_FAILURE: 'when the ledger fails: reject (default) or degrade (accept at L2 and say so)',
   ECT_REPLAY: 'replay cache URL: memory: (default) or redis://…',
 } as const;
@@ -53,6 +55,8 @@ export interface EnvConfig {
   readonly trustFile?: string;
   readonly ledgerUrl?: string;
   readonly ledgerKeyFile?: string;
+  readonly ledgerOrigin?: string;
+  readonly witnesses?: readonly string[];
   readonly ledgerFailure?: 'reject' | 'degrade';
   readonly replayUrl?: string;
 }
@@ -166,12 +170,15 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     ['trustFile', 'ECT_TRUST'],
     ['ledgerUrl', 'ECT_LEDGER'],
     ['ledgerKeyFile', 'ECT_LEDGER_KEY_FILE'],
+    ['ledgerOrigin', 'ECT_LEDGER_ORIGIN'],
     ['replayUrl', 'ECT_REPLAY'],
   ];
   for (const [key, name] of strings) {
     const value = env[name]?.trim();
     if (value) config[key] = value;
   }
+  const witnesses = env['ECT_WITNESSES']?.trim();
+  if (witnesses) config['witnesses'] = witnesses.split(/[\s,]+/).filter((w) => w.length > 0);
   const failure = env['ECT_LEDGER_FAILURE']?.trim();
   if (failure) {
     if (failure !== 'reject' && failure !== 'degrade') throw new ECTConfigError('ECT_LEDGER_FAILURE', `expected reject or degrade, got ${JSON.stringify(failure)}`);

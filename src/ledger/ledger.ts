@@ -1,302 +1,588 @@
 /**
- * The audit ledger (profile section 9) over any `LedgerBackend`: builds the hash chain (LED-2),
- * signs receipts (LED-5), verifies integrity, and serves as the ECT store for DAG validation.
+ * The audit ledger (profile section 9) as an RFC 9162 transparency log over any `LedgerBackend`.
+ * The ledger owns everything but storage: entries as Merkle leaves (LED-2), uniqueness (LED-3),
+ * the stored tree, a signed checkpoint per committed batch (LED-8), receipts with inclusion proofs
+ * (LED-5, LED-9), consistency proofs (LED-10) and witness cosignatures (LED-11). It also serves as
+ * the ECT store of DAG validation (VER-11).
  * @module
  */
-import type { KeyObject } from 'node:crypto';
-import { type Algorithm } from '../crypto/algorithms.js';
-import { defaultAlgorithmFor, importPrivateKey, importPublicKey, jwkThumbprint, type KeyInput } from '../crypto/keys.js';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { Algorithm } from '../crypto/algorithms.js';
+import {
+  defaultAlgorithmFor,
+  importPrivateKey,
+  importPublicKey,
+  jwkThumbprint,
+  type KeyInput,
+} from '../crypto/keys.js';
 import type { DagNode, ECTStore } from '../dag/store.js';
 import { ECTConfigError, ECTError } from '../errors.js';
-import { parseToken } from '../format/parse.js';
-import type { ECTClaims, Level } from '../format/types.js';
-import { entryDigest, GENESIS_HASH, tokenDigest } from './chain.js';
+import { canonicalId, taskKey } from '../format/task-key.js';
+import type { Level } from '../format/types.js';
+import { formatCheckpoint } from '../tlog/checkpoint.js';
+import { isValidKeyName, ed25519NoteSigner, ed25519VerifierKey, signNote } from '../tlog/note.js';
+import { encodeBase64Std, type NoteSigner, type NoteVerifier } from '../tlog/note.js';
+import { formatTlogProof } from '../tlog/proof-file.js';
+import { proveConsistency, proveInclusion, type HashReader } from '../tlog/prove.js';
+import { appendLeaves, frontierIds, rootFromFrontier } from '../tlog/stored-hash.js';
+import { ledgerVerifier, withCosignatures } from './checkpoints.js';
+import { entryLeafHash, isEntryToken, type Entry } from './entry.js';
 import { MemoryLedgerBackend } from './memory.js';
 import { receiptSigner, signReceipt, type ReceiptSigner } from './receipt.js';
-import { LedgerRowError, type ChainTip, type IntegrityReport, type LedgerBackend, type LedgerEntry, type Receipt } from './types.js';
+import { decodeEntryRow, deriveTask, safeInteger, type EntryRow, type LedgerEntry, type LedgerMeta, type PredRow } from './rows.js';
+import { verifyLedgerIntegrity, type IntegrityOptions } from './integrity.js';
+import type { IntegrityReport, LedgerBackend, Receipt } from './types.js';
+import { WitnessPool, type WitnessOptions, type WitnessStatus } from './witnessing.js';
 
 /** Options of `Ledger`. */
 export interface LedgerOptions {
   /** Row storage (default: in memory). */
   readonly backend?: LedgerBackend;
-  /** The ledger's receipt key (LED-5). Without it receipts carry no `jws`. */
-  readonly signingKey?: {
+  /**
+   * The ledger's Ed25519 private key (a JWK, PEM or KeyObject; `ect keygen --alg EdDSA` writes
+   * one). It signs checkpoints (LED-8) and, unless `receiptKey` is given, receipts (LED-5).
+   * Without it the ledger can be read and verified but not written; an in-memory ledger then
+   * makes a key of its own that lives as long as it does.
+   */
+  readonly key?: KeyInput;
+  /**
+   * The checkpoint origin (LED-8), e.g. `example.org/ect-ledger`: required when a new stored
+   * ledger is first written, stored then, and checked on every later open.
+   */
+  readonly origin?: string;
+  /** A separate receipt key (any supported algorithm) and the receipts' `iss`. */
+  readonly receiptKey?: {
     readonly key: KeyInput;
     readonly alg?: Algorithm;
     readonly kid?: string;
-    /** The ledger's identity, `iss` of its receipts (default `urn:ect:ledger`). */
-    readonly issuer?: string;
   };
-  /** Clock for `recordedAt`, Unix milliseconds (tests). */
+  /** `iss` of receipts (default: the origin). */
+  readonly receiptIssuer?: string;
+  /** Witnesses to ask for cosignatures of every new checkpoint (LED-11), in the background. */
+  readonly witnesses?: readonly WitnessOptions[];
+  /** Clock for recorded times, Unix milliseconds (tests). */
   readonly clock?: () => number;
   /**
-   * Group commit (default true): when the backend has `appendMany`, appends that arrive while a
-   * commit is in flight wait and then share the next transaction (one durable commit for all of
-   * them). No timer: a lone writer commits at once. `false` commits every append on its own.
+   * Group commit (default true): appends that arrive while a batch is being committed wait and
+   * then share the next transaction, sync and checkpoint. `false` commits every append alone.
    */
   readonly groupCommit?: boolean;
 }
 
-/** A ledger entry as the DAG sees it. */
-export function entryToNode(entry: LedgerEntry): DagNode {
-  return { jti: entry.jti, wid: entry.wid, iat: entry.claims.iat, pred: entry.claims.pred, level: entry.level, iss: entry.claims.iss, exec_act: entry.claims.exec_act };
-}
-
-/** Page size of integrity checks and exports: bounded memory whatever the ledger's size. */
+/** Page size of exports and reads: bounded memory whatever the ledger's size. */
 const PAGE = 1000;
-
 /**
- * Most appends in one group commit: bounds the transaction's size (and how long it holds the
- * append lock that other processes wait for); the rest go in the next one.
+ * Most appends in one batch: bounds the transaction (and how long it holds the append lock that
+ * other processes wait for); the rest go in the next one.
  */
 const MAX_BATCH = 256;
+/** The origin of an in-memory ledger opened without one. */
+const MEMORY_ORIGIN = 'ect-ledger.invalid/memory';
 
-type Build = (tip: ChainTip) => LedgerEntry;
+/** A ledger entry as the DAG sees it. */
+export function entryToNode(entry: LedgerEntry): DagNode {
+  const { claims } = entry;
+  return {
+    jti: entry.jti,
+    wid: entry.wid,
+    iat: claims.iat,
+    pred: claims.pred,
+    level: entry.level,
+    iss: claims.iss,
+    exec_act: claims.exec_act,
+  };
+}
 
-/** An append waiting for its group commit. */
+/** An append waiting for its batch. */
 interface Pending {
-  readonly build: Build;
-  readonly resolve: (entry: LedgerEntry) => void;
+  readonly token: string;
+  readonly level: Level;
+  readonly task: ReturnType<typeof deriveTask>;
+  readonly resolve: (receipt: Receipt) => void;
   readonly reject: (error: unknown) => void;
+}
+
+/** A stored checkpoint with its cosignatures attached. */
+export interface LedgerCheckpoint {
+  readonly size: number;
+  /** The signed note, ledger signature first, then the witnesses' cosignature lines. */
+  readonly note: string;
+}
+
+/** The key material of a writable ledger. */
+interface Signing {
+  readonly noteSigner: NoteSigner;
+  readonly receipts: ReceiptSigner;
 }
 
 export class Ledger implements ECTStore {
   readonly backend: LedgerBackend;
-  readonly #signer: ReceiptSigner | undefined;
+  readonly #key: KeyObject | undefined;
+  readonly #options: LedgerOptions;
   readonly #clock: () => number;
-  readonly #groupCommit: boolean;
-  /** Appends waiting for the commit in flight to finish (group commit only). */
+  readonly #maxBatch: number;
   #queue: Pending[] = [];
-  /** The group commit in flight, if any (then new appends queue); `close` waits for it. */
+  /** The batch in flight, if any (then new appends queue); `close` waits for it. */
   #committing: Promise<void> | undefined;
+  #ready: Promise<void> | undefined;
+  #meta: LedgerMeta | undefined;
+  #verifier: NoteVerifier | undefined;
+  #signing: Signing | undefined;
+  #witnesses: WitnessPool | undefined;
 
+  /** Checks the options; `open` (or the first use) then reads or stores the ledger's identity. */
   constructor(options: LedgerOptions = {}) {
     this.backend = options.backend ?? new MemoryLedgerBackend();
+    this.#options = options;
     this.#clock = options.clock ?? Date.now;
-    this.#groupCommit = options.groupCommit ?? true;
-    const signing = options.signingKey;
-    if (signing !== undefined) {
-      const key: KeyObject = importPrivateKey(signing.key, 'ledger signing key');
-      const alg = signing.alg ?? defaultAlgorithmFor(key);
-      if (alg === undefined) throw new ECTConfigError('ledger signing key', 'unsupported key type');
-      this.#signer = receiptSigner({ key, alg, kid: signing.kid ?? (typeof signing.key === 'object' && 'kid' in signing.key && typeof signing.key.kid === 'string' ? signing.key.kid : jwkThumbprint(key)), issuer: signing.issuer ?? 'urn:ect:ledger' });
+    this.#maxBatch = options.groupCommit === false ? 1 : MAX_BATCH;
+    if (options.origin !== undefined) checkOrigin(options.origin);
+    let key = options.key === undefined ? undefined : importPrivateKey(options.key, 'ledger key');
+    if (key === undefined && this.backend instanceof MemoryLedgerBackend) {
+      key = generateKeyPairSync('ed25519').privateKey;
     }
+    if (key !== undefined && key.asymmetricKeyType !== 'ed25519') {
+      throw new ECTConfigError(
+        'ledger key',
+        `checkpoints are signed with Ed25519 (LED-8); this is a ${String(key.asymmetricKeyType)} ` +
+          'key (make one with: ect keygen --alg EdDSA --out ledger.key.json)',
+      );
+    }
+    this.#key = key;
   }
 
-  /**
-   * Appends a verified token (LED-1) and returns the receipt. `level` is the level it is recorded
-   * at: 3 for an L2 token made L3 by this append (FMT-6), 1 for an L1 token.
-   * Throws `ECT_DAG_DUPLICATE` for a (`wid`, `jti`) already present (LED-3), `ECT_LEDGER_UNAVAILABLE`
-   * when the store fails.
-   *
-   * With group commit (the default, when the backend has `appendMany`) concurrent appends share
-   * one transaction; each still gets its own outcome and receipt, resolved only after the shared
-   * commit is durable (LED-4). A duplicate fails only its own append; a failed transaction fails
-   * every append in it, and none of them is stored.
-   */
-  async append(token: string, claims: ECTClaims, level: Level): Promise<Receipt> {
-    const tokenHashBytes = tokenDigest(token);
-    const tokenHash = Buffer.from(tokenHashBytes).toString('base64url');
-    const recordedAt = this.#clock();
-    // Pure: a backend may call it again after rolling an attempt back (appendMany).
-    const build: Build = (tip) => {
-      const seq = tip.seq + 1;
-      return {
-        seq,
-        jti: claims.jti,
-        wid: claims.wid,
-        token,
-        claims,
-        level,
-        recordedAt,
-        tokenHash,
-        prevHash: Buffer.from(tip.entryHash).toString('base64url'),
-        entryHash: Buffer.from(entryDigest(tip.entryHash, tokenHashBytes, seq)).toString('base64url'),
-      };
-    };
-    let entry: LedgerEntry;
+  /** Opens a ledger: checks the options, then reads (or, on first use, stores) its identity. */
+  static async open(options: LedgerOptions = {}): Promise<Ledger> {
+    const ledger = new Ledger(options);
     try {
-      entry = this.#groupCommit && this.backend.appendMany !== undefined ? await this.#enqueue(build) : await this.backend.append(build);
+      await ledger.ready();
     } catch (error) {
-      if (error instanceof ECTError) throw error;
-      throw new ECTError('ECT_LEDGER_UNAVAILABLE', `the ledger could not record the token: ${(error as Error).message}`, { cause: error });
+      await ledger.backend.close().catch(() => undefined);
+      throw error;
     }
-    const receipt: Omit<Receipt, 'jws'> = { seq: entry.seq, jti: entry.jti, wid: entry.wid, level: entry.level, tokenHash: entry.tokenHash, entryHash: entry.entryHash, recordedAt: entry.recordedAt };
-    return this.#signer === undefined ? receipt : { ...receipt, jws: signReceipt(receipt, this.#signer) };
+    return ledger;
+  }
+
+  /** Whether this ledger can append (it was opened with its key). */
+  get writable(): boolean {
+    return this.#key !== undefined;
   }
 
   /**
-   * Queues one append for the next group commit and starts one unless a commit is in flight. The
-   * start waits one microtask (not a timer, not an event-loop turn: no latency for a lone writer)
-   * so that appends made in the same synchronous run, such as a `Promise.all` or the writers
-   * resumed by the previous commit, share the first transaction instead of one going alone.
+   * Reads the stored origin and verifier key (LED-8) and checks them against the options: another
+   * origin or key is a configuration error. A new ledger stores them on first use.
    */
-  #enqueue(build: Build): Promise<LedgerEntry> {
-    return new Promise<LedgerEntry>((resolve, reject) => {
-      this.#queue.push({ build, resolve, reject });
+  ready(): Promise<void> {
+    this.#ready ??= this.#init();
+    return this.#ready;
+  }
+
+  async #init(): Promise<void> {
+    let meta = await this.backend.readMeta();
+    const origin =
+      this.#options.origin ??
+      meta?.origin ??
+      (this.backend instanceof MemoryLedgerBackend ? MEMORY_ORIGIN : undefined);
+    if (meta !== undefined && origin !== meta.origin) {
+      throw new ECTConfigError(
+        'ledger origin',
+        `the ledger at ${this.backend.location} has origin ${meta.origin}, not ${origin}`,
+      );
+    }
+    const key = this.#key;
+    const vkey =
+      key === undefined || origin === undefined
+        ? undefined
+        : ed25519VerifierKey({ name: origin, publicKey: importPublicKey(key) });
+    if (meta === undefined && key !== undefined) {
+      if (origin === undefined) {
+        throw new ECTConfigError(
+          'ledger origin',
+          `the new ledger at ${this.backend.location} needs an origin for its checkpoints ` +
+            '(--ledger-origin, ECT_LEDGER_ORIGIN or the origin option), e.g. example.org/ect-ledger',
+        );
+      }
+      meta = await this.backend.initMeta({ origin, vkey: vkey! });
+    }
+    if (meta !== undefined && vkey !== undefined && meta.vkey !== vkey) {
+      throw new ECTConfigError(
+        'ledger key',
+        `the ledger at ${this.backend.location} signs with ${meta.vkey.split('+')[1] ?? '?'} ` +
+          `(verifier key ${meta.vkey}); the key given is ${vkey.split('+')[1]}`,
+      );
+    }
+    this.#meta = meta;
+    this.#verifier = meta === undefined ? undefined : ledgerVerifier(meta.vkey);
+    if (key !== undefined && meta !== undefined) {
+      const receipt = this.#options.receiptKey;
+      const receiptKey =
+        receipt === undefined ? key : importPrivateKey(receipt.key, 'ledger receipt key');
+      const alg = receipt?.alg ?? defaultAlgorithmFor(receiptKey);
+      if (alg === undefined) throw new ECTConfigError('ledger receipt key', 'unsupported key type');
+      this.#signing = {
+        noteSigner: ed25519NoteSigner({ name: meta.origin, privateKey: key }),
+        receipts: receiptSigner({
+          key: receiptKey,
+          alg,
+          kid: receipt?.kid ?? jwkThumbprint(receiptKey),
+          issuer: this.#options.receiptIssuer ?? meta.origin,
+        }),
+      };
+      const witnesses = this.#options.witnesses ?? [];
+      if (witnesses.length > 0) {
+        this.#witnesses = new WitnessPool({
+          witnesses,
+          backend: this.backend,
+          prove: (oldSize, newSize) => this.proveConsistency({ from: oldSize, to: newSize }),
+        });
+      }
+    }
+  }
+
+  /** The stored identity: origin and verifier key line (undefined for an empty, new ledger). */
+  async meta(): Promise<LedgerMeta | undefined> {
+    await this.ready();
+    return this.#meta;
+  }
+
+  /**
+   * Appends a verified token (LED-1) and returns its receipt. `level` is the level it is recorded
+   * at: 3 for an L2 token made L3 by this append (FMT-6), 1 for an L1 token.
+   * Throws `ECT_DAG_DUPLICATE` for a (`wid`, `jti`) already present (LED-3),
+   * `ECT_LEDGER_UNAVAILABLE` when the store fails, `ECTConfigError` for a ledger opened without
+   * its key.
+   *
+   * Concurrent appends share one transaction and one checkpoint (group commit); each still gets
+   * its own outcome and receipt, only after the shared commit is durable (LED-4). A duplicate
+   * fails only its own append; a failed transaction fails every append in it.
+   */
+  async append(options: { readonly token: string; readonly level: Level }): Promise<Receipt> {
+    const { token, level } = options;
+    if (level !== 1 && level !== 2 && level !== 3) {
+      throw new ECTConfigError('level', `must be 1, 2 or 3, got ${String(level)}`);
+    }
+    if (typeof token !== 'string' || !isEntryToken(token)) {
+      throw new ECTError('ECT_MALFORMED', 'a ledger entry holds a token of base64url segments and dots');
+    }
+    const task = deriveTask(token);
+    await this.ready();
+    if (this.#signing === undefined) {
+      throw new ECTConfigError(
+        'ledger key',
+        `the ledger at ${this.backend.location} was opened without its key: it can be read and ` +
+          'verified, not written (--ledger-key FILE, ECT_LEDGER_KEY_FILE)',
+      );
+    }
+    return new Promise<Receipt>((resolve, reject) => {
+      this.#queue.push({ token, level, task, resolve, reject });
+      // One microtask, not a timer: appends of the same synchronous run share the first batch,
+      // and a lone writer pays no latency.
       this.#committing ??= Promise.resolve().then(() => this.#drain());
     });
   }
 
-  /**
-   * Group commit: while the queue holds appends, commits up to `MAX_BATCH` of them in one
-   * `appendMany` and settles each with its own outcome. An append that arrives meanwhile waits for
-   * the next round; no timer, so a lone append is committed at once (no added latency).
-   */
   async #drain(): Promise<void> {
     try {
       while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, MAX_BATCH);
-        if (batch.length === 1) {
-          // Alone: the plain append is the backend's cheapest path (no savepoints, no batch
-          // bookkeeping), with the same outcome as a batch of one.
-          const [only] = batch as [Pending];
-          try {
-            only.resolve(await this.backend.append(only.build));
-          } catch (error) {
-            only.reject(error);
-          }
-          continue;
-        }
-        let results: readonly (LedgerEntry | ECTError)[];
+        const batch = this.#queue.splice(0, this.#maxBatch);
         try {
-          results = await this.backend.appendMany!(batch.map((p) => p.build));
-          if (results.length !== batch.length) {
-            // A backend bug; LED-2/LED-5: no receipt for an outcome that cannot be matched up.
-            throw new ECTError('ECT_LEDGER_UNAVAILABLE', `the ledger backend returned ${results.length} results for ${batch.length} appends`);
-          }
+          await this.#commit(batch);
         } catch (error) {
-          // The whole transaction failed: every append of the batch fails, none was stored.
-          for (const p of batch) p.reject(error);
-          continue;
+          const failure =
+            error instanceof ECTError
+              ? error
+              : new ECTError('ECT_LEDGER_UNAVAILABLE', `the ledger could not record: ${String(error)}`, {
+                  cause: error,
+                });
+          for (const p of batch) p.reject(failure);
         }
-        batch.forEach((p, i) => {
-          const result = results[i];
-          if (result instanceof ECTError) p.reject(result);
-          else p.resolve(result!);
-        });
       }
     } finally {
       this.#committing = undefined;
     }
   }
 
-  /** The public key that checks this ledger's receipts, as a JWK (or `undefined` without a key). */
-  receiptPublicJwk(): Record<string, unknown> | undefined {
-    if (this.#signer === undefined) return undefined;
-    const { key, alg, kid } = this.#signer;
-    return { ...(importPublicKey(key).export({ format: 'jwk' }) as Record<string, unknown>), kid, alg, use: 'sig' };
+  /**
+   * One batch: under the append lock, read the size and the tree's right edge (O(log n) hashes),
+   * lay the new entries out, store entries, predecessor rows, tree nodes and one signed
+   * checkpoint in ONE transaction, then hand out receipts with inclusion proofs.
+   */
+  async #commit(batch: readonly Pending[]): Promise<void> {
+    const signing = this.#signing!;
+    const origin = this.#meta!.origin;
+    const tx = await this.backend.beginAppend();
+    let size: number;
+    let frontier: { ids: number[]; hashes: readonly Uint8Array[] };
+    let accepted: { pending: Pending; entry: Entry; leaf: Uint8Array }[];
+    let stored: readonly { id: number; hash: Uint8Array }[];
+    let note: string;
+    const outcome = new Map<Pending, ECTError>();
+    try {
+      size = await tx.size();
+      const ids = frontierIds({ size });
+      frontier = { ids, hashes: await tx.readHashes(ids) };
+      const existing = await tx.existingScopes(batch.map((p) => p.task.scope));
+      const scopes = new Set<string>();
+      accepted = [];
+      const recordedAt = this.#clock();
+      for (const pending of batch) {
+        const { scope } = pending.task;
+        if (existing.has(scope) || scopes.has(scope)) {
+          // LED-3, per item: no seq is taken, so the log has no gap (LED-2).
+          outcome.set(pending, duplicate());
+          continue;
+        }
+        scopes.add(scope);
+        const entry: Entry = {
+          seq: size + accepted.length + 1,
+          level: pending.level,
+          recordedAt,
+          token: pending.token,
+        };
+        accepted.push({ pending, entry, leaf: entryLeafHash(entry) });
+      }
+      if (accepted.length === 0) {
+        await tx.rollback();
+        for (const p of batch) p.reject(outcome.get(p));
+        return;
+      }
+      const appended = appendLeaves({
+        size,
+        frontier: frontier.hashes,
+        leafHashes: accepted.map((a) => a.leaf),
+      });
+      stored = appended.stored;
+      const text = formatCheckpoint({
+        origin,
+        size: appended.size,
+        root: rootFromFrontier({ frontier: appended.frontier }),
+        extensions: [],
+      });
+      note = signNote({ text, signers: [signing.noteSigner] });
+      const entries: EntryRow[] = [];
+      const preds: PredRow[] = [];
+      for (const { entry, pending } of accepted) {
+        const { task } = pending;
+        entries.push({
+          seq: entry.seq,
+          scope: task.scope,
+          jti: task.jti,
+          wid: task.wid,
+          level: entry.level,
+          recorded_at: entry.recordedAt,
+          token: entry.token,
+          claims: task.claims,
+        });
+        for (const pred of task.preds) preds.push({ seq: entry.seq, pred });
+      }
+      await tx.insert({ entries, preds, nodes: stored, checkpoint: { size: appended.size, note } });
+      await tx.commit();
+    } catch (error) {
+      await tx.rollback();
+      throw error;
+    }
+    const newSize = size + accepted.length;
+    // Every hash an inclusion proof of a new leaf needs is on the old right edge or new (a left
+    // sibling inside the old tree is a maximal perfect subtree of it): no reads.
+    const known = new Map<number, Uint8Array>();
+    frontier.ids.forEach((id, i) => known.set(id, frontier.hashes[i]!));
+    for (const s of stored) known.set(s.id, s.hash);
+    const reader: HashReader = {
+      readHashes: async (ids) =>
+        ids.some((id) => !known.has(id))
+          ? this.backend.readHashes(ids)
+          : ids.map((id) => known.get(id)!),
+    };
+    for (const { pending, entry, leaf } of accepted) {
+      try {
+        const proof = await proveInclusion({ index: entry.seq - 1, size: newSize, reader });
+        pending.resolve(
+          signReceipt({
+            signer: signing.receipts,
+            receipt: {
+              seq: entry.seq,
+              jti: pending.task.jti,
+              wid: pending.task.wid ?? undefined,
+              level: entry.level,
+              recordedAt: entry.recordedAt,
+              tokenHash: pending.task.tokenHash,
+              leafHash: encodeBase64Std(leaf),
+              proof: formatTlogProof({ index: entry.seq - 1, proof, checkpoint: note }),
+            },
+          }),
+        );
+      } catch (error) {
+        pending.reject(error);
+      }
+    }
+    for (const [pending, error] of outcome) pending.reject(error);
+    this.#witnesses?.submit({ size: newSize, note });
   }
 
   // ECTStore, for DAG validation (VER-11) with the ledger as the store.
   async get(jti: string, wid: string | undefined): Promise<DagNode | undefined> {
-    const entry = await this.backend.get(jti, wid);
+    const entry = await this.entry(jti, wid);
     return entry === undefined ? undefined : entryToNode(entry);
   }
 
   async findByJti(jti: string): Promise<readonly DagNode[]> {
-    return (await this.backend.findByJti(jti)).map(entryToNode);
+    return (await this.backend.entriesByJti(canonicalId(jti))).map((r) => entryToNode(decodeEntryRow(r)));
   }
 
   async isReferenced(jti: string): Promise<boolean> {
-    return this.backend.isReferenced(jti);
+    return this.backend.isReferenced(canonicalId(jti));
   }
 
   async listWorkflow(wid: string): Promise<readonly DagNode[]> {
-    return (await this.backend.listWorkflow(wid)).map(entryToNode);
+    return (await this.workflowEntries(wid)).map(entryToNode);
   }
 
   /** The full entry of (`wid`, `jti`). */
   async entry(jti: string, wid: string | undefined): Promise<LedgerEntry | undefined> {
-    return this.backend.get(jti, wid);
+    const row = await this.backend.entryByScope(taskKey(jti, wid));
+    return row === undefined ? undefined : decodeEntryRow(row);
   }
 
   /** Every entry of a workflow, by `seq`. */
   async workflowEntries(wid: string): Promise<readonly LedgerEntry[]> {
-    return this.backend.listWorkflow(wid);
+    return (await this.backend.entriesByWid(canonicalId(wid))).map(decodeEntryRow);
+  }
+
+  /** The entry of `seq`, or undefined. */
+  async entryAt(seq: number): Promise<LedgerEntry | undefined> {
+    const [row] = await this.backend.entriesFrom(seq, 1);
+    const entry = row === undefined ? undefined : decodeEntryRow(row);
+    return entry?.seq === seq ? entry : undefined;
   }
 
   /** Every entry from `from` on, in pages (bounded memory). */
   async *entries(from = 1): AsyncGenerator<LedgerEntry> {
     for (let next = from; ; ) {
-      const page = await this.backend.readFrom(next, PAGE);
-      for (const entry of page) yield entry;
+      const page = await this.backend.entriesFrom(next, PAGE);
+      for (const row of page) yield decodeEntryRow(row);
       if (page.length < PAGE) return;
-      next = page[page.length - 1]!.seq + 1;
+      next = decodeEntryRow(page[page.length - 1]!).seq + 1;
     }
+  }
+
+  /** The number of entries. */
+  async size(): Promise<number> {
+    return this.backend.size();
+  }
+
+  /** The ledger's verifier key line (LED-8), or undefined for a new, empty ledger. */
+  async vkey(): Promise<string | undefined> {
+    return (await this.meta())?.vkey;
+  }
+
+  /** The latest signed checkpoint with its cosignatures (LED-8, LED-11). */
+  async checkpoint(): Promise<LedgerCheckpoint | undefined> {
+    await this.ready();
+    const row = await this.backend.latestCheckpoint();
+    return row === undefined ? undefined : this.#withCosignatures(row);
+  }
+
+  /** The stored checkpoint of exactly `size` entries, with its cosignatures. */
+  async checkpointAt(size: number): Promise<LedgerCheckpoint | undefined> {
+    const [row] = await this.backend.checkpointsFrom(size, 1);
+    if (row === undefined || safeInteger(row['size'], () => badRow('checkpoints', 'size')) !== size) {
+      return undefined;
+    }
+    return this.#withCosignatures(row);
+  }
+
+  async #withCosignatures(row: Readonly<Record<string, unknown>>): Promise<LedgerCheckpoint> {
+    const size = safeInteger(row['size'], () => badRow('checkpoints', 'size'));
+    const note = row['note'];
+    if (typeof note !== 'string') throw badRow('checkpoints', 'note');
+    const lines = (await this.backend.cosignaturesBetween(size, size)).map((r) => String(r['line']));
+    return { size, note: withCosignatures(note, lines) };
   }
 
   /**
-   * LED-1, LED-2: recomputes the chain from the first entry and reports the first entry whose
-   * sequence, token hash, chain hash or recorded identity does not match.
+   * LED-9: the C2SP tlog-proof of entry `seq` against a stored checkpoint (default: the latest),
+   * built with O(log n) reads.
    */
-  async verifyIntegrity(): Promise<IntegrityReport> {
-    let expectedSeq = 1;
-    let prev: Uint8Array = GENESIS_HASH;
-    let pageSize = PAGE;
-    // After a page fails to decode, rows are read one at a time up to the end of that page.
-    let singleUntil = 0;
-    for (;;) {
-      let page: readonly LedgerEntry[];
-      try {
-        page = await this.backend.readFrom(expectedSeq, pageSize);
-      } catch (error) {
-        // A row the backend cannot decode is damage too. The page failed as a whole: read one row
-        // at a time to check the rows before it and to name the undecodable one.
-        if (!(error instanceof LedgerRowError)) throw error;
-        if (pageSize > 1) {
-          singleUntil = expectedSeq + pageSize;
-          pageSize = 1;
-          continue;
-        }
-        return { ok: false, checked: expectedSeq - 1, firstBad: { seq: expectedSeq, reason: error.message } };
-      }
-      for (const entry of page) {
-        const reason = checkEntry(entry, expectedSeq, prev);
-        if (reason !== undefined) return { ok: false, checked: expectedSeq - 1, firstBad: { seq: expectedSeq, reason } };
-        prev = Buffer.from(entry.entryHash, 'base64url');
-        expectedSeq++;
-      }
-      if (page.length < pageSize) return { ok: true, checked: expectedSeq - 1 };
-      if (expectedSeq >= singleUntil) pageSize = PAGE;
+  async prove(options: { readonly seq: number; readonly size?: number }): Promise<string> {
+    const checkpoint =
+      options.size === undefined ? await this.checkpoint() : await this.checkpointAt(options.size);
+    if (checkpoint === undefined) {
+      throw new ECTConfigError('size', `the ledger has no checkpoint of size ${options.size ?? '(any)'}`);
     }
+    const { seq } = options;
+    if (!Number.isSafeInteger(seq) || seq < 1 || seq > checkpoint.size) {
+      throw new ECTConfigError(
+        'seq',
+        `entry ${seq} is not in the checkpoint of ${checkpoint.size} entries`,
+      );
+    }
+    const proof = await proveInclusion({ index: seq - 1, size: checkpoint.size, reader: this.backend });
+    return formatTlogProof({ index: seq - 1, proof, checkpoint: checkpoint.note });
   }
 
-  /** Waits for queued appends to be committed (group commit), then closes the backend. */
+  /** LED-10: the RFC 9162 consistency proof from `from` entries to `to` (default: the size). */
+  async proveConsistency(options: { readonly from: number; readonly to?: number }): Promise<Uint8Array[]> {
+    const size = await this.backend.size();
+    const to = options.to ?? size;
+    const { from } = options;
+    if (!Number.isSafeInteger(from) || from < 0 || !Number.isSafeInteger(to) || from > to || to > size) {
+      throw new ECTConfigError(
+        'size',
+        `a consistency proof needs 0 ≤ from ≤ to ≤ ${size} (the ledger's size); got from ${from}, to ${to}`,
+      );
+    }
+    return proveConsistency({ oldSize: from, newSize: to, reader: this.backend });
+  }
+
+  /**
+   * LED-1, LED-2, LED-10, LED-11: re-derives and checks every stored row, the tree, the signed
+   * checkpoints and cosignatures, and the anchors given; names the first problem.
+   */
+  async verifyIntegrity(options: Omit<IntegrityOptions, 'backend'> = {}): Promise<IntegrityReport> {
+    return verifyLedgerIntegrity({ ...options, backend: this.backend });
+  }
+
+  /** The witnesses' last outcomes (LED-11). */
+  witnessStatus(): readonly WitnessStatus[] {
+    return this.#witnesses?.status() ?? [];
+  }
+
+  /** Waits until every witness has answered for the latest checkpoint (or failed), for tests and exits. */
+  async settleWitnesses(): Promise<void> {
+    await this.#witnesses?.settle();
+  }
+
+  /** The checkpoint verifier of this ledger (from its stored key). */
+  async verifier(): Promise<NoteVerifier | undefined> {
+    await this.ready();
+    return this.#verifier;
+  }
+
+  /** Waits for queued appends and witness requests, then closes the backend. */
   async close(): Promise<void> {
     while (this.#committing !== undefined) await this.#committing;
+    await this.#witnesses?.close();
     await this.backend.close();
   }
 }
 
-function checkEntry(entry: LedgerEntry, expectedSeq: number, prev: Uint8Array): string | undefined {
-  if (entry.seq !== expectedSeq) return `expected entry ${expectedSeq}, found ${entry.seq} (an entry was removed or reordered)`;
-  const tokenHash = tokenDigest(entry.token);
-  if (Buffer.from(tokenHash).toString('base64url') !== entry.tokenHash) return 'the token does not match its recorded hash (the token was changed)';
-  if (entry.prevHash !== Buffer.from(prev).toString('base64url')) return 'prev_hash does not match the previous entry (an entry was removed, changed or reordered)';
-  if (entry.entryHash !== Buffer.from(entryDigest(prev, tokenHash, entry.seq)).toString('base64url')) return 'entry_hash does not match (the entry was changed)';
-  let payload: Record<string, unknown>;
-  try {
-    payload = parseToken(entry.token).payload;
-  } catch {
-    return 'the recorded token no longer parses';
-  }
-  if (payload['jti'] !== entry.jti || (payload['wid'] ?? undefined) !== entry.wid || !recordedClaimsMatch(payload, entry.claims)) {
-    return 'the recorded claims do not match the token (the claims were changed)';
-  }
-  return undefined;
+function duplicate(): ECTError {
+  return new ECTError('ECT_DAG_DUPLICATE', 'this task (wid, jti) is already in the ledger (LED-3)', {
+    member: 'jti',
+  });
 }
 
-/**
- * The recorded claims that DAG validation and audits read must be the token's own: they are not
- * covered by the chain hash (LED-2 hashes the token), so a changed column is caught here. A -00 token
- * (CLM-13) was recorded with `par` read as `pred`.
- */
-function recordedClaimsMatch(payload: Record<string, unknown>, claims: ECTClaims): boolean {
-  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
-  for (const name of ['iss', 'aud', 'iat', 'exp', 'jti', 'exec_act', 'wid'] as const) {
-    if (!same(payload[name], claims[name])) return false;
+function badRow(table: string, column: string): ECTError {
+  return new ECTError('ECT_LEDGER_UNAVAILABLE', `a ${table} row has a bad ${column} column`);
+}
+
+/** LED-8: an origin is a checkpoint's first line and the key name of its signature. */
+function checkOrigin(origin: string): void {
+  if (typeof origin !== 'string' || !isValidKeyName(origin)) {
+    throw new ECTConfigError(
+      'ledger origin',
+      `${JSON.stringify(origin)} is not a checkpoint origin: a non-empty name without spaces or ` +
+        "'+', such as example.org/ect-ledger",
+    );
   }
-  const pred = payload['pred'] === undefined ? payload['par'] : payload['pred'];
-  return same(pred, claims.pred);
 }

@@ -1,105 +1,193 @@
 /**
- * In-memory ledger storage, for tests and single-process demos. Not durable (LED-4 needs SQLite or
- * PostgreSQL).
+ * In-memory row storage, for tests and single-process demos. Not durable (LED-4 needs SQLite or
+ * PostgreSQL). It keeps the same rows as the SQL backends, so the ledger reads and verifies all
+ * backends the same way.
  * @module
  */
 import { ECTError } from '../errors.js';
-import { taskKey } from '../format/task-key.js';
-import { checkBuiltEntry } from '../stores/ledger-rows.js';
-import { GENESIS_HASH } from './chain.js';
-import type { ChainTip, LedgerBackend, LedgerEntry } from './types.js';
+import type {
+  BatchRows,
+  CheckpointRow,
+  CosignatureRow,
+  EntryRow,
+  LedgerMeta,
+  NodeRow,
+  PredRow,
+} from './rows.js';
+import type { AppendTransaction, LedgerBackend } from './types.js';
 
-const NONE: readonly LedgerEntry[] = Object.freeze([]);
+type Row = Readonly<Record<string, unknown>>;
+
+/** The tables, open to tests that tamper with them. */
+export interface MemoryTables {
+  readonly entries: EntryRow[];
+  readonly preds: PredRow[];
+  readonly nodes: NodeRow[];
+  readonly checkpoints: CheckpointRow[];
+  readonly cosignatures: CosignatureRow[];
+  meta: LedgerMeta | undefined;
+}
 
 export class MemoryLedgerBackend implements LedgerBackend {
-  readonly #entries: LedgerEntry[] = [];
-  readonly #byScope = new Map<string, LedgerEntry>();
-  readonly #byJti = new Map<string, LedgerEntry[]>();
-  readonly #byWid = new Map<string, LedgerEntry[]>();
+  readonly location = 'memory:';
+  /** The stored rows (tests tamper with them). */
+  readonly tables: MemoryTables = {
+    entries: [],
+    preds: [],
+    nodes: [],
+    checkpoints: [],
+    cosignatures: [],
+    meta: undefined,
+  };
+  readonly #byScope = new Map<string, EntryRow>();
+  readonly #byJti = new Map<string, EntryRow[]>();
+  readonly #byWid = new Map<string, EntryRow[]>();
   readonly #referenced = new Set<string>();
-  #tip: ChainTip = { seq: 0, entryHash: GENESIS_HASH };
+  /** The append lock: a transaction waits for the one before it. */
+  #lock: Promise<void> = Promise.resolve();
 
-  async append(build: (tip: ChainTip) => LedgerEntry): Promise<LedgerEntry> {
-    // Single-threaded and without an await before the insert: atomic and serial.
-    const entry = build(this.#tip);
-    const key = taskKey(entry.jti, entry.wid);
-    if (this.#byScope.has(key)) throw duplicate(entry);
-    this.#store(entry);
-    return entry;
+  async beginAppend(): Promise<AppendTransaction> {
+    let release!: () => void;
+    const previous = this.#lock;
+    this.#lock = new Promise<void>((resolve) => (release = resolve));
+    await previous;
+    let open = true;
+    const end = (): void => {
+      if (open) release();
+      open = false;
+    };
+    return {
+      size: async () => this.tables.entries.length,
+      readHashes: async (ids) => this.readHashes(ids),
+      existingScopes: async (scopes) => new Set(scopes.filter((s) => this.#byScope.has(s))),
+      insert: async (rows) => {
+        if (!open) throw new ECTError('ECT_LEDGER_UNAVAILABLE', 'the transaction has ended');
+        this.#insert(rows);
+      },
+      commit: async () => end(),
+      rollback: async () => end(),
+    };
   }
 
-  /**
-   * Group commit (see `LedgerBackend.appendMany`). Staged first, stored after: a build that throws
-   * leaves the ledger as it was, so the batch is all-or-nothing apart from LED-3 duplicates, which
-   * are per-item results and do not advance the tip (LED-2: no gaps).
-   */
-  async appendMany(builds: readonly ((tip: ChainTip) => LedgerEntry)[]): Promise<readonly (LedgerEntry | ECTError)[]> {
-    const results: (LedgerEntry | ECTError)[] = [];
-    const staged: LedgerEntry[] = [];
-    const stagedKeys = new Set<string>();
-    let tip = this.#tip;
-    for (const build of builds) {
-      const entry = build(tip);
-      checkBuiltEntry(entry, tip.seq + 1);
-      const key = taskKey(entry.jti, entry.wid);
-      if (this.#byScope.has(key) || stagedKeys.has(key)) {
-        results.push(duplicate(entry));
-        continue;
-      }
-      staged.push(entry);
-      stagedKeys.add(key);
-      results.push(entry);
-      tip = { seq: entry.seq, entryHash: Buffer.from(entry.entryHash, 'base64url') };
+  /** All of the batch or nothing: checks every constraint before storing a row. */
+  #insert(rows: BatchRows): void {
+    const fail = (what: string): never => {
+      throw new ECTError('ECT_LEDGER_UNAVAILABLE', `the memory ledger refused the batch: ${what}`);
+    };
+    const scopes = new Set<string>();
+    rows.entries.forEach((e, i) => {
+      if (e.seq !== this.tables.entries.length + i + 1) fail(`seq ${e.seq} is not next`);
+      if (this.#byScope.has(e.scope) || scopes.has(e.scope)) fail(`scope ${e.scope} exists`);
+      scopes.add(e.scope);
+    });
+    rows.nodes.forEach((n, i) => {
+      if (n.id !== this.tables.nodes.length + i) fail(`node ${n.id} is not next`);
+    });
+    if (this.tables.checkpoints.some((c) => c.size === rows.checkpoint.size)) {
+      fail(`a checkpoint of size ${rows.checkpoint.size} exists`);
     }
-    for (const entry of staged) this.#store(entry);
-    return results;
+    for (const e of rows.entries) {
+      this.tables.entries.push(e);
+      this.#byScope.set(e.scope, e);
+      push(this.#byJti, e.jti, e);
+      if (e.wid !== null) push(this.#byWid, e.wid, e);
+    }
+    for (const p of rows.preds) {
+      this.tables.preds.push(p);
+      this.#referenced.add(p.pred);
+    }
+    this.tables.nodes.push(...rows.nodes);
+    this.tables.checkpoints.push(rows.checkpoint);
   }
 
-  #store(entry: LedgerEntry): void {
-    const key = taskKey(entry.jti, entry.wid);
-    this.#entries.push(entry);
-    this.#byScope.set(key, entry);
-    push(this.#byJti, entry.jti, entry);
-    if (entry.wid !== undefined) push(this.#byWid, entry.wid, entry);
-    for (const p of entry.claims.pred) this.#referenced.add(p);
-    this.#tip = { seq: entry.seq, entryHash: Buffer.from(entry.entryHash, 'base64url') };
+  async readMeta(): Promise<LedgerMeta | undefined> {
+    return this.tables.meta;
   }
 
-  async get(jti: string, wid: string | undefined): Promise<LedgerEntry | undefined> {
-    return this.#byScope.get(taskKey(jti, wid));
+  async initMeta(meta: LedgerMeta): Promise<LedgerMeta> {
+    this.tables.meta ??= meta;
+    return this.tables.meta;
   }
 
-  async findByJti(jti: string): Promise<readonly LedgerEntry[]> {
-    return this.#byJti.get(jti) ?? NONE;
+  async entryByScope(scope: string): Promise<Row | undefined> {
+    return this.#byScope.get(scope) as Row | undefined;
   }
 
-  async isReferenced(jti: string): Promise<boolean> {
-    return this.#referenced.has(jti);
+  async entriesByJti(jti: string): Promise<readonly Row[]> {
+    return asRows(this.#byJti.get(jti) ?? []);
   }
 
-  async listWorkflow(wid: string): Promise<readonly LedgerEntry[]> {
-    return this.#byWid.get(wid) ?? NONE;
+  async entriesByWid(wid: string): Promise<readonly Row[]> {
+    return asRows(this.#byWid.get(wid) ?? []);
   }
 
-  async readFrom(from: number, limit: number): Promise<readonly LedgerEntry[]> {
+  async entriesFrom(from: number, limit: number): Promise<readonly Row[]> {
     const start = Math.max(0, from - 1);
-    return this.#entries.slice(start, start + limit);
+    return asRows(this.tables.entries.slice(start, start + limit));
   }
 
-  async tip(): Promise<ChainTip> {
-    return this.#tip;
+  async isReferenced(pred: string): Promise<boolean> {
+    return this.#referenced.has(pred);
+  }
+
+  async predsBetween(from: number, to: number): Promise<readonly Row[]> {
+    return asRows(this.tables.preds.filter((p) => p.seq >= from && p.seq < to));
+  }
+
+  async size(): Promise<number> {
+    return this.tables.entries.length;
+  }
+
+  async readHashes(ids: readonly number[]): Promise<readonly Uint8Array[]> {
+    return ids.map((id) => {
+      const node = this.tables.nodes[id];
+      if (node === undefined) {
+        throw new ECTError('ECT_LEDGER_UNAVAILABLE', `the ledger has no tree node ${id}`);
+      }
+      return node.hash;
+    });
+  }
+
+  async nodesFrom(from: number, limit: number): Promise<readonly Row[]> {
+    return asRows(this.tables.nodes.slice(from, from + limit));
+  }
+
+  async checkpointsFrom(from: number, limit: number): Promise<readonly Row[]> {
+    return asRows(this.tables.checkpoints.filter((c) => c.size >= from).slice(0, limit));
+  }
+
+  async latestCheckpoint(): Promise<Row | undefined> {
+    return this.tables.checkpoints.at(-1) as Row | undefined;
+  }
+
+  async addCosignatures(rows: readonly CosignatureRow[]): Promise<void> {
+    for (const row of rows) {
+      const at = this.tables.cosignatures.findIndex(
+        (c) => c.size === row.size && c.witness === row.witness,
+      );
+      if (at === -1) this.tables.cosignatures.push(row);
+      else this.tables.cosignatures[at] = row;
+    }
+  }
+
+  async cosignaturesBetween(from: number, to: number): Promise<readonly Row[]> {
+    return asRows(
+      this.tables.cosignatures
+        .filter((c) => c.size >= from && c.size <= to)
+        .sort((a, b) => a.size - b.size || (a.witness < b.witness ? -1 : 1)),
+    );
+  }
+
+  async schemaProblems(): Promise<readonly string[]> {
+    return [];
   }
 
   async close(): Promise<void> {}
-
-  /** Test hook: the stored rows, to tamper with in integrity tests. */
-  get rows(): LedgerEntry[] {
-    return this.#entries;
-  }
 }
 
-function duplicate(entry: LedgerEntry): ECTError {
-  return new ECTError('ECT_DAG_DUPLICATE', `task ${entry.jti} is already in the ledger`, { member: 'jti' });
+/** Stored rows as the ledger reads them (plain records). */
+function asRows(rows: readonly object[]): readonly Row[] {
+  return rows as readonly Row[];
 }
 
 function push<T>(map: Map<string, T[]>, key: string, value: T): void {

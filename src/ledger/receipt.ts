@@ -1,44 +1,72 @@
 /**
  * Ledger receipts (LED-5): a JWS (`typ` `ect-receipt+jwt`) signed by the ledger's key over the
- * sequence number, `jti`, `wid`, level, the token's SHA-256 and the entry hash. Anyone with the
- * ledger's public key can check one offline with `verifyReceipt`.
+ * sequence number, `jti`, `wid`, level, the token's SHA-256, the entry's leaf hash and its
+ * inclusion proof against the batch's signed checkpoint (a C2SP tlog-proof, LED-9). Anyone with
+ * the ledger's public key checks one offline with `verifyReceipt`: the JWS, the checkpoint's
+ * signature and the Merkle path to its root.
  * @module
  */
 import type { KeyObject } from 'node:crypto';
-import { type Algorithm } from '../crypto/algorithms.js';
+import type { Algorithm } from '../crypto/algorithms.js';
 import { signCompact, verifySignature } from '../crypto/jws.js';
 import { importPublicKey, keyFitsAlgorithm, type KeyInput } from '../crypto/keys.js';
 import { ECTConfigError } from '../errors.js';
 import { parseToken } from '../format/parse.js';
 import type { Level } from '../format/types.js';
+import { TlogError } from '../tlog/errors.js';
+import { decodeBase64Std, ed25519VerifierKey, type NoteVerifier } from '../tlog/note.js';
+import { parseTlogProof } from '../tlog/proof-file.js';
+import { verifyInclusion } from '../tlog/verify-proof.js';
+import { ledgerVerifier, openCheckpoint, type VerifiedCheckpoint } from './checkpoints.js';
+import { entryLeafHash } from './entry.js';
 import type { Receipt } from './types.js';
 
 /** The `typ` of a receipt. */
 export const RECEIPT_TYP = 'ect-receipt+jwt';
 
-/** The ledger's signing key. */
+/** The ledger's receipt signing key. */
 export interface ReceiptSigner {
   readonly key: KeyObject;
   readonly alg: Algorithm;
   readonly kid: string;
   /** The ledger's identity, the receipt's `iss`. */
   readonly issuer: string;
+  /** The encoded protected header, built once. */
+  readonly header: Readonly<Record<string, unknown>>;
 }
 
-/** Signs a receipt (LED-5). */
-export function signReceipt(receipt: Omit<Receipt, 'jws'>, signer: ReceiptSigner): string {
+/** Builds a signer from key material, checking that the key fits. */
+export function receiptSigner(options: {
+  readonly key: KeyObject;
+  readonly alg: Algorithm;
+  readonly kid: string;
+  readonly issuer: string;
+}): ReceiptSigner {
+  if (!keyFitsAlgorithm(options.key, options.alg)) {
+    throw new ECTConfigError('ledger receipt key', `the key does not fit ${options.alg}`);
+  }
+  return { ...options, header: { alg: options.alg, typ: RECEIPT_TYP, kid: options.kid } };
+}
+
+/** Signs a receipt (LED-5) and returns it with its `jws`. */
+export function signReceipt(options: {
+  readonly receipt: Omit<Receipt, 'jws'>;
+  readonly signer: ReceiptSigner;
+}): Receipt {
+  const { receipt, signer } = options;
   const claims: Record<string, unknown> = {
     iss: signer.issuer,
     iat: Math.floor(receipt.recordedAt / 1000),
     seq: receipt.seq,
     jti: receipt.jti,
     level: receipt.level,
-    token_hash: receipt.tokenHash,
-    entry_hash: receipt.entryHash,
     recorded_at: receipt.recordedAt,
+    token_hash: receipt.tokenHash,
+    leaf_hash: receipt.leafHash,
+    proof: receipt.proof,
   };
   if (receipt.wid !== undefined) claims['wid'] = receipt.wid;
-  return signCompact({ alg: signer.alg, typ: RECEIPT_TYP, kid: signer.kid }, claims, signer.key, signer.alg);
+  return { ...receipt, jws: signCompact({ ...signer.header }, claims, signer.key, signer.alg) };
 }
 
 /** Thrown when a receipt does not verify. */
@@ -47,8 +75,24 @@ export class ReceiptError extends Error {
   readonly code = 'ECT_RECEIPT_INVALID' as const;
 }
 
-/** Checks a receipt offline with the ledger's public key; returns its contents. */
-export function verifyReceipt(jws: string, options: { key: KeyInput; expectedTokenHash?: string }): Receipt {
+/** A verified receipt: its contents and the checkpoint it is proven against. */
+export interface VerifiedReceipt extends Receipt {
+  readonly checkpoint: VerifiedCheckpoint;
+}
+
+/**
+ * Checks a receipt offline (LED-5, LED-9): the JWS with the ledger's public `key`; the embedded
+ * checkpoint with the ledger's verifier key (`ledgerVkey`, or, when `key` is the Ed25519
+ * checkpoint key, the key itself under the checkpoint's origin); the inclusion of the leaf hash
+ * in that checkpoint; and, given the `token`, that the leaf is this token's entry.
+ */
+export function verifyReceipt(options: {
+  readonly jws: string;
+  readonly key: KeyInput;
+  readonly ledgerVkey?: string;
+  readonly token?: string;
+}): VerifiedReceipt {
+  const { jws } = options;
   let parsed;
   try {
     parsed = parseToken(jws);
@@ -60,30 +104,102 @@ export function verifyReceipt(jws: string, options: { key: KeyInput; expectedTok
   if (header['typ'] !== RECEIPT_TYP) throw new ReceiptError(`expected typ ${RECEIPT_TYP}`);
   const alg = header['alg'] as Algorithm;
   const key = importPublicKey(options.key, 'receipt key');
-  if (!keyFitsAlgorithm(key, alg)) throw new ReceiptError(`the key does not fit the receipt's algorithm ${String(alg)}`);
-  if (!verifySignature(alg, key, parsed.signingInput, parsed.signature)) throw new ReceiptError('the receipt signature is invalid');
-  const seq = payload['seq'];
-  const level = payload['level'];
-  if (typeof seq !== 'number' || typeof payload['jti'] !== 'string' || typeof payload['token_hash'] !== 'string' || typeof payload['entry_hash'] !== 'string' || (level !== 1 && level !== 2 && level !== 3)) {
-    throw new ReceiptError('the receipt lacks seq, jti, level, token_hash or entry_hash');
+  if (!keyFitsAlgorithm(key, alg)) {
+    throw new ReceiptError(`the key does not fit the receipt's algorithm ${String(alg)}`);
   }
-  if (options.expectedTokenHash !== undefined && payload['token_hash'] !== options.expectedTokenHash) {
-    throw new ReceiptError('the receipt is for another token');
+  if (!verifySignature(alg, key, parsed.signingInput, parsed.signature)) {
+    throw new ReceiptError('the receipt signature is invalid');
   }
-  return {
+  const { seq, level, jti, wid } = payload;
+  const text = (name: string): string => {
+    const value = payload[name];
+    if (typeof value !== 'string') throw new ReceiptError(`the receipt has no ${name}`);
+    return value;
+  };
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) {
+    throw new ReceiptError('the receipt has no seq');
+  }
+  if (level !== 1 && level !== 2 && level !== 3) throw new ReceiptError('the receipt has no level');
+  const recordedAt = payload['recorded_at'];
+  if (typeof recordedAt !== 'number' || !Number.isSafeInteger(recordedAt)) {
+    throw new ReceiptError('the receipt has no recorded_at');
+  }
+  const receipt: Receipt = {
     seq,
-    jti: payload['jti'],
-    wid: typeof payload['wid'] === 'string' ? payload['wid'] : undefined,
+    jti: typeof jti === 'string' ? jti : text('jti'),
+    wid: typeof wid === 'string' ? wid : undefined,
     level: level as Level,
-    tokenHash: payload['token_hash'],
-    entryHash: payload['entry_hash'],
-    recordedAt: typeof payload['recorded_at'] === 'number' ? payload['recorded_at'] : 0,
+    recordedAt,
+    tokenHash: text('token_hash'),
+    leafHash: text('leaf_hash'),
+    proof: text('proof'),
     jws,
   };
+  const checkpoint = checkReceiptProof({
+    receipt,
+    ledger: receiptLedgerVerifier({ key, vkey: options.ledgerVkey, proof: receipt.proof }),
+  });
+  if (options.token !== undefined) {
+    const leaf = entryLeafHash({ seq, level: receipt.level, recordedAt, token: options.token });
+    if (Buffer.from(leaf).toString('base64') !== receipt.leafHash) {
+      throw new ReceiptError('the receipt is for another token (its leaf hash differs)');
+    }
+  }
+  return { ...receipt, checkpoint };
 }
 
-/** Builds a signer from key material, checking that the key fits. */
-export function receiptSigner(options: { key: KeyObject; alg: Algorithm; kid: string; issuer: string }): ReceiptSigner {
-  if (!keyFitsAlgorithm(options.key, options.alg)) throw new ECTConfigError('ledger key', `the key does not fit ${options.alg}`);
-  return options;
+/** The checkpoint verifier: the vkey given, or the receipt key under the proof's origin. */
+function receiptLedgerVerifier(options: {
+  readonly key: KeyObject;
+  readonly vkey: string | undefined;
+  readonly proof: string;
+}): NoteVerifier {
+  try {
+    if (options.vkey !== undefined) return ledgerVerifier(options.vkey);
+    if (options.key.asymmetricKeyType !== 'ed25519') {
+      throw new ReceiptError(
+        'the receipt key is not the Ed25519 checkpoint key: give the ledger verifier key too',
+      );
+    }
+    const { checkpoint } = parseTlogProof({ text: options.proof });
+    const origin = checkpoint.split('\n', 1)[0] ?? '';
+    return ledgerVerifier(ed25519VerifierKey({ name: origin, publicKey: options.key }));
+  } catch (error) {
+    if (error instanceof ReceiptError) throw error;
+    throw new ReceiptError(`the receipt's proof cannot be read: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * LED-9: the receipt's tlog-proof is for its seq, its checkpoint is signed by the ledger, and the
+ * leaf hash is included in that checkpoint's tree.
+ */
+export function checkReceiptProof(options: {
+  readonly receipt: Pick<Receipt, 'seq' | 'leafHash' | 'proof'>;
+  readonly ledger: NoteVerifier;
+}): VerifiedCheckpoint {
+  const { receipt } = options;
+  try {
+    const proof = parseTlogProof({ text: receipt.proof });
+    if (proof.index !== receipt.seq - 1) {
+      throw new ReceiptError(`the proof is for index ${proof.index}, not for seq ${receipt.seq}`);
+    }
+    const checkpoint = openCheckpoint({ note: proof.checkpoint, ledger: options.ledger });
+    const leafHash = decodeBase64Std(receipt.leafHash);
+    if (leafHash === undefined || leafHash.length !== 32) {
+      throw new ReceiptError('the leaf hash is not 32 bytes of base64');
+    }
+    verifyInclusion({
+      index: proof.index,
+      size: checkpoint.size,
+      leafHash,
+      proof: proof.proof,
+      root: checkpoint.root,
+    });
+    return checkpoint;
+  } catch (error) {
+    if (error instanceof ReceiptError) throw error;
+    if (error instanceof TlogError) throw new ReceiptError(`${error.code}: ${error.message}`);
+    throw error;
+  }
 }

@@ -1,274 +1,402 @@
 /**
- * The SQLite ledger backend (`ect/sqlite`, LED-6: the embedded default): one database file, shared
- * safely by several processes.
+ * The SQLite ledger backend (`wimse-ect/sqlite`, LED-6: the embedded default): one database file,
+ * shared safely by several processes. It stores and reads rows; the tree, checkpoints and checks
+ * are the `Ledger`'s.
  *
- * - LED-4 durability: WAL journal with `synchronous=FULL`, so a commit is on disk before `append`
+ * - LED-4 durability: WAL journal with `synchronous=FULL`, so a commit is on disk before an append
  *   returns; a receipt is never handed out for an entry a crash could lose.
- * - LED-2 linearity: every append is one `BEGIN IMMEDIATE` transaction that reads the tip, builds
- *   the entry and inserts it. IMMEDIATE takes the database's write lock before the tip is read, so
- *   two processes can never build on the same tip; `busy_timeout` makes the second one wait.
- * - LED-3 uniqueness: a UNIQUE index on `scope` (`taskKey(jti, wid)`). Not on (wid, jti): SQL NULLs
- *   are distinct, so two tokens without a `wid` would both pass such an index.
+ * - LED-2 linearity: appends run on a writer connection in `BEGIN IMMEDIATE`, which takes the
+ *   database's write lock before the tip is read, so two processes never build on the same tip;
+ *   `busy_timeout` makes the second one wait. Reads use a second connection: under WAL they see
+ *   the last commit, never the rows of a batch still being written.
+ * - LED-3 uniqueness: a UNIQUE index on `scope` (canonical `taskKey(jti, wid)`). Not on (wid,
+ *   jti): SQL NULLs are distinct, so two tokens without a `wid` would both pass such an index.
  * - better-sqlite3 is synchronous: an append waiting for another process's lock blocks this
- *   process's event loop for up to `busyTimeoutMs` (the verifier's LED-7 timer cannot fire
- *   meanwhile), so keep that timeout short where latency matters.
- * - No scans: `get` uses the scope index, `findByJti` the jti index, `listWorkflow` the (wid, seq)
- *   index, `isReferenced` the pred table's primary key, `readFrom`/`tip` the seq primary key.
+ *   process's event loop for up to `busyTimeoutMs`, so keep that timeout short where latency
+ *   matters.
  * @module
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { ECTConfigError, ECTError } from '../errors.js';
-import { taskKey } from '../format/task-key.js';
-import { checkBuiltEntry, LEDGER_COLUMNS, LEDGER_SCHEMA_VERSION, rowToEntry, tipHash, type LedgerRow } from '../stores/ledger-rows.js';
-import { GENESIS_HASH } from './chain.js';
 import { Ledger, type LedgerOptions } from './ledger.js';
-import type { ChainTip, LedgerBackend, LedgerEntry } from './types.js';
+import { columnList, decodeHash, LEDGER_SCHEMA_VERSION, type BatchRows, type CosignatureRow, type LedgerMeta } from './rows.js';
+import { createStatements, ledgerTables, missingObjects, type LedgerTables, type SqlTable } from './sql-schema.js';
+import type { AppendTransaction, LedgerBackend } from './types.js';
+import { loadOptional } from '../optional.js';
 
-/** Options of `SqliteLedgerBackend`. */
+/** Options of `SqliteLedgerBackend.open`. */
 export interface SqliteLedgerBackendOptions {
   /** The database file (created when missing), or `:memory:` for a private in-memory database. */
   readonly path: string;
   /** How long an append waits for another process's write lock, milliseconds (default 5000). */
   readonly busyTimeoutMs?: number;
+  /** For `ect ledger migrate` only: open a ledger of an older schema version. */
+  readonly allowOldSchema?: true;
 }
 
 /** Options of `openSqliteLedger`: the ledger's options plus the backend's. */
-export type OpenSqliteLedgerOptions = Omit<LedgerOptions, 'backend'> & Omit<SqliteLedgerBackendOptions, 'path'>;
+export type OpenSqliteLedgerOptions = Omit<LedgerOptions, 'backend'> &
+  Omit<SqliteLedgerBackendOptions, 'path' | 'allowOldSchema'>;
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+const PREFIX = 'ect_ledger';
+const VERSION_TABLE = 'ect_schema_version';
+type Row = Readonly<Record<string, unknown>>;
 
-// Version 1. Every statement is idempotent so that a migration interrupted by a crash, or run by
-// two processes one after the other, ends in the same schema.
-const SCHEMA_V1 = `
-CREATE TABLE IF NOT EXISTS ect_ledger (
-  seq         INTEGER PRIMARY KEY,
-  scope       TEXT    NOT NULL,
-  jti         TEXT    NOT NULL,
-  wid         TEXT,
-  token       TEXT    NOT NULL,
-  claims      TEXT    NOT NULL,
-  level       INTEGER NOT NULL,
-  recorded_at INTEGER NOT NULL,
-  token_hash  TEXT    NOT NULL,
-  prev_hash   TEXT    NOT NULL,
-  entry_hash  TEXT    NOT NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS ect_ledger_scope ON ect_ledger (scope);
-CREATE INDEX IF NOT EXISTS ect_ledger_jti ON ect_ledger (jti);
-CREATE INDEX IF NOT EXISTS ect_ledger_wid ON ect_ledger (wid, seq) WHERE wid IS NOT NULL;
-CREATE TABLE IF NOT EXISTS ect_ledger_pred (
-  pred TEXT    NOT NULL,
-  seq  INTEGER NOT NULL,
-  PRIMARY KEY (pred, seq)
-) WITHOUT ROWID;
-`;
-
-interface Statements {
-  readonly tip: Database.Statement<[], { seq: unknown; entry_hash: unknown }>;
-  readonly insert: Database.Statement<[Record<string, unknown>]>;
-  readonly insertPred: Database.Statement<[string, number]>;
-  readonly get: Database.Statement<[string], LedgerRow>;
-  readonly byJti: Database.Statement<[string], LedgerRow>;
-  readonly referenced: Database.Statement<[string], { found: number }>;
-  readonly workflow: Database.Statement<[string], LedgerRow>;
-  readonly readFrom: Database.Statement<[number, number], LedgerRow>;
-}
-
-/** Maps a driver error to the ledger's contract: duplicates are LED-3, the rest is unavailability. */
-function toLedgerError(error: unknown, action: string): ECTError {
+/** Maps a driver error to the ledger's contract. */
+function unavailable(error: unknown, action: string): ECTError {
   if (error instanceof ECTError) return error;
-  const code = (error as { code?: unknown }).code;
   const message = (error as Error)?.message ?? String(error);
-  if (code === 'SQLITE_CONSTRAINT_UNIQUE' && message.includes('ect_ledger.scope')) {
-    return new ECTError('ECT_DAG_DUPLICATE', 'this task (wid, jti) is already in the ledger (LED-3)', { member: 'jti', cause: error });
+  return new ECTError('ECT_LEDGER_UNAVAILABLE', `the SQLite ledger could not ${action}: ${message}`, {
+    cause: error,
+  });
+}
+
+function insertSql(table: SqlTable): string {
+  const marks = table.columns.map(() => '?').join(', ');
+  return `INSERT INTO ${table.name} (${columnList(table.columns)}) VALUES (${marks})`;
+}
+
+function positional(table: SqlTable, row: object): unknown[] {
+  return table.columns.map((c) => {
+    const value = (row as Record<string, unknown>)[c.name];
+    return value instanceof Uint8Array ? Buffer.from(value) : value;
+  });
+}
+
+/** The stored schema version, or null for a new database. */
+function schemaVersion(db: Database.Database): number | null {
+  const exists = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")
+    .get(VERSION_TABLE);
+  if (exists === undefined) return null;
+  const row = db.prepare(`SELECT max(version) AS version FROM ${VERSION_TABLE}`).get() as
+    | { version: unknown }
+    | undefined;
+  const version = row?.version ?? null;
+  if (version !== null && typeof version !== 'number') {
+    throw new ECTConfigError('sqlite ledger', `the schema version row holds ${String(version)}`);
   }
-  return new ECTError('ECT_LEDGER_UNAVAILABLE', `the SQLite ledger could not ${action}: ${message}`, { cause: error });
-}
-
-/** Opens the file and applies the pragmas; a file that is not a usable database is a config error. */
-function openDatabase(path: string, busyTimeoutMs: number): Database.Database {
-  let db: Database.Database | undefined;
-  try {
-    db = new Database(path, { timeout: busyTimeoutMs });
-    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
-    // WAL lets readers run during an append; the mode is stored in the file, so setting it again
-    // is a no-op for later openers.
-    db.pragma('journal_mode = WAL');
-    // LED-4: FULL syncs the WAL on every commit (NORMAL could lose the last commits on power loss).
-    db.pragma('synchronous = FULL');
-    db.pragma('foreign_keys = ON');
-    migrate(db);
-    return db;
-  } catch (error) {
-    db?.close();
-    if (error instanceof ECTConfigError) throw error;
-    throw new ECTConfigError('sqlite ledger', `${path} cannot be opened as a SQLite ledger: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-/** Creates the schema or checks its version, inside one write transaction (several openers at once). */
-function migrate(db: Database.Database): void {
-  db.transaction(() => {
-    db.exec('CREATE TABLE IF NOT EXISTS ect_schema_version (version INTEGER NOT NULL)');
-    const row = db.prepare('SELECT max(version) AS version FROM ect_schema_version').get() as { version: unknown } | undefined;
-    const version = row?.version ?? null;
-    if (version !== null && (typeof version !== 'number' || version > LEDGER_SCHEMA_VERSION)) {
-      throw new ECTConfigError('sqlite ledger', `the database has ledger schema version ${String(version)}; this library knows version ${LEDGER_SCHEMA_VERSION} (upgrade the library)`);
-    }
-    db.exec(SCHEMA_V1);
-    if (version === null) db.prepare('INSERT INTO ect_schema_version (version) VALUES (?)').run(LEDGER_SCHEMA_VERSION);
-  }).immediate();
-}
-
-function prepare(db: Database.Database): Statements {
-  const select = `SELECT ${LEDGER_COLUMNS} FROM ect_ledger`;
-  return {
-    tip: db.prepare('SELECT seq, entry_hash FROM ect_ledger ORDER BY seq DESC LIMIT 1'),
-    insert: db.prepare(
-      `INSERT INTO ect_ledger (seq, scope, jti, wid, token, claims, level, recorded_at, token_hash, prev_hash, entry_hash)
-       VALUES (@seq, @scope, @jti, @wid, @token, @claims, @level, @recorded_at, @token_hash, @prev_hash, @entry_hash)`,
-    ),
-    insertPred: db.prepare('INSERT OR IGNORE INTO ect_ledger_pred (pred, seq) VALUES (?, ?)'),
-    get: db.prepare(`${select} WHERE scope = ?`),
-    byJti: db.prepare(`${select} WHERE jti = ? ORDER BY seq`),
-    referenced: db.prepare('SELECT EXISTS (SELECT 1 FROM ect_ledger_pred WHERE pred = ?) AS found'),
-    workflow: db.prepare(`${select} WHERE wid = ? ORDER BY seq`),
-    readFrom: db.prepare(`${select} WHERE seq >= ? ORDER BY seq LIMIT ?`),
-  };
+  return version;
 }
 
 export class SqliteLedgerBackend implements LedgerBackend {
+  readonly location: string;
   readonly path: string;
-  readonly #db: Database.Database;
-  readonly #sql: Statements;
-  readonly #append: Database.Transaction<(build: (tip: ChainTip) => LedgerEntry) => LedgerEntry>;
-  readonly #appendMany: Database.Transaction<(builds: readonly ((tip: ChainTip) => LedgerEntry)[]) => (LedgerEntry | ECTError)[]>;
+  readonly tables: LedgerTables;
+  readonly #reader: Database.Database;
+  readonly #writer: Database.Database;
+  readonly #read: Readonly<Record<string, Database.Statement>>;
 
-  /** Opens (and creates or migrates) the database; throws `ECTConfigError` when it cannot. */
-  constructor(options: SqliteLedgerBackendOptions) {
-    if (typeof options?.path !== 'string' || options.path.length === 0) throw new ECTConfigError('sqlite ledger path', 'a database file path is required');
-    const busy = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
-    if (!Number.isSafeInteger(busy) || busy < 0) throw new ECTConfigError('busyTimeoutMs', `must be a non-negative integer, got ${String(busy)}`);
-    this.path = options.path;
-    this.#db = openDatabase(options.path, busy);
-    this.#sql = prepare(this.#db);
-    this.#append = this.#db.transaction((build: (tip: ChainTip) => LedgerEntry): LedgerEntry => this.#insert(build, this.#readTip()));
-    // Called inside #appendMany's transaction, a better-sqlite3 transaction function runs as a
-    // SAVEPOINT: a failing item is rolled back alone (ROLLBACK TO) and the batch goes on.
-    const appendOne = this.#db.transaction((build: (tip: ChainTip) => LedgerEntry, tip: ChainTip): LedgerEntry => this.#insert(build, tip));
-    this.#appendMany = this.#db.transaction((builds: readonly ((tip: ChainTip) => LedgerEntry)[]): (LedgerEntry | ECTError)[] => {
-      // The write lock is held for the whole batch, so the tip read once stays ours (LED-2).
-      let tip = this.#readTip();
-      const results: (LedgerEntry | ECTError)[] = [];
-      for (const build of builds) {
-        try {
-          const entry = appendOne(build, tip);
-          results.push(entry);
-          // Only a stored item moves the tip: a duplicate leaves no gap in seq (LED-2).
-          tip = { seq: entry.seq, entryHash: Buffer.from(entry.entryHash, 'base64url') };
-        } catch (error) {
-          const mapped = toLedgerError(error, 'record the token');
-          // LED-3 is per item; anything else fails the whole batch (the outer transaction rolls back).
-          if (mapped.code !== 'ECT_DAG_DUPLICATE') throw error;
-          results.push(mapped);
-        }
-      }
-      return results;
-    });
+  private constructor(path: string, reader: Database.Database, writer: Database.Database) {
+    this.path = path;
+    this.location = `sqlite:${path}`;
+    this.tables = ledgerTables(PREFIX);
+    this.#reader = reader;
+    this.#writer = writer;
+    const t = this.tables;
+    const select = `SELECT ${columnList(t.entries.columns)} FROM ${t.entries.name}`;
+    const prepare = (sql: string): Database.Statement => reader.prepare(sql);
+    this.#read = {
+      byScope: prepare(`${select} WHERE scope = ?`),
+      byJti: prepare(`${select} WHERE jti = ? ORDER BY seq`),
+      byWid: prepare(`${select} WHERE wid = ? ORDER BY seq`),
+      from: prepare(`${select} WHERE seq >= ? ORDER BY seq LIMIT ?`),
+      referenced: prepare(`SELECT EXISTS (SELECT 1 FROM ${t.preds.name} WHERE pred = ?) AS found`),
+      preds: prepare(
+        `SELECT seq, pred FROM ${t.preds.name} WHERE seq >= ? AND seq < ? ORDER BY seq, pred`,
+      ),
+      size: prepare(`SELECT coalesce(max(seq), 0) AS size FROM ${t.entries.name}`),
+      nodes: prepare(`SELECT id, hash FROM ${t.nodes.name} WHERE id >= ? ORDER BY id LIMIT ?`),
+      checkpoints: prepare(
+        `SELECT size, note FROM ${t.checkpoints.name} WHERE size >= ? ORDER BY size LIMIT ?`,
+      ),
+      latest: prepare(`SELECT size, note FROM ${t.checkpoints.name} ORDER BY size DESC LIMIT 1`),
+      cosignatures: prepare(
+        `SELECT size, witness, line FROM ${t.cosignatures.name}
+         WHERE size >= ? AND size <= ? ORDER BY size, witness`,
+      ),
+      meta: prepare(`SELECT name, value FROM ${t.meta.name}`),
+    };
   }
 
-  async append(build: (tip: ChainTip) => LedgerEntry): Promise<LedgerEntry> {
+  /** Opens (and creates) the database; throws `ECTConfigError` when it cannot. */
+  static async open(options: SqliteLedgerBackendOptions): Promise<SqliteLedgerBackend> {
+    if (typeof options?.path !== 'string' || options.path.length === 0) {
+      throw new ECTConfigError('sqlite ledger path', 'a database file path is required');
+    }
+    const busy = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    if (!Number.isSafeInteger(busy) || busy < 0) {
+      throw new ECTConfigError('busyTimeoutMs', `must be a non-negative integer, got ${String(busy)}`);
+    }
+    const Driver = (await loadOptional({ name: 'better-sqlite3' })).default;
+    const connect = (): Database.Database => {
+      const db = new Driver(options.path, { timeout: busy });
+      db.pragma(`busy_timeout = ${busy}`);
+      // WAL lets readers run during an append; the mode is stored in the file.
+      db.pragma('journal_mode = WAL');
+      // LED-4: FULL syncs the WAL on every commit (NORMAL could lose the last commits).
+      db.pragma('synchronous = FULL');
+      return db;
+    };
+    let writer: Database.Database | undefined;
+    let reader: Database.Database | undefined;
+    try {
+      writer = connect();
+      createOrCheck(writer, ledgerTables(PREFIX), options.allowOldSchema === true);
+      // A private in-memory database exists once per connection: it reads what it writes.
+      reader = options.path === ':memory:' ? writer : connect();
+      return new SqliteLedgerBackend(options.path, reader, writer);
+    } catch (error) {
+      reader?.close();
+      if (writer?.open) writer.close();
+      if (error instanceof ECTConfigError) throw error;
+      throw new ECTConfigError(
+        'sqlite ledger',
+        `${options.path} cannot be opened as a SQLite ledger: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** The writer connection, for `ect ledger migrate`. */
+  get writerConnection(): Database.Database {
+    return this.#writer;
+  }
+
+  async beginAppend(): Promise<AppendTransaction> {
+    const db = this.#writer;
+    const t = this.tables;
     try {
       // IMMEDIATE: the write lock is held from before the tip is read until the commit (LED-2).
-      return this.#append.immediate(build);
+      db.exec('BEGIN IMMEDIATE');
     } catch (error) {
-      throw toLedgerError(error, 'record the token');
+      throw unavailable(error, 'start an append');
     }
+    let open = true;
+    const run = <T>(action: string, work: () => T): Promise<T> => {
+      try {
+        if (!open) throw new ECTError('ECT_LEDGER_UNAVAILABLE', 'the transaction has ended');
+        return Promise.resolve(work());
+      } catch (error) {
+        return Promise.reject(unavailable(error, action));
+      }
+    };
+    const statements = (table: SqlTable): Database.Statement => db.prepare(insertSql(table));
+    return {
+      size: () => run('read the tip', () => sizeOf(db.prepare(`SELECT coalesce(max(seq), 0) AS size FROM ${t.entries.name}`).get())),
+      readHashes: (ids) => run('read the tree', () => readHashes(db, t.nodes.name, ids)),
+      existingScopes: (scopes) =>
+        run('check for duplicates', () => {
+          const found = new Set<string>();
+          const check = db.prepare(`SELECT 1 FROM ${t.entries.name} WHERE scope = ?`);
+          for (const s of scopes) if (check.get(s) !== undefined) found.add(s);
+          return found;
+        }),
+      insert: (rows: BatchRows) =>
+        run('record the tokens', () => {
+          const put = (table: SqlTable, list: readonly object[]): void => {
+            const statement = statements(table);
+            for (const row of list) statement.run(positional(table, row));
+          };
+          put(t.entries, rows.entries);
+          put(t.preds, rows.preds);
+          put(t.nodes, rows.nodes);
+          put(t.checkpoints, [rows.checkpoint]);
+        }),
+      commit: () =>
+        run('commit', () => {
+          db.exec('COMMIT');
+          open = false;
+        }),
+      rollback: async () => {
+        if (!open) return;
+        open = false;
+        try {
+          if (db.inTransaction) db.exec('ROLLBACK');
+        } catch {
+          // The connection is unusable; the next BEGIN reports it.
+        }
+      },
+    };
   }
 
-  /**
-   * Group commit (see `LedgerBackend.appendMany`): one `BEGIN IMMEDIATE` transaction, so one WAL
-   * sync for the whole batch (LED-4); each item in its own savepoint, so a duplicate (LED-3) is
-   * that item's result and the others still commit.
-   */
-  async appendMany(builds: readonly ((tip: ChainTip) => LedgerEntry)[]): Promise<readonly (LedgerEntry | ECTError)[]> {
-    try {
-      return this.#appendMany.immediate(builds);
-    } catch (error) {
-      throw toLedgerError(error, 'record the tokens');
-    }
+  async readMeta(): Promise<LedgerMeta | undefined> {
+    return this.#query('be read', () => metaOf(this.#read['meta']!.all() as Row[]));
   }
 
-  /** Builds the entry on `tip` and inserts it with its pred rows; the caller holds the write lock. */
-  #insert(build: (tip: ChainTip) => LedgerEntry, tip: ChainTip): LedgerEntry {
-    const entry = build(tip);
-    checkBuiltEntry(entry, tip.seq + 1);
-    this.#sql.insert.run({
-      seq: entry.seq,
-      scope: taskKey(entry.jti, entry.wid),
-      jti: entry.jti,
-      wid: entry.wid ?? null,
-      token: entry.token,
-      claims: JSON.stringify(entry.claims),
-      level: entry.level,
-      recorded_at: entry.recordedAt,
-      token_hash: entry.tokenHash,
-      prev_hash: entry.prevHash,
-      entry_hash: entry.entryHash,
+  async initMeta(meta: LedgerMeta): Promise<LedgerMeta> {
+    const db = this.#writer;
+    return this.#query('store its identity', () =>
+      db
+        .transaction(() => {
+          const stored = metaOf(db.prepare(`SELECT name, value FROM ${this.tables.meta.name}`).all() as Row[]);
+          if (stored !== undefined) return stored;
+          const put = db.prepare(`INSERT INTO ${this.tables.meta.name} (name, value) VALUES (?, ?)`);
+          put.run('origin', meta.origin);
+          put.run('vkey', meta.vkey);
+          return meta;
+        })
+        .immediate(),
+    );
+  }
+
+  async entryByScope(scope: string): Promise<Row | undefined> {
+    return this.#query('be read', () => this.#read['byScope']!.get(scope) as Row | undefined);
+  }
+
+  async entriesByJti(jti: string): Promise<readonly Row[]> {
+    return this.#query('be read', () => this.#read['byJti']!.all(jti) as Row[]);
+  }
+
+  async entriesByWid(wid: string): Promise<readonly Row[]> {
+    return this.#query('be read', () => this.#read['byWid']!.all(wid) as Row[]);
+  }
+
+  async entriesFrom(from: number, limit: number): Promise<readonly Row[]> {
+    return this.#query('be read', () => this.#read['from']!.all(from, limit) as Row[]);
+  }
+
+  async isReferenced(pred: string): Promise<boolean> {
+    return this.#query('be read', () => (this.#read['referenced']!.get(pred) as { found: number }).found === 1);
+  }
+
+  async predsBetween(from: number, to: number): Promise<readonly Row[]> {
+    return this.#query('be read', () => this.#read['preds']!.all(from, to) as Row[]);
+  }
+
+  async size(): Promise<number> {
+    return this.#query('be read', () => sizeOf(this.#read['size']!.get()));
+  }
+
+  async readHashes(ids: readonly number[]): Promise<readonly Uint8Array[]> {
+    return this.#query('be read', () => readHashes(this.#reader, this.tables.nodes.name, ids));
+  }
+
+  async nodesFrom(from: number, limit: number): Promise<readonly Row[]> {
+    return this.#query('be read', () => this.#read['nodes']!.all(from, limit) as Row[]);
+  }
+
+  async checkpointsFrom(from: number, limit: number): Promise<readonly Row[]> {
+    return this.#query('be read', () => this.#read['checkpoints']!.all(from, limit) as Row[]);
+  }
+
+  async latestCheckpoint(): Promise<Row | undefined> {
+    return this.#query('be read', () => this.#read['latest']!.get() as Row | undefined);
+  }
+
+  async addCosignatures(rows: readonly CosignatureRow[]): Promise<void> {
+    const db = this.#writer;
+    const table = this.tables.cosignatures;
+    this.#query('store cosignatures', () => {
+      const put = db.prepare(
+        `INSERT OR REPLACE INTO ${table.name} (${columnList(table.columns)}) VALUES (?, ?, ?)`,
+      );
+      db.transaction(() => {
+        for (const row of rows) put.run(positional(table, row));
+      }).immediate();
     });
-    for (const pred of entry.claims.pred) this.#sql.insertPred.run(pred, entry.seq);
-    return entry;
   }
 
-  async get(jti: string, wid: string | undefined): Promise<LedgerEntry | undefined> {
-    const row = this.#read(() => this.#sql.get.get(taskKey(jti, wid)));
-    return row === undefined ? undefined : rowToEntry(row);
+  async cosignaturesBetween(from: number, to: number): Promise<readonly Row[]> {
+    return this.#query('be read', () => this.#read['cosignatures']!.all(from, to) as Row[]);
   }
 
-  async findByJti(jti: string): Promise<readonly LedgerEntry[]> {
-    return this.#read(() => this.#sql.byJti.all(jti)).map(rowToEntry);
-  }
-
-  async isReferenced(jti: string): Promise<boolean> {
-    return this.#read(() => this.#sql.referenced.get(jti))?.found === 1;
-  }
-
-  async listWorkflow(wid: string): Promise<readonly LedgerEntry[]> {
-    return this.#read(() => this.#sql.workflow.all(wid)).map(rowToEntry);
-  }
-
-  async readFrom(from: number, limit: number): Promise<readonly LedgerEntry[]> {
-    return this.#read(() => this.#sql.readFrom.all(from, limit)).map(rowToEntry);
-  }
-
-  async tip(): Promise<ChainTip> {
-    return this.#read(() => this.#readTip());
+  async schemaProblems(): Promise<readonly string[]> {
+    return this.#query('be read', () => {
+      const present = new Set(
+        (this.#reader.prepare('SELECT name FROM sqlite_master').all() as { name: string }[]).map(
+          (r) => r.name,
+        ),
+      );
+      return missingObjects({ tables: this.tables, present });
+    });
   }
 
   async close(): Promise<void> {
-    if (this.#db.open) this.#db.close();
+    if (this.#reader.open) this.#reader.close();
+    if (this.#writer.open) this.#writer.close();
   }
 
-  #readTip(): ChainTip {
-    const row = this.#sql.tip.get();
-    if (row === undefined) return { seq: 0, entryHash: GENESIS_HASH };
-    const seq = row.seq;
-    if (typeof seq !== 'number' || !Number.isSafeInteger(seq)) throw new ECTError('ECT_LEDGER_UNAVAILABLE', `the last ledger entry has a bad seq (${String(seq)})`);
-    return { seq, entryHash: tipHash(row.entry_hash, seq, 'entry_hash') };
-  }
-
-  #read<T>(query: () => T): T {
+  #query<T>(action: string, work: () => T): T {
     try {
-      return query();
+      return work();
     } catch (error) {
-      throw toLedgerError(error, 'be read');
+      throw unavailable(error, action);
     }
   }
 }
 
+/**
+ * A new database gets the current schema; an existing one must have the current version and
+ * every table and index (reported, never recreated: a missing index may be tampering).
+ */
+function createOrCheck(db: Database.Database, tables: LedgerTables, allowOld: boolean): void {
+  db.transaction(() => {
+    const version = schemaVersion(db);
+    if (version === null) {
+      db.exec(`CREATE TABLE ${VERSION_TABLE} (version INTEGER NOT NULL)`);
+      db.exec(createStatements(tables, 'sqlite'));
+      db.prepare(`INSERT INTO ${VERSION_TABLE} (version) VALUES (?)`).run(LEDGER_SCHEMA_VERSION);
+      return;
+    }
+    if (version > LEDGER_SCHEMA_VERSION) {
+      throw new ECTConfigError(
+        'sqlite ledger',
+        `the database has ledger schema version ${version}; this library knows version ` +
+          `${LEDGER_SCHEMA_VERSION} (upgrade the library)`,
+      );
+    }
+    if (version < LEDGER_SCHEMA_VERSION && !allowOld) {
+      throw new ECTConfigError(
+        'sqlite ledger',
+        `the database has ledger schema version ${version} (a hash chain); upgrade it with ` +
+          '`ect ledger migrate URL --ledger-key FILE --ledger-origin ORIGIN`',
+      );
+    }
+  }).immediate();
+}
+
+function sizeOf(row: unknown): number {
+  const size = (row as { size: unknown } | undefined)?.size;
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+    throw new ECTError('ECT_LEDGER_UNAVAILABLE', `the ledger's last seq is not an integer (${String(size)})`);
+  }
+  return size;
+}
+
+function readHashes(db: Database.Database, table: string, ids: readonly number[]): Uint8Array[] {
+  if (ids.length === 0) return [];
+  const rows = db
+    .prepare(`SELECT id, hash FROM ${table} WHERE id IN (${ids.map(() => '?').join(', ')})`)
+    .all(...ids) as { id: number; hash: unknown }[];
+  const byId = new Map(rows.map((r) => [r.id, r.hash]));
+  return ids.map((id) => {
+    if (!byId.has(id)) throw new ECTError('ECT_LEDGER_UNAVAILABLE', `the ledger has no tree node ${id}`);
+    return decodeHash(byId.get(id), id);
+  });
+}
+
+function metaOf(rows: readonly Row[]): LedgerMeta | undefined {
+  const map = new Map(rows.map((r) => [r['name'], r['value']]));
+  const origin = map.get('origin');
+  const vkey = map.get('vkey');
+  if (origin === undefined && vkey === undefined) return undefined;
+  if (typeof origin !== 'string' || typeof vkey !== 'string') {
+    throw new ECTError('ECT_LEDGER_UNAVAILABLE', 'the ledger meta table lacks its origin or vkey row');
+  }
+  return { origin, vkey };
+}
+
 /** Opens a `Ledger` stored in a SQLite file (created when missing). */
-export function openSqliteLedger(path: string, options: OpenSqliteLedgerOptions = {}): Ledger {
+export async function openSqliteLedger(
+  path: string,
+  options: OpenSqliteLedgerOptions = {},
+): Promise<Ledger> {
   const { busyTimeoutMs, ...ledgerOptions } = options;
-  const backend = new SqliteLedgerBackend({ path, ...(busyTimeoutMs === undefined ? {} : { busyTimeoutMs }) });
-  return new Ledger({ ...ledgerOptions, backend });
+  const backend = await SqliteLedgerBackend.open({
+    path,
+    ...(busyTimeoutMs === undefined ? {} : { busyTimeoutMs }),
+  });
+  return Ledger.open({ ...ledgerOptions, backend });
 }

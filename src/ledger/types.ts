@@ -1,122 +1,128 @@
 /**
- * The audit ledger contract (profile section 9). A `Ledger` (ledger.ts) does the hash chain,
- * receipts and integrity checks once; a `LedgerBackend` only stores rows. Backends: memory
- * (memory.ts), SQLite (`ect/sqlite`), PostgreSQL (`ect/postgres`).
+ * The audit ledger contract (profile section 9). A `Ledger` (ledger.ts) owns the RFC 9162 tree,
+ * checkpoints, receipts and integrity verification once; a `LedgerBackend` only stores and reads
+ * rows. Backends: memory (memory.ts), SQLite (`wimse-ect/sqlite`), PostgreSQL
+ * (`wimse-ect/postgres`).
  * @module
  */
-import { ECTError } from '../errors.js';
-import type { ECTClaims, Level } from '../format/types.js';
+import type { Level } from '../format/types.js';
+import type {
+  BatchRows,
+  CheckpointRow,
+  CosignatureRow,
+  LedgerMeta,
+  NodeRow,
+  PredRow,
+} from './rows.js';
+
+export { LedgerRowError, type LedgerEntry } from './rows.js';
 
 /**
- * A stored row that no longer decodes (changed outside the ledger, or damaged). Its code is
- * `ECT_LEDGER_UNAVAILABLE` for verifiers; `Ledger.verifyIntegrity` reports it as the first bad
- * entry instead.
+ * One append transaction, holding the append lock from `beginAppend` to `commit` or `rollback`
+ * (LED-2: one writer builds on the tip at a time, across processes). Reads inside it see the
+ * committed state plus nothing else; other readers never see its rows before the commit.
  */
-export class LedgerRowError extends ECTError {
-  /** The `seq` of the row, as stored (it may itself be what is damaged). */
-  readonly seq: unknown;
-
-  constructor(seq: unknown, message: string) {
-    super('ECT_LEDGER_UNAVAILABLE', message);
-    this.seq = seq;
-  }
+export interface AppendTransaction {
+  /** The number of stored entries (the tree size), read under the lock. */
+  size(): Promise<number>;
+  /** Stored tree hashes by id, in the order asked (the frontier the batch builds on). */
+  readHashes(ids: readonly number[]): Promise<readonly Uint8Array[]>;
+  /** Which of these uniqueness keys are already stored (LED-3). */
+  existingScopes(scopes: readonly string[]): Promise<ReadonlySet<string>>;
+  /**
+   * Stores the batch's rows. The store's own constraints (primary keys, unique scope) still
+   * apply: a violation fails the whole transaction with `ECT_LEDGER_UNAVAILABLE`.
+   */
+  insert(rows: BatchRows): Promise<void>;
+  /** Durable commit (LED-4); the lock is released. */
+  commit(): Promise<void>;
+  /** Undoes the transaction and releases the lock; never throws. */
+  rollback(): Promise<void>;
 }
 
-/** The chain position an append builds on: the last entry's `seq` and hash (LED-2). */
-export interface ChainTip {
-  /** 0 for an empty ledger. */
-  readonly seq: number;
-  /** 32 bytes; all zero for an empty ledger (the genesis value). */
-  readonly entryHash: Uint8Array;
-}
-
-/** One ledger entry: the token as received, its claims and level, and its chain hashes (LED-2). */
-export interface LedgerEntry {
-  /** Position in the chain, from 1, without gaps. */
-  readonly seq: number;
-  readonly jti: string;
-  readonly wid: string | undefined;
-  /** The token exactly as received. */
-  readonly token: string;
-  readonly claims: ECTClaims;
-  /** The level the token was recorded at (FMT-6): 1, 2, or 3 for an L2 token made L3 by this append. */
-  readonly level: Level;
-  /** When the entry was recorded, Unix milliseconds. */
-  readonly recordedAt: number;
-  /** base64url SHA-256 of the token's bytes (32 bytes). */
-  readonly tokenHash: string;
-  /** base64url of the previous entry's hash (32 zero bytes for seq 1). */
-  readonly prevHash: string;
-  /** base64url of SHA-256(prev_hash || SHA-256(token) || seq as 8-byte big-endian), LED-2. */
-  readonly entryHash: string;
-}
-
-/**
- * Row storage for a `Ledger`. Implementations must make `append` atomic and serial: the entry it
- * stores is built from the current tip inside the same transaction, so the chain stays one linear
- * sequence under concurrency (LED-2), and the uniqueness of (`wid`, `jti`) is enforced by the store
- * itself (LED-3). A returned entry is durable (LED-4).
- */
+/** Row storage for a `Ledger`. Every read is one indexed lookup or range (DAG-7). */
 export interface LedgerBackend {
-  /**
-   * Atomically reads the tip, calls `build(tip)` and stores what it returns.
-   * Throws `ECTError('ECT_DAG_DUPLICATE')` when (`wid`, `jti`) already exists, and
-   * `ECTError('ECT_LEDGER_UNAVAILABLE')` when the store cannot be reached or the write fails.
-   */
-  append(build: (tip: ChainTip) => LedgerEntry): Promise<LedgerEntry>;
-  /**
-   * Optional group commit: stores several entries in ONE atomic, durable transaction (one fsync
-   * for all of them, LED-4), so that concurrent appends in one process share the cost of a commit.
-   * `Ledger` uses it when present (see `LedgerOptions.groupCommit`).
-   *
-   * - LED-2: the items are chained in array order; `builds[i]` is called with the tip after the
-   *   items before it that were stored, so `seq` stays gapless. Builds must be pure (no state
-   *   left behind): a backend may call one more than once (to lay the batch out again after a
-   *   duplicate, after rolling an item back, or on a second attempt); only the entry it finally
-   *   stores and returns counts.
-   * - LED-3, item by item: an item whose (`wid`, `jti`) already exists, in the store or earlier in
-   *   the same batch, is `ECTError('ECT_DAG_DUPLICATE')` in the result; the other items still
-   *   commit. A backend may also give one item `ECTError('ECT_LEDGER_UNAVAILABLE')` when the store
-   *   refuses that item's data alone (a value it cannot represent), again without failing the rest.
-   * - Whole batch: when the store cannot be reached or the transaction fails, the call throws
-   *   `ECTError('ECT_LEDGER_UNAVAILABLE')` and none of the items is stored.
-   *
-   * Resolves, once committed, to one result per build, in the same order.
-   */
-  appendMany?(builds: readonly ((tip: ChainTip) => LedgerEntry)[]): Promise<readonly (LedgerEntry | ECTError)[]>;
-  /** The entry of (`wid`, `jti`); `wid` undefined means the entries without a `wid`. */
-  get(jti: string, wid: string | undefined): Promise<LedgerEntry | undefined>;
-  /** Every entry with this `jti`, in any workflow. */
-  findByJti(jti: string): Promise<readonly LedgerEntry[]>;
-  /** Whether some entry lists `jti` in its `pred`. */
-  isReferenced(jti: string): Promise<boolean>;
-  /** Every entry of one workflow, by `seq`. */
-  listWorkflow(wid: string): Promise<readonly LedgerEntry[]>;
-  /** Up to `limit` entries with `seq >= from`, by `seq` (integrity checks and export page with it). */
-  readFrom(from: number, limit: number): Promise<readonly LedgerEntry[]>;
-  /** The current tip (seq 0 and 32 zero bytes when empty). */
-  tip(): Promise<ChainTip>;
+  /** Human-readable location for messages (a path, a redacted URL). */
+  readonly location: string;
+  /** Takes the append lock and opens a write transaction. */
+  beginAppend(): Promise<AppendTransaction>;
+  /** The stored identity, or undefined for a new ledger. */
+  readMeta(): Promise<LedgerMeta | undefined>;
+  /** Stores the identity on first use; a no-op returning the stored one if another writer won. */
+  initMeta(meta: LedgerMeta): Promise<LedgerMeta>;
+  /** The entries row of this uniqueness key (`taskKey`), raw. */
+  entryByScope(scope: string): Promise<Readonly<Record<string, unknown>> | undefined>;
+  /** The entries rows with this canonical `jti`, by seq, raw. */
+  entriesByJti(jti: string): Promise<readonly Readonly<Record<string, unknown>>[]>;
+  /** The entries rows of this canonical `wid`, by seq, raw. */
+  entriesByWid(wid: string): Promise<readonly Readonly<Record<string, unknown>>[]>;
+  /** Up to `limit` entries rows with `seq >= from`, by seq, raw. */
+  entriesFrom(from: number, limit: number): Promise<readonly Readonly<Record<string, unknown>>[]>;
+  /** Whether some entry lists this canonical id in its `pred`. */
+  isReferenced(pred: string): Promise<boolean>;
+  /** Predecessor rows with `from <= seq < to`, by (seq, pred), raw. */
+  predsBetween(from: number, to: number): Promise<readonly Readonly<Record<string, unknown>>[]>;
+  /** The number of stored entries (committed). */
+  size(): Promise<number>;
+  /** Stored tree hashes by id, in the order asked (proofs: O(log n) ids, one query). */
+  readHashes(ids: readonly number[]): Promise<readonly Uint8Array[]>;
+  /** Up to `limit` node rows with `id >= from`, by id, raw (integrity verification). */
+  nodesFrom(from: number, limit: number): Promise<readonly Readonly<Record<string, unknown>>[]>;
+  /** Up to `limit` checkpoint rows with `size >= from`, by size, raw. */
+  checkpointsFrom(from: number, limit: number): Promise<readonly Readonly<Record<string, unknown>>[]>;
+  /** The checkpoint of the largest size, raw. */
+  latestCheckpoint(): Promise<Readonly<Record<string, unknown>> | undefined>;
+  /** Stores cosignature lines (LED-11); a line already stored for (size, witness) is replaced. */
+  addCosignatures(rows: readonly CosignatureRow[]): Promise<void>;
+  /** The cosignature rows of the checkpoints with `from <= size <= to`, raw. */
+  cosignaturesBetween(from: number, to: number): Promise<readonly Readonly<Record<string, unknown>>[]>;
+  /** Problems with the stored schema (a missing table or index), reported, never repaired. */
+  schemaProblems(): Promise<readonly string[]>;
   close(): Promise<void>;
 }
 
-/** What an append returns (LED-5). `jws` is the ledger's signature over the other members. */
+/** Row types a test or a custom backend may need. */
+export type { BatchRows, CheckpointRow, CosignatureRow, LedgerMeta, NodeRow, PredRow };
+
+/** What an append returns (LED-5). */
 export interface Receipt {
   readonly seq: number;
   readonly jti: string;
   readonly wid: string | undefined;
   readonly level: Level;
-  readonly tokenHash: string;
-  readonly entryHash: string;
   readonly recordedAt: number;
-  /** Compact JWS, `typ` `ect-receipt+jwt`, when the ledger has a signing key. */
-  readonly jws?: string;
+  /** base64url SHA-256 of the token's bytes. */
+  readonly tokenHash: string;
+  /** base64 RFC 9162 leaf hash of the entry (LED-2). */
+  readonly leafHash: string;
+  /** The inclusion proof against the batch's checkpoint, a C2SP tlog-proof (LED-9). */
+  readonly proof: string;
+  /** Compact JWS, `typ` `ect-receipt+jwt`, signed by the ledger's key over all of the above. */
+  readonly jws: string;
 }
 
-/** The outcome of an integrity check (LED-1, LED-2). */
+/** One problem an integrity check found (LED-2, LED-10): where, and what. */
+export interface IntegrityProblem {
+  /** The table (`entries`, `preds`, `nodes`, `checkpoints`, `cosignatures`, `meta`, `schema`) or `anchor`. */
+  readonly table: string;
+  /** The entry's seq (or the checkpoint's size), when the problem has one. */
+  readonly seq?: number;
+  readonly column?: string;
+  readonly reason: string;
+}
+
+/** The outcome of an integrity check (LED-1, LED-2, LED-10). */
 export interface IntegrityReport {
   readonly ok: boolean;
   /** How many entries were checked. */
   readonly checked: number;
-  /** The first entry that does not verify, when `ok` is false. */
-  readonly firstBad?: { readonly seq: number; readonly reason: string };
+  /** The tree size and root (base64) the entries give, when every entry checked. */
+  readonly size: number;
+  readonly root?: string;
+  /** How many stored checkpoints, anchors and cosignatures were checked. */
+  readonly checkpoints: number;
+  readonly anchors: number;
+  readonly cosignatures: number;
+  /** The first problem, when `ok` is false. */
+  readonly firstBad?: IntegrityProblem;
 }

@@ -75,7 +75,7 @@ export async function openLedger(url: string, options: OpenLedgerOptions = {}): 
   const location = parseLedgerUrl(url);
   switch (location.kind) {
     case 'memory':
-      return new Ledger(options);
+      return Ledger.open(options);
     case 'sqlite': {
       const { openSqliteLedger } = await import('../ledger/sqlite.js');
       return openSqliteLedger(location.path, options);

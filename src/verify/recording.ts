@@ -27,12 +27,12 @@ export interface RetryPolicy {
 }
 
 /** An append bounded by `ms` (LED-7: a hanging ledger must not hang verification). */
-export function appendWithTimeout(ledger: Ledger, token: string, claims: ECTClaims, level: Level, ms: number): Promise<Receipt> {
+export function appendWithTimeout(ledger: Ledger, token: string, level: Level, ms: number): Promise<Receipt> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new ECTError('ECT_LEDGER_UNAVAILABLE', `the ledger did not answer within ${ms} ms`)), ms);
   });
-  return Promise.race([ledger.append(token, claims, level), timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([ledger.append({ token, level }), timeout]).finally(() => clearTimeout(timer));
 }
 
 function asLedgerError(error: unknown): ECTError {
@@ -52,7 +52,7 @@ export async function recordInBackground(ledger: Ledger, token: string, claims: 
     if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, policy.delayMs * 2 ** (attempt - 1)));
     attempts++;
     try {
-      return await appendWithTimeout(ledger, token, claims, level, policy.timeoutMs);
+      return await appendWithTimeout(ledger, token, level, policy.timeoutMs);
     } catch (caught) {
       error = asLedgerError(caught);
       if (error.code !== 'ECT_LEDGER_UNAVAILABLE') break;

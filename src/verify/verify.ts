@@ -168,7 +168,7 @@ export async function runVerification(token: string, options: NormalizedOptions,
     recording = recordInBackground(options.ledger, token, claims, recordedLevel, options.retry);
   } else if (options.ledger !== undefined) {
     try {
-      receipt = await appendWithTimeout(options.ledger, token, claims, recordedLevel, options.ledgerTimeoutMs);
+      receipt = await appendWithTimeout(options.ledger, token, recordedLevel, options.ledgerTimeoutMs);
       level = recordedLevel;
     } catch (error) {
       const failure = within(error, known, 'ECT_LEDGER_UNAVAILABLE');

@@ -31,7 +31,7 @@ async function loadNodes(file: string | undefined, flags: SourceFlags, io: Io): 
   if (flags.ledger !== undefined) {
     if (file !== undefined) throw new ECTConfigError('--ledger', 'give either a token file or --ledger, not both');
     if (flags.wid === undefined) throw new ECTConfigError('--wid', 'with --ledger, name the workflow with --wid');
-    const ledger = await openLedgerFromFlags(flags.ledger, undefined, '--ledger', { mustExist: true });
+    const ledger = await openLedgerFromFlags(flags.ledger, { mustExist: true });
     try {
       return { nodes: [...(await ledger.listWorkflow(flags.wid))], verified: true };
     } finally {
