@@ -14,13 +14,20 @@ interface Element {
   readonly end: number;
 }
 
+/** The key usage bits the X.509 profile looks at (RFC 5280 §4.2.1.3). */
+export interface KeyUsage {
+  readonly digitalSignature: boolean;
+  readonly keyCertSign: boolean;
+  readonly cRLSign: boolean;
+}
+
 /** What the X.509 profile reads from a certificate. */
 export interface CertificateFields {
   /** Validity, Unix seconds (RFC 5280 §4.1.2.5). */
   readonly notBefore: number;
   readonly notAfter: number;
   /** Key usage bits (§4.2.1.3), or `undefined` when the extension is absent (no restriction). */
-  readonly keyUsage: { readonly digitalSignature: boolean; readonly keyCertSign: boolean } | undefined;
+  readonly keyUsage: KeyUsage | undefined;
   /** Basic constraints (§4.2.1.9). */
   readonly ca: boolean;
   readonly pathLength: number | undefined;
@@ -143,10 +150,15 @@ export function readCertificateFields(der: Uint8Array): CertificateFields {
     if (isCritical) result.critical.push(oid);
     const value = readElement(der, octets.start, octets.end);
     if (oid === OID_KEY_USAGE) {
-      // BIT STRING: first octet = unused bits; bit 0 (MSB) digitalSignature, bit 5 keyCertSign.
+      // BIT STRING: first octet = unused bits; bit 0 (MSB) digitalSignature, bit 5 keyCertSign,
+      // bit 6 cRLSign.
       if (value.tag !== 0x03) fail('keyUsage is not a BIT STRING');
       const bits = value.end - value.start > 1 ? der[value.start + 1]! : 0;
-      result.keyUsage = { digitalSignature: (bits & 0x80) !== 0, keyCertSign: (bits & 0x04) !== 0 };
+      result.keyUsage = {
+        digitalSignature: (bits & 0x80) !== 0,
+        keyCertSign: (bits & 0x04) !== 0,
+        cRLSign: (bits & 0x02) !== 0,
+      };
     } else if (oid === OID_BASIC_CONSTRAINTS) {
       if (value.tag !== 0x30) fail('basicConstraints is not a SEQUENCE');
       for (const member of children(der, value)) {

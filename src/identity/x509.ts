@@ -5,10 +5,11 @@
  * follow RFC 5280 §6.1 in the parts that matter here: each signature up to the anchor, validity of
  * every certificate, CA basic constraints on intermediates, key usage and path length on every
  * issuing certificate (the trust anchor included), digital signature usage on the leaf, and no
- * unknown critical extension (§4.2). A revocation hook is asked about every certificate below the
- * anchor; when it fails, the token is rejected unless configured otherwise. Successful chain
- * validations are cached for a short time, keyed by the `x5c` strings. `x5u` is never fetched
- * (HDR-5).
+ * unknown critical extension (§4.2). A leaf that carries a SPIFFE ID is an X509-SVID and also
+ * follows the SPIFFE leaf rules (one URI SAN, not a CA, X509-SVID §5.2). A revocation hook is
+ * asked about every certificate below the anchor; when it fails, the token is rejected unless
+ * configured otherwise. Successful chain validations are cached for a short time, keyed by the
+ * `x5c` strings. `x5u` is never fetched (HDR-5).
  * @module
  */
 import { X509Certificate, type KeyObject } from 'node:crypto';
@@ -160,17 +161,26 @@ function checkIssuing(issuer: Certificate, position: IssuingPosition): void {
 }
 
 /**
- * A leaf that carries a SPIFFE ID (a URI SAN in the `spiffe` scheme) is an X509-SVID: its ID must
- * be a valid SPIFFE ID (CLM-1, SPIFFE-ID §2), or the certificate cannot vouch for anyone.
+ * A leaf that carries a SPIFFE ID (a URI SAN in the `spiffe` scheme) is an X509-SVID, and the
+ * SPIFFE leaf validation applies (X509-SVID §5.2): exactly one URI SAN (§2: a second one would be
+ * a second identity; VER-8 then requires `iss` to equal it), a valid SPIFFE ID (CLM-1) with a
+ * non-root path, basicConstraints cA false (§4.1) and neither keyCertSign nor cRLSign (§4.3).
  */
 function checkSpiffeLeaf(leaf: Certificate): void {
-  for (const uri of leaf.fields.uris) {
-    if (!hasSpiffeScheme(uri)) continue;
-    const problem = spiffeIdProblem(uri);
-    if (problem !== undefined) {
-      const san = JSON.stringify(uri);
-      throw unresolved(`the URI SAN ${san} of the leaf certificate is not a SPIFFE ID: ${problem}`);
-    }
+  const { uris, ca, keyUsage } = leaf.fields;
+  if (!uris.some(hasSpiffeScheme)) return;
+  if (uris.length !== 1) {
+    const rule = 'an X509-SVID has exactly one (X509-SVID §2)';
+    throw unresolved(`the leaf certificate carries ${uris.length} URI SANs; ${rule}`);
+  }
+  const problem = spiffeIdProblem(uris[0]!, { requirePath: true });
+  if (problem !== undefined) {
+    const san = JSON.stringify(uris[0]);
+    throw unresolved(`the URI SAN ${san} of the leaf certificate is not a SPIFFE ID: ${problem}`);
+  }
+  if (ca) throw unresolved('the leaf certificate is a CA (basicConstraints cA, X509-SVID §4.1)');
+  if (keyUsage !== undefined && (keyUsage.keyCertSign || keyUsage.cRLSign)) {
+    throw unresolved('the leaf certificate may sign certificates or CRLs (X509-SVID §4.3)');
   }
 }
 

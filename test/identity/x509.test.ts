@@ -42,6 +42,12 @@ let leafDirectRoot0: TestCert;
 let leafOneBelowRoot0: TestCert;
 let leafDotSegment: TestCert;
 let leafUpperTrustDomain: TestCert;
+let svidCa: TestCert;
+let svidTwoUris: TestCert;
+let svidAndHttps: TestCert;
+let svidCrlSign: TestCert;
+let svidRootId: TestCert;
+let twoHttpsUris: TestCert;
 
 before(() => {
   pki = createPki();
@@ -79,6 +85,17 @@ before(() => {
     pki.issue({ name, issuer: inter, uris: [uri], ...leafSpan });
   leafDotSegment = sanOf('leaf-dot-segment', 'spiffe://example.org/agent/../a');
   leafUpperTrustDomain = sanOf('leaf-upper-td', 'spiffe://Example.org/agent/a');
+  // Leaves that carry a SPIFFE ID but break the X509-SVID leaf rules (§5.2), and a control.
+  const under = { issuer: inter, ...leafSpan };
+  const caUsage = 'digitalSignature,keyCertSign';
+  svidCa = pki.issue({ name: 'svid-ca', ...under, uris: [ISS], ca: true, keyUsage: caUsage });
+  svidTwoUris = pki.issue({ name: 'svid-two', ...under, uris: [ISS, 'spiffe://example.org/b'] });
+  svidAndHttps = pki.issue({ name: 'svid-https', ...under, uris: [ISS, 'https://example.org/a'] });
+  const crlUsage = 'digitalSignature,cRLSign';
+  svidCrlSign = pki.issue({ name: 'svid-crl', ...under, uris: [ISS], keyUsage: crlUsage });
+  svidRootId = pki.issue({ name: 'svid-root', ...under, uris: ['spiffe://example.org'] });
+  const https = ['https://a.example/x', 'https://b.example/y'];
+  twoHttpsUris = pki.issue({ name: 'two-https', ...under, uris: https });
 });
 
 after(() => pki.dispose());
@@ -171,6 +188,33 @@ describe('X.509 profile (IDB-2)', () => {
       const token = signCompact(header, { ...claims, jti: randomUUID() }, key, 'ES256');
       await rejects(trust(), token, 'ECT_KEY_UNRESOLVED', { message: /not a SPIFFE ID/ });
     }
+  });
+
+  test('IDB-2: a leaf carrying a SPIFFE ID that is a CA (basicConstraints cA TRUE) is rejected with ECT_KEY_UNRESOLVED (X509-SVID §5.2)', async () => {
+    const token = tokenFor(svidCa, [svidCa, inter]);
+    await rejects(trust(), token, 'ECT_KEY_UNRESOLVED', { message: /is a CA/ });
+  });
+
+  test('IDB-2: a leaf carrying a SPIFFE ID and a second URI SAN is rejected with ECT_KEY_UNRESOLVED, whichever SAN iss names (X509-SVID §2)', async () => {
+    const twoSans = { message: /2 URI SANs/ };
+    for (const iss of [ISS, 'spiffe://example.org/b']) {
+      const token = tokenFor(svidTwoUris, [svidTwoUris, inter], { iss });
+      await rejects(trust(), token, 'ECT_KEY_UNRESOLVED', twoSans);
+    }
+    const httpsIss = { iss: 'https://example.org/a' };
+    const withHttps = tokenFor(svidAndHttps, [svidAndHttps, inter], httpsIss);
+    await rejects(trust(), withHttps, 'ECT_KEY_UNRESOLVED', twoSans);
+  });
+
+  test('IDB-2: a SPIFFE leaf with cRLSign, or whose ID has no path, is rejected with ECT_KEY_UNRESOLVED (X509-SVID §4.3, §5.2); a leaf without a SPIFFE ID keeps the RFC 5280 rules', async () => {
+    const crl = tokenFor(svidCrlSign, [svidCrlSign, inter]);
+    await rejects(trust(), crl, 'ECT_KEY_UNRESOLVED', { message: /CRLs/ });
+    const rootId = tokenFor(svidRootId, [svidRootId, inter], { iss: 'spiffe://example.org' });
+    await rejects(trust(), rootId, 'ECT_KEY_UNRESOLVED', { message: /no path/ });
+    // Two https URI SANs are allowed by RFC 5280; iss may be either of them (VER-8).
+    const iss = 'https://b.example/y';
+    const second = tokenFor(twoHttpsUris, [twoHttpsUris, inter], { iss });
+    assert.equal((await accepts(trust(), second)).claims.iss, iss);
   });
 
   test('IDB-2: a leaf whose key usage lacks digitalSignature is rejected with ECT_KEY_UNRESOLVED', async () => {
