@@ -18,7 +18,7 @@ interface Manifest {
 
 const manifest = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as Manifest;
 
-test('the package is wimse-ect; the command is ect, and wimse-ect runs the same file (npx wimse-ect)', () => {
+test('the package is wimse-ect; its command ect, and wimse-ect runs the same file', () => {
   assert.equal(manifest.name, 'wimse-ect');
   assert.deepEqual(Object.keys(manifest.bin).sort(), ['ect', 'wimse-ect']);
   assert.equal(manifest.bin['ect'], manifest.bin['wimse-ect']);

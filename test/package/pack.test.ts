@@ -4,7 +4,7 @@
  * @module
  */
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -73,5 +73,57 @@ describe('a plain install (npm install --omit=dev wimse-ect)', () => {
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /^Usage: ect /);
     }
+  });
+});
+
+/** Every entry of the package's `exports` as a specifier: `wimse-ect`, `wimse-ect/sqlite`, … */
+function specifiers(project: string): string[] {
+  const file = join(project, 'node_modules', 'wimse-ect', 'package.json');
+  const manifest = JSON.parse(readFileSync(file, 'utf8')) as { exports: Record<string, unknown> };
+  return Object.keys(manifest.exports).map((key) => `wimse-ect${key.slice(1)}`);
+}
+
+// Node >= 20.19 loads ES modules with require(): a CommonJS program can use the package as it is.
+const REQUIRE_ALL = `
+const specifiers = JSON.parse(process.argv[2]);
+const loaded = {};
+for (const specifier of specifiers) loaded[specifier] = Object.keys(require(specifier)).length;
+const { createECT, createVerifier, generateKeyPair } = require('wimse-ect');
+const key = generateKeyPair();
+const claims = { iss: 'spiffe://a', aud: 'spiffe://b', exec_act: 'x' };
+const token = createECT(claims, { key: key.privateJwk });
+const verifier = createVerifier({ audience: 'spiffe://b', keys: { keys: [key.publicJwk] } });
+verifier.verify(token).then((r) => console.log(JSON.stringify({ loaded, level: r.level })));
+`;
+
+describe('require() from CommonJS', () => {
+  test('every subpath resolves with require.resolve in a plain install', () => {
+    const all = specifiers(plain);
+    assert.ok(all.length >= 11 && all.includes('wimse-ect/sqlite'), all.join(' '));
+    const script = 'for (const s of JSON.parse(process.argv[1])) require.resolve(s);';
+    const r = run(process.execPath, ['-e', script, JSON.stringify(all)], { cwd: plain });
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  test('every subpath loads with require(), with the optional peers installed', () => {
+    const project = installProject(packed, 'cjs', {
+      manifest: { type: 'commonjs' },
+      with: ['pg@8', 'redis@6', 'better-sqlite3@12'],
+    });
+    writeFileSync(join(project, 'require-all.cjs'), REQUIRE_ALL);
+    const all = specifiers(project);
+    const r = run(process.execPath, ['require-all.cjs', JSON.stringify(all)], { cwd: project });
+    assert.equal(r.status, 0, r.stderr);
+    type Outcome = { loaded: Record<string, number>; level: number };
+    const { loaded, level } = JSON.parse(r.stdout) as Outcome;
+    assert.deepEqual(Object.keys(loaded), all);
+    for (const specifier of all) assert.ok(loaded[specifier]! > 0, `${specifier} exports nothing`);
+    assert.equal(level, 2);
+  });
+
+  test('the manifest declares no side effects', () => {
+    const file = join(plain, 'node_modules', 'wimse-ect', 'package.json');
+    const manifest = JSON.parse(readFileSync(file, 'utf8')) as { sideEffects: unknown };
+    assert.equal(manifest.sideEffects, false);
   });
 });

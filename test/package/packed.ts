@@ -72,19 +72,33 @@ export function pack(): Packed {
   };
 }
 
+/** Options of `installProject`. */
+export interface InstallOptions {
+  /** Members added to the project's package.json, e.g. `{ type: 'commonjs' }`. */
+  readonly manifest?: Readonly<Record<string, unknown>>;
+  /** Packages installed alongside, e.g. optional peers. */
+  readonly with?: readonly string[];
+}
+
 /**
  * A new project folder in `packed.dir` that depends on the tarball, installed as a user would
- * (`--omit=dev`: no optional peers, nothing of this repository's development tools).
+ * (`--omit=dev`: no optional peers, nothing of this repository's development tools), plus the
+ * packages named in `with`.
  */
 export function installProject(
   packed: Packed,
   name: string,
-  manifest: Readonly<Record<string, unknown>> = {},
+  options: InstallOptions = {},
 ): string {
   const dir = join(packed.dir, name);
   mkdirSync(dir);
-  const json = { name, version: '1.0.0', private: true, ...manifest };
+  const json = { name, version: '1.0.0', private: true, ...options.manifest };
   writeFileSync(join(dir, 'package.json'), JSON.stringify(json, null, 2));
-  npm(['install', '--omit=dev', '--no-package-lock', packed.tarball], { cwd: dir });
+  const extra = options.with ?? [];
+  // Packages installed alongside skip their install scripts (no native build of better-sqlite3:
+  // its JavaScript loads without it, which is all a require() test needs).
+  const scripts = extra.length > 0 ? ['--ignore-scripts'] : [];
+  const args = ['install', '--omit=dev', '--no-package-lock', ...scripts, packed.tarball, ...extra];
+  npm(args, { cwd: dir });
   return dir;
 }
