@@ -53,10 +53,23 @@ function isNonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0;
 }
 
-/** RFC 7519 §2 NumericDate: a finite, non-negative JSON number (1e309 parses to Infinity). */
+/** CLM-4 [P]: the latest NumericDate, 9999-12-31T23:59:59Z (Unix seconds). */
+export const MAX_NUMERIC_DATE = 253_402_300_799;
+
+/**
+ * CLM-4: a NumericDate (RFC 7519 §2) is a finite number from 0 to the end of year 9999. Without
+ * the upper bound, `exp` of 1e23 (or anything past 2^53) passes here and then breaks a store
+ * that must represent the expiry (a Redis PXAT is a 64-bit integer of milliseconds).
+ */
+export function isNumericDate(value: unknown): value is number {
+  return typeof value === 'number' && value >= 0 && value <= MAX_NUMERIC_DATE;
+}
+
 function checkNumericDate(value: unknown, member: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    fail('ECT_CLAIM_INVALID', member, `${member} must be a NumericDate (a non-negative number of seconds)`);
+  // NaN and ±Infinity (1e309 parses to Infinity) fail the range comparisons too.
+  if (!isNumericDate(value)) {
+    const range = `a number of seconds from 0 to ${MAX_NUMERIC_DATE}`;
+    fail('ECT_CLAIM_INVALID', member, `${member} must be a NumericDate (${range})`);
   }
   return value;
 }
@@ -165,7 +178,7 @@ export function validateClaims(payload: Record<string, unknown>, rules: ClaimRul
   } else if (!isNonEmptyString(aud)) {
     fail('ECT_CLAIM_INVALID', 'aud', 'aud must be a non-empty string or a non-empty array of non-empty strings');
   }
-  // CLM-3, CLM-4
+  // CLM-3, CLM-4 (and the NumericDate range of CLM-4, before any store sees `exp`)
   const iat = checkNumericDate(claims['iat'], 'iat');
   const exp = checkNumericDate(claims['exp'], 'exp');
   if (!(exp > iat)) fail('ECT_CLAIM_INVALID', 'exp', 'exp must be after iat');

@@ -12,6 +12,7 @@ import { ALGORITHMS, isAlgorithm, type Algorithm } from '../crypto/algorithms.js
 import { verifySignature } from '../crypto/jws.js';
 import { importPublicKey, keyFitsAlgorithm } from '../crypto/keys.js';
 import { ECTConfigError, ECTError } from '../errors.js';
+import { isNumericDate } from '../format/claims.js';
 import { isJSONObject } from '../format/json.js';
 import { parseToken } from '../format/parse.js';
 import { hasSpiffeScheme, spiffeIdProblem } from '../format/spiffe-id.js';
@@ -173,7 +174,7 @@ async function verifyWITWith(wit: string, checked: Checked, now: number): Promis
     throw unresolved(`the WIT's signature does not verify with the key of trust domain ${domain.prefix}`, 'wit');
   }
   const exp = claims['exp'];
-  if (typeof exp !== 'number' || !Number.isFinite(exp)) throw unresolved('the WIT has no exp', 'exp');
+  if (!isNumericDate(exp)) throw unresolved('the WIT has no exp in the NumericDate range', 'exp');
   const iat = claims['iat'];
   if (iat !== undefined && (typeof iat !== 'number' || iat > now + checked.tolerance)) throw unresolved('the WIT is issued in the future', 'iat');
   const { key, jwk } = confirmationKey(claims);

@@ -70,7 +70,9 @@ const B64URL_43 = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/; // 43 chars, the last
 
 const own = (o: Record<string, unknown>, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k) && o[k] !== undefined;
 const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
-const isDate = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+// CLM-4: a finite number from 0 to 253402300799 (9999-12-31T23:59:59Z).
+const isDate = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 253402300799;
 const isId = (v: unknown): boolean => typeof v === 'string' && UUID_RE.test(v);
 /** CLM-1 with SPIFFE-ID §2, written out rule by rule: a `spiffe:` iss must be a SPIFFE ID. */
 function isSpiffeIss(iss: string): boolean {
@@ -145,7 +147,12 @@ export const hostileClaimsArb = fc
     ),
     aud: member(fc.constantFrom<unknown>(AUD, [AUD], [ISS, AUD]), fc.constant([]), fc.constant([AUD, '']), fc.constant(`${AUD}/`), fc.constant([ISS]), fc.integer(), fc.constant([AUD, 7])),
     iat: member(fc.integer({ min: NOW - 1200, max: NOW + 100 }), fc.constant(String(NOW)), fc.constant(-1), fc.double({ noNaN: true }), fc.constant(null), fc.constant(0)),
-    exp: member(fc.integer({ min: NOW - 100, max: NOW + 1200 }), fc.constant(String(NOW + 600)), fc.constant(1e300), fc.double({ noNaN: true }), fc.constant(true)),
+    exp: member(
+      fc.integer({ min: NOW - 100, max: NOW + 1200 }),
+      ...[fc.constant(String(NOW + 600)), fc.constant(1e300), fc.constant(true)],
+      fc.double({ noNaN: true }),
+      fc.constantFrom(1e23, 2 ** 53 + 2, 253402300799, 253402300800),
+    ),
     jti: member(fc.constantFrom(uuid(1), uuid(1).toUpperCase()), fc.constant('task-1'), fc.constant(1), fc.constant(`{${uuid(1)}}`), fc.uuid()),
     exec_act: member(fc.constantFrom('review_spec', 'x'.repeat(256)), fc.constant(''), fc.string({ minLength: 250, maxLength: 260 }), fc.integer(), fc.string({ maxLength: 10, unit: 'binary' })),
     pred: member(

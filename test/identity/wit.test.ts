@@ -174,6 +174,11 @@ describe('WIMSE profile (IDB-3)', () => {
     assert.throws(() => wimseTrust({ trustDomains: upper }), configError);
   });
 
+  test('IDB-3, CLM-4: a WIT whose exp is beyond the NumericDate range (1e23) is rejected with ECT_KEY_UNRESOLVED', async () => {
+    const context = { workloadIdentityToken: handMadeWit({}, { exp: 1e23 }) };
+    await rejects(source(), ectBy(), 'ECT_KEY_UNRESOLVED', { context, message: /NumericDate/ });
+  });
+
   test('IDB-3: the test issuer refuses a subject outside its trust domain', () => {
     assert.throws(() => issuer.issueWit({ sub: 'spiffe://other.org/agent', publicJwk: workload.publicJwk }), { name: 'ECTConfigError' });
   });

@@ -2,9 +2,11 @@ import { strict as assert } from 'node:assert';
 import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { buildClaims, createECT, DEFAULT_TTL_SECONDS } from '../../src/create/create.js';
-import { DEFAULT_CLAIM_RULES, EXT_MAX_BYTES, EXT_MAX_DEPTH, isDigest, isUuid, validateClaims, type ClaimRules } from '../../src/format/claims.js';
+import { MemoryECTStore } from '../../src/dag/memory-store.js';
+import { DEFAULT_CLAIM_RULES, EXT_MAX_BYTES, EXT_MAX_DEPTH, isDigest, isUuid, MAX_NUMERIC_DATE, validateClaims, type ClaimRules } from '../../src/format/claims.js';
 import { hashBytes, hashStream } from '../../src/format/hash.js';
-import { verifyECT } from '../../src/verify/verify.js';
+import type { ReplayStore } from '../../src/replay/store.js';
+import { createVerifier, verifyECT } from '../../src/verify/verify.js';
 import { AUD, claims, ecHeader, ISS, keyPair, NOW, payload, rejectsWith, signJSON, signText, throwsWith, token, uuid, verifyOptions } from '../helpers/fixtures.js';
 
 const rules = (overrides: Partial<ClaimRules> = {}): ClaimRules => ({ ...DEFAULT_CLAIM_RULES, ...overrides });
@@ -113,6 +115,40 @@ describe('claims of section 4 (CLM-1 ... CLM-11)', () => {
     invalid({ exp: NOW - 1 }, 'exp');
     invalid({ exp: String(NOW + 600) }, 'exp');
     assert.equal(check({ exp: NOW + 1 }).claims.exp, NOW + 1);
+  });
+
+  test('CLM-4: every NumericDate is a finite number from 0 to 253402300799; exp of 1e23 or beyond 2^53 is ECT_CLAIM_INVALID at VER-7, before any store is touched, and on creation', async () => {
+    assert.equal(MAX_NUMERIC_DATE, 253_402_300_799); // 9999-12-31T23:59:59Z
+    assert.equal(new Date(MAX_NUMERIC_DATE * 1000).toISOString(), '9999-12-31T23:59:59.000Z');
+    assert.equal(check({ exp: MAX_NUMERIC_DATE }).claims.exp, MAX_NUMERIC_DATE);
+    const max = MAX_NUMERIC_DATE;
+    for (const exp of [1e23, 2 ** 53 + 2, max + 1, max + 0.5, Number.MAX_VALUE]) {
+      invalid({ exp }, 'exp');
+    }
+    invalid({ iat: MAX_NUMERIC_DATE + 1, exp: MAX_NUMERIC_DATE + 2 }, 'iat');
+    // Through a verifier with a replay cache and a DAG store: neither is asked anything.
+    const touched: string[] = [];
+    const replay: ReplayStore = {
+      checkAndRecord: async (key) => (touched.push(`replay ${key}`), true),
+    };
+    const dagStore = new MemoryECTStore();
+    const verifier = createVerifier(verifyOptions({ replay, dag: { store: dagStore } }));
+    // 9007199254740993 is written as text: as a JS number it would already be rounded.
+    const text = JSON.stringify(payload());
+    const beyond = text.replace(`"exp":${NOW + 600}`, '"exp":9007199254740993');
+    assert.ok(beyond.includes('9007199254740993'));
+    const header = JSON.stringify(ecHeader());
+    for (const hostile of [signJSON(ecHeader(), payload({ exp: 1e23 })), signText(header, beyond)]) {
+      const error = await rejectsWith(verifier.verify(hostile), 'ECT_CLAIM_INVALID');
+      assert.equal(error.member, 'exp');
+    }
+    assert.deepEqual(touched, []);
+    assert.equal(dagStore.size, 0);
+    // Creation refuses the same values, and a ttl that carries exp out of range.
+    const key = keyPair().privateJwk;
+    throwsWith(() => createECT(claims({ exp: 1e23 }), { key, now: NOW }), 'ECT_CLAIM_INVALID');
+    const longTtl = { now: NOW, ttl: 1e23 };
+    throwsWith(() => buildClaims(claims({ exp: undefined }), longTtl), 'ECT_CLAIM_INVALID');
   });
 
   test('CLM-4: creation fills exp with the default lifetime of 600 s, or the given ttl', () => {

@@ -480,7 +480,7 @@ category('claim-types', 'numbers as strings, strings as numbers and other wrong 
 }
 
 // --- numbers ----------------------------------------------------------------------------------
-category('numbers', 'NumericDate edge values: 1e309, negative, -0, equal, far future (CLM-3, CLM-4, VER-10)');
+category('numbers', 'NumericDate edges: Infinity, negative, -0, after 9999 (CLM-3, CLM-4, VER-10)');
 {
   const withNumber = (claim: string, literal: string): string => jws(header(), JSON.stringify(claims({ [claim]: 123456789 })).replace('123456789', literal));
   add('exp 1e309 (parses to Infinity)', ['CLM-4', 'VER-7'], 'Not a finite NumericDate.', withNumber('exp', '1e309'), 'ECT_CLAIM_INVALID');
@@ -491,9 +491,24 @@ category('numbers', 'NumericDate edge values: 1e309, negative, -0, equal, far fu
   add('exp -0', ['CLM-4', 'VER-7'], '-0 is not after iat.', withNumber('exp', '-0'), 'ECT_CLAIM_INVALID');
   add('exp equal to iat', ['CLM-4', 'VER-7'], 'exp must be after iat.', valid({ exp: NOW }), 'ECT_CLAIM_INVALID');
   add('exp before iat', ['CLM-4', 'VER-7'], 'exp must be after iat.', valid({ exp: NOW - 1 }), 'ECT_CLAIM_INVALID');
-  add('exp 1e300, verified within the iat age', ['CLM-4'], 'Control: a finite far-future exp is a valid NumericDate.', valid({ exp: 1e300 }), 'ACCEPT');
-  add('exp 1e300, verified 20 minutes after iat', ['CLM-3', 'VER-10'], 'A far-future exp does not extend acceptance beyond the maximum iat age (900 s).', valid({ exp: 1e300 }), 'ECT_IAT_TOO_OLD', { now: NOW + 1200 });
-  add('exp 9007199254740993 (beyond 2^53)', ['CLM-4'], 'Control: rounds to a finite double; accepted like any far-future exp.', withNumber('exp', '9007199254740993'), 'ACCEPT');
+  // CLM-4 (revision 2): a NumericDate lies from 0 to 253402300799 (9999-12-31T23:59:59Z).
+  const range = 'Beyond the NumericDate range (CLM-4), refused before any store sees it.';
+  const end = '253402300799';
+  add('exp 1e300', ['CLM-4', 'VER-7'], range, valid({ exp: 1e300 }), 'ECT_CLAIM_INVALID');
+  add('exp 1e23', ['CLM-4', 'VER-7'], range, withNumber('exp', '1e23'), 'ECT_CLAIM_INVALID');
+  const beyond = withNumber('exp', '9007199254740993');
+  add('exp 9007199254740993 (beyond 2^53)', ['CLM-4', 'VER-7'], range, beyond, 'ECT_CLAIM_INVALID');
+  const justAfter = withNumber('exp', '253402300800');
+  const invalid = 'ECT_CLAIM_INVALID';
+  add('exp one second after the end of year 9999', ['CLM-4', 'VER-7'], range, justAfter, invalid);
+  const iatAfter = jws(header(), claims({ iat: 253402300800, exp: 253402300801 }));
+  add('iat after the end of year 9999', ['CLM-3', 'CLM-4', 'VER-7'], range, iatAfter, invalid);
+  const lastSecond = 'Control: the last NumericDate of the range is a valid exp.';
+  add('exp at the end of year 9999', ['CLM-4'], lastSecond, withNumber('exp', end), 'ACCEPT');
+  const age = 'A far-future exp does not extend acceptance beyond the maximum iat age (900 s).';
+  const later = { now: NOW + 1200 };
+  const name = 'exp at the end of year 9999, verified 20 minutes after iat';
+  add(name, ['CLM-3', 'VER-10'], age, withNumber('exp', end), 'ECT_IAT_TOO_OLD', later);
   add('iat 1e-400 (underflows to 0), verified at NOW', ['CLM-3', 'VER-10'], 'iat 0 is 53 years old.', withNumber('iat', '1e-400'), 'ECT_IAT_TOO_OLD');
   add('iat far in the future, exp after it', ['CLM-3', 'VER-10'], 'iat beyond the clock tolerance.', valid({ iat: NOW + 3600, exp: NOW + 4200 }), 'ECT_IAT_FUTURE');
   add('expired 31 s ago', ['CLM-4', 'VER-10'], 'Beyond the 30 s tolerance.', valid({ iat: NOW - 631, exp: NOW - 31 }), 'ECT_EXPIRED');
