@@ -16,12 +16,12 @@ import { MemoryReplayStore } from '../../src/replay/memory.js';
 import { RedisReplayStore } from '../../src/replay/redis.js';
 import { openLedger, openReplayStore, parseLedgerUrl } from '../../src/stores/open.js';
 import { useTestServers } from '../helpers/servers.js';
-import { makeToken } from './fixtures/tokens.js';
+import { ledgerKeys, makeToken, ORIGIN } from './fixtures/tokens.js';
 
 const env = useTestServers({ postgres: true, redis: true, tempDir: 'ect-open-' });
 const dir = env.dir;
-
-
+/** The key and origin a writable stored ledger is opened with (LED-8). */
+const signing = { key: ledgerKeys.privateJwk, origin: ORIGIN };
 
 function configError(run: () => unknown, pattern: RegExp): ECTConfigError {
   let caught: unknown;
@@ -57,16 +57,20 @@ describe('openLedger', () => {
   it('LED-6: sqlite:PATH opens a SQLite file, relative to the working folder or absolute', async () => {
     const absolute = join(dir, `${randomUUID()}.db`);
     for (const url of [`sqlite:${relative(process.cwd(), absolute)}`, `sqlite://${absolute}`, `sqlite:${absolute}`]) {
-      const ledger = await openLedger(url);
+      const ledger = await openLedger(url, signing);
       assert.ok(ledger.backend instanceof SqliteLedgerBackend);
       assert.equal(ledger.backend.path, absolute);
       const t = makeToken();
-      await ledger.append(t.token, t.claims, 3);
+      await ledger.append({ token: t.token, level: 3 });
       await ledger.close();
     }
     assert.ok(existsSync(absolute));
+    // Opened without its key: read-only, and every entry verifies (LED-2).
     const ledger = await openLedger(`sqlite:${absolute}`);
-    assert.deepEqual(await ledger.verifyIntegrity(), { ok: true, checked: 3 });
+    assert.equal(ledger.writable, false);
+    const report = await ledger.verifyIntegrity();
+    assert.equal(report.ok, true, JSON.stringify(report.firstBad));
+    assert.equal(report.checked, 3);
     await ledger.close();
   });
 
@@ -79,12 +83,12 @@ describe('openLedger', () => {
   });
 
   it('LED-6: ?ect_table=NAME keeps separate ledgers in one PostgreSQL database; a bad name is an ECTConfigError', async () => {
-    const a = await openLedger(`${env.pg.url}?ect_table=tenant_a`);
-    const b = await openLedger(`${env.pg.url}?ect_table=tenant_b`);
+    const a = await openLedger(`${env.pg.url}?ect_table=tenant_a`, signing);
+    const b = await openLedger(`${env.pg.url}?ect_table=tenant_b`, signing);
     try {
       assert.equal((a.backend as PostgresLedgerBackend).table, 'tenant_a');
       const token = makeToken();
-      await a.append(token.token, token.claims, 3);
+      await a.append({ token: token.token, level: 3 });
       assert.equal((await a.verifyIntegrity()).checked, 1);
       assert.equal((await b.verifyIntegrity()).checked, 0);
     } finally {
