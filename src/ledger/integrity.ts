@@ -195,10 +195,17 @@ async function walkEntries(input: {
   const { stored, anchors } = await rootChecks(options, input.verifier);
   const checks = [...stored, ...anchors].sort((a, b) => a.size - b.size);
   let next = 0;
+  // The first stored node that differs from the recomputed tree. Whether the node or the entry
+  // under it was changed is decided by the next signed root: if the entries still give it, the
+  // node is at fault; if not, the entry is.
+  let suspect: { seq: number; id: number; column: string } | undefined;
   const meet = (size: number, frontier: readonly Uint8Array[]): void => {
     while (next < checks.length && checks[next]!.size === size) {
       const check = checks[next++]!;
-      if (!Buffer.from(rootFromFrontier({ frontier })).equals(Buffer.from(check.root))) fail(check.problem);
+      const rootOk = Buffer.from(rootFromFrontier({ frontier })).equals(Buffer.from(check.root));
+      if (!rootOk && suspect !== undefined) fail(entryChanged(suspect));
+      if (!rootOk) fail(check.problem);
+      if (suspect !== undefined) fail(nodeChanged(suspect));
       if (stored.includes(check)) counts.checkpoints++;
       else counts.anchors++;
     }
@@ -245,9 +252,10 @@ async function walkEntries(input: {
         if (got === undefined || gotId !== node.id) {
           fail({ table: 'nodes', seq, column: 'id', reason: `entry ${seq}: tree node ${node.id} is missing` });
         }
-        if (normalizeValue(got['hash'], 'bytes') !== Buffer.from(node.hash).toString('base64')) {
-          const what = node.id === appended.stored[0]!.id ? 'the leaf hash' : `tree node ${node.id}`;
-          fail({ table: 'nodes', seq, column: 'hash', reason: `entry ${seq}: ${what} does not match the entry (its seq, level, recorded_at or token, or the node, was changed)` });
+        const storedHash = normalizeValue(got['hash'], 'bytes');
+        if (storedHash !== Buffer.from(node.hash).toString('base64') && suspect === undefined) {
+          const leaf = node.id === appended.stored[0]!.id;
+          suspect = { seq, id: node.id, column: leaf ? changedColumn(entry, storedHash) : 'hash' };
         }
       }
       frontier = appended.frontier;
@@ -276,11 +284,39 @@ async function walkEntries(input: {
     const kind = stored.includes(check) ? 'a stored checkpoint' : 'an anchor';
     fail({ ...check.problem, reason: `${kind} covers ${check.size} entries but the ledger has ${size} (entries were removed): ${check.problem.reason.split(':')[0]}` });
   }
+  if (suspect !== undefined) fail(entryChanged(suspect));
   const latest = stored.at(-1);
   if (size > 0 && (latest === undefined || latest.size < size)) {
     fail({ table: 'checkpoints', seq: latest?.size ?? 0, column: 'size', reason: `entries ${(latest?.size ?? 0) + 1} to ${size} are covered by no signed checkpoint (a checkpoint was removed, or entries were added outside the ledger)` });
   }
   return { size, root: rootFromFrontier({ frontier }) };
+}
+
+/** Which recorded field of an entry was changed, when the stored leaf tells (only `level` can). */
+function changedColumn(entry: Entry, storedLeaf: unknown): string {
+  for (const level of [1, 2, 3] as const) {
+    if (level === entry.level) continue;
+    if (Buffer.from(entryLeafHash({ ...entry, level })).toString('base64') === storedLeaf) return 'level';
+  }
+  return 'token or recorded_at';
+}
+
+function entryChanged(suspect: { seq: number; column: string }): IntegrityProblem {
+  return {
+    table: 'entries',
+    seq: suspect.seq,
+    column: suspect.column,
+    reason: `entry ${suspect.seq} is not the entry that was recorded and signed: its ${suspect.column} was changed (its leaf hash and the signed root differ)`,
+  };
+}
+
+function nodeChanged(suspect: { seq: number; id: number }): IntegrityProblem {
+  return {
+    table: 'nodes',
+    seq: suspect.seq,
+    column: 'hash',
+    reason: `tree node ${suspect.id} (entry ${suspect.seq}) was changed: the entries still give the signed root`,
+  };
 }
 
 function readEntry(row: Row, expectedSeq: number): Entry {
