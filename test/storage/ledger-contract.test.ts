@@ -12,8 +12,6 @@ import { ledgerContract } from './ledger-contract.js';
 const env = useTestServers({ postgres: true, tempDir: 'ect-sqlite-' });
 const dir = env.dir;
 
-
-
 ledgerContract({
   name: 'memory',
   durable: false,
@@ -27,7 +25,10 @@ ledgerContract({
   durable: true,
   async create() {
     const path = join(dir, `${randomUUID()}.db`);
-    return { backend: new SqliteLedgerBackend({ path }), reopen: async () => new SqliteLedgerBackend({ path }) };
+    return {
+      backend: await SqliteLedgerBackend.open({ path }),
+      reopen: async () => SqliteLedgerBackend.open({ path }),
+    };
   },
 });
 

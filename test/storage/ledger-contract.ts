@@ -3,16 +3,18 @@
  * a backend passes when a `Ledger` over it behaves exactly like one over the in-memory reference.
  */
 import * as assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { ECTError } from '../../src/errors.js';
-import { tokenDigest } from '../../src/ledger/chain.js';
+import { ECTConfigError, ECTError } from '../../src/errors.js';
+import { entryLeafHash } from '../../src/ledger/entry.js';
 import { Ledger } from '../../src/ledger/ledger.js';
-import { verifyReceipt } from '../../src/ledger/receipt.js';
-import type { LedgerBackend } from '../../src/ledger/types.js';
+import { ReceiptError, verifyReceipt } from '../../src/ledger/receipt.js';
+import type { IntegrityReport, LedgerBackend } from '../../src/ledger/types.js';
+import { emptyRoot } from '../../src/tlog/hash.js';
+import { parseTlogProof } from '../../src/tlog/proof-file.js';
 import { createVerifier } from '../../src/verify/verify.js';
 import { rejectsWith } from '../helpers/fixtures.js';
-import { AUD, issuerKeys, ledgerKeys, makeToken } from './fixtures/tokens.js';
+import { AUD, issuerKeys, ledgerKeys, makeToken, ORIGIN } from './fixtures/tokens.js';
 
 /** Makes a fresh, empty backend; `reopen` (durable backends, LED-4) opens the same storage again. */
 export interface BackendFactory {
@@ -27,9 +29,27 @@ const CLOCK = 1_700_000_000_000;
 /** Rejects with an `ECTError` of `code` (the shared assertion of the test fixtures). */
 export const rejectsWithCode = rejectsWith;
 
+/** The ledger's key and origin, as every test ledger is opened with them (LED-8). */
+export const SIGNING = { key: ledgerKeys.privateJwk, origin: ORIGIN } as const;
+
+/** An integrity report with no problem over exactly `entries` entries (LED-2). */
+export function assertIntact(report: IntegrityReport, entries: number, message = ''): void {
+  assert.equal(report.ok, true, `${message} ${JSON.stringify(report.firstBad)}`);
+  assert.equal(report.firstBad, undefined, message);
+  assert.equal(report.checked, entries, message);
+  assert.equal(report.size, entries, message);
+}
+
+/** Verifies the whole ledger and asserts it intact over `entries` entries. */
+export async function assertVerifies(ledger: Ledger, entries: number, message = ''): Promise<IntegrityReport> {
+  const report = await ledger.verifyIntegrity();
+  assertIntact(report, entries, message);
+  return report;
+}
+
 async function withLedger(factory: BackendFactory, run: (ledger: Ledger) => Promise<void>): Promise<void> {
   const { backend } = await factory.create();
-  const ledger = new Ledger({ backend, clock: () => CLOCK, signingKey: { key: ledgerKeys.privateJwk } });
+  const ledger = await Ledger.open({ backend, clock: () => CLOCK, ...SIGNING });
   try {
     await run(ledger);
   } finally {
@@ -40,12 +60,13 @@ async function withLedger(factory: BackendFactory, run: (ledger: Ledger) => Prom
 /** Registers the contract tests for one backend. */
 export function ledgerContract(factory: BackendFactory): void {
   describe(`ledger contract: ${factory.name}`, () => {
-    it('LED-2: an empty ledger has the genesis tip and verifies', async () => {
+    it('LED-2: an empty ledger has size 0, no checkpoint, the empty root, and verifies', async () => {
       await withLedger(factory, async (ledger) => {
-        const tip = await ledger.backend.tip();
-        assert.equal(tip.seq, 0);
-        assert.deepEqual([...tip.entryHash], new Array(32).fill(0));
-        assert.deepEqual(await ledger.verifyIntegrity(), { ok: true, checked: 0 });
+        assert.equal(await ledger.size(), 0);
+        assert.equal(await ledger.checkpoint(), undefined);
+        const report = await assertVerifies(ledger, 0);
+        assert.equal(report.root, Buffer.from(emptyRoot()).toString('base64'));
+        assert.equal(report.checkpoints, 0);
       });
     });
 
@@ -53,51 +74,65 @@ export function ledgerContract(factory: BackendFactory): void {
       await withLedger(factory, async (ledger) => {
         const wid = randomUUID();
         const t = makeToken({ wid, ect_ext: { note: 'ünïcode ✓', n: 1.5 } });
-        const receipt = await ledger.append(t.token, t.claims, 3);
+        const receipt = await ledger.append({ token: t.token, level: 3 });
         assert.equal(receipt.seq, 1);
         assert.equal(receipt.jti, t.claims.jti);
         assert.equal(receipt.wid, wid);
         assert.equal(receipt.level, 3);
         assert.equal(receipt.recordedAt, CLOCK);
-        assert.equal(receipt.tokenHash, Buffer.from(tokenDigest(t.token)).toString('base64url'));
+        assert.equal(receipt.tokenHash, createHash('sha256').update(t.token).digest('base64url'));
         const entry = await ledger.entry(t.claims.jti, wid);
         assert.ok(entry !== undefined);
+        assert.equal(entry.seq, 1);
         assert.equal(entry.token, t.token);
         assert.deepEqual(entry.claims, t.claims);
+        assert.equal(entry.jti, t.claims.jti);
+        assert.equal(entry.wid, wid);
         assert.equal(entry.level, 3);
         assert.equal(entry.recordedAt, CLOCK);
-        assert.equal(entry.entryHash, receipt.entryHash);
-        assert.equal(entry.prevHash, Buffer.alloc(32).toString('base64url'));
+        // The receipt's leaf is this entry's RFC 9162 leaf (LED-2).
+        const leaf = entryLeafHash({ seq: 1, level: 3, recordedAt: CLOCK, token: t.token });
+        assert.equal(receipt.leafHash, Buffer.from(leaf).toString('base64'));
         assert.equal(await ledger.entry(t.claims.jti, undefined), undefined, 'the same jti without wid is another task');
         assert.equal(await ledger.entry(randomUUID(), wid), undefined);
       });
     });
 
-    it('LED-2: the tip follows the last append and the chain verifies', async () => {
+    it('LED-2, LED-8: the signed checkpoint follows the last append and the tree verifies', async () => {
       await withLedger(factory, async (ledger) => {
-        let last = '';
+        let last: Awaited<ReturnType<Ledger['append']>> | undefined;
         for (let i = 0; i < 5; i++) {
           const t = makeToken();
-          last = (await ledger.append(t.token, t.claims, 2)).entryHash;
+          last = await ledger.append({ token: t.token, level: 2 });
         }
-        const tip = await ledger.backend.tip();
-        assert.equal(tip.seq, 5);
-        assert.equal(Buffer.from(tip.entryHash).toString('base64url'), last);
-        assert.deepEqual(await ledger.verifyIntegrity(), { ok: true, checked: 5 });
+        assert.equal(await ledger.size(), 5);
+        const checkpoint = await ledger.checkpoint();
+        assert.equal(checkpoint?.size, 5);
+        // The last receipt's proof is against the latest checkpoint, exactly as stored.
+        assert.equal(parseTlogProof({ text: last!.proof }).checkpoint, checkpoint.note);
+        const report = await assertVerifies(ledger, 5);
+        assert.equal(report.checkpoints, 5, 'one checkpoint per sequential append');
+        assert.match(checkpoint.note, new RegExp(`^${ORIGIN}\\n5\\n${report.root!.replace(/[+/]/g, '\\$&')}\\n`));
       });
     });
 
     it('LED-5: receipts are signed and check offline with the ledger public key', async () => {
       await withLedger(factory, async (ledger) => {
         const t = makeToken({ wid: randomUUID() });
-        const receipt = await ledger.append(t.token, t.claims, 3);
-        assert.ok(receipt.jws !== undefined);
-        const checked = verifyReceipt(receipt.jws, { key: ledgerKeys.publicJwk, expectedTokenHash: receipt.tokenHash });
+        const receipt = await ledger.append({ token: t.token, level: 3 });
+        const checked = verifyReceipt({ jws: receipt.jws, key: ledgerKeys.publicJwk, token: t.token });
         assert.equal(checked.seq, receipt.seq);
         assert.equal(checked.jti, t.claims.jti);
         assert.equal(checked.wid, t.claims.wid);
-        assert.equal(checked.entryHash, receipt.entryHash);
-        assert.throws(() => verifyReceipt(receipt.jws!, { key: issuerKeys.publicJwk }), /signature|key/);
+        assert.equal(checked.leafHash, receipt.leafHash);
+        assert.equal(checked.tokenHash, receipt.tokenHash);
+        assert.equal(checked.checkpoint.size, 1);
+        assert.throws(() => verifyReceipt({ jws: receipt.jws, key: issuerKeys.publicJwk }), ReceiptError);
+        const other = makeToken();
+        assert.throws(
+          () => verifyReceipt({ jws: receipt.jws, key: ledgerKeys.publicJwk, token: other.token }),
+          /another token/,
+        );
       });
     });
 
@@ -109,10 +144,15 @@ export function ledgerContract(factory: BackendFactory): void {
         const b = makeToken({ jti, wid: w2 });
         const c = makeToken({ wid: w1, pred: [jti] });
         const d = makeToken();
-        for (const t of [a, b, c, d]) await ledger.append(t.token, t.claims, 2);
-        const found = await ledger.backend.findByJti(jti);
-        assert.deepEqual(found.map((e) => [e.seq, e.wid]), [[1, w1], [2, w2]]);
-        assert.deepEqual((await ledger.backend.findByJti(randomUUID())).length, 0);
+        for (const t of [a, b, c, d]) await ledger.append({ token: t.token, level: 2 });
+        const found = await ledger.findByJti(jti);
+        assert.deepEqual(found.map((e) => [e.jti, e.wid]), [[jti, w1], [jti, w2]]);
+        assert.deepEqual(
+          (await ledger.backend.entriesByJti(jti)).map((r) => Number(r['seq'])),
+          [1, 2],
+          'by seq',
+        );
+        assert.deepEqual((await ledger.findByJti(randomUUID())).length, 0);
         assert.deepEqual((await ledger.workflowEntries(w1)).map((e) => e.seq), [1, 3]);
         assert.deepEqual((await ledger.listWorkflow(w2)).map((n) => n.jti), [jti]);
         assert.deepEqual(await ledger.listWorkflow(randomUUID()), []);
@@ -123,41 +163,46 @@ export function ledgerContract(factory: BackendFactory): void {
       await withLedger(factory, async (ledger) => {
         const parent = makeToken();
         const child = makeToken({ pred: [parent.claims.jti, randomUUID()] });
-        await ledger.append(parent.token, parent.claims, 2);
+        await ledger.append({ token: parent.token, level: 2 });
         assert.equal(await ledger.isReferenced(parent.claims.jti), false);
-        await ledger.append(child.token, child.claims, 2);
+        await ledger.append({ token: child.token, level: 2 });
         assert.equal(await ledger.isReferenced(parent.claims.jti), true);
         assert.equal(await ledger.isReferenced(child.claims.jti), false);
       });
     });
 
-    it('LED-1: readFrom pages by seq', async () => {
+    it('LED-1: entriesFrom pages by seq', async () => {
       await withLedger(factory, async (ledger) => {
         for (let i = 0; i < 7; i++) {
           const t = makeToken();
-          await ledger.append(t.token, t.claims, 2);
+          await ledger.append({ token: t.token, level: 2 });
         }
-        assert.deepEqual((await ledger.backend.readFrom(1, 3)).map((e) => e.seq), [1, 2, 3]);
-        assert.deepEqual((await ledger.backend.readFrom(4, 3)).map((e) => e.seq), [4, 5, 6]);
-        assert.deepEqual((await ledger.backend.readFrom(7, 3)).map((e) => e.seq), [7]);
-        assert.deepEqual(await ledger.backend.readFrom(8, 3), []);
+        const page = async (from: number, limit: number): Promise<number[]> =>
+          (await ledger.backend.entriesFrom(from, limit)).map((r) => Number(r['seq']));
+        assert.deepEqual(await page(1, 3), [1, 2, 3]);
+        assert.deepEqual(await page(4, 3), [4, 5, 6]);
+        assert.deepEqual(await page(7, 3), [7]);
+        assert.deepEqual(await page(8, 3), []);
         const all: number[] = [];
         for await (const entry of ledger.entries(2)) all.push(entry.seq);
         assert.deepEqual(all, [2, 3, 4, 5, 6, 7]);
+        assert.equal((await ledger.entryAt(4))?.seq, 4);
+        assert.equal(await ledger.entryAt(8), undefined);
       });
     });
 
-    it('LED-3: a duplicate (wid, jti) is ECT_DAG_DUPLICATE and leaves the chain unchanged', async () => {
+    it('LED-3: a duplicate (wid, jti) is ECT_DAG_DUPLICATE and leaves the log unchanged', async () => {
       await withLedger(factory, async (ledger) => {
         const wid = randomUUID();
         const t = makeToken({ wid });
-        await ledger.append(t.token, t.claims, 2);
+        await ledger.append({ token: t.token, level: 2 });
         const again = makeToken({ wid, jti: t.claims.jti, exec_act: 'other' });
-        await rejectsWithCode(ledger.append(again.token, again.claims, 2), 'ECT_DAG_DUPLICATE');
-        assert.equal((await ledger.backend.tip()).seq, 1);
+        await rejectsWithCode(ledger.append({ token: again.token, level: 2 }), 'ECT_DAG_DUPLICATE');
+        assert.equal(await ledger.size(), 1);
+        assert.equal((await ledger.checkpoint())?.size, 1, 'no checkpoint for a refused append');
         const next = makeToken({ wid });
-        assert.equal((await ledger.append(next.token, next.claims, 2)).seq, 2, 'no gap after a refused append');
-        assert.deepEqual(await ledger.verifyIntegrity(), { ok: true, checked: 2 });
+        assert.equal((await ledger.append({ token: next.token, level: 2 })).seq, 2, 'no gap after a refused append');
+        await assertVerifies(ledger, 2);
       });
     });
 
@@ -166,11 +211,11 @@ export function ledgerContract(factory: BackendFactory): void {
         const jti = randomUUID();
         for (const wid of [randomUUID(), randomUUID(), undefined]) {
           const t = makeToken(wid === undefined ? { jti } : { jti, wid });
-          await ledger.append(t.token, t.claims, 2);
+          await ledger.append({ token: t.token, level: 2 });
         }
         const bare = makeToken({ jti });
-        await rejectsWithCode(ledger.append(bare.token, bare.claims, 2), 'ECT_DAG_DUPLICATE');
-        assert.equal((await ledger.backend.findByJti(jti)).length, 3);
+        await rejectsWithCode(ledger.append({ token: bare.token, level: 2 }), 'ECT_DAG_DUPLICATE');
+        assert.equal((await ledger.findByJti(jti)).length, 3);
       });
     });
 
@@ -179,20 +224,21 @@ export function ledgerContract(factory: BackendFactory): void {
         const wid = randomUUID();
         const jti = randomUUID();
         const tokens = Array.from({ length: 8 }, (_, i) => makeToken({ wid, jti, exec_act: `attempt_${i}` }));
-        const results = await Promise.allSettled(tokens.map((t) => ledger.append(t.token, t.claims, 2)));
+        const results = await Promise.allSettled(tokens.map((t) => ledger.append({ token: t.token, level: 2 })));
         const ok = results.filter((r) => r.status === 'fulfilled');
         assert.equal(ok.length, 1);
         for (const r of results) if (r.status === 'rejected') assert.equal((r.reason as ECTError).code, 'ECT_DAG_DUPLICATE');
-        assert.deepEqual(await ledger.verifyIntegrity(), { ok: true, checked: 1 });
+        await assertVerifies(ledger, 1);
       });
     });
 
-    it('LED-2: concurrent appends of distinct tasks keep one linear chain', async () => {
+    it('LED-2: concurrent appends of distinct tasks keep one linear log', async () => {
       await withLedger(factory, async (ledger) => {
         const tokens = Array.from({ length: 20 }, () => makeToken());
-        const receipts = await Promise.all(tokens.map((t) => ledger.append(t.token, t.claims, 2)));
+        const receipts = await Promise.all(tokens.map((t) => ledger.append({ token: t.token, level: 2 })));
         assert.deepEqual(receipts.map((r) => r.seq).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1));
-        assert.deepEqual(await ledger.verifyIntegrity(), { ok: true, checked: 20 });
+        await assertVerifies(ledger, 20);
+        for (const r of receipts) verifyReceipt({ jws: r.jws, key: ledgerKeys.publicJwk });
       });
     });
 
@@ -211,24 +257,35 @@ export function ledgerContract(factory: BackendFactory): void {
         // VER-11 runs before VER-12: the ledger, as DAG store, already knows the task (DAG-1).
         await rejectsWithCode(verifier.verify(parent.token), 'ECT_DAG_DUPLICATE');
         assert.equal((await ledger.entry(child.claims.jti, wid))?.level, 3);
-        assert.deepEqual(await ledger.verifyIntegrity(), { ok: true, checked: 2 });
+        await assertVerifies(ledger, 2);
       });
     });
 
     if (factory.durable) {
       it('LED-4: entries are still there after the ledger is closed and opened again', async () => {
         const { backend, reopen } = await factory.create();
-        const ledger = new Ledger({ backend });
+        const ledger = await Ledger.open({ backend, ...SIGNING });
         const tokens = [makeToken({ wid: randomUUID() }), makeToken()];
-        for (const tok of tokens) await ledger.append(tok.token, tok.claims, 3);
+        for (const tok of tokens) await ledger.append({ token: tok.token, level: 3 });
         await ledger.close();
         assert.ok(reopen !== undefined, 'a durable backend can be opened again');
-        const again = new Ledger({ backend: await reopen() });
+        // Without its key the ledger is read-only but verifies against its stored identity.
+        const reader = await Ledger.open({ backend: await reopen() });
         try {
-          assert.deepEqual(await again.verifyIntegrity(), { ok: true, checked: 2 });
+          assert.equal(reader.writable, false);
+          await assertVerifies(reader, 2);
+          const more = makeToken();
+          await assert.rejects(reader.append({ token: more.token, level: 3 }), ECTConfigError);
+        } finally {
+          await reader.close();
+        }
+        const again = await Ledger.open({ backend: await reopen(), ...SIGNING });
+        try {
+          await assertVerifies(again, 2);
           assert.equal((await again.entry(tokens[0]!.claims.jti, tokens[0]!.claims.wid))?.token, tokens[0]!.token);
           const more = makeToken();
-          assert.equal((await again.append(more.token, more.claims, 3)).seq, 3);
+          assert.equal((await again.append({ token: more.token, level: 3 })).seq, 3);
+          await assertVerifies(again, 3);
         } finally {
           await again.close();
         }
