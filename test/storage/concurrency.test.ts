@@ -1,7 +1,7 @@
 /**
  * Several processes, one shared view: verifier instances in separate processes share a Redis replay
  * cache and a PostgreSQL (or SQLite) ledger, receive the same tokens at the same moment, and exactly
- * one of them accepts each token (RPL-1, RPL-2, LED-3); the chain stays one linear sequence (LED-2).
+ * one of them accepts each token (RPL-1, RPL-2, LED-3); the log stays one linear sequence (LED-2).
  */
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -15,6 +15,7 @@ import type { LedgerBackend } from '../../src/ledger/types.js';
 import { useTestServers } from '../helpers/servers.js';
 import { resultOf, startChild, type Child } from './fixtures/children.js';
 import { AUD, issuerKeys, makeToken } from './fixtures/tokens.js';
+import { assertVerifies, SIGNING } from './ledger-contract.js';
 
 const PROCESSES = 3;
 const TOKENS = 50;
@@ -38,7 +39,14 @@ function sqliteLedger(): LedgerConfig {
 }
 
 async function openBackend(config: LedgerConfig): Promise<LedgerBackend> {
-  return config.kind === 'postgres' ? PostgresLedgerBackend.open({ url: config.url, table: config.table }) : new SqliteLedgerBackend({ path: config.path });
+  return config.kind === 'postgres'
+    ? PostgresLedgerBackend.open({ url: config.url, table: config.table })
+    : SqliteLedgerBackend.open({ path: config.path });
+}
+
+/** Opens the shared ledger with the key and origin its child processes use (LED-8). */
+async function openShared(config: LedgerConfig): Promise<Ledger> {
+  return Ledger.open({ backend: await openBackend(config), ...SIGNING });
 }
 
 /** Starts the processes, waits until all are ready, releases them together. */
@@ -55,7 +63,7 @@ async function verifyEverywhere(ledger: LedgerConfig, withRedis: boolean): Promi
   const tokens = Array.from({ length: TOKENS }, (_, i) => makeToken(i % 2 === 0 ? { wid: randomUUID() } : {}).token);
   const tokensFile = join(dir, `${randomUUID()}.json`);
   writeFileSync(tokensFile, JSON.stringify(tokens));
-  const config = { audience: AUD, keys: { keys: [issuerKeys.publicJwk] }, tokensFile, ledger, ...(withRedis ? { redis: { url: env.redis.url, keyPrefix: `conc:${randomUUID()}:` } } : {}) };
+  const config = { audience: AUD, keys: { keys: [issuerKeys.publicJwk] }, tokensFile, ledger, ...SIGNING, ...(withRedis ? { redis: { url: env.redis.url, keyPrefix: `conc:${randomUUID()}:` } } : {}) };
   const started = await startTogether('verifier-child.ts', Array.from({ length: PROCESSES }, () => config));
   const results = await Promise.all(started.map((c) => resultOf<(number | string)[]>(c)));
   return { tokens, results };
@@ -72,9 +80,9 @@ async function assertOneWinner(ledgerConfig: LedgerConfig, run: { tokens: string
     seqs.push(wins[0]!);
   });
   assert.deepEqual([...seqs].sort((a, b) => a - b), Array.from({ length: TOKENS }, (_, i) => i + 1), 'one entry per token, seq 1..n without gaps');
-  const ledger = new Ledger({ backend: await openBackend(ledgerConfig) });
+  const ledger = await openShared(ledgerConfig);
   try {
-    assert.deepEqual(await ledger.verifyIntegrity(), { ok: true, checked: TOKENS });
+    await assertVerifies(ledger, TOKENS);
     const recorded = new Map<number, string>();
     for await (const entry of ledger.entries()) recorded.set(entry.seq, entry.token);
     run.tokens.forEach((token, i) => assert.equal(recorded.get(seqs[i]!), token, `the receipt of token ${i} points at its entry`));
@@ -83,17 +91,17 @@ async function assertOneWinner(ledgerConfig: LedgerConfig, run: { tokens: string
   }
 }
 
-/** Several processes append distinct tokens at once; the chain is linear and holds every receipt. */
+/** Several processes append distinct tokens at once; the log is linear and holds every receipt. */
 async function appendEverywhere(ledgerConfig: LedgerConfig): Promise<void> {
   const perProcess = 30;
-  const started = await startTogether('append-child.ts', Array.from({ length: PROCESSES }, () => ({ ledger: ledgerConfig, count: perProcess, waitForGo: true })));
+  const started = await startTogether('append-child.ts', Array.from({ length: PROCESSES }, () => ({ ledger: ledgerConfig, ...SIGNING, count: perProcess, waitForGo: true })));
   await Promise.all(started.map((c) => c.waitFor((line) => line === 'done')));
   const receipts = started.flatMap((c) => c.lines.filter((l) => /^\d+ /.test(l)).map((l) => l.split(' ') as [string, string]));
   assert.equal(receipts.length, PROCESSES * perProcess);
   assert.deepEqual(receipts.map(([seq]) => Number(seq)).sort((a, b) => a - b), Array.from({ length: PROCESSES * perProcess }, (_, i) => i + 1));
-  const ledger = new Ledger({ backend: await openBackend(ledgerConfig) });
+  const ledger = await openShared(ledgerConfig);
   try {
-    assert.deepEqual(await ledger.verifyIntegrity(), { ok: true, checked: PROCESSES * perProcess });
+    await assertVerifies(ledger, PROCESSES * perProcess);
     for (const [seq, jti] of receipts) assert.equal((await ledger.entry(jti, undefined))?.seq, Number(seq));
   } finally {
     await ledger.close();
@@ -118,11 +126,11 @@ describe('several verifier processes', () => {
 });
 
 describe('several appending processes', () => {
-  it(`LED-2: concurrent appends of distinct tokens from ${PROCESSES} processes to one PostgreSQL ledger keep a linear chain`, async () => {
+  it(`LED-2: concurrent appends of distinct tokens from ${PROCESSES} processes to one PostgreSQL ledger keep one linear, verifiable log`, async () => {
     await appendEverywhere(pgLedger());
   });
 
-  it(`LED-2: concurrent appends of distinct tokens from ${PROCESSES} processes to one SQLite file keep a linear chain`, async () => {
+  it(`LED-2: concurrent appends of distinct tokens from ${PROCESSES} processes to one SQLite file keep one linear, verifiable log`, async () => {
     await appendEverywhere(sqliteLedger());
   });
 });
