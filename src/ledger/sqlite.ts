@@ -86,7 +86,9 @@ export class SqliteLedgerBackend implements LedgerBackend {
   readonly tables: LedgerTables;
   readonly #reader: Database.Database;
   readonly #writer: Database.Database;
-  readonly #read: Readonly<Record<string, Database.Statement>>;
+  readonly #sql: Readonly<Record<string, string>>;
+  /** Read statements, prepared on first use (a ledger opened for migration has other tables). */
+  readonly #prepared = new Map<string, Database.Statement>();
 
   private constructor(path: string, reader: Database.Database, writer: Database.Database) {
     this.path = path;
@@ -96,27 +98,20 @@ export class SqliteLedgerBackend implements LedgerBackend {
     this.#writer = writer;
     const t = this.tables;
     const select = `SELECT ${columnList(t.entries.columns)} FROM ${t.entries.name}`;
-    const prepare = (sql: string): Database.Statement => reader.prepare(sql);
-    this.#read = {
-      byScope: prepare(`${select} WHERE scope = ?`),
-      byJti: prepare(`${select} WHERE jti = ? ORDER BY seq`),
-      byWid: prepare(`${select} WHERE wid = ? ORDER BY seq`),
-      from: prepare(`${select} WHERE seq >= ? ORDER BY seq LIMIT ?`),
-      referenced: prepare(`SELECT EXISTS (SELECT 1 FROM ${t.preds.name} WHERE pred = ?) AS found`),
-      preds: prepare(
-        `SELECT seq, pred FROM ${t.preds.name} WHERE seq >= ? AND seq < ? ORDER BY seq, pred`,
-      ),
-      size: prepare(`SELECT coalesce(max(seq), 0) AS size FROM ${t.entries.name}`),
-      nodes: prepare(`SELECT id, hash FROM ${t.nodes.name} WHERE id >= ? ORDER BY id LIMIT ?`),
-      checkpoints: prepare(
-        `SELECT size, note FROM ${t.checkpoints.name} WHERE size >= ? ORDER BY size LIMIT ?`,
-      ),
-      latest: prepare(`SELECT size, note FROM ${t.checkpoints.name} ORDER BY size DESC LIMIT 1`),
-      cosignatures: prepare(
-        `SELECT size, witness, line FROM ${t.cosignatures.name}
+    this.#sql = {
+      byScope: `${select} WHERE scope = ?`,
+      byJti: `${select} WHERE jti = ? ORDER BY seq`,
+      byWid: `${select} WHERE wid = ? ORDER BY seq`,
+      from: `${select} WHERE seq >= ? ORDER BY seq LIMIT ?`,
+      referenced: `SELECT EXISTS (SELECT 1 FROM ${t.preds.name} WHERE pred = ?) AS found`,
+      preds: `SELECT seq, pred FROM ${t.preds.name} WHERE seq >= ? AND seq < ? ORDER BY seq, pred`,
+      size: `SELECT coalesce(max(seq), 0) AS size FROM ${t.entries.name}`,
+      nodes: `SELECT id, hash FROM ${t.nodes.name} WHERE id >= ? ORDER BY id LIMIT ?`,
+      checkpoints: `SELECT size, note FROM ${t.checkpoints.name} WHERE size >= ? ORDER BY size LIMIT ?`,
+      latest: `SELECT size, note FROM ${t.checkpoints.name} ORDER BY size DESC LIMIT 1`,
+      cosignatures: `SELECT size, witness, line FROM ${t.cosignatures.name}
          WHERE size >= ? AND size <= ? ORDER BY size, witness`,
-      ),
-      meta: prepare(`SELECT name, value FROM ${t.meta.name}`),
+      meta: `SELECT name, value FROM ${t.meta.name}`,
     };
   }
 
@@ -157,6 +152,15 @@ export class SqliteLedgerBackend implements LedgerBackend {
         { cause: error },
       );
     }
+  }
+
+  #statement(name: string): Database.Statement {
+    let statement = this.#prepared.get(name);
+    if (statement === undefined) {
+      statement = this.#reader.prepare(this.#sql[name]!);
+      this.#prepared.set(name, statement);
+    }
+    return statement;
   }
 
   /** The writer connection, for `ect ledger migrate`. */
@@ -222,7 +226,7 @@ export class SqliteLedgerBackend implements LedgerBackend {
   }
 
   async readMeta(): Promise<LedgerMeta | undefined> {
-    return this.#query('be read', () => metaOf(this.#read['meta']!.all() as Row[]));
+    return this.#query('be read', () => metaOf(this.#statement('meta').all() as Row[]));
   }
 
   async initMeta(meta: LedgerMeta): Promise<LedgerMeta> {
@@ -242,31 +246,31 @@ export class SqliteLedgerBackend implements LedgerBackend {
   }
 
   async entryByScope(scope: string): Promise<Row | undefined> {
-    return this.#query('be read', () => this.#read['byScope']!.get(scope) as Row | undefined);
+    return this.#query('be read', () => this.#statement('byScope').get(scope) as Row | undefined);
   }
 
   async entriesByJti(jti: string): Promise<readonly Row[]> {
-    return this.#query('be read', () => this.#read['byJti']!.all(jti) as Row[]);
+    return this.#query('be read', () => this.#statement('byJti').all(jti) as Row[]);
   }
 
   async entriesByWid(wid: string): Promise<readonly Row[]> {
-    return this.#query('be read', () => this.#read['byWid']!.all(wid) as Row[]);
+    return this.#query('be read', () => this.#statement('byWid').all(wid) as Row[]);
   }
 
   async entriesFrom(from: number, limit: number): Promise<readonly Row[]> {
-    return this.#query('be read', () => this.#read['from']!.all(from, limit) as Row[]);
+    return this.#query('be read', () => this.#statement('from').all(from, limit) as Row[]);
   }
 
   async isReferenced(pred: string): Promise<boolean> {
-    return this.#query('be read', () => (this.#read['referenced']!.get(pred) as { found: number }).found === 1);
+    return this.#query('be read', () => (this.#statement('referenced').get(pred) as { found: number }).found === 1);
   }
 
   async predsBetween(from: number, to: number): Promise<readonly Row[]> {
-    return this.#query('be read', () => this.#read['preds']!.all(from, to) as Row[]);
+    return this.#query('be read', () => this.#statement('preds').all(from, to) as Row[]);
   }
 
   async size(): Promise<number> {
-    return this.#query('be read', () => sizeOf(this.#read['size']!.get()));
+    return this.#query('be read', () => sizeOf(this.#statement('size').get()));
   }
 
   async readHashes(ids: readonly number[]): Promise<readonly Uint8Array[]> {
@@ -274,15 +278,15 @@ export class SqliteLedgerBackend implements LedgerBackend {
   }
 
   async nodesFrom(from: number, limit: number): Promise<readonly Row[]> {
-    return this.#query('be read', () => this.#read['nodes']!.all(from, limit) as Row[]);
+    return this.#query('be read', () => this.#statement('nodes').all(from, limit) as Row[]);
   }
 
   async checkpointsFrom(from: number, limit: number): Promise<readonly Row[]> {
-    return this.#query('be read', () => this.#read['checkpoints']!.all(from, limit) as Row[]);
+    return this.#query('be read', () => this.#statement('checkpoints').all(from, limit) as Row[]);
   }
 
   async latestCheckpoint(): Promise<Row | undefined> {
-    return this.#query('be read', () => this.#read['latest']!.get() as Row | undefined);
+    return this.#query('be read', () => this.#statement('latest').get() as Row | undefined);
   }
 
   async addCosignatures(rows: readonly CosignatureRow[]): Promise<void> {
@@ -299,7 +303,7 @@ export class SqliteLedgerBackend implements LedgerBackend {
   }
 
   async cosignaturesBetween(from: number, to: number): Promise<readonly Row[]> {
-    return this.#query('be read', () => this.#read['cosignatures']!.all(from, to) as Row[]);
+    return this.#query('be read', () => this.#statement('cosignatures').all(from, to) as Row[]);
   }
 
   async schemaProblems(): Promise<readonly string[]> {

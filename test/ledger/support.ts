@@ -69,6 +69,8 @@ export interface RawSql {
 /** Where a stored ledger lives, to open it again and to tamper with it. */
 export interface StoredLedger {
   readonly kind: BackendKind;
+  /** Its URL, as the command line takes it. */
+  readonly url: string;
   /** Opens it (with the key and origin unless `readOnly`). */
   open(options?: Partial<LedgerOptions> & { readonly readOnly?: boolean }): Promise<Ledger>;
   /** Raw SQL access to its tables. */
@@ -84,6 +86,7 @@ export function storedLedger(options: { kind: BackendKind; dir: string; pgUrl?: 
     const path = join(options.dir, `ledger-${n}.db`);
     return {
       kind: 'sqlite',
+      url: `sqlite:${path}`,
       open: async (o = {}) => {
         const { readOnly, ...rest } = o;
         return openSqliteLedger(path, readOnly ? rest : { key: ledgerKey.privateJwk, origin: ORIGIN, ...rest });
@@ -106,6 +109,7 @@ export function storedLedger(options: { kind: BackendKind; dir: string; pgUrl?: 
   const url = options.pgUrl!;
   return {
     kind: 'postgres',
+    url: `${url}${url.includes('?') ? '&' : '?'}ect_table=${table}`,
     open: async (o = {}) => {
       const { readOnly, ...rest } = o;
       return openPostgresLedger(url, { table, ...(readOnly ? rest : { key: ledgerKey.privateJwk, origin: ORIGIN, ...rest }) });
