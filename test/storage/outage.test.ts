@@ -14,10 +14,16 @@ import { RedisReplayStore } from '../../src/replay/redis.js';
 import { createVerifier, type VerifiedECT, type Verifier } from '../../src/verify/verify.js';
 import { useTestServers, type TestServer } from '../helpers/servers.js';
 import { AUD, issuerKeys, makeToken, type TestToken } from './fixtures/tokens.js';
+import { SIGNING } from './ledger-contract.js';
 
 const env = useTestServers({ postgres: true, redis: true });
 
-
+/** A writable PostgreSQL ledger in a table of its own (LED-8: opened with its key and origin). */
+async function openPgLedger(prefix: string, options: { connectionTimeoutMs?: number } = {}): Promise<Ledger> {
+  const table = `${prefix}_${randomUUID().replaceAll('-', '')}`;
+  const backend = await PostgresLedgerBackend.open({ url: env.pg.url, table, ...options });
+  return Ledger.open({ backend, ...SIGNING });
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -76,7 +82,7 @@ async function verifyThroughOutage(verifier: Verifier, server: TestServer): Prom
   return outcomes;
 }
 
-/** Every accepted token is in the ledger at its receipt's seq; the chain verifies. */
+/** Every accepted token is in the ledger at its receipt's seq; the log verifies. */
 async function assertAcceptedAreRecorded(ledger: Ledger, outcomes: readonly Outcome[], options: { rejectedMayBeRecorded: boolean }): Promise<void> {
   const report = await ledger.verifyIntegrity();
   assert.equal(report.ok, true, JSON.stringify(report));
@@ -91,7 +97,7 @@ async function assertAcceptedAreRecorded(ledger: Ledger, outcomes: readonly Outc
 describe('Redis outage', () => {
   it('RPL-3: while Redis is down verification fails closed with ECT_REPLAY_STORE_UNAVAILABLE, nothing is recorded, and it resumes after the restart', { timeout: 90_000 }, async () => {
     const replay = await RedisReplayStore.open({ url: env.redis.url, keyPrefix: `outage:${randomUUID()}:` });
-    const ledger = new Ledger({ backend: await PostgresLedgerBackend.open({ url: env.pg.url, table: `redis_outage_${randomUUID().replaceAll('-', '')}` }) });
+    const ledger = await openPgLedger('redis_outage');
     try {
       const verifier = createVerifier({ audience: AUD, keys: { keys: [issuerKeys.publicJwk] }, replay, ledger });
       const outcomes = await verifyThroughOutage(verifier, env.redis);
@@ -110,7 +116,7 @@ describe('Redis outage', () => {
 
 describe('PostgreSQL outage', () => {
   it('LED-7: while PostgreSQL is down a verifier with a ledger rejects with ECT_LEDGER_UNAVAILABLE, never accepts an unrecorded token, and resumes after the restart', { timeout: 90_000 }, async () => {
-    const ledger = new Ledger({ backend: await PostgresLedgerBackend.open({ url: env.pg.url, table: `pg_outage_${randomUUID().replaceAll('-', '')}`, connectionTimeoutMs: 1000 }) });
+    const ledger = await openPgLedger('pg_outage', { connectionTimeoutMs: 1000 });
     try {
       const verifier = createVerifier({ audience: AUD, keys: { keys: [issuerKeys.publicJwk] }, ledger });
       const outcomes = await verifyThroughOutage(verifier, env.pg);
@@ -126,7 +132,7 @@ describe('PostgreSQL outage', () => {
   });
 
   it('LED-7: with the degrade policy a token is accepted as L2 while PostgreSQL is down, and says so', { timeout: 60_000 }, async () => {
-    const ledger = new Ledger({ backend: await PostgresLedgerBackend.open({ url: env.pg.url, table: `degrade_${randomUUID().replaceAll('-', '')}`, connectionTimeoutMs: 1000 }) });
+    const ledger = await openPgLedger('degrade', { connectionTimeoutMs: 1000 });
     try {
       const verifier = createVerifier({ audience: AUD, keys: { keys: [issuerKeys.publicJwk] }, ledger, ledgerFailure: 'degrade' });
       assert.equal((await verifier.verify(makeToken().token)).level, 3);
