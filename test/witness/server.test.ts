@@ -183,7 +183,11 @@ describe('witness client errors', () => {
   const ask = (url: string, timeoutMs = 2000): ReturnType<typeof requestCosignature> =>
     requestCosignature({ url, oldSize: 0, proof: [], checkpoint: log.checkpoint(), timeoutMs });
 
-  function named(pattern: RegExp, status: number | undefined, url: string) {
+  function named(
+    pattern: RegExp,
+    status: number | undefined,
+    url: string,
+  ): (error: unknown) => boolean {
     return (error: unknown): boolean => {
       assert.ok(error instanceof WitnessRequestError, String(error));
       assert.equal(error.status, status);
