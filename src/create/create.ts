@@ -7,9 +7,10 @@ import { KeyObject, randomUUID } from 'node:crypto';
 import { algorithmSpec, type Algorithm } from '../crypto/algorithms.js';
 import { compactSigner } from '../crypto/jws.js';
 import { defaultAlgorithmFor, importPrivateKey, jwkThumbprint, keyFitsAlgorithm, type KeyInput } from '../crypto/keys.js';
-import { ECTConfigError } from '../errors.js';
+import { ECTConfigError, ECTError } from '../errors.js';
 import { encodeBase64url } from '../format/base64url.js';
 import { DEFAULT_CLAIM_RULES, validateClaims, type ClaimRules } from '../format/claims.js';
+import { hasLoneSurrogate } from '../format/json.js';
 import type { ECTClaims } from '../format/types.js';
 import { ECT_TYP } from '../verify/header.js';
 
@@ -108,12 +109,20 @@ function fillClaims(input: ECTInput, now: number | undefined, ttl: number, rules
   claims['exp'] = input.exp ?? (typeof iat === 'number' ? iat + ttl : undefined);
   claims['jti'] = input.jti ?? randomUUID();
   claims['pred'] = input.pred === undefined ? [] : input.pred;
-  return validateClaims(claims, rules).claims;
+  const validated = validateClaims(claims, rules).claims;
+  // VER-2: JSON.stringify would write an unpaired surrogate as an escape that every verifier
+  // refuses (I-JSON, RFC 7493 §2.1), so creation refuses it with the verifier's code.
+  if (hasLoneSurrogate(validated)) {
+    const rule = 'I-JSON, RFC 7493 §2.1';
+    throw new ECTError('ECT_MALFORMED', `a claim holds an unpaired surrogate (${rule})`);
+  }
+  return validated;
 }
 
 /**
  * The claims `createECT` would sign: the input plus defaults, validated (VER-7 codes on failure:
- * `ECT_CLAIM_MISSING`, `ECT_CLAIM_INVALID`, `ECT_EXT_LIMIT`). The input is not modified.
+ * `ECT_CLAIM_MISSING`, `ECT_CLAIM_INVALID`, `ECT_EXT_LIMIT`; `ECT_MALFORMED` for a string with an
+ * unpaired surrogate, which no verifier would parse). The input is not modified.
  */
 export function buildClaims(input: ECTInput, options: Pick<CreateOptions, 'ttl' | 'now' | 'rules'> = {}): ECTClaims {
   return fillClaims(input, options.now, lifetime(options.ttl), claimRules(options.rules));

@@ -8,17 +8,58 @@
  * in valid JSON) and once in the parsed value (the sum of `Object.keys` lengths). The counts differ
  * exactly when some object had a duplicate. Both passes are linear and allocation-free; on a 400-byte
  * payload the pair costs about as much as `JSON.parse` itself, a few percent of an ES256 verify.
+ *
+ * I-JSON (RFC 7493 §2.1) also forbids strings, member names included, that hold an unpaired
+ * surrogate: `JSON.parse` turns the escape `"\ud800"` into a lone UTF-16 code unit that no UTF-8
+ * encoder can write back, so two parties would again read different text. Raw surrogates cannot
+ * come from valid UTF-8 (the token parser rejects invalid UTF-8 first); escaped ones are looked
+ * for only when the text has a `\uD8..`-`\uDF..` escape at all, so ordinary tokens pay two native
+ * scans of a few tens of nanoseconds.
  * @module
  */
 
 /** Why strict parsing failed. */
-export type StrictJSONFailure = 'syntax' | 'duplicate';
+export type StrictJSONFailure = 'syntax' | 'duplicate' | 'surrogate';
 
 /** The parsed value, or why it could not be parsed. */
 export type StrictJSONResult = { ok: true; value: unknown } | { ok: false; reason: StrictJSONFailure };
 
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
+/** A `\u` escape of a surrogate code unit (D800-DFFF); paired or not is decided after parsing. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/** Whether the text escapes a surrogate; `indexOf` first, ten times cheaper than the pattern. */
+function hasSurrogateEscape(text: string): boolean {
+  return text.indexOf('\\u') !== -1 && SURROGATE_ESCAPE.test(text);
+}
+
+/** `String.prototype.isWellFormed` (ES2024, Node 20): no unpaired surrogate. */
+function isWellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
+/**
+ * True when a string of a parsed JSON value, or a member name, holds an unpaired surrogate.
+ * Iterative for the same reason as `countParsedNames` (nesting deeper than the call stack).
+ */
+export function hasLoneSurrogate(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const current = stack.pop();
+    if (typeof current === 'string') {
+      if (!isWellFormed(current)) return true;
+    } else if (Array.isArray(current)) {
+      for (const item of current) stack.push(item);
+    } else if (current !== null && typeof current === 'object') {
+      for (const [name, member] of Object.entries(current)) {
+        if (!isWellFormed(name)) return true;
+        stack.push(member);
+      }
+    }
+  }
+  return false;
+}
 
 /**
  * Number of member names in valid JSON text. Jumps from quote to quote with the native `indexOf`
@@ -72,7 +113,10 @@ function countParsedNames(value: unknown): number {
   return count;
 }
 
-/** Parses JSON text, rejecting syntax errors and duplicate member names. Never throws. */
+/**
+ * Parses JSON text, rejecting syntax errors, duplicate member names and unpaired surrogates,
+ * escaped or raw (I-JSON, RFC 7493 §2.1). Never throws.
+ */
 export function parseStrictJSON(text: string): StrictJSONResult {
   let value: unknown;
   try {
@@ -82,6 +126,9 @@ export function parseStrictJSON(text: string): StrictJSONResult {
   }
   if (typeof value === 'object' && value !== null && countMemberNames(text) !== countParsedNames(value)) {
     return { ok: false, reason: 'duplicate' };
+  }
+  if (!isWellFormed(text) || (hasSurrogateEscape(text) && hasLoneSurrogate(value))) {
+    return { ok: false, reason: 'surrogate' };
   }
   return { ok: true, value };
 }

@@ -6,7 +6,7 @@
 import { isUtf8 } from 'node:buffer';
 import { ECTError } from '../errors.js';
 import { decodeBase64url } from './base64url.js';
-import { isJSONObject, parseStrictJSON } from './json.js';
+import { isJSONObject, parseStrictJSON, type StrictJSONFailure } from './json.js';
 
 /** A decoded L1 token (FMT-2): only claims. */
 export interface ParsedL1 {
@@ -32,6 +32,13 @@ export type ParsedToken = ParsedL1 | ParsedJWS;
 const HEADER_CACHE_LIMIT = 512;
 const headerCache = new Map<string, Record<string, unknown>>();
 
+/** How each strict JSON failure is reported (VER-2). */
+const JSON_FAILURES: Readonly<Record<StrictJSONFailure, string>> = {
+  syntax: 'is not valid JSON',
+  duplicate: 'has duplicate member names (CLM-12)',
+  surrogate: 'has an unpaired surrogate in a string (I-JSON, RFC 7493 §2.1)',
+};
+
 function malformed(message: string, context: { level?: 1 | 2; header?: Record<string, unknown> } = {}): ECTError {
   return new ECTError('ECT_MALFORMED', message, context);
 }
@@ -46,9 +53,7 @@ function decodeJSONSegment(segment: string, what: string, context: { level?: 1 |
   if (!isUtf8(bytes)) throw malformed(`${what} is not valid UTF-8`, context);
   const text = bytes.toString('utf8');
   const parsed = parseStrictJSON(text);
-  if (!parsed.ok) {
-    throw malformed(parsed.reason === 'duplicate' ? `${what} has duplicate member names (CLM-12)` : `${what} is not valid JSON`, context);
-  }
+  if (!parsed.ok) throw malformed(`${what} ${JSON_FAILURES[parsed.reason]}`, context);
   if (!isJSONObject(parsed.value)) throw malformed(`${what} is not a JSON object`, context);
   return parsed.value;
 }

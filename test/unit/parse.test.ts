@@ -1,10 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
+import { createECT } from '../../src/create/create.js';
 import { verifyECT } from '../../src/verify/verify.js';
+import { parseStrictJSON } from '../../src/format/json.js';
 import { parseToken } from '../../src/format/parse.js';
 import { encodeBase64url } from '../../src/format/base64url.js';
 import { DEFAULT_MAX_TOKEN_SIZE } from '../../src/verify/options.js';
-import { claims, ecHeader, l1Token, payload, rejectsWith, signText, throwsWith, token, verifyOptions } from '../helpers/fixtures.js';
+import { claims, ecHeader, keyPair, l1Token, NOW, payload, rejectsWith, signText, throwsWith, token, verifyOptions } from '../helpers/fixtures.js';
 
 const b64 = (text: string): string => encodeBase64url(text);
 
@@ -123,6 +125,56 @@ describe('strict JSON (CLM-12)', () => {
     const spaced = parseToken(b64('{ "a" : 1 ,\r\n\t"b"\n:\t{"a" :2} }'));
     assert.deepEqual(parsed.level, 1);
     assert.deepEqual(spaced.payload, { a: 1, b: { a: 2 } });
+  });
+});
+
+describe('unpaired surrogates (VER-2; I-JSON, RFC 7493 §2.1)', () => {
+  test('VER-2, FMT-1, FMT-2: an escaped unpaired surrogate ("\\ud800", "\\udc00") in a value or a member name is ECT_MALFORMED, signed or not', async () => {
+    const text = JSON.stringify(payload());
+    const hostile = [
+      text.replace('"review_spec"', '"review\\ud800"'), // a lone high surrogate in a value
+      text.replace('"review_spec"', '"\\udc00review"'), // a lone low surrogate
+      text.replace('"review_spec"', '"review\\udc00\\ud800"'), // the pair in the wrong order
+      text.replace('"exec_act":', '"x\\udbff":1,"exec_act":'), // in a member name
+      text.replace('"exec_act":', '"ect_ext":{"a":["\\uDFFF"]},"exec_act":'), // nested, upper case
+    ];
+    for (const json of hostile) {
+      assert.doesNotThrow(() => JSON.parse(json), 'still valid JSON');
+      assert.deepEqual(parseStrictJSON(json), { ok: false, reason: 'surrogate' }, json);
+      const error = throwsWith(() => parseToken(b64(json)), 'ECT_MALFORMED');
+      assert.match(error.message, /unpaired surrogate/);
+      const signed = signText(JSON.stringify(ecHeader()), json);
+      await rejectsWith(verifyECT(signed, verifyOptions()), 'ECT_MALFORMED');
+      await rejectsWith(verifyECT(b64(json), verifyOptions({ minLevel: 1 })), 'ECT_MALFORMED');
+    }
+    // In the header too.
+    const header = '{"alg":"ES256","typ":"exec+jwt","kid":"test-ES256","x":"\\ud800"}';
+    await rejectsWith(verifyECT(signText(header, text), verifyOptions()), 'ECT_MALFORMED');
+  });
+
+  test('VER-2: a paired surrogate, escaped or raw, and an escaped backslash before "ud800" are valid; raw unpaired surrogates are refused as invalid UTF-8 or by the strict parser', () => {
+    const pairs = ['"\\ud83d\\ude00"', '"\\uD83D\\uDE00"', '"\u{1F600}"', '"\\\\ud800"'];
+    for (const value of pairs) {
+      const json = `{"exec_act":${value}}`;
+      assert.equal(parseStrictJSON(json).ok, true, json);
+      assert.equal(parseToken(b64(json)).level, 1);
+    }
+    // Raw (unescaped): UTF-8 cannot carry a surrogate, so the bytes are invalid UTF-8 (CESU-8).
+    const surrogate = Buffer.from([0xed, 0xa0, 0x80]);
+    const cesu = Buffer.concat([Buffer.from('{"exec_act":"'), surrogate, Buffer.from('"}')]);
+    throwsWith(() => parseToken(cesu.toString('base64url')), 'ECT_MALFORMED');
+    // A JS string given straight to the parser (configuration files) is checked as well.
+    assert.deepEqual(parseStrictJSON('{"a":"\ud800"}'), { ok: false, reason: 'surrogate' });
+    assert.deepEqual(parseStrictJSON('{"\udc00":1}'), { ok: false, reason: 'surrogate' });
+  });
+
+  test('VER-2: creation refuses a claim with an unpaired surrogate with ECT_MALFORMED, the code every verifier would give', () => {
+    const key = keyPair().privateJwk;
+    const lone = claims({ exec_act: 'review\ud800' });
+    throwsWith(() => createECT(lone, { key, now: NOW }), 'ECT_MALFORMED');
+    const inName = claims({ ect_ext: { '\udc00': 1 } });
+    throwsWith(() => createECT(inName, { level: 1, now: NOW }), 'ECT_MALFORMED');
+    assert.ok(createECT(claims({ exec_act: 'review_\u{1F600}' }), { key, now: NOW }));
   });
 });
 

@@ -410,7 +410,29 @@ category('utf8', 'invalid UTF-8 and encodings other than UTF-8 (FMT-2, VER-2; RF
   add('payload in UTF-16LE', ['VER-2', 'RFC8725-3.7'], 'JSON exchanged between systems is UTF-8.', payloadBytes(Buffer.from(JSON.stringify(claims()), 'utf16le')), 'ECT_MALFORMED');
   add('header with an invalid byte', ['VER-2', 'RFC8725-3.7'], 'The header is UTF-8 too.', signSegments(b64(Buffer.concat([Buffer.from('{"alg":"ES256","typ":"exec+jwt","kid":"test-ES256","x":"'), Buffer.from([0xfe]), Buffer.from('"}')])), b64(json)), 'ECT_MALFORMED');
   add('L1 token with invalid UTF-8', ['FMT-2', 'VER-2', 'RFC8725-3.7'], 'Level 1 as well.', b64(withBytes('@@', [0xc3])), 'ECT_MALFORMED', { minLevel: 1 });
-  add('exec_act with a lone surrogate escape, signed', ['CLM-6', 'RFC8725-3.7'], 'Control: "\\ud800" is valid JSON text (valid UTF-8 bytes); the claim is a string and is kept as given.', jws(header(), JSON.stringify(claims()).replace('"review_spec"', '"review\\ud800"')), 'ACCEPT');
+  // I-JSON (RFC 7493 §2.1): no string, member names included, may hold an unpaired surrogate.
+  const text = JSON.stringify(claims());
+  const ijson = 'Valid JSON text and valid UTF-8 bytes, but not I-JSON (RFC 7493 §2.1).';
+  const rules = ['VER-2', 'RFC8725-3.7'];
+  const nested = '"ect_ext":{"a":["\\uDFFF"]},"pred":';
+  for (const [label, from, to] of [
+    ['exec_act with a lone high surrogate escape', '"review_spec"', '"review\\ud800"'],
+    ['exec_act with a lone low surrogate escape', '"review_spec"', '"\\udc00review"'],
+    ['exec_act with a surrogate pair in the wrong order', '"review_spec"', '"\\udc00\\ud800"'],
+    ['a member name with a lone surrogate escape', '"exec_act":', '"x\\udbff":1,"exec_act":'],
+    ['ect_ext with a lone surrogate escape in an array', '"pred":', nested],
+  ] as const) {
+    add(`${label}, signed`, rules, ijson, jws(header(), text.replace(from, to)), 'ECT_MALFORMED');
+  }
+  const inHeader = '{"alg":"ES256","typ":"exec+jwt","kid":"test-ES256","x":"\\ud800"}';
+  add('header with a lone surrogate escape', rules, ijson, jws(inHeader, text), 'ECT_MALFORMED');
+  const l1Hostile = l1(text.replace('"review_spec"', '"review\\ud800"'));
+  const l1Rules = ['FMT-2', ...rules];
+  const onlyL1 = { minLevel: 1 as const };
+  add('L1 token with a lone surrogate escape', l1Rules, ijson, l1Hostile, 'ECT_MALFORMED', onlyL1);
+  const pair = jws(header(), text.replace('"review_spec"', '"review\\ud83d\\ude00"'));
+  const one = 'Control: an escaped pair is one character.';
+  add('exec_act with an escaped surrogate pair, signed', ['CLM-6', 'VER-2'], one, pair, 'ACCEPT');
 }
 
 // --- sizes ------------------------------------------------------------------------------------
