@@ -11,6 +11,7 @@ export { parseToken, type ParsedJWS, type ParsedL1, type ParsedToken } from './f
 export { hashBytes, hashStream } from './format/hash.js';
 export { ALGORITHMS, DEFAULT_ALGORITHM, isAlgorithm, type Algorithm } from './crypto/algorithms.js';
 export { generateKeyPair, importPrivateKey, importPublicKey, jwkThumbprint, keyFitsAlgorithm, type GeneratedKeyPair, type KeyInput } from './crypto/keys.js';
+export type { JWK } from './crypto/jwk.js';
 export { buildClaims, createECT, createSigner, DEFAULT_TTL_SECONDS, type CreateOptions, type ECTInput, type ECTSigner } from './create/create.js';
 export { ECT_TYP, isECTTyp, LEGACY_ECT_TYP } from './verify/header.js';
 export {

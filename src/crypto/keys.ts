@@ -4,12 +4,13 @@
  * generation.
  * @module
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, type JsonWebKey } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
 import { ECTConfigError } from '../errors.js';
 import { algorithmSpec, DEFAULT_ALGORITHM, MIN_RSA_BITS, type Algorithm } from './algorithms.js';
+import type { JWK } from './jwk.js';
 
 /** A key as users hold it: a `KeyObject`, a JWK object, or PEM text. */
-export type KeyInput = KeyObject | JsonWebKey | string;
+export type KeyInput = KeyObject | JWK | string;
 
 // One cache per kind: the same private JWK object is imported as a public key (thumbprints,
 // verification) and as a private key (signing), and the two must never be confused.
@@ -123,8 +124,8 @@ export function jwkThumbprint(key: KeyInput): string {
 
 /** A generated key pair as JWKs, both carrying `kid`, `alg` and `use`. */
 export interface GeneratedKeyPair {
-  readonly privateJwk: JsonWebKey & { kid: string; alg: Algorithm; use: 'sig' };
-  readonly publicJwk: JsonWebKey & { kid: string; alg: Algorithm; use: 'sig' };
+  readonly privateJwk: JWK & { kid: string; alg: Algorithm; use: 'sig' };
+  readonly publicJwk: JWK & { kid: string; alg: Algorithm; use: 'sig' };
 }
 
 /** Generates a key pair for `alg` (default ES256); `kid` defaults to the RFC 7638 thumbprint. */

@@ -34,7 +34,12 @@ export function run(
   args: readonly string[],
   options: { readonly cwd: string; readonly input?: string },
 ): SpawnSyncReturns<string> {
-  const quiet = { npm_config_audit: 'false', npm_config_fund: 'false' };
+  // No audit or funding requests; packages already in npm's cache are used without asking again.
+  const quiet = {
+    npm_config_audit: 'false',
+    npm_config_fund: 'false',
+    npm_config_prefer_offline: 'true',
+  };
   return spawnSync(command, [...args], {
     cwd: options.cwd,
     encoding: 'utf8',
