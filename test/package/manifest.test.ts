@@ -14,6 +14,7 @@ interface Manifest {
   readonly repository: { readonly type: string; readonly url: string };
   readonly homepage: string;
   readonly bugs: { readonly url: string };
+  readonly scripts: Readonly<Record<string, string>>;
 }
 
 const manifest = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as Manifest;
@@ -37,4 +38,18 @@ test('the documentation imports the package by its name, wimse-ect', () => {
     assert.doesNotMatch(text, /from 'ect(\/[a-z]+)?'/, `${file} imports 'ect'`);
     assert.doesNotMatch(text, /`ect\/[a-z]+`/, `${file} names an ect/ subpath`);
   }
+});
+
+test('no prepare script: prepack builds (a clean dist/), and npm run demo builds first', () => {
+  assert.equal(manifest.scripts['prepare'], undefined);
+  assert.match(manifest.scripts['prepack']!, /npm run clean && npm run build/);
+  assert.match(manifest.scripts['demo']!, /^npm run build && node dist\/cli\/main\.js demo$/);
+});
+
+test('the build writes no source maps (they would point at src/, which is not shipped)', () => {
+  const build = JSON.parse(readFileSync(join(process.cwd(), 'tsconfig.build.json'), 'utf8')) as {
+    compilerOptions: Record<string, unknown>;
+  };
+  assert.equal(build.compilerOptions['sourceMap'], false);
+  assert.equal(build.compilerOptions['declarationMap'], false);
 });

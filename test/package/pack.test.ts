@@ -96,6 +96,19 @@ const verifier = createVerifier({ audience: 'spiffe://b', keys: { keys: [key.pub
 verifier.verify(token).then((r) => console.log(JSON.stringify({ loaded, level: r.level })));
 `;
 
+describe('the tarball', () => {
+  test('holds no source maps, and no shipped file names one', () => {
+    assert.deepEqual(packed.files.filter((file) => file.endsWith('.map')), []);
+    const dist = join(plain, 'node_modules', 'wimse-ect', 'dist');
+    const files = readdirSync(dist, { recursive: true, encoding: 'utf8' });
+    const js = files.filter((file) => file.endsWith('.js') || file.endsWith('.d.ts'));
+    assert.ok(js.length > 50, `${js.length} files`);
+    for (const file of js) {
+      assert.doesNotMatch(readFileSync(join(dist, file), 'utf8'), /sourceMappingURL/, file);
+    }
+  });
+});
+
 describe('require() from CommonJS', () => {
   test('every subpath resolves with require.resolve in a plain install', () => {
     const all = specifiers(plain);

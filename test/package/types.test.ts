@@ -56,7 +56,8 @@ let project: string;
 before(() => {
   packed = pack();
   // The subpaths' declarations name their peers' types, as a project using them has them.
-  const peers = ['@types/pg@8', '@types/express@5', 'fastify@5', 'redis@6', '@types/better-sqlite3'];
+  const peers = ['@types/pg@8', '@types/express@5', 'fastify@5', 'redis@6'];
+  peers.push('@types/better-sqlite3');
   project = installProject(packed, 'consumer', { with: peers });
   writeFileSync(join(project, 'consumer.ts'), CONSUMER);
   writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(TSCONFIG, null, 2));
