@@ -43,6 +43,28 @@ export function signCompact(header: Record<string, unknown> | string, payload: R
   return compactSigner(key, alg)(encodedHeader, payload);
 }
 
+/**
+ * `signCompact` on libuv's thread pool (the callback form of `crypto.sign`): the signature is
+ * computed on another core while the event loop goes on (the ledger signs one receipt per
+ * append this way, beside the verifications of a busy verifier).
+ */
+export function signCompactAsync(
+  header: Record<string, unknown> | string,
+  payload: Record<string, unknown>,
+  key: KeyObject,
+  alg: Algorithm,
+): Promise<string> {
+  const spec = algorithmSpec(alg)!;
+  const encodedHeader = typeof header === 'string' ? header : encodeBase64url(JSON.stringify(header));
+  const signingInput = `${encodedHeader}.${encodeBase64url(JSON.stringify(payload))}`;
+  return new Promise((resolve, reject) => {
+    sign(spec.hash, Buffer.from(signingInput, 'latin1'), optionsFor(key, spec) as never, (error, signature) => {
+      if (error) reject(error);
+      else resolve(`${signingInput}.${signature.toString('base64url')}`);
+    });
+  });
+}
+
 /** True when `signature` is valid for `signingInput` under `key` and `alg`. Never throws. */
 export function verifySignature(alg: Algorithm, key: KeyObject, signingInput: string, signature: Uint8Array): boolean {
   const spec = algorithmSpec(alg);

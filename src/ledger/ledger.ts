@@ -393,28 +393,30 @@ export class Ledger implements ECTStore {
           ? this.backend.readHashes(ids)
           : ids.map((id) => known.get(id)!),
     };
-    for (const { pending, entry, leaf } of accepted) {
-      try {
-        const proof = await proveInclusion({ index: entry.seq - 1, size: newSize, reader });
-        pending.resolve(
-          signReceipt({
-            signer: signing.receipts,
-            receipt: {
-              seq: entry.seq,
-              jti: pending.task.jti,
-              wid: pending.task.wid ?? undefined,
-              level: entry.level,
-              recordedAt: entry.recordedAt,
-              tokenHash: pending.task.tokenHash,
-              leafHash: encodeBase64Std(leaf),
-              proof: formatTlogProof({ index: entry.seq - 1, proof, checkpoint: note }),
-            },
-          }),
-        );
-      } catch (error) {
-        pending.reject(error);
-      }
-    }
+    await Promise.all(
+      accepted.map(async ({ pending, entry, leaf }) => {
+        try {
+          const proof = await proveInclusion({ index: entry.seq - 1, size: newSize, reader });
+          pending.resolve(
+            await signReceipt({
+              signer: signing.receipts,
+              receipt: {
+                seq: entry.seq,
+                jti: pending.task.jti,
+                wid: pending.task.wid ?? undefined,
+                level: entry.level,
+                recordedAt: entry.recordedAt,
+                tokenHash: pending.task.tokenHash,
+                leafHash: encodeBase64Std(leaf),
+                proof: formatTlogProof({ index: entry.seq - 1, proof, checkpoint: note }),
+              },
+            }),
+          );
+        } catch (error) {
+          pending.reject(error);
+        }
+      }),
+    );
     for (const [pending, error] of outcome) pending.reject(error);
     this.#witnesses?.submit({ size: newSize, note });
   }

@@ -8,7 +8,8 @@
  */
 import type { KeyObject } from 'node:crypto';
 import type { Algorithm } from '../crypto/algorithms.js';
-import { signCompact, verifySignature } from '../crypto/jws.js';
+import { signCompactAsync, verifySignature } from '../crypto/jws.js';
+import { encodeBase64url } from '../format/base64url.js';
 import { importPublicKey, keyFitsAlgorithm, type KeyInput } from '../crypto/keys.js';
 import { ECTConfigError } from '../errors.js';
 import { parseToken } from '../format/parse.js';
@@ -32,7 +33,7 @@ export interface ReceiptSigner {
   /** The ledger's identity, the receipt's `iss`. */
   readonly issuer: string;
   /** The encoded protected header, built once. */
-  readonly header: Readonly<Record<string, unknown>>;
+  readonly encodedHeader: string;
 }
 
 /** Builds a signer from key material, checking that the key fits. */
@@ -45,14 +46,18 @@ export function receiptSigner(options: {
   if (!keyFitsAlgorithm(options.key, options.alg)) {
     throw new ECTConfigError('ledger receipt key', `the key does not fit ${options.alg}`);
   }
-  return { ...options, header: { alg: options.alg, typ: RECEIPT_TYP, kid: options.kid } };
+  const header = { alg: options.alg, typ: RECEIPT_TYP, kid: options.kid };
+  return { ...options, encodedHeader: encodeBase64url(JSON.stringify(header)) };
 }
 
-/** Signs a receipt (LED-5) and returns it with its `jws`. */
-export function signReceipt(options: {
+/**
+ * Signs a receipt (LED-5) and returns it with its `jws`. The signature is made on the thread pool:
+ * a ledger signs one receipt per append, and the verifications go on meanwhile.
+ */
+export async function signReceipt(options: {
   readonly receipt: Omit<Receipt, 'jws'>;
   readonly signer: ReceiptSigner;
-}): Receipt {
+}): Promise<Receipt> {
   const { receipt, signer } = options;
   const claims: Record<string, unknown> = {
     iss: signer.issuer,
@@ -66,7 +71,7 @@ export function signReceipt(options: {
     proof: receipt.proof,
   };
   if (receipt.wid !== undefined) claims['wid'] = receipt.wid;
-  return { ...receipt, jws: signCompact({ ...signer.header }, claims, signer.key, signer.alg) };
+  return { ...receipt, jws: await signCompactAsync(signer.encodedHeader, claims, signer.key, signer.alg) };
 }
 
 /** Thrown when a receipt does not verify. */

@@ -89,6 +89,7 @@ export class SqliteLedgerBackend implements LedgerBackend {
   readonly #sql: Readonly<Record<string, string>>;
   /** Read statements, prepared on first use (a ledger opened for migration has other tables). */
   readonly #prepared = new Map<string, Database.Statement>();
+  readonly #writes = new Map<string, Database.Statement>();
 
   private constructor(path: string, reader: Database.Database, writer: Database.Database) {
     this.path = path;
@@ -154,6 +155,16 @@ export class SqliteLedgerBackend implements LedgerBackend {
     }
   }
 
+  /** A statement of the writer connection, prepared once. */
+  #writeStatement(sql: string): Database.Statement {
+    let statement = this.#writes.get(sql);
+    if (statement === undefined) {
+      statement = this.#writer.prepare(sql);
+      this.#writes.set(sql, statement);
+    }
+    return statement;
+  }
+
   #statement(name: string): Database.Statement {
     let statement = this.#prepared.get(name);
     if (statement === undefined) {
@@ -186,14 +197,17 @@ export class SqliteLedgerBackend implements LedgerBackend {
         return Promise.reject(unavailable(error, action));
       }
     };
-    const statements = (table: SqlTable): Database.Statement => db.prepare(insertSql(table));
+    const statements = (table: SqlTable): Database.Statement => this.#writeStatement(insertSql(table));
     return {
-      size: () => run('read the tip', () => sizeOf(db.prepare(`SELECT coalesce(max(seq), 0) AS size FROM ${t.entries.name}`).get())),
+      size: () =>
+        run('read the tip', () =>
+          sizeOf(this.#writeStatement(`SELECT coalesce(max(seq), 0) AS size FROM ${t.entries.name}`).get()),
+        ),
       readHashes: (ids) => run('read the tree', () => readHashes(db, t.nodes.name, ids)),
       existingScopes: (scopes) =>
         run('check for duplicates', () => {
           const found = new Set<string>();
-          const check = db.prepare(`SELECT 1 FROM ${t.entries.name} WHERE scope = ?`);
+          const check = this.#writeStatement(`SELECT 1 FROM ${t.entries.name} WHERE scope = ?`);
           for (const s of scopes) if (check.get(s) !== undefined) found.add(s);
           return found;
         }),

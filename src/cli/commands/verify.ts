@@ -6,6 +6,8 @@
 import type { Command } from 'commander';
 import { MemoryECTStore } from '../../dag/memory-store.js';
 import { ECTConfigError } from '../../errors.js';
+import { parseToken } from '../../format/parse.js';
+import { canonicalId } from '../../format/task-key.js';
 import { createVerifier, type Verifier } from '../../verify/verify.js';
 import { collect, levelParser, parseSeconds } from '../args.js';
 import { EXIT_INVALID, EXIT_VALID, json, readLines, readTokenArgument, type Io } from '../io.js';
@@ -29,6 +31,49 @@ async function report(verifier: Verifier, token: string): Promise<VerifyReport> 
   }
 }
 
+/** Tokens of a batch in flight at once: enough for appends to share group commits. */
+const WINDOW = 64;
+
+/** The ids a token's outcome depends on: its own `jti` and its predecessors (best effort). */
+function dependencies(token: string): string[] {
+  try {
+    const { payload } = parseToken(token);
+    const pred = payload['pred'] ?? payload['par'];
+    const ids = [payload['jti'], ...(Array.isArray(pred) ? pred : [])];
+    return ids.filter((id): id is string => typeof id === 'string').map(canonicalId);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Verifies a batch with up to `WINDOW` tokens in flight, so that verification goes on while the
+ * ledger group-commits the appends (one transaction, sync and checkpoint per batch), and yields
+ * the reports in input order. A token waits for the tokens in flight that it names as its
+ * predecessors or that share its `jti`, so DAG validation and duplicates see the same order as a
+ * one-by-one run.
+ */
+async function* pipelined(verifier: Verifier, tokens: readonly string[]): AsyncGenerator<VerifyReport> {
+  const inFlight = new Map<string, Promise<VerifyReport>>();
+  const pending: Promise<VerifyReport>[] = [];
+  let next = 0;
+  const start = (token: string): void => {
+    const ids = dependencies(token);
+    const before = ids.map((id) => inFlight.get(id)).filter((p) => p !== undefined);
+    const result = Promise.allSettled(before).then(() => report(verifier, token));
+    for (const id of ids) inFlight.set(id, result);
+    void result.then(() => {
+      for (const id of ids) if (inFlight.get(id) === result) inFlight.delete(id);
+    });
+    pending.push(result);
+  };
+  for (let done = 0; done < tokens.length; done++) {
+    while (next < tokens.length && next - done < WINDOW) start(tokens[next++]!);
+    yield await pending[done]!;
+    pending[done] = undefined as never;
+  }
+}
+
 export function registerVerify(program: Command, io: Io, setExit: (code: number) => void): void {
   program
     .command('verify')
@@ -46,7 +91,9 @@ export function registerVerify(program: Command, io: Io, setExit: (code: number)
     .option('--dag', 'with --batch: validate the DAG (accepted tokens join the store, so pred references resolve)')
     .option('--partial', 'with --dag: report unknown predecessors instead of rejecting (DAG-2)')
     .option('--ledger <url>', 'record accepted tokens (L3): memory:, sqlite:PATH, postgres://… (default: $ECT_LEDGER)')
-    .option('--ledger-key <file>', "the ledger's private key, to sign receipts (default: $ECT_LEDGER_KEY_FILE)")
+    .option('--ledger-key <file>', "the ledger's Ed25519 key: signs checkpoints and receipts (default: $ECT_LEDGER_KEY_FILE)")
+    .option('--ledger-origin <origin>', 'checkpoint origin of a new ledger, e.g. example.org/ect-ledger (default: $ECT_LEDGER_ORIGIN)')
+    .option('--witness <url>', 'a witness that cosigns the checkpoints (repeatable; default: $ECT_WITNESSES)', collect)
     .option('--replay <url>', 'replay cache: memory: (default) or redis://… (default: $ECT_REPLAY)')
     .option('--json', 'print {"valid","code","message","level","header","claims","legacy"}')
     .addHelpText(
@@ -56,6 +103,8 @@ Examples:
   ect verify "$TOKEN" --jwks agent-a.jwks.json --audience spiffe://example.org/agent-b
   ect create ... | ect verify - --jwks agent-a.jwks.json --audience spiffe://example.org/agent-b --json
   ect verify --batch workflow.txt --dag --jwks all.jwks.json --audience spiffe://example.org/auditor
+  ect verify --batch workflow.txt --jwks all.jwks.json --audience spiffe://example.org/auditor \
+    --ledger sqlite:audit.db --ledger-key ledger.key.json --ledger-origin example.org/ect-ledger
   ect verify "$TOKEN" --trust trust.json --audience spiffe://example.org/agent-b --ledger sqlite:audit.db --replay redis://127.0.0.1:6379
 `,
     )
@@ -73,8 +122,7 @@ Examples:
         if (flags.batch !== undefined) {
           const tokens = await readLines(flags.batch, io, '--batch');
           let allValid = true;
-          for (const token of tokens) {
-            const result = await report(verifier, token);
+          for await (const result of pipelined(verifier, tokens)) {
             allValid &&= result.valid;
             io.stdout(`${JSON.stringify(result)}\n`);
           }
