@@ -5,101 +5,137 @@ import { MemoryECTStore } from '../../src/dag/memory-store.js';
 import { ECTError } from '../../src/errors.js';
 import { parseToken } from '../../src/format/parse.js';
 import type { ECTClaims } from '../../src/format/types.js';
-import { entryDigest, GENESIS_HASH, tokenDigest } from '../../src/ledger/chain.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { MemoryLedgerBackend } from '../../src/ledger/memory.js';
 import { RECEIPT_TYP, ReceiptError, verifyReceipt } from '../../src/ledger/receipt.js';
-import type { ChainTip, LedgerBackend, LedgerEntry } from '../../src/ledger/types.js';
+import type { EntryRow } from '../../src/ledger/rows.js';
+import type { AppendTransaction, Receipt } from '../../src/ledger/types.js';
+import { parseTlogProof } from '../../src/tlog/proof-file.js';
 import { DEFAULT_LEDGER_TIMEOUT_MS } from '../../src/verify/options.js';
 import { createVerifier } from '../../src/verify/verify.js';
 import { keyPair, l1Token, NOW, rejectsWith, token, uuid, verifyOptions, WID } from '../helpers/fixtures.js';
 
-const sha256 = (data: Uint8Array | string): Buffer => createHash('sha256').update(data).digest();
+const sha256 = (...parts: (Uint8Array | string)[]): Buffer => {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest();
+};
 const claimsOf = (jws: string): ECTClaims => parseToken(jws).payload as unknown as ECTClaims;
+/** The protected header of a JWS (receipts). */
+const headerOf = (jws: string): Record<string, unknown> => {
+  const parsed = parseToken(jws);
+  return parsed.level === 2 ? parsed.header : {};
+};
 const RECORDED_AT = 1_700_000_123_456;
+const ORIGIN = 'example.org/ect-ledger';
+/** The ledger's Ed25519 key (checkpoints and receipts, LED-8). */
+const ledgerKey = (): ReturnType<typeof keyPair> => keyPair('EdDSA', 'ledger');
 
-async function ledgerWith(count: number, options: { signed?: boolean } = {}): Promise<{ ledger: Ledger; rows: LedgerEntry[]; tokens: string[] }> {
+/** A memory ledger with `count` tokens of one workflow, each appended alone; its stored rows. */
+async function ledgerWith(count: number): Promise<{ ledger: Ledger; rows: EntryRow[]; tokens: string[]; receipts: Receipt[] }> {
   const backend = new MemoryLedgerBackend();
-  const ledger = new Ledger({ backend, clock: () => RECORDED_AT, ...(options.signed ? { signingKey: { key: keyPair('ES256', 'ledger').privateJwk, issuer: 'spiffe://example.org/ledger' } } : {}) });
+  const ledger = await Ledger.open({
+    backend,
+    key: ledgerKey().privateJwk,
+    origin: ORIGIN,
+    receiptIssuer: 'spiffe://example.org/ledger',
+    clock: () => RECORDED_AT,
+  });
   const tokens: string[] = [];
+  const receipts: Receipt[] = [];
   for (let i = 1; i <= count; i++) {
     const jws = token({ jti: uuid(i), wid: WID, pred: i === 1 ? [] : [uuid(i - 1)] });
     tokens.push(jws);
-    await ledger.append(jws, claimsOf(jws), 3);
+    receipts.push(await ledger.append({ token: jws, level: 3 }));
   }
-  return { ledger, rows: backend.rows, tokens };
+  return { ledger, rows: backend.tables.entries, tokens, receipts };
 }
 
-/** A backend whose appends fail (throw) or never answer (hang); reads go to an in-memory backend. */
-class BrokenBackend implements LedgerBackend {
-  readonly #reads = new MemoryLedgerBackend();
-  constructor(readonly mode: 'throw' | 'hang' | 'unavailable') {}
-  append(_build: (tip: ChainTip) => LedgerEntry): Promise<LedgerEntry> {
+/**
+ * A backend whose append transactions fail (throw), never start (hang), or fail with an ECTError
+ * (unavailable); reads are the memory backend's.
+ */
+class BrokenBackend extends MemoryLedgerBackend {
+  constructor(readonly mode: 'throw' | 'hang' | 'unavailable') {
+    super();
+  }
+  override beginAppend(): Promise<AppendTransaction> {
     if (this.mode === 'throw') return Promise.reject(new Error('disk I/O error'));
-    if (this.mode === 'unavailable') return Promise.reject(new ECTError('ECT_LEDGER_UNAVAILABLE', 'database is locked'));
-    return new Promise<LedgerEntry>(() => {});
+    if (this.mode === 'unavailable') {
+      return Promise.reject(new ECTError('ECT_LEDGER_UNAVAILABLE', 'database is locked'));
+    }
+    return new Promise<AppendTransaction>(() => {});
   }
-  get(jti: string, wid: string | undefined) { return this.#reads.get(jti, wid); }
-  findByJti(jti: string) { return this.#reads.findByJti(jti); }
-  isReferenced(jti: string) { return this.#reads.isReferenced(jti); }
-  listWorkflow(wid: string) { return this.#reads.listWorkflow(wid); }
-  readFrom(from: number, limit: number) { return this.#reads.readFrom(from, limit); }
-  tip() { return this.#reads.tip(); }
-  close() { return this.#reads.close(); }
 }
 
-describe('hash chain (LED-2)', () => {
-  test('LED-2: entry_hash = SHA-256(prev_hash || SHA-256(token) || seq as 8-byte big-endian), computed by hand', async () => {
-    const { rows, tokens } = await ledgerWith(2);
+/** The five-line entry text of LED-2. */
+function entryText(seq: number, level: number, recordedAt: number, jws: string): string {
+  return `ect-ledger-entry/v1\n${seq}\n${level}\n${recordedAt}\n${jws}\n`;
+}
+
+describe('entries and the tree (LED-2)', () => {
+  test('LED-2: the leaf is SHA-256(0x00 || five-line entry text) and the root SHA-256(0x01 || left || right), computed by hand', async () => {
+    const { ledger, tokens, receipts } = await ledgerWith(2);
     const [t1, t2] = tokens as [string, string];
-    const seq1 = Buffer.from([0, 0, 0, 0, 0, 0, 0, 1]);
-    const layout1 = Buffer.concat([Buffer.alloc(32), sha256(Buffer.from(t1, 'utf8')), seq1]);
-    assert.equal(layout1.length, 72);
-    const hash1 = sha256(layout1);
-    assert.equal(rows[0]!.seq, 1);
-    assert.equal(rows[0]!.prevHash, Buffer.alloc(32).toString('base64url'));
-    assert.equal(rows[0]!.tokenHash, sha256(t1).toString('base64url'));
-    assert.equal(rows[0]!.entryHash, hash1.toString('base64url'));
-    const hash2 = sha256(Buffer.concat([hash1, sha256(t2), Buffer.from([0, 0, 0, 0, 0, 0, 0, 2])]));
-    assert.equal(rows[1]!.prevHash, hash1.toString('base64url'));
-    assert.equal(rows[1]!.entryHash, hash2.toString('base64url'));
-    // The exported helpers follow the same layout.
-    assert.deepEqual(Buffer.from(GENESIS_HASH), Buffer.alloc(32));
-    assert.deepEqual(Buffer.from(entryDigest(hash1, tokenDigest(t2), 2)), hash2);
-    const big = Buffer.concat([hash1, sha256(t2), Buffer.from([0, 0, 0, 0x01, 0x02, 0x03, 0x04, 0x05])]);
-    assert.deepEqual(Buffer.from(entryDigest(hash1, tokenDigest(t2), 0x0102030405)), sha256(big));
-    assert.throws(() => entryDigest(hash1, tokenDigest(t2), 0), RangeError);
+    const text1 = entryText(1, 3, RECORDED_AT, t1);
+    assert.equal(text1.split('\n').length, 6);
+    const leaf1 = sha256(Buffer.from([0]), Buffer.from(text1, 'utf8'));
+    const leaf2 = sha256(Buffer.from([0]), Buffer.from(entryText(2, 3, RECORDED_AT, t2), 'utf8'));
+    assert.equal(receipts[0]!.leafHash, leaf1.toString('base64'));
+    assert.equal(receipts[1]!.leafHash, leaf2.toString('base64'));
+    const root = sha256(Buffer.from([1]), leaf1, leaf2);
+    const report = await ledger.verifyIntegrity();
+    assert.equal(report.root, root.toString('base64'));
+    // The checkpoint of size 2 (LED-8) signs that root under the ledger's origin.
+    const note = (await ledger.checkpoint())!.note;
+    assert.ok(note.startsWith(`${ORIGIN}\n2\n${root.toString('base64')}\n\n`), note);
+    assert.equal(parseTlogProof({ text: receipts[1]!.proof }).checkpoint, note);
+    // The token hash of the receipt is SHA-256 of the token's bytes.
+    assert.equal(receipts[0]!.tokenHash, sha256(t1).toString('base64url'));
   });
 
   test('LED-2: an entry stores the token exactly as received, its claims, its level and the time recorded', async () => {
     const { ledger, tokens } = await ledgerWith(1);
     const entry = await ledger.entry(uuid(1), WID);
+    assert.equal(entry?.seq, 1);
     assert.equal(entry?.token, tokens[0]);
     assert.deepEqual(entry?.claims, claimsOf(tokens[0]!));
     assert.equal(entry?.level, 3);
     assert.equal(entry?.recordedAt, RECORDED_AT);
     assert.equal(entry?.wid, WID);
+    assert.equal(entry?.jti, uuid(1));
   });
 
-  test('LED-2: verifyIntegrity accepts an untouched chain', async () => {
+  test('LED-2: verifyIntegrity accepts an untouched log', async () => {
     const { ledger } = await ledgerWith(5);
-    assert.deepEqual(await ledger.verifyIntegrity(), { ok: true, checked: 5 });
-    assert.deepEqual(await new Ledger().verifyIntegrity(), { ok: true, checked: 0 });
+    const report = await ledger.verifyIntegrity();
+    assert.equal(report.ok, true);
+    assert.equal(report.checked, 5);
+    assert.equal(report.size, 5);
+    assert.equal(report.checkpoints, 5);
+    const empty = await new Ledger().verifyIntegrity();
+    assert.equal(empty.ok, true);
+    assert.equal(empty.checked, 0);
+    assert.equal(empty.root, sha256('').toString('base64'));
   });
 
-  test('LED-2: a changed token is detected (with or without its recorded hash updated)', async () => {
+  test('LED-2: a changed token is detected (with or without its derived columns updated)', async () => {
     const { ledger, rows } = await ledgerWith(4);
     const forged = token({ jti: uuid(3), wid: WID, pred: [uuid(2)], exec_act: 'forged' });
     rows[2] = { ...rows[2]!, token: forged };
-    assert.deepEqual((await ledger.verifyIntegrity()).firstBad?.seq, 3);
-    rows[2] = { ...rows[2]!, tokenHash: sha256(forged).toString('base64url') };
-    const report = await ledger.verifyIntegrity();
-    assert.equal(report.ok, false);
-    assert.equal(report.checked, 2);
+    let report = await ledger.verifyIntegrity();
     assert.equal(report.firstBad?.seq, 3);
+    assert.equal(report.firstBad?.column, 'claims');
+    // The row made consistent with the forged token: its leaf no longer gives the signed root.
+    rows[2] = { ...rows[2]!, claims: JSON.stringify(claimsOf(forged)) };
+    report = await ledger.verifyIntegrity();
+    assert.equal(report.ok, false);
+    assert.equal(report.firstBad?.seq, 3);
+    assert.equal(report.firstBad?.table, 'entries');
+    assert.match(report.firstBad?.reason ?? '', /leaf hash/);
   });
 
-  test('LED-2: a removed entry is detected (middle and last-but-one)', async () => {
+  test('LED-2: a removed entry is detected (middle and first)', async () => {
     const { ledger, rows } = await ledgerWith(4);
     rows.splice(1, 1);
     const report = await ledger.verifyIntegrity();
@@ -123,10 +159,11 @@ describe('hash chain (LED-2)', () => {
   test('LED-2: changed recorded claims are detected (the DAG reads them: jti, iat, pred)', async () => {
     for (const change of [{ jti: uuid(99) }, { iat: NOW - 1 }, { pred: [] }, { exec_act: 'forged' }, { iss: 'spiffe://evil/agent' }]) {
       const { ledger, rows } = await ledgerWith(3);
-      rows[1] = { ...rows[1]!, claims: { ...rows[1]!.claims, ...change } };
+      rows[1] = { ...rows[1]!, claims: JSON.stringify({ ...JSON.parse(rows[1]!.claims), ...change }) };
       const report = await ledger.verifyIntegrity();
       assert.equal(report.ok, false, JSON.stringify(change));
       assert.equal(report.firstBad?.seq, 2);
+      assert.equal(report.firstBad?.column, 'claims');
     }
   });
 });
@@ -135,7 +172,7 @@ describe('ledger operations (LED-1) and receipts (LED-5)', () => {
   test('LED-1: append, get by jti and wid, list a workflow, read from a sequence number', async () => {
     const { ledger } = await ledgerWith(3);
     const extra = token({ jti: uuid(50) });
-    const receipt = await ledger.append(extra, claimsOf(extra), 3);
+    const receipt = await ledger.append({ token: extra, level: 3 });
     assert.equal(receipt.seq, 4);
     assert.equal(receipt.wid, undefined);
     assert.equal((await ledger.entry(uuid(2), WID))?.seq, 2);
@@ -144,6 +181,7 @@ describe('ledger operations (LED-1) and receipts (LED-5)', () => {
     const fromTwo: number[] = [];
     for await (const entry of ledger.entries(2)) fromTwo.push(entry.seq);
     assert.deepEqual(fromTwo, [2, 3, 4]);
+    assert.equal((await ledger.entryAt(4))?.jti, uuid(50));
     assert.deepEqual((await ledger.get(uuid(3), WID))?.pred, [uuid(2)]);
     assert.deepEqual((await ledger.findByJti(uuid(3))).map((n) => n.wid), [WID]);
     assert.equal(await ledger.isReferenced(uuid(2)), true);
@@ -153,69 +191,80 @@ describe('ledger operations (LED-1) and receipts (LED-5)', () => {
 
   test('LED-1: append-only: the same task (wid, jti) is recorded once (ECT_DAG_DUPLICATE)', async () => {
     const { ledger, tokens } = await ledgerWith(2);
-    await rejectsWith(ledger.append(tokens[0]!, claimsOf(tokens[0]!), 3), 'ECT_DAG_DUPLICATE');
+    await rejectsWith(ledger.append({ token: tokens[0]!, level: 3 }), 'ECT_DAG_DUPLICATE');
     assert.equal((await ledger.verifyIntegrity()).checked, 2);
   });
 
   test('LED-5: receipts are JWS (typ ect-receipt+jwt) signed by the ledger and verified offline with its public key', async () => {
-    const { ledger, tokens } = await ledgerWith(1, { signed: true });
+    const { ledger } = await ledgerWith(1);
     const jws = token({ jti: uuid(2), wid: WID, pred: [uuid(1)] });
-    const receipt = await ledger.append(jws, claimsOf(jws), 3);
-    assert.ok(receipt.jws);
+    const receipt = await ledger.append({ token: jws, level: 3 });
     const parsed = parseToken(receipt.jws);
     assert.equal(parsed.level === 2 && parsed.header['typ'], RECEIPT_TYP);
     assert.equal(RECEIPT_TYP, 'ect-receipt+jwt');
-    const publicJwk = ledger.receiptPublicJwk()!;
+    const publicJwk = ledgerKey().publicJwk;
     assert.equal('d' in publicJwk, false);
-    const checked = verifyReceipt(receipt.jws, { key: publicJwk as never, expectedTokenHash: sha256(jws).toString('base64url') });
+    const { checkpoint, ...checked } = verifyReceipt({ jws: receipt.jws, key: publicJwk, token: jws });
     assert.deepEqual(checked, receipt);
     assert.equal(checked.seq, 2);
     assert.equal(checked.jti, uuid(2));
     assert.equal(checked.wid, WID);
     assert.equal(checked.level, 3);
     assert.equal(checked.tokenHash, sha256(jws).toString('base64url'));
-    assert.equal(checked.entryHash, (await ledger.entry(uuid(2), WID))?.entryHash);
+    // LED-9: the inclusion proof is against the signed checkpoint of the batch.
+    assert.equal(checkpoint.size, 2);
+    assert.equal(checkpoint.origin, ORIGIN);
     assert.equal(parsed.payload['iss'], 'spiffe://example.org/ledger');
-    assert.ok(tokens[0]);
   });
 
   test('LED-5: a changed receipt, another key, another token or a wrong typ is refused (ReceiptError)', async () => {
-    const { ledger } = await ledgerWith(1, { signed: true });
+    const { ledger } = await ledgerWith(1);
     const jws = token({ jti: uuid(2), wid: WID });
-    const receipt = await ledger.append(jws, claimsOf(jws), 3);
-    const publicJwk = ledger.receiptPublicJwk() as never;
-    const [h, p, s] = receipt.jws!.split('.');
+    const receipt = await ledger.append({ token: jws, level: 3 });
+    const key = ledgerKey().publicJwk;
+    const [h, p, s] = receipt.jws.split('.');
     const changed = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p!, 'base64url').toString()), seq: 1 })).toString('base64url');
     const refused = (action: () => unknown) => assert.throws(action, (e: unknown) => e instanceof ReceiptError && e.code === 'ECT_RECEIPT_INVALID');
-    refused(() => verifyReceipt(`${h}.${changed}.${s}`, { key: publicJwk }));
-    refused(() => verifyReceipt(receipt.jws!, { key: keyPair('ES256', 'not-the-ledger').publicJwk }));
-    refused(() => verifyReceipt(receipt.jws!, { key: keyPair('ES384').publicJwk }));
-    refused(() => verifyReceipt(receipt.jws!, { key: publicJwk, expectedTokenHash: sha256('other').toString('base64url') }));
-    refused(() => verifyReceipt(token(), { key: keyPair().publicJwk }));
-    refused(() => verifyReceipt('not a receipt', { key: publicJwk }));
+    refused(() => verifyReceipt({ jws: `${h}.${changed}.${s}`, key }));
+    refused(() => verifyReceipt({ jws: receipt.jws, key: keyPair('EdDSA', 'not-the-ledger').publicJwk }));
+    refused(() => verifyReceipt({ jws: receipt.jws, key: keyPair('ES384').publicJwk }));
+    refused(() => verifyReceipt({ jws: receipt.jws, key, token: token({ jti: uuid(3) }) }));
+    refused(() => verifyReceipt({ jws: token(), key: keyPair().publicJwk }));
+    refused(() => verifyReceipt({ jws: 'not a receipt', key }));
   });
 
-  test('LED-5: without a signing key receipts carry no jws; an EdDSA ledger key works too', async () => {
-    const { ledger } = await ledgerWith(0);
+  test('LED-5: a memory ledger without a key signs with one of its own; a separate ES256 receipt key works with the ledger verifier key', async () => {
     const jws = token();
-    assert.equal((await ledger.append(jws, claimsOf(jws), 3)).jws, undefined);
-    assert.equal(ledger.receiptPublicJwk(), undefined);
-    const ed = new Ledger({ signingKey: { key: keyPair('EdDSA').privateJwk } });
-    const receipt = await ed.append(jws, claimsOf(jws), 2);
-    assert.equal(verifyReceipt(receipt.jws!, { key: keyPair('EdDSA').publicJwk }).level, 2);
+    const ephemeral = new Ledger();
+    const own = await ephemeral.append({ token: jws, level: 3 });
+    assert.equal(headerOf(own.jws)['typ'], RECEIPT_TYP);
+    assert.match((await ephemeral.vkey()) ?? '', /^ect-ledger\.invalid\/memory\+/);
+    const receiptKey = keyPair('ES256', 'receipts');
+    const ledger = await Ledger.open({
+      key: ledgerKey().privateJwk,
+      origin: ORIGIN,
+      receiptKey: { key: receiptKey.privateJwk, kid: 'receipts-1' },
+    });
+    const receipt = await ledger.append({ token: jws, level: 2 });
+    assert.equal(headerOf(receipt.jws)['alg'], 'ES256');
+    assert.equal(headerOf(receipt.jws)['kid'], 'receipts-1');
+    const ledgerVkey = (await ledger.vkey())!;
+    assert.equal(verifyReceipt({ jws: receipt.jws, key: receiptKey.publicJwk, ledgerVkey, token: jws }).level, 2);
+    // An ES256 key is not the checkpoint key: the ledger's verifier key must be given.
+    assert.throws(() => verifyReceipt({ jws: receipt.jws, key: receiptKey.publicJwk }), ReceiptError);
   });
 });
 
 describe('recording through the verifier (FMT-6, VER-13, LED-7)', () => {
   test('FMT-6, VER-13: a verifier with a ledger appends each accepted L2 token, which then counts as L3 with a receipt', async () => {
-    const ledger = new Ledger({ signingKey: { key: keyPair('ES256', 'ledger').privateJwk } });
+    const ledger = new Ledger({ key: ledgerKey().privateJwk });
     const verifier = createVerifier(verifyOptions({ ledger }));
     const jws = token({ wid: WID });
     const result = await verifier.verify(jws);
     assert.equal(result.level, 3);
     assert.equal(result.receipt?.seq, 1);
     assert.equal(result.receipt?.level, 3);
-    assert.equal(verifyReceipt(result.receipt!.jws!, { key: ledger.receiptPublicJwk() as never }).jti, uuid(1));
+    assert.equal(verifyReceipt({ jws: result.receipt!.jws, key: ledgerKey().publicJwk, token: jws }).jti, uuid(1));
     const entry = await ledger.entry(uuid(1), WID);
     assert.equal(entry?.token, jws);
     assert.equal(entry?.level, 3);
@@ -259,7 +308,7 @@ describe('recording through the verifier (FMT-6, VER-13, LED-7)', () => {
     const ledger = new Ledger({ backend: new BrokenBackend('throw') });
     const error = await rejectsWith(createVerifier(verifyOptions({ ledger })).verify(token()), 'ECT_LEDGER_UNAVAILABLE');
     assert.equal(error.claims?.['jti'], uuid(1));
-    await rejectsWith(ledger.append(token(), claimsOf(token()), 3), 'ECT_LEDGER_UNAVAILABLE');
+    await rejectsWith(ledger.append({ token: token(), level: 3 }), 'ECT_LEDGER_UNAVAILABLE');
   });
 
   test('LED-7, VER-13: a ledger that does not answer within ledgerTimeoutMs is ECT_LEDGER_UNAVAILABLE', async () => {
@@ -292,7 +341,7 @@ describe('recording through the verifier (FMT-6, VER-13, LED-7)', () => {
     const broken = new Ledger({ backend: new BrokenBackend('throw') });
     await rejectsWith(createVerifier(verifyOptions({ ledger: broken, minLevel: 3, ledgerFailure: 'degrade' })).verify(token()), 'ECT_LEDGER_UNAVAILABLE');
     const ledger = new Ledger();
-    await ledger.append(token(), claimsOf(token()), 3);
+    await ledger.append({ token: token(), level: 3 });
     await rejectsWith(createVerifier(verifyOptions({ ledger, ledgerFailure: 'degrade' })).verify(token()), 'ECT_DAG_DUPLICATE');
   });
 
