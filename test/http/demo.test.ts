@@ -19,7 +19,8 @@ function accepts(url: string): Promise<boolean> {
 
 describe('demo', () => {
   test('HTTP-1, HTTP-4, HTTP-5, FMT-6, DAG-2: the multi-agent demo verifies, records and audits a workflow with a join, and refuses a replay with ECT_REPLAY (RPL-1)', async () => {
-    const ledger = new Ledger({ signingKey: { key: generateKeyPair({ kid: 'demo-ledger' }).privateJwk } });
+    const key = generateKeyPair({ alg: 'EdDSA', kid: 'demo-ledger' }).privateJwk;
+    const ledger = new Ledger({ key, origin: 'example.org/demo-ledger' });
     const lines: string[] = [];
     const result = await runDemo({ ledger, print: (line) => lines.push(line), minLevel: 3 });
     assert.deepEqual(result.problems, []);

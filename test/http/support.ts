@@ -24,7 +24,9 @@ export const SERVER = 'spiffe://example.org/server';
 export const callerKeys = generateKeyPair({ kid: 'caller-key' });
 export const serverKeys = generateKeyPair({ kid: 'server-key' });
 export const attackerKeys = generateKeyPair({ kid: 'caller-key' });
-export const ledgerKeys = generateKeyPair({ kid: 'ledger' });
+/** The ledger's Ed25519 key: it signs checkpoints and receipts (LED-5, LED-8). */
+export const ledgerKeys = generateKeyPair({ alg: 'EdDSA', kid: 'ledger' });
+export const LEDGER_ORIGIN = 'example.org/ect-ledger';
 
 /** A key source trusting the caller (bound to its iss) that records the VerifyContext it sees. */
 export function recordingKeys(seen: VerifyContext[]): KeySource {
@@ -32,9 +34,9 @@ export function recordingKeys(seen: VerifyContext[]): KeySource {
   return { resolve: (request) => (seen.push(request.context), inner.resolve(request)) };
 }
 
-/** The server's verifier: trusts the caller, records into a ledger with a receipt key. */
+/** The server's verifier: trusts the caller, records into a ledger signed with `ledgerKeys`. */
 export function serverVerifier(seen: VerifyContext[] = [], extra: Partial<VerifyOptions> = {}): Verifier {
-  const ledger = new Ledger({ signingKey: { key: ledgerKeys.privateJwk } });
+  const ledger = new Ledger({ key: ledgerKeys.privateJwk, origin: LEDGER_ORIGIN });
   return createVerifier({ audience: SERVER, keys: recordingKeys(seen), ledger, ...extra });
 }
 
@@ -164,7 +166,12 @@ export function adapterSuite(name: string, factory: AppFactory): void {
     assert.equal(response.claims.inp_hash, hashBytes(json));
     assert.equal(response.claims.exec_act, 'handle_task');
     // LED-5: the receipt of the request's token, checkable offline with the ledger's public key.
-    const receipt = verifyReceipt(result.response.headers.get('execution-context-receipt') ?? '', { key: ledgerKeys.publicJwk, expectedTokenHash: hashBytes(result.token) });
+    const receipt = verifyReceipt({
+      jws: result.response.headers.get('execution-context-receipt') ?? '',
+      key: ledgerKeys.publicJwk,
+      token: result.token,
+    });
+    assert.equal(receipt.tokenHash, hashBytes(result.token));
     assert.equal(receipt.jti, result.claims.jti);
     assert.equal(receipt.level, 3);
   });
