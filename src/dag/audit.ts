@@ -4,7 +4,7 @@
  * @module
  */
 import type { ECTErrorCode } from '../errors.js';
-import { taskKey } from '../format/task-key.js';
+import { canonicalId, sameId, taskKey } from '../format/task-key.js';
 import { DEFAULT_DAG_CLOCK_TOLERANCE } from './validate.js';
 import type { DagNode } from './store.js';
 
@@ -46,10 +46,12 @@ export function auditWorkflow(nodes: readonly DagNode[], options: AuditOptions =
   let scopes: Set<string> | undefined;
   let edges = 0;
   for (const node of nodes) {
-    const at = index.get(node.jti);
+    // CLM-5: one task whatever the case of its UUID; lookups use the canonical form.
+    const id = canonicalId(node.jti);
+    const at = index.get(id);
     edges += node.pred.length;
     if (at === undefined) {
-      index.set(node.jti, unique.length);
+      index.set(id, unique.length);
       unique.push(node);
       continue;
     }
@@ -71,13 +73,13 @@ export function auditWorkflow(nodes: readonly DagNode[], options: AuditOptions =
   for (let i = 0; i < n; i++) {
     const node = unique[i]!;
     for (const p of node.pred) {
-      const j = index.get(p);
+      const j = index.get(canonicalId(p));
       if (j === undefined) {
         if (!options.external?.(p)) issues.push({ jti: node.jti, code: 'ECT_DAG_PREDECESSOR_UNKNOWN', message: `predecessor ${p} of ${node.jti} is not in the workflow` });
         continue;
       }
       const pred = unique[j]!;
-      if (node.wid !== undefined && pred.wid !== undefined && pred.wid !== node.wid) {
+      if (node.wid !== undefined && pred.wid !== undefined && !sameId(pred.wid, node.wid)) {
         issues.push({ jti: node.jti, code: 'ECT_DAG_WORKFLOW_MISMATCH', message: `predecessor ${p} belongs to workflow ${pred.wid}` });
       }
       if (pred.iat > node.iat + tolerance) {

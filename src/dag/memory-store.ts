@@ -7,10 +7,13 @@
  * (DAG-1, the two DAG-4 pre-checks, the insert), and in a large workflow each map was a cache miss
  * of its own. With one slot the later questions hit the cache line the first one loaded (measured
  * on 10^5 random tasks: 3.4 µs → see BENCHMARKS.md). Keys are the `jti` strings themselves: a
- * concatenated `wid:jti` key allocated and hashed 80 characters per lookup.
+ * concatenated `wid:jti` key allocated and hashed 80 characters per lookup. UUIDs are
+ * case-insensitive (CLM-5), so every key and every `wid` comparison uses the canonical
+ * (lowercase) form; nodes are stored as given.
  * @module
  */
 import { ECTError } from '../errors.js';
+import { canonicalId, sameId } from '../format/task-key.js';
 import type { DagNode, WritableECTStore } from './store.js';
 
 const NONE: readonly DagNode[] = Object.freeze([]);
@@ -26,8 +29,8 @@ interface Slot {
 function inScope(slot: Slot | undefined, wid: string | undefined): DagNode | undefined {
   const found = slot?.node;
   if (found === undefined) return undefined;
-  if (!Array.isArray(found)) return found.wid === wid ? found : undefined;
-  for (const node of found) if (node.wid === wid) return node;
+  if (!Array.isArray(found)) return sameId(found.wid, wid) ? found : undefined;
+  for (const node of found) if (sameId(node.wid, wid)) return node;
   return undefined;
 }
 
@@ -43,39 +46,42 @@ export class MemoryECTStore implements WritableECTStore {
   }
 
   get(jti: string, wid: string | undefined): DagNode | undefined {
-    return inScope(this.#slots.get(jti), wid);
+    return inScope(this.#slots.get(canonicalId(jti)), wid);
   }
 
   findByJti(jti: string): readonly DagNode[] {
-    const found = this.#slots.get(jti)?.node;
+    const found = this.#slots.get(canonicalId(jti))?.node;
     return found === undefined ? NONE : Array.isArray(found) ? found : [found];
   }
 
   isReferenced(jti: string): boolean {
-    return this.#slots.get(jti)?.referenced ?? false;
+    return this.#slots.get(canonicalId(jti))?.referenced ?? false;
   }
 
   listWorkflow(wid: string): readonly DagNode[] {
-    return this.#workflows.get(wid) ?? NONE;
+    return this.#workflows.get(canonicalId(wid)) ?? NONE;
   }
 
   add(node: DagNode): void {
-    const slot = this.#slots.get(node.jti);
+    const key = canonicalId(node.jti);
+    const slot = this.#slots.get(key);
     if (inScope(slot, node.wid) !== undefined) {
       throw new ECTError('ECT_DAG_DUPLICATE', `task ${node.jti} is already recorded${node.wid === undefined ? '' : ` in workflow ${node.wid}`}`, { member: 'jti' });
     }
-    if (slot === undefined) this.#slots.set(node.jti, { node, referenced: false });
+    if (slot === undefined) this.#slots.set(key, { node, referenced: false });
     else if (slot.node === undefined) slot.node = node;
     else if (Array.isArray(slot.node)) slot.node.push(node);
     else slot.node = [slot.node, node];
-    for (const p of node.pred) {
+    for (const pred of node.pred) {
+      const p = canonicalId(pred);
       const predSlot = this.#slots.get(p);
       if (predSlot === undefined) this.#slots.set(p, { node: undefined, referenced: true });
       else predSlot.referenced = true;
     }
     if (node.wid !== undefined) {
-      const workflow = this.#workflows.get(node.wid);
-      if (workflow === undefined) this.#workflows.set(node.wid, [node]);
+      const wid = canonicalId(node.wid);
+      const workflow = this.#workflows.get(wid);
+      if (workflow === undefined) this.#workflows.set(wid, [node]);
       else workflow.push(node);
     }
     this.#size++;

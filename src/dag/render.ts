@@ -2,9 +2,11 @@
  * Readable renderings of a workflow's DAG (profile section 6) for people and documents: a text
  * tree, Mermaid flowchart and Graphviz dot. Each node shows its action, short task id, issuer and
  * level; a join (several predecessors) is drawn under its last predecessor and referenced under
- * the others, so every task appears once in full.
+ * the others, so every task appears once in full. Task ids are drawn in their canonical form
+ * (lowercase UUIDs, CLM-5).
  * @module
  */
+import { canonicalId } from '../format/task-key.js';
 import type { DagNode } from './store.js';
 
 /** Options of the renderers. */
@@ -20,7 +22,16 @@ interface Graph {
   readonly known: ReadonlyMap<string, readonly string[]>;
 }
 
-function graphOf(nodes: readonly DagNode[]): Graph {
+/** The node with its ids in canonical form (CLM-5), so that `ABC…` and `abc…` draw as one. */
+function canonicalNode(node: DagNode): DagNode {
+  const jti = canonicalId(node.jti);
+  const pred = node.pred.map(canonicalId);
+  const same = jti === node.jti && pred.every((p, i) => p === node.pred[i]);
+  return same ? node : { ...node, jti, pred };
+}
+
+function graphOf(input: readonly DagNode[]): Graph {
+  const nodes = input.map(canonicalNode);
   const byJti = new Map<string, DagNode>();
   for (const node of nodes) if (!byJti.has(node.jti)) byJti.set(node.jti, node);
   const known = new Map<string, readonly string[]>();

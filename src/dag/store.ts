@@ -18,7 +18,11 @@ export interface DagNode {
   readonly exec_act?: string | undefined;
 }
 
-/** A store that DAG validation reads (profile section 6). Methods may be sync or async. */
+/**
+ * A store that DAG validation reads (profile section 6). Methods may be sync or async. UUIDs are
+ * case-insensitive (CLM-5): a store answers for `jti` and `wid` in their canonical form
+ * (`canonicalId`, lowercase), whatever case a token or a caller used.
+ */
 export interface ECTStore {
   /** The node with this `jti` in the scope of `wid` (`undefined` = ECTs without a `wid`). */
   get(jti: string, wid: string | undefined): DagNode | undefined | Promise<DagNode | undefined>;

@@ -7,11 +7,13 @@
  * validation, DAG-2) or N's `jti` already exists in another scope. Otherwise the walk cannot reach
  * N, so it is skipped and the cost per ECT stays flat however long the workflow grows; in a chain of
  * 10^6 tasks an unconditional walk would also hit the 10,000-ancestor limit on every append.
+ * Ids are compared in their canonical form (CLM-5: `ABC…` and `abc…` are one task); the store
+ * answers lookups case-insensitively (see `ECTStore`).
  * @module
  */
 import { ECTError } from '../errors.js';
 import type { Level } from '../format/types.js';
-import { taskKey } from '../format/task-key.js';
+import { canonicalId, sameId, taskKey } from '../format/task-key.js';
 import type { DagNode, ECTStore } from './store.js';
 
 /** DAG-4 [P]: most ancestors visited by one cycle check. */
@@ -73,7 +75,9 @@ export async function validateDag(node: DagNode, options: DagOptions): Promise<D
       continue;
     }
     // DAG-5: one workflow, unless configured otherwise.
-    if (node.wid !== undefined && pred.wid !== undefined && pred.wid !== node.wid && !options.allowCrossWorkflow) {
+    const bothScoped = pred.wid !== undefined && node.wid !== undefined;
+    const elsewhere = bothScoped && !sameId(pred.wid, node.wid);
+    if (elsewhere && !options.allowCrossWorkflow) {
       throw dagError('ECT_DAG_WORKFLOW_MISMATCH', `predecessor ${predJti} belongs to workflow ${pred.wid}, not ${node.wid}`);
     }
     // DAG-3: a predecessor cannot start after its successor (within the clock tolerance).
@@ -88,7 +92,11 @@ export async function validateDag(node: DagNode, options: DagOptions): Promise<D
 
   // DAG-4: only walk when a cycle is possible (see the module comment).
   // A self-reference is the shortest cycle (CLM-7 refuses it in claims; validateDag is public API).
-  if (node.pred.includes(node.jti) || (await store.isReferenced(node.jti)) || (await store.findByJti(node.jti)).length > 0) {
+  const cyclePossible =
+    node.pred.some((p) => sameId(p, node.jti)) ||
+    (await store.isReferenced(node.jti)) ||
+    (await store.findByJti(node.jti)).length > 0;
+  if (cyclePossible) {
     await walkAncestors(node, options);
   }
   return { missing };
@@ -97,13 +105,17 @@ export async function validateDag(node: DagNode, options: DagOptions): Promise<D
 /** DAG-4: breadth-first over ancestors; reaching the node's own `jti` is a cycle. Bounded. */
 async function walkAncestors(node: DagNode, options: DagOptions): Promise<void> {
   const limit = options.maxAncestors ?? DEFAULT_MAX_ANCESTORS;
+  const self = canonicalId(node.jti);
   const visited = new Set<string>();
   let frontier: readonly DagNode[] = [node];
   while (frontier.length > 0) {
     const next: DagNode[] = [];
     for (const current of frontier) {
       for (const predJti of current.pred) {
-        if (predJti === node.jti) throw dagError('ECT_DAG_CYCLE', `task ${node.jti} would be its own ancestor (via ${current.jti})`);
+        if (canonicalId(predJti) === self) {
+          const via = `via ${current.jti}`;
+          throw dagError('ECT_DAG_CYCLE', `task ${node.jti} would be its own ancestor (${via})`);
+        }
         const pred = await findPredecessor(options.store, predJti, current.wid);
         if (pred === undefined) continue;
         const key = taskKey(pred.jti, pred.wid);

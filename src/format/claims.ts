@@ -7,6 +7,7 @@ import { ECTError, type ECTErrorCode } from '../errors.js';
 import { isCanonicalBase64url } from './base64url.js';
 import { isJSONObject } from './json.js';
 import { hasSpiffeScheme, spiffeIdProblem } from './spiffe-id.js';
+import { canonicalId } from './task-key.js';
 import type { ECTClaims } from './types.js';
 
 /** The [P] numbers and switches of section 4; see `DEFAULT_CLAIM_RULES`. */
@@ -192,11 +193,13 @@ export function validateClaims(payload: Record<string, unknown>, rules: ClaimRul
   const pred = claims['pred'];
   if (!Array.isArray(pred)) fail('ECT_CLAIM_INVALID', 'pred', 'pred must be an array of task ids ([] for a root task)');
   if (rules.maxPred > 0 && pred.length > rules.maxPred) fail('ECT_CLAIM_INVALID', 'pred', `pred has ${pred.length} entries; the limit is ${rules.maxPred}`);
+  // CLM-5: UUIDs compare case-insensitively, so `ABC…` repeats `abc…` and may name the task itself.
+  const self = pred.length === 0 ? jti : canonicalId(jti);
   const seen = new Set<string>();
   for (const entry of pred) {
-    const id = checkId(entry, 'pred', rules);
-    if (id === jti) fail('ECT_CLAIM_INVALID', 'pred', 'pred references the task itself');
-    if (seen.has(id)) fail('ECT_CLAIM_INVALID', 'pred', `pred lists ${id} twice`);
+    const id = canonicalId(checkId(entry, 'pred', rules));
+    if (id === self) fail('ECT_CLAIM_INVALID', 'pred', 'pred references the task itself');
+    if (seen.has(id)) fail('ECT_CLAIM_INVALID', 'pred', `pred lists ${String(entry)} twice`);
     seen.add(id);
   }
   // CLM-8

@@ -13,7 +13,16 @@ const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
  * any other string (allowed when the UUID check is relaxed) unchanged.
  */
 export function canonicalId(id: string): string {
-  return UUID.test(id) ? id.toLowerCase() : id;
+  // Most ids are already lowercase: V8 then returns the string itself from toLowerCase, and the
+  // UUID pattern (four times the cost, on every lookup of DAG validation) is skipped.
+  const lower = id.toLowerCase();
+  return lower === id || !UUID.test(id) ? id : lower;
+}
+
+/** Whether two ids (or two absent `wid`s) name the same task or workflow (CLM-5). */
+export function sameId(a: string | undefined, b: string | undefined): boolean {
+  if (a === b) return true;
+  return a !== undefined && b !== undefined && canonicalId(a) === canonicalId(b);
 }
 
 /** A string key unique per (`wid`, `jti`); the `wid` is length-prefixed so no pair collides. */

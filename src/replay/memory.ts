@@ -2,7 +2,7 @@
  * A bounded in-memory replay cache (RPL-1 ... RPL-3) for one verifier process. When it is full of
  * unexpired entries it refuses new tokens (`ECT_REPLAY_STORE_UNAVAILABLE`) rather than evicting a
  * live entry, which would reopen the door to a replay. Use the Redis store to share the view
- * between instances.
+ * between instances. Keys are compared exactly; `replayKey` makes them canonical (CLM-5).
  * @module
  */
 import { ECTConfigError, ECTError } from '../errors.js';

@@ -8,6 +8,8 @@
  *   queue) and every command has a timeout, so a check either answers or throws
  *   `ECT_REPLAY_STORE_UNAVAILABLE`; it never waits for Redis to come back and never lets a token
  *   through unchecked. The client reconnects by itself in the background.
+ * - CLM-5: keys are stored as given; `replayKey` has already put the UUIDs in lowercase, so one
+ *   task has one Redis key whatever the case of its `jti` and `wid`.
  * @module
  */
 import { createClient } from 'redis';

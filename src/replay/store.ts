@@ -9,6 +9,9 @@ export interface ReplayStore {
    * Records `key` until `expiresAt` (Unix seconds) unless it is already recorded (RPL-2).
    * Returns `true` when the key was new (the token may pass), `false` when it was seen (replay).
    * Throws `ECTError('ECT_REPLAY_STORE_UNAVAILABLE')` when it cannot answer (RPL-3: fail closed).
+   * `key` is `replayKey(jti, wid)`, which already holds the UUIDs in canonical (lowercase) form
+   * (CLM-5); a store compares keys as exact strings and never rewrites them, since a key that is
+   * not a UUID (the check relaxed) keeps its case.
    */
   checkAndRecord(key: string, expiresAt: number, now: number): Promise<boolean>;
   /**
@@ -21,5 +24,5 @@ export interface ReplayStore {
   close?(): Promise<void>;
 }
 
-/** The replay key of a token: its `jti` scoped by its `wid`, like DAG-1 uniqueness. */
+/** The replay key of a token: its `jti` scoped by its `wid`, like DAG-1 uniqueness, canonical. */
 export { taskKey as replayKey } from '../format/task-key.js';

@@ -99,7 +99,11 @@ export function expectedForClaims(c: Record<string, unknown>, now = NOW): ECTErr
   if (!isId(c['jti'])) return 'ECT_CLAIM_INVALID';
   if (!isStr(c['exec_act']) || (c['exec_act'] as string).length > 256) return 'ECT_CLAIM_INVALID';
   const pred = c['pred'];
-  if (!Array.isArray(pred) || pred.length > 100 || !pred.every(isId) || new Set(pred).size !== pred.length || pred.includes(c['jti'])) return 'ECT_CLAIM_INVALID';
+  if (!Array.isArray(pred) || pred.length > 100 || !pred.every(isId)) return 'ECT_CLAIM_INVALID';
+  // CLM-5: UUIDs compare in lowercase (duplicates, self-reference).
+  const lower = (pred as string[]).map((p) => p.toLowerCase());
+  const self = (c['jti'] as string).toLowerCase();
+  if (new Set(lower).size !== lower.length || lower.includes(self)) return 'ECT_CLAIM_INVALID';
   if (own(c, 'wid') && !isId(c['wid'])) return 'ECT_CLAIM_INVALID';
   for (const h of ['inp_hash', 'out_hash']) if (own(c, h) && !(typeof c[h] === 'string' && B64URL_43.test(c[h] as string))) return 'ECT_CLAIM_INVALID';
   if (own(c, 'ect_ext')) {
@@ -153,11 +157,16 @@ export const hostileClaimsArb = fc
       fc.double({ noNaN: true }),
       fc.constantFrom(1e23, 2 ** 53 + 2, 253402300799, 253402300800),
     ),
-    jti: member(fc.constantFrom(uuid(1), uuid(1).toUpperCase()), fc.constant('task-1'), fc.constant(1), fc.constant(`{${uuid(1)}}`), fc.uuid()),
+    jti: member(
+      fc.constantFrom(uuid(0xabc), uuid(0xabc).toUpperCase()),
+      ...[fc.constant('task-1'), fc.constant(1), fc.constant(`{${uuid(1)}}`), fc.uuid()],
+    ),
     exec_act: member(fc.constantFrom('review_spec', 'x'.repeat(256)), fc.constant(''), fc.string({ minLength: 250, maxLength: 260 }), fc.integer(), fc.string({ maxLength: 10, unit: 'binary' })),
     pred: member(
       fc.uniqueArray(fc.integer({ min: 2, max: 50 }), { maxLength: 3 }).map((ns) => ns.map(uuid)),
-      fc.constant([uuid(1)]),
+      fc.constant([uuid(0xabc)]),
+      fc.constant([uuid(0xabc).toUpperCase()]),
+      fc.constant([uuid(0xdef), uuid(0xdef).toUpperCase()]),
       fc.constant([uuid(2), uuid(2)]),
       fc.constant(uuid(2)),
       fc.constant([2]),

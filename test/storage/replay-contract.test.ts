@@ -80,6 +80,22 @@ function replayContract(factory: StoreFactory): void {
       });
     });
 
+    it('RPL-1, CLM-5: the same jti and wid in upper case are a replay (keys are canonical), also through a verifier', async () => {
+      await withStore(factory, async (store) => {
+        const now = Date.now() / 1000;
+        const [jti, wid] = [randomUUID(), randomUUID()];
+        assert.equal(await store.checkAndRecord(taskKey(jti, wid), now + 60, now), true);
+        const upper = taskKey(jti.toUpperCase(), wid.toUpperCase());
+        assert.equal(await store.checkAndRecord(upper, now + 60, now), false);
+        const keys = { keys: [issuerKeys.publicJwk] };
+        const verifier = createVerifier({ audience: AUD, keys, replay: store });
+        const first = makeToken({ wid });
+        await verifier.verify(first.token);
+        const again = makeToken({ jti: first.claims.jti.toUpperCase(), wid: wid.toUpperCase() });
+        await rejectsWithCode(verifier.verify(again.token), 'ECT_REPLAY');
+      });
+    });
+
     it('VER-12: a verifier with this store rejects a replayed token with ECT_REPLAY', async () => {
       await withStore(factory, async (store) => {
         const verifier = createVerifier({ audience: AUD, keys: { keys: [issuerKeys.publicJwk] }, replay: store });

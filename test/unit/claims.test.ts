@@ -202,6 +202,24 @@ describe('claims of section 4 (CLM-1 ... CLM-11)', () => {
     invalid({ pred: ['a', 'a'] }, 'pred', { requireUuid: false });
   });
 
+  test('CLM-7, CLM-5: pred entries compare case-insensitively: a duplicate or the task itself in another case is ECT_CLAIM_INVALID', async () => {
+    const upper = (n: number): string => uuid(n).toUpperCase().replace('4000', '4ABC');
+    const lower = (n: number): string => upper(n).toLowerCase();
+    invalid({ pred: [lower(2), upper(2)] }, 'pred');
+    invalid({ jti: lower(1), pred: [upper(1)] }, 'pred');
+    invalid({ jti: upper(1), pred: [lower(1)] }, 'pred');
+    // Through a verifier, and on creation.
+    const signed = signJSON(ecHeader(), payload({ jti: lower(1), pred: [lower(3), upper(3)] }));
+    const error = await rejectsWith(verifyECT(signed, verifyOptions()), 'ECT_CLAIM_INVALID');
+    assert.equal(error.member, 'pred');
+    const key = keyPair().privateJwk;
+    const itself = claims({ jti: upper(1), pred: [lower(1)] });
+    throwsWith(() => createECT(itself, { key, now: NOW }), 'ECT_CLAIM_INVALID');
+    // Ids that are not UUIDs (requireUuid relaxed) keep their case.
+    const relaxed = check({ pred: ['Task-A', 'task-a'] }, { requireUuid: false });
+    assert.deepEqual(relaxed.claims.pred, ['Task-A', 'task-a']);
+  });
+
   test('CLM-7: at most 100 pred entries by default; configurable; 0 = unlimited', () => {
     const many = (n: number) => Array.from({ length: n }, (_, i) => uuid(1000 + i));
     assert.equal(check({ pred: many(100) }).claims.pred.length, 100);

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import { auditWorkflow } from '../../src/dag/audit.js';
+import { renderTree } from '../../src/dag/render.js';
 import { MemoryECTStore } from '../../src/dag/memory-store.js';
 import type { DagNode, ECTStore } from '../../src/dag/store.js';
 import { DEFAULT_MAX_ANCESTORS, validateDag, type DagOptions } from '../../src/dag/validate.js';
@@ -199,6 +200,64 @@ describe('DAG validation (DAG-1 ... DAG-7)', () => {
     const report = auditWorkflow(store.listWorkflow(WID));
     assert.equal(report.ok, true);
     assert.equal(report.order.length, 20_000);
+  });
+});
+
+describe('UUIDs compare case-insensitively in the DAG (CLM-5)', () => {
+  // Ids with letters, so that case matters: up(n) is the upper-case spelling of id(n).
+  const id = (n: number): string => uuid(0xabc000 + n);
+  const up = (n: number): string => id(n).toUpperCase();
+  const W = WID.toUpperCase();
+  const at = (n: number, pred: string[] = [], extra: Partial<DagNode> = {}): DagNode =>
+    ({ jti: id(n), wid: WID, iat: NOW, pred, level: 2, ...extra });
+
+  test('DAG-1, CLM-5: the same jti in upper case, in the same wid in upper case, is ECT_DAG_DUPLICATE', async () => {
+    const store = new MemoryECTStore();
+    await accept(store, at(1));
+    const again = at(1, [], { jti: up(1), wid: W });
+    await rejectsWith(validateDag(again, { store }), 'ECT_DAG_DUPLICATE');
+    await rejectsWith(() => store.add(at(1, [], { jti: up(1) })), 'ECT_DAG_DUPLICATE');
+    assert.equal(store.get(up(1), W)?.jti, id(1));
+    assert.equal(store.findByJti(up(1)).length, 1);
+    assert.equal(store.listWorkflow(W).length, 1);
+    // Through a verifier with a store (replay cache off): the second spelling is the same task.
+    const verifier = createVerifier(verifyOptions({ dag: { store: new MemoryECTStore() } }));
+    await verifier.verify(token({ jti: id(1), wid: WID }));
+    await rejectsWith(verifier.verify(token({ jti: up(1), wid: W })), 'ECT_DAG_DUPLICATE');
+  });
+
+  test('DAG-2, DAG-5, CLM-5: a pred entry or wid in another case finds its predecessor in the same workflow', async () => {
+    const store = new MemoryECTStore();
+    await accept(store, at(1));
+    assert.deepEqual(await accept(store, at(2, [up(1)], { wid: W })), []);
+    await accept(store, at(3, [id(2)]));
+    const verifier = createVerifier(verifyOptions({ dag: { store } }));
+    const result = await verifier.verify(token({ jti: id(4), wid: W, pred: [up(3)] }));
+    assert.deepEqual(result.missingPredecessors, []);
+  });
+
+  test('DAG-4, CLM-5: a cycle closed through ids in another case is ECT_DAG_CYCLE; a self-reference in another case too', async () => {
+    const store = new MemoryECTStore();
+    await accept(store, at(1, [up(2)]), { partial: true }); // 1 -> 2, 2 unknown yet
+    const partial = { store, partial: true };
+    await rejectsWith(validateDag(at(2, [id(1)], { jti: up(2) }), partial), 'ECT_DAG_CYCLE');
+    await rejectsWith(validateDag(at(2, [id(1)]), partial), 'ECT_DAG_CYCLE');
+    await rejectsWith(validateDag(at(5, [up(5)]), partial), 'ECT_DAG_CYCLE');
+  });
+
+  test('DAG-7, CLM-5: the audit and the renderers treat ids in any case as one task', () => {
+    const nodes = [at(1), at(2, [up(1)], { wid: W }), at(3, [id(2)])];
+    const report = auditWorkflow(nodes);
+    assert.equal(report.ok, true, JSON.stringify(report.issues));
+    assert.deepEqual(report.roots, [id(1)]);
+    assert.equal(report.order.length, 3);
+    const duplicate = auditWorkflow([at(1), at(1, [], { jti: up(1), wid: W })]);
+    assert.deepEqual(duplicate.issues.map((i) => i.code), ['ECT_DAG_DUPLICATE']);
+    const cycle = auditWorkflow([at(1, [up(2)]), at(2, [id(1)])]);
+    assert.deepEqual(cycle.issues.map((i) => i.code), ['ECT_DAG_CYCLE', 'ECT_DAG_CYCLE']);
+    const tree = renderTree(nodes);
+    assert.doesNotMatch(tree, /unknown|not reachable/);
+    assert.equal(tree.split('\n').length, 3);
   });
 });
 

@@ -27,6 +27,22 @@ describe('replay protection (RPL-1 ... RPL-3, VER-12)', () => {
     await rejectsWith(verifier.verify(token()), 'ECT_REPLAY');
   });
 
+  test('RPL-1, CLM-5: the same jti (and wid) in upper case is the same task: ECT_REPLAY', async () => {
+    const jti = uuid(0xabcdef); // letters, so that case matters
+    const verifier = createVerifier(verifyOptions({ replay: undefined }));
+    await verifier.verify(token({ jti, wid: WID }));
+    const upper = token({ jti: jti.toUpperCase(), wid: WID.toUpperCase() });
+    assert.notEqual(jti.toUpperCase(), jti);
+    const error = await rejectsWith(verifier.verify(upper), 'ECT_REPLAY');
+    assert.equal(error.member, 'jti');
+    assert.equal(replayKey(jti.toUpperCase(), WID.toUpperCase()), replayKey(jti, WID));
+    // The cache itself compares keys exactly: the canonical form is replayKey's job.
+    const store = new MemoryReplayStore();
+    const [key, upperKey] = [replayKey(jti, undefined), replayKey(jti.toUpperCase(), undefined)];
+    assert.equal(store.checkAndRecordSync(key, EXP, NOW), true);
+    assert.equal(store.checkAndRecordSync(upperKey, EXP, NOW), false);
+  });
+
   test('RPL-1: jti uniqueness is scoped by wid (replayKey)', async () => {
     const verifier = createVerifier(verifyOptions({ replay: undefined }));
     await verifier.verify(token({ wid: WID }));
