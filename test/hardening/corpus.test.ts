@@ -115,6 +115,9 @@ describe('signature malleability and cross-JWT confusion (RPL-1, LED-5; RFC 8725
 
   test('LED-5, RFC8725-3.12: an ECT signed with a ledger\'s key is not a receipt: verifyReceipt refuses its typ', () => {
     const control = files.flatMap((f) => f.cases).find((c) => c.name === 'b64 true')!;
-    assert.throws(() => verifyReceipt(control.token, { key: es256 as never }), (error: unknown) => error instanceof ReceiptError && /typ/.test(error.message));
+    assert.throws(
+      () => verifyReceipt({ jws: control.token, key: es256 as never }),
+      (error: unknown) => error instanceof ReceiptError && /typ/.test(error.message),
+    );
   });
 });
