@@ -97,6 +97,20 @@ verifier.verify(token).then((r) => console.log(JSON.stringify({ loaded, level: r
 `;
 
 describe('the tarball', () => {
+  test('holds the licence, README, changelog, security and benchmark notes, and docs/', () => {
+    for (const file of ['LICENSE', 'README.md', 'CHANGELOG.md', 'SECURITY.md', 'BENCHMARKS.md']) {
+      assert.ok(packed.files.includes(file), file);
+    }
+    assert.ok(packed.files.includes('docs/trust.md'), 'docs/');
+    const shipped = join(plain, 'node_modules', 'wimse-ect');
+    const licence = readFileSync(join(shipped, 'LICENSE'), 'utf8');
+    assert.match(licence, /Apache License\s+Version 2\.0, January 2004/);
+    assert.match(licence, /END OF TERMS AND CONDITIONS/);
+    const changelog = readFileSync(join(shipped, 'CHANGELOG.md'), 'utf8');
+    assert.match(changelog, /^## \[Unreleased\]$/m);
+    assert.match(changelog, /^## \[0\.1\.0\] - \d{4}-\d{2}-\d{2}$/m);
+  });
+
   test('holds no source maps, and no shipped file names one', () => {
     assert.deepEqual(packed.files.filter((file) => file.endsWith('.map')), []);
     const dist = join(plain, 'node_modules', 'wimse-ect', 'dist');
