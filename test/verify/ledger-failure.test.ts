@@ -2,19 +2,15 @@
 // entry is undone, so the same token is accepted once the ledger is back (never accepted unrecorded).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createVerifier, Ledger, MemoryECTStore, MemoryLedgerBackend, MemoryReplayStore, type ChainTip, type ECTError, type LedgerEntry } from '../../src/index.js';
+import { createVerifier, Ledger, MemoryECTStore, MemoryLedgerBackend, MemoryReplayStore, type AppendTransaction } from '../../src/index.js';
 import { AUD, jwksOf, keyPair, NOW, rejectsWith, token } from '../helpers/fixtures.js';
 
-/** A memory backend that can be switched off (single appends and group commits alike). */
+/** A memory backend that can be switched off: its append transactions then fail to start. */
 class FlakyBackend extends MemoryLedgerBackend {
   down = false;
-  override async append(build: (tip: ChainTip) => LedgerEntry): Promise<LedgerEntry> {
+  override async beginAppend(): Promise<AppendTransaction> {
     if (this.down) throw new Error('connection refused');
-    return super.append(build);
-  }
-  override async appendMany(builds: readonly ((tip: ChainTip) => LedgerEntry)[]): Promise<readonly (LedgerEntry | ECTError)[]> {
-    if (this.down) throw new Error('connection refused');
-    return super.appendMany(builds);
+    return super.beginAppend();
   }
 }
 
@@ -44,18 +40,14 @@ test('LED-7: with the degrade policy the token is accepted at level 2 and stays 
   await rejectsWith(verifier.verify(t), 'ECT_REPLAY');
 });
 
-/** A memory backend that fails its first `failures` appends. */
+/** A memory backend that fails its first `failures` append transactions. */
 class RecoveringBackend extends FlakyBackend {
   constructor(private failures: number) {
     super();
   }
-  override async append(build: (tip: ChainTip) => LedgerEntry): Promise<LedgerEntry> {
+  override async beginAppend(): Promise<AppendTransaction> {
     this.down = this.failures-- > 0;
-    return super.append(build);
-  }
-  override async appendMany(builds: readonly ((tip: ChainTip) => LedgerEntry)[]): Promise<readonly (LedgerEntry | ECTError)[]> {
-    this.down = this.failures-- > 0;
-    return super.appendMany(builds);
+    return super.beginAppend();
   }
 }
 
