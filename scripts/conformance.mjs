@@ -18,11 +18,11 @@ const RULES = [
   ['HDR-3', 'P', 'kid required with JWK set and WIMSE profiles'],
   ['HDR-4', 'P', 'unknown crit rejected; b64:false rejected'],
   ['HDR-5', 'P', 'jku, x5u, jwk never fetched nor trusted'],
-  ['CLM-1', 'D', 'iss: non-empty string'],
+  ['CLM-1', 'D', 'iss: non-empty string; a spiffe iss is a valid SPIFFE ID'],
   ['CLM-2', 'D', 'aud: string or array; verifier must be in it'],
   ['CLM-3', 'D/P', 'iat required; future and maximum age checks'],
-  ['CLM-4', 'D/P', 'exp required, after iat; expiry with tolerance; default lifetime 600 s'],
-  ['CLM-5', 'D', 'jti is a UUID; generated on creation'],
+  ['CLM-4', 'D/P', 'exp after iat, with tolerance; lifetime 600 s; NumericDate 0 to 253402300799'],
+  ['CLM-5', 'D', 'jti is a UUID; generated on creation; UUIDs compare case-insensitively'],
   ['CLM-6', 'D', 'exec_act non-empty, at most 256 characters'],
   ['CLM-7', 'D/P', 'pred: array of jtis; no duplicates, no self-reference, at most 100'],
   ['CLM-8', 'D', 'wid: optional UUID, scopes jti uniqueness'],
@@ -129,6 +129,25 @@ lines.push(
   '- LED-3: concurrent appends may share one transaction (group commit); each keeps its own receipt and its own duplicate verdict.',
   '- HTTP-1, HTTP-2: a missing `Execution-Context` on a route that requires one is answered 403 with the problem code `EXECUTION_CONTEXT_MISSING`, and a body over the binding limit 413 `BODY_TOO_LARGE`; neither is a section 11 code, because no token was judged.',
   '- HTTP-4: the body hash is taken over the bytes as sent (before any content decoding).',
+  '- CLM-1, IDB-2, IDB-3: a value in the `spiffe` scheme (any case) must be a valid SPIFFE ' +
+    'ID (SPIFFE-ID §2, written `spiffe://`): a malformed `iss` is `ECT_CLAIM_INVALID`, a ' +
+    'malformed X.509 URI SAN or WIT `sub` is `ECT_KEY_UNRESOLVED` (key resolution, VER-5, ' +
+    'runs first). An X.509 leaf that carries a SPIFFE ID follows the X509-SVID leaf rules ' +
+    '(§5.2): exactly one URI SAN, with a path, not a CA, neither keyCertSign nor cRLSign.',
+  '- CLM-5: replay keys, DAG lookups and `pred` checks compare UUIDs in lowercase; ids that ' +
+    'are not UUIDs (UUID check relaxed) keep their case. The replay stores compare keys ' +
+    'exactly: `replayKey` makes them canonical.',
+  '- IDB-2: the trust anchor\'s own pathLenConstraint and keyUsage bind the path below it, ' +
+    'whether or not the anchor is sent in `x5c` (as `openssl verify`; RFC 5937).',
+  '- VER-2: a string or member name with an unpaired surrogate, escaped (`\\ud800`) or raw, ' +
+    'is `ECT_MALFORMED` (I-JSON, RFC 7493 §2.1); creation refuses such a claim with the same ' +
+    'code.',
+  '- DAG-4: the ancestor walk runs only when the new task can close a cycle: a stored task ' +
+    'already lists its `jti` as a predecessor (after partial validation, DAG-2), its `jti` ' +
+    'exists in another scope, or it names itself. Then the walk is bounded by `maxAncestors` ' +
+    '(10,000) and a longer ancestry is `ECT_DAG_LIMIT`; otherwise no stored task can reach ' +
+    'it, nothing is walked and no limit applies (a chain of any length is accepted at ' +
+    'constant cost, DAG-7).',
 );
 const output = `${lines.join('\n')}\n`;
 

@@ -136,6 +136,19 @@ describe('DAG validation (DAG-1 ... DAG-7)', () => {
     await rejectsWith(createVerifier(verifyOptions({ dag: { store, maxAncestors: 9 } })).verify(token({ wid: WID, jti: uuid(50), pred: [uuid(10)] })), 'ECT_DAG_LIMIT');
   });
 
+  test('DAG-4: without partial validation the walk still runs (and is bounded: ECT_DAG_LIMIT) when the jti already exists in another workflow', async () => {
+    const store = new MemoryECTStore();
+    await accept(store, node(50, [], { wid: OTHER_WID })); // task 50 of another workflow
+    await accept(store, node(1));
+    for (let i = 2; i <= 10; i++) await accept(store, node(i, [i - 1]));
+    // 50 in WID, after 10 -> 9 -> ... -> 1: the same jti exists elsewhere, so a cycle is possible.
+    const verifier = (maxAncestors: number): ReturnType<typeof createVerifier> =>
+      createVerifier(verifyOptions({ dag: { store, maxAncestors } }));
+    const again = token({ wid: WID, jti: uuid(50), pred: [uuid(10)] });
+    await rejectsWith(verifier(9).verify(again), 'ECT_DAG_LIMIT');
+    assert.deepEqual((await verifier(10).verify(again)).missingPredecessors, []);
+  });
+
   test('DAG-5: a predecessor in another workflow is ECT_DAG_WORKFLOW_MISMATCH unless cross-workflow references are allowed', async () => {
     const store = new MemoryECTStore();
     await accept(store, node(1, [], { wid: OTHER_WID }));
