@@ -13,13 +13,14 @@ import { registerInspect } from './commands/inspect.js';
 import { registerKeygen } from './commands/keygen.js';
 import { registerLedger } from './commands/ledger.js';
 import { registerVerify } from './commands/verify.js';
+import { registerBundle } from './commands/bundle.js';
 import { registerWitness } from './commands/witness.js';
 import { EXIT_INVALID, EXIT_USAGE, EXIT_VALID, type Io } from './io.js';
 
 /** Registers one command on the program. */
 export type CommandRegistrar = (program: Command, io: Io, setExit: (code: number) => void) => void;
 
-const COMMANDS: readonly CommandRegistrar[] = [registerKeygen, registerCreate, registerVerify, registerInspect, registerDag, registerLedger, registerWitness, registerDemo];
+const COMMANDS: readonly CommandRegistrar[] = [registerKeygen, registerCreate, registerVerify, registerInspect, registerDag, registerLedger, registerBundle, registerWitness, registerDemo];
 
 function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('ect')

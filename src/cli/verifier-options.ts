@@ -9,7 +9,8 @@ import { configFromEnv, readJWKSetFile, readKeyFile, type EnvConfig } from '../c
 import type { Algorithm } from '../crypto/algorithms.js';
 import { ECTConfigError } from '../errors.js';
 import type { Level } from '../format/types.js';
-import { localJWKSet } from '../identity/jwks.js';
+import { localJWKSet, type JWKSet } from '../identity/jwks.js';
+import type { KeySource } from '../identity/key-source.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { ReplayStore } from '../replay/store.js';
 import type { DagVerifyOptions, VerifyOptions } from '../verify/options.js';
@@ -122,21 +123,36 @@ export async function openStores(flags: StoreFlags, env: EnvConfig): Promise<Ope
   };
 }
 
+/**
+ * The issuers' keys named by `--trust` or `--jwks` (or `ECT_TRUST`, `ECT_JWKS_FILE`): the key
+ * source, and the JWK Set itself when it is one (evidence bundles carry it along).
+ */
+export async function keysFromFlags(
+  flags: { readonly jwks?: string | undefined; readonly trust?: string | undefined },
+  env: EnvConfig,
+): Promise<{ source: KeySource; jwks: JWKSet | undefined } | undefined> {
+  if (flags.trust !== undefined && flags.jwks !== undefined) {
+    throw new ECTConfigError('--trust', 'give either --trust or --jwks, not both');
+  }
+  const trustFile = flags.trust ?? (flags.jwks === undefined ? env.trustFile : undefined);
+  if (trustFile !== undefined) {
+    const { loadTrustConfig } = await import('../identity/trust-config.js');
+    return { source: loadTrustConfig(trustFile), jwks: undefined };
+  }
+  const jwks = flags.jwks !== undefined ? readJWKSetFile(flags.jwks, '--jwks') : env.jwks;
+  if (jwks === undefined) return undefined;
+  const setting = flags.jwks !== undefined ? '--jwks' : 'ECT_JWKS_FILE';
+  return { source: localJWKSet(jwks, { setting }), jwks };
+}
+
 /** Builds `VerifyOptions` from flags and environment (stores are passed in). */
 export async function verifierOptions(flags: VerifierFlags, io: Io, extra: { dag?: DagVerifyOptions; stores?: OpenedStores } = {}): Promise<VerifyOptions> {
   const env = configFromEnv(io.env);
   const audience = flags.audience ?? env.audience;
   if (audience === undefined || audience.length === 0) throw new ECTConfigError('--audience', "this verifier's identity is required (--audience or ECT_AUDIENCE)");
   const options: Mutable<VerifyOptions> = { audience };
-  const trustFile = flags.trust ?? (flags.jwks === undefined ? env.trustFile : undefined);
-  if (flags.trust !== undefined && flags.jwks !== undefined) throw new ECTConfigError('--trust', 'give either --trust or --jwks, not both');
-  if (trustFile !== undefined) {
-    const { loadTrustConfig } = await import('../identity/trust-config.js');
-    options.keys = loadTrustConfig(trustFile);
-  } else {
-    const jwks = flags.jwks !== undefined ? readJWKSetFile(flags.jwks, '--jwks') : env.jwks;
-    if (jwks !== undefined) options.keys = localJWKSet(jwks, { setting: flags.jwks !== undefined ? '--jwks' : 'ECT_JWKS_FILE' });
-  }
+  const keys = await keysFromFlags(flags, env);
+  if (keys !== undefined) options.keys = keys.source;
   const minLevel = flags.minLevel ?? env.minLevel;
   if (minLevel !== undefined) options.minLevel = minLevel;
   if (flags.now !== undefined) options.now = flags.now;
