@@ -9,6 +9,7 @@ import { cli } from './run.js';
 const A = 'spiffe://example.org/agent-a';
 const B = 'spiffe://example.org/agent-b';
 const WID = '5d2c3a3e-1a0f-4a57-b3a1-0c9d2f7e6a11';
+const ORIGIN = 'example.org/ect-ledger';
 let dir: string;
 let key: string;
 let jwks: string;
@@ -34,13 +35,25 @@ before(async () => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('ect verify --ledger, ect ledger', () => {
+  test('LED-8: a new stored ledger needs an Ed25519 --ledger-key and a --ledger-origin', async () => {
+    const fresh = `sqlite:${join(dir, 'no-origin.db')}`;
+    const r = await cli(['verify', '--batch', batch, '--jwks', jwks, '--audience', B, '--ledger', fresh, '--ledger-key', ledgerKey]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /needs an origin/);
+    const r2 = await cli(['verify', '--batch', batch, '--jwks', jwks, '--audience', B, '--ledger', fresh, '--ledger-key', key, '--ledger-origin', ORIGIN]);
+    assert.equal(r2.code, 2);
+    assert.match(r2.stderr, /Ed25519/);
+  });
+
   test('FMT-6, VER-13, LED-5: verify --ledger sqlite: records each token at level 3 with a signed receipt', async () => {
-    const r = await cli(['verify', '--batch', batch, '--dag', '--jwks', jwks, '--audience', B, '--ledger', `sqlite:${db}`, '--ledger-key', ledgerKey]);
+    const r = await cli(['verify', '--batch', batch, '--dag', '--jwks', jwks, '--audience', B, '--ledger', `sqlite:${db}`, '--ledger-key', ledgerKey, '--ledger-origin', ORIGIN]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(lines.map((l) => l.level), [3, 3, 3]);
     assert.deepEqual(lines.map((l) => l.receipt.seq), [1, 2, 3]);
     assert.match(lines[0].receipt.jws, /^[\w-]+\.[\w-]+\.[\w-]+$/);
+    // LED-9: the receipt carries a tlog-proof against a checkpoint of this ledger's origin.
+    assert.match(lines[0].receipt.proof, new RegExp(`^c2sp.org/tlog-proof@v1\\n[\\s\\S]*\\n${ORIGIN}\\n`));
   });
 
   test('DAG-1, LED-3: the same batch again is refused as duplicates by the ledger store', async () => {
@@ -56,18 +69,28 @@ describe('ect verify --ledger, ect ledger', () => {
     assert.deepEqual(entries.map((e) => e.seq), [1, 2, 3]);
     assert.equal(entries[1].claims.pred[0], '11111111-1111-4111-8111-111111111111');
     assert.equal(entries[0].token.split('.').length, 3);
+    assert.deepEqual(entries.map((e) => e.wid), [WID, WID, WID]);
+    assert.equal(entries[0].jti, '11111111-1111-4111-8111-111111111111');
+    // LED-2: the exact five-line entry text, the leaf of the tree.
+    for (const e of entries) {
+      assert.equal(e.entry, `ect-ledger-entry/v1\n${e.seq}\n${e.level}\n${e.recordedAt}\n${e.token}\n`);
+    }
   });
 
   test('LED-2: ledger verify passes on the intact file and names the first bad entry after tampering (exit 1)', async () => {
     const ok = await cli(['ledger', 'verify', `sqlite:${db}`, '--json']);
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
-    assert.deepEqual(JSON.parse(ok.stdout), { ok: true, checked: 3 });
+    const report = JSON.parse(ok.stdout);
+    assert.equal(report.ok, true);
+    assert.equal(report.checked, 3);
+    assert.equal(report.size, 3);
+    assert.ok(report.checkpoints >= 1);
     const handle = new Database(db);
     handle.prepare("UPDATE ect_ledger SET token = replace(token, 'e', 'f') WHERE seq = 2").run();
     handle.close();
     const bad = await cli(['ledger', 'verify', `sqlite:${db}`]);
     assert.equal(bad.code, 1);
-    assert.match(bad.stdout, /LEDGER BROKEN at entry 2/);
+    assert.match(bad.stdout, /LEDGER BROKEN \(entries, entry 2\b/);
   });
 
   test('ledger verify of a path with no ledger is a usage error and creates nothing', async () => {
@@ -105,7 +128,8 @@ describe('ect dag', () => {
 
   test('dag render reads a workflow from the ledger as Mermaid and dot', async () => {
     const fresh = join(dir, 'render.db');
-    assert.equal((await cli(['verify', '--batch', batch, '--jwks', jwks, '--audience', B, '--ledger', `sqlite:${fresh}`])).code, 0);
+    const recorded = await cli(['verify', '--batch', batch, '--jwks', jwks, '--audience', B, '--ledger', `sqlite:${fresh}`, '--ledger-key', ledgerKey, '--ledger-origin', ORIGIN]);
+    assert.equal(recorded.code, 0, recorded.stderr);
     const mermaid = await cli(['dag', 'render', '--ledger', `sqlite:${fresh}`, '--wid', WID, '--format', 'mermaid']);
     assert.equal(mermaid.code, 0, mermaid.stderr);
     assert.match(mermaid.stdout, /^flowchart/m);
