@@ -178,6 +178,18 @@ export class Ledger implements ECTStore {
   }
 
   async #init(): Promise<void> {
+    if (this.#key !== undefined) {
+      // A writer never builds on a damaged schema (a dropped unique index would let a task be
+      // recorded twice); nothing is recreated: the problem is reported and left as evidence.
+      const problems = await this.backend.schemaProblems();
+      if (problems.length > 0) {
+        throw new ECTConfigError(
+          'ledger',
+          `the ledger at ${this.backend.location} cannot be written: ${problems.join('; ')} ` +
+            '(nothing was recreated; see `ect ledger verify`)',
+        );
+      }
+    }
     let meta = await this.backend.readMeta();
     const origin =
       this.#options.origin ??

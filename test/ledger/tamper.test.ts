@@ -239,3 +239,21 @@ async function copyRows(from: StoredLedger, to: StoredLedger): Promise<void> {
     await target.close();
   }
 }
+
+describe('LED-2 a damaged schema', () => {
+  for (const kind of ['sqlite', 'postgres'] as const) {
+    test(`LED-2, LED-3 ${kind}: a dropped index is reported, never recreated, and the ledger refuses writes`, async () => {
+      const { stored } = await build(kind);
+      await tamper(stored, [['DROP INDEX {t}_scope_key']]);
+      await assert.rejects(stored.open(), /index \S+_scope_key is missing.*nothing was recreated/);
+      const report = await verify(stored);
+      assert.deepEqual([report.ok, report.firstBad?.table], [false, 'schema']);
+      const sql = await stored.sql();
+      const rows = kind === 'sqlite'
+        ? await sql.run("SELECT name FROM sqlite_master WHERE name = 'ect_ledger_scope_key'")
+        : await sql.run("SELECT to_regclass('{t}_scope_key') AS name");
+      await sql.close();
+      assert.ok(rows.length === 0 || rows[0]!['name'] === null, 'not recreated');
+    });
+  }
+});
