@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createECT, generateKeyPair, Ledger, MemoryReplayStore, parseToken, type ECTClaims, type ReplayStore } from '../../src/index.js';
+import { createECT, generateKeyPair, Ledger, MemoryReplayStore, type ReplayStore } from '../../src/index.js';
 import { openPostgresLedger } from '../../src/ledger/postgres.js';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
 import { openRedisReplayStore, type RedisReplayStore } from '../../src/replay/redis.js';
@@ -15,18 +15,22 @@ import { startPostgres, startRedis } from '../../test/helpers/servers.js';
 import { time, type Row } from '../measure.js';
 
 const WRITERS = 8;
+/** The ledger's Ed25519 key and checkpoint origin (LED-8): every append signs a checkpoint. */
+const SIGNING = { key: generateKeyPair({ alg: 'EdDSA' }).privateJwk, origin: 'example.org/ect-bench' };
 
 interface Recordable {
   readonly token: string;
-  readonly claims: ECTClaims;
 }
 
 function tokens(count: number): Recordable[] {
   const key = generateKeyPair();
   const wid = '0b7e2f43-6c31-4f3c-9a57-2c8f5d1e9b10';
   return Array.from({ length: count }, () => {
-    const token = createECT({ iss: 'spiffe://example.org/agent', aud: 'spiffe://example.org/ledger', exec_act: 'step', wid }, { key: key.privateJwk });
-    return { token, claims: parseToken(token).payload as ECTClaims };
+    const token = createECT(
+      { iss: 'spiffe://example.org/agent', aud: 'spiffe://example.org/ledger', exec_act: 'step', wid },
+      { key: key.privateJwk },
+    );
+    return { token };
   });
 }
 
@@ -34,7 +38,7 @@ function tokens(count: number): Recordable[] {
 async function appendRates(ledger: Ledger, items: readonly Recordable[]): Promise<{ single: number; concurrent: number }> {
   const half = items.length >> 1;
   const single = await time(async () => {
-    for (let i = 0; i < half; i++) await ledger.append(items[i]!.token, items[i]!.claims, 3);
+    for (let i = 0; i < half; i++) await ledger.append({ token: items[i]!.token, level: 3 });
   });
   let next = half;
   const concurrent = await time(async () => {
@@ -42,13 +46,15 @@ async function appendRates(ledger: Ledger, items: readonly Recordable[]): Promis
       Array.from({ length: WRITERS }, async () => {
         while (next < items.length) {
           const item = items[next++]!;
-          await ledger.append(item.token, item.claims, 3);
+          await ledger.append({ token: item.token, level: 3 });
         }
       }),
     );
   });
   const report = await ledger.verifyIntegrity();
-  if (!report.ok || report.checked !== items.length) throw new Error(`chain broken after the benchmark: ${JSON.stringify(report)}`);
+  if (!report.ok || report.checked !== items.length) {
+    throw new Error(`ledger broken after the benchmark: ${JSON.stringify(report)}`);
+  }
   return { single: half / single, concurrent: (items.length - half) / concurrent };
 }
 
@@ -58,9 +64,9 @@ export async function ledgerSuite(options: { appends: number }): Promise<Row[]> 
   const pg = await startPostgres({ durable: true });
   try {
     const backends: [string, () => Promise<Ledger>][] = [
-      ['memory', async () => new Ledger()],
-      ['SQLite (WAL, synchronous=FULL)', async () => openSqliteLedger(join(dir, 'bench.db'))],
-      ['PostgreSQL (fsync on)', async () => openPostgresLedger(pg.url)],
+      ['memory', async () => Ledger.open(SIGNING)],
+      ['SQLite (WAL, synchronous=FULL)', async () => openSqliteLedger(join(dir, 'bench.db'), SIGNING)],
+      ['PostgreSQL (fsync on)', async () => openPostgresLedger(pg.url, SIGNING)],
     ];
     let memory: number | undefined;
     for (const [name, open] of backends) {
