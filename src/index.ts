@@ -51,4 +51,8 @@ export { entryToNode, Ledger, type LedgerCheckpoint, type LedgerOptions } from '
 export { type IntegrityAnchor, type IntegrityOptions } from './ledger/integrity.js';
 export { type WitnessOptions, type WitnessStatus } from './ledger/witnessing.js';
 export { RECEIPT_TYP, ReceiptError, verifyReceipt, type VerifiedReceipt } from './ledger/receipt.js';
+export { BUNDLE_FORMAT, formatBundle, parseBundle, type BundleEntry, type EvidenceBundle } from './bundle/format.js';
+export { exportBundle, type ExportBundleOptions } from './bundle/export.js';
+export { verifyBundle, type BundleItem, type BundleReport, type VerifyBundleOptions } from './bundle/verify.js';
+export { TLOG_ERROR_CODES, TlogError, type TlogErrorCode } from './tlog/errors.js';
 export { configFromEnv, ENV_VARIABLES, type EnvConfig } from './config/env.js';

@@ -138,7 +138,7 @@ describe('order of the steps (VER-1 ... VER-13)', () => {
     await rejectsWith(verifier.verify(orphan), 'ECT_DAG_PREDECESSOR_UNKNOWN'); // not ECT_REPLAY: nothing was recorded
     assert.equal(replay.calls.length, 0);
     assert.equal(store.size, 0);
-    assert.equal((ledger.backend as MemoryLedgerBackend).rows.length, 0);
+    assert.equal((ledger.backend as MemoryLedgerBackend).tables.entries.length, 0);
     const root = token({ jti: uuid(99) });
     assert.equal((await verifier.verify(root)).level, 3);
     assert.equal(replay.calls.length, 1);
@@ -150,7 +150,7 @@ describe('order of the steps (VER-1 ... VER-13)', () => {
     const verifier = createVerifier(verifyOptions({ ledger, replay: new MemoryReplayStore() }));
     await verifier.verify(token());
     await rejectsWith(verifier.verify(token()), 'ECT_REPLAY');
-    assert.equal((ledger.backend as MemoryLedgerBackend).rows.length, 1);
+    assert.equal((ledger.backend as MemoryLedgerBackend).tables.entries.length, 1);
   });
 
   test('VER-5, VER-6, VER-8: skipped for L1 tokens (no key is resolved), the other steps still apply', async () => {
