@@ -1,6 +1,7 @@
 /**
  * The command line's contact with the outside: an `Io` object (so tests run commands in-process),
- * exit codes, and reading tokens and files.
+ * exit codes, and reading tokens and files. The process's standard output may be a pipe whose
+ * reader goes away (`ect verify --batch F | head -1`): that ends the command quietly, here, once.
  * @module
  */
 import { existsSync, writeFileSync } from 'node:fs';
@@ -20,11 +21,75 @@ export interface Io {
   readonly env: Record<string, string | undefined>;
 }
 
-/** The process's own streams and environment. */
-export function processIo(): Io {
+/**
+ * Exit status of a command whose output reader went away: 128 + SIGPIPE, what a shell reports for
+ * a program ended by that signal (`cat`, `grep`), visible under `set -o pipefail`.
+ */
+export const EXIT_OUTPUT_CLOSED = 141;
+
+/** Thrown by the process's `Io.stdout` once the reader of standard output has gone (EPIPE). */
+export class OutputClosedError extends Error {
+  override readonly name = 'OutputClosedError';
+
+  constructor() {
+    super('standard output was closed by its reader');
+  }
+}
+
+function isBrokenPipe(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | null | undefined)?.code === 'EPIPE';
+}
+
+/** The process's `Io`, which also says whether standard output's reader went away. */
+export interface ProcessIo extends Io {
+  readonly outputClosed: () => boolean;
+}
+
+/**
+ * A writer to a process stream. The stream's `error` event is taken here, so a closed pipe never
+ * becomes an uncaught EPIPE with a stack trace. On standard output the next write throws
+ * `OutputClosedError`, which stops the command (stores are closed on the way out); on standard
+ * error, where the command's last words go, the text is dropped.
+ */
+function streamWriter(
+  stream: NodeJS.WriteStream,
+  options: { readonly onClose: 'throw' | 'drop' },
+): { write: (text: string) => void; closed: () => boolean } {
+  let closed = false;
+  let failure: Error | undefined;
+  stream.on('error', (error: Error) => {
+    if (!isBrokenPipe(error)) failure ??= error;
+    else if (!closed) {
+      closed = true;
+      // A reader gone after the command's last write: report it as the shell would.
+      if (options.onClose === 'throw') process.exitCode = EXIT_OUTPUT_CLOSED;
+    }
+  });
+  const check = (): void => {
+    // A write to a pipe fails synchronously on Linux: `errored` is set before the event fires.
+    if (!closed && isBrokenPipe(stream.errored)) closed = true;
+    if (failure !== undefined && options.onClose === 'throw') throw failure;
+    if (closed && options.onClose === 'throw') throw new OutputClosedError();
+  };
   return {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
+    write: (text) => {
+      check();
+      if (closed) return;
+      stream.write(text);
+      check();
+    },
+    closed: () => closed,
+  };
+}
+
+/** The process's own streams and environment. */
+export function processIo(): ProcessIo {
+  const out = streamWriter(process.stdout, { onClose: 'throw' });
+  const err = streamWriter(process.stderr, { onClose: 'drop' });
+  return {
+    stdout: out.write,
+    stderr: err.write,
+    outputClosed: out.closed,
     readStdin: async () => {
       if (process.stdin.isTTY) throw new ECTConfigError('stdin', 'nothing to read: pass the token as an argument or pipe it in');
       const chunks: Buffer[] = [];

@@ -3,8 +3,9 @@
  * Entry point of the `ect` command line.
  * @module
  */
-import { processIo } from './io.js';
+import { EXIT_OUTPUT_CLOSED, processIo } from './io.js';
 import { runCli } from './program.js';
 
-const code = await runCli(process.argv.slice(2), processIo());
-process.exitCode = code;
+const io = processIo();
+const code = await runCli(process.argv.slice(2), io);
+process.exitCode = io.outputClosed() ? EXIT_OUTPUT_CLOSED : code;

@@ -15,7 +15,14 @@ import { registerLedger } from './commands/ledger.js';
 import { registerVerify } from './commands/verify.js';
 import { registerBundle } from './commands/bundle.js';
 import { registerWitness } from './commands/witness.js';
-import { EXIT_INVALID, EXIT_USAGE, EXIT_VALID, type Io } from './io.js';
+import {
+  EXIT_INVALID,
+  EXIT_OUTPUT_CLOSED,
+  EXIT_USAGE,
+  EXIT_VALID,
+  OutputClosedError,
+  type Io,
+} from './io.js';
 
 /** Registers one command on the program. */
 export type CommandRegistrar = (program: Command, io: Io, setExit: (code: number) => void) => void;
@@ -42,6 +49,8 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
   } catch (error) {
+    // The reader of the output went away (`| head`): stop quietly, as a shell expects.
+    if (error instanceof OutputClosedError) return EXIT_OUTPUT_CLOSED;
     if (error instanceof CommanderError) {
       // --help and --version end through exitOverride with exit code 0; usage mistakes are 2.
       return error.exitCode === 0 ? EXIT_VALID : EXIT_USAGE;

@@ -67,10 +67,16 @@ async function* pipelined(verifier: Verifier, tokens: readonly string[]): AsyncG
     });
     pending.push(result);
   };
-  for (let done = 0; done < tokens.length; done++) {
-    while (next < tokens.length && next - done < WINDOW) start(tokens[next++]!);
-    yield await pending[done]!;
-    pending[done] = undefined as never;
+  try {
+    for (let done = 0; done < tokens.length; done++) {
+      while (next < tokens.length && next - done < WINDOW) start(tokens[next++]!);
+      yield await pending[done]!;
+      pending[done] = undefined as never;
+    }
+  } finally {
+    // Left early (the output's reader went away): let the tokens in flight finish before the
+    // stores close under them.
+    await Promise.allSettled(pending.filter((p) => p !== undefined));
   }
 }
 
