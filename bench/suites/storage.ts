@@ -7,7 +7,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createECT, generateKeyPair, Ledger, MemoryReplayStore, type ReplayStore } from '../../src/index.js';
+import {
+  createECT,
+  generateKeyPair,
+  Ledger,
+  MemoryReplayStore,
+  type ReplayStore,
+} from '../../src/index.js';
 import { openPostgresLedger } from '../../src/ledger/postgres.js';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
 import { openRedisReplayStore, type RedisReplayStore } from '../../src/replay/redis.js';
@@ -16,7 +22,10 @@ import { time, type Row } from '../measure.js';
 
 const WRITERS = 8;
 /** The ledger's Ed25519 key and checkpoint origin (LED-8): every append signs a checkpoint. */
-const SIGNING = { key: generateKeyPair({ alg: 'EdDSA' }).privateJwk, origin: 'example.org/ect-bench' };
+const SIGNING = {
+  key: generateKeyPair({ alg: 'EdDSA' }).privateJwk,
+  origin: 'example.org/ect-bench',
+};
 
 interface Recordable {
   readonly token: string;
@@ -26,10 +35,13 @@ function tokens(count: number): Recordable[] {
   const key = generateKeyPair();
   const wid = '0b7e2f43-6c31-4f3c-9a57-2c8f5d1e9b10';
   return Array.from({ length: count }, () => {
-    const token = createECT(
-      { iss: 'spiffe://example.org/agent', aud: 'spiffe://example.org/ledger', exec_act: 'step', wid },
-      { key: key.privateJwk },
-    );
+    const claims = {
+      iss: 'spiffe://example.org/agent',
+      aud: 'spiffe://example.org/ledger',
+      exec_act: 'step',
+      wid,
+    };
+    const token = createECT(claims, { key: key.privateJwk });
     return { token };
   });
 }
@@ -65,7 +77,10 @@ export async function ledgerSuite(options: { appends: number }): Promise<Row[]> 
   try {
     const backends: [string, () => Promise<Ledger>][] = [
       ['memory', async () => Ledger.open(SIGNING)],
-      ['SQLite (WAL, synchronous=FULL)', async () => openSqliteLedger(join(dir, 'bench.db'), SIGNING)],
+      [
+        'SQLite (WAL, synchronous=FULL)',
+        async () => openSqliteLedger(join(dir, 'bench.db'), SIGNING),
+      ],
       ['PostgreSQL (fsync on)', async () => openPostgresLedger(pg.url, SIGNING)],
     ];
     let memory: number | undefined;

@@ -35,25 +35,30 @@ before(async () => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('ect verify --ledger, ect ledger', () => {
-  test('LED-8: a new stored ledger needs an Ed25519 --ledger-key and a --ledger-origin', async () => {
+  test('LED-8: a new stored ledger needs an Ed25519 --ledger-key and an origin', async () => {
     const fresh = `sqlite:${join(dir, 'no-origin.db')}`;
-    const r = await cli(['verify', '--batch', batch, '--jwks', jwks, '--audience', B, '--ledger', fresh, '--ledger-key', ledgerKey]);
+    const verify = ['verify', '--batch', batch, '--jwks', jwks, '--audience', B, '--ledger', fresh];
+    const r = await cli([...verify, '--ledger-key', ledgerKey]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /needs an origin/);
-    const r2 = await cli(['verify', '--batch', batch, '--jwks', jwks, '--audience', B, '--ledger', fresh, '--ledger-key', key, '--ledger-origin', ORIGIN]);
+    const r2 = await cli([...verify, '--ledger-key', key, '--ledger-origin', ORIGIN]);
     assert.equal(r2.code, 2);
     assert.match(r2.stderr, /Ed25519/);
   });
 
   test('FMT-6, VER-13, LED-5: verify --ledger sqlite: records each token at level 3 with a signed receipt', async () => {
-    const r = await cli(['verify', '--batch', batch, '--dag', '--jwks', jwks, '--audience', B, '--ledger', `sqlite:${db}`, '--ledger-key', ledgerKey, '--ledger-origin', ORIGIN]);
+    const r = await cli([
+      ...['verify', '--batch', batch, '--dag', '--jwks', jwks, '--audience', B],
+      ...['--ledger', `sqlite:${db}`, '--ledger-key', ledgerKey, '--ledger-origin', ORIGIN],
+    ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(lines.map((l) => l.level), [3, 3, 3]);
     assert.deepEqual(lines.map((l) => l.receipt.seq), [1, 2, 3]);
     assert.match(lines[0].receipt.jws, /^[\w-]+\.[\w-]+\.[\w-]+$/);
     // LED-9: the receipt carries a tlog-proof against a checkpoint of this ledger's origin.
-    assert.match(lines[0].receipt.proof, new RegExp(`^c2sp.org/tlog-proof@v1\\n[\\s\\S]*\\n${ORIGIN}\\n`));
+    const proof = new RegExp(`^c2sp.org/tlog-proof@v1\\n[\\s\\S]*\\n${ORIGIN}\\n`);
+    assert.match(lines[0].receipt.proof, proof);
   });
 
   test('DAG-1, LED-3: the same batch again is refused as duplicates by the ledger store', async () => {
@@ -73,7 +78,8 @@ describe('ect verify --ledger, ect ledger', () => {
     assert.equal(entries[0].jti, '11111111-1111-4111-8111-111111111111');
     // LED-2: the exact five-line entry text, the leaf of the tree.
     for (const e of entries) {
-      assert.equal(e.entry, `ect-ledger-entry/v1\n${e.seq}\n${e.level}\n${e.recordedAt}\n${e.token}\n`);
+      const text = `ect-ledger-entry/v1\n${e.seq}\n${e.level}\n${e.recordedAt}\n${e.token}\n`;
+      assert.equal(e.entry, text);
     }
   });
 
@@ -128,7 +134,10 @@ describe('ect dag', () => {
 
   test('dag render reads a workflow from the ledger as Mermaid and dot', async () => {
     const fresh = join(dir, 'render.db');
-    const recorded = await cli(['verify', '--batch', batch, '--jwks', jwks, '--audience', B, '--ledger', `sqlite:${fresh}`, '--ledger-key', ledgerKey, '--ledger-origin', ORIGIN]);
+    const recorded = await cli([
+      ...['verify', '--batch', batch, '--jwks', jwks, '--audience', B, '--ledger', `sqlite:${fresh}`],
+      ...['--ledger-key', ledgerKey, '--ledger-origin', ORIGIN],
+    ]);
     assert.equal(recorded.code, 0, recorded.stderr);
     const mermaid = await cli(['dag', 'render', '--ledger', `sqlite:${fresh}`, '--wid', WID, '--format', 'mermaid']);
     assert.equal(mermaid.code, 0, mermaid.stderr);

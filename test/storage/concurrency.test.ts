@@ -63,7 +63,15 @@ async function verifyEverywhere(ledger: LedgerConfig, withRedis: boolean): Promi
   const tokens = Array.from({ length: TOKENS }, (_, i) => makeToken(i % 2 === 0 ? { wid: randomUUID() } : {}).token);
   const tokensFile = join(dir, `${randomUUID()}.json`);
   writeFileSync(tokensFile, JSON.stringify(tokens));
-  const config = { audience: AUD, keys: { keys: [issuerKeys.publicJwk] }, tokensFile, ledger, ...SIGNING, ...(withRedis ? { redis: { url: env.redis.url, keyPrefix: `conc:${randomUUID()}:` } } : {}) };
+  const redis = { url: env.redis.url, keyPrefix: `conc:${randomUUID()}:` };
+  const config = {
+    audience: AUD,
+    keys: { keys: [issuerKeys.publicJwk] },
+    tokensFile,
+    ledger,
+    ...SIGNING,
+    ...(withRedis ? { redis } : {}),
+  };
   const started = await startTogether('verifier-child.ts', Array.from({ length: PROCESSES }, () => config));
   const results = await Promise.all(started.map((c) => resultOf<(number | string)[]>(c)));
   return { tokens, results };
@@ -94,7 +102,8 @@ async function assertOneWinner(ledgerConfig: LedgerConfig, run: { tokens: string
 /** Several processes append distinct tokens at once; the log is linear and holds every receipt. */
 async function appendEverywhere(ledgerConfig: LedgerConfig): Promise<void> {
   const perProcess = 30;
-  const started = await startTogether('append-child.ts', Array.from({ length: PROCESSES }, () => ({ ledger: ledgerConfig, ...SIGNING, count: perProcess, waitForGo: true })));
+  const config = { ledger: ledgerConfig, ...SIGNING, count: perProcess, waitForGo: true };
+  const started = await startTogether('append-child.ts', Array.from({ length: PROCESSES }, () => config));
   await Promise.all(started.map((c) => c.waitFor((line) => line === 'done')));
   const receipts = started.flatMap((c) => c.lines.filter((l) => /^\d+ /.test(l)).map((l) => l.split(' ') as [string, string]));
   assert.equal(receipts.length, PROCESSES * perProcess);
@@ -126,11 +135,19 @@ describe('several verifier processes', () => {
 });
 
 describe('several appending processes', () => {
-  it(`LED-2: concurrent appends of distinct tokens from ${PROCESSES} processes to one PostgreSQL ledger keep one linear, verifiable log`, async () => {
-    await appendEverywhere(pgLedger());
-  });
+  it(
+    `LED-2: concurrent appends of distinct tokens from ${PROCESSES} processes to one PostgreSQL ` +
+      'ledger keep one linear, verifiable log',
+    async () => {
+      await appendEverywhere(pgLedger());
+    },
+  );
 
-  it(`LED-2: concurrent appends of distinct tokens from ${PROCESSES} processes to one SQLite file keep one linear, verifiable log`, async () => {
-    await appendEverywhere(sqliteLedger());
-  });
+  it(
+    `LED-2: concurrent appends of distinct tokens from ${PROCESSES} processes to one SQLite file ` +
+      'keep one linear, verifiable log',
+    async () => {
+      await appendEverywhere(sqliteLedger());
+    },
+  );
 });

@@ -69,11 +69,20 @@ async function crashRounds(config: LedgerConfig): Promise<void> {
 }
 
 describe('crash of an appending process', () => {
-  it(`LED-4: SQLite: every receipt handed out before a SIGKILL is in the file and the log verifies (${ROUNDS} kills)`, async () => {
-    await crashRounds({ kind: 'sqlite', path: join(dir, `${randomUUID()}.db`) });
-  });
+  it(
+    'LED-4: SQLite: every receipt handed out before a SIGKILL is in the file and the log ' +
+      `verifies (${ROUNDS} kills)`,
+    async () => {
+      await crashRounds({ kind: 'sqlite', path: join(dir, `${randomUUID()}.db`) });
+    },
+  );
 
-  it(`LED-4: PostgreSQL: every receipt handed out before a SIGKILL is in the database and the log verifies (${ROUNDS} kills)`, async () => {
-    await crashRounds({ kind: 'postgres', url: env.pg.url, table: `crash_${randomUUID().replaceAll('-', '')}` });
-  });
+  it(
+    'LED-4: PostgreSQL: every receipt handed out before a SIGKILL is in the database and the ' +
+      `log verifies (${ROUNDS} kills)`,
+    async () => {
+      const table = `crash_${randomUUID().replaceAll('-', '')}`;
+      await crashRounds({ kind: 'postgres', url: env.pg.url, table });
+    },
+  );
 });

@@ -97,7 +97,9 @@ function spy(inner: LedgerBackend, options: { poison?: string } = {}): Spy {
     get(target, prop) {
       if (prop === 'beginAppend') return beginAppend;
       const value: unknown = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      return typeof value === 'function'
+        ? (value as (...a: unknown[]) => unknown).bind(target)
+        : value;
     },
   });
   return { backend, transactions };
@@ -157,7 +159,11 @@ const factories: StoreFactory[] = [
 ];
 
 function open(backend: LedgerBackend, groupCommit?: boolean): Promise<Ledger> {
-  return Ledger.open({ backend, ...SIGNING, ...(groupCommit === undefined ? {} : { groupCommit }) });
+  return Ledger.open({
+    backend,
+    ...SIGNING,
+    ...(groupCommit === undefined ? {} : { groupCommit }),
+  });
 }
 
 function append(ledger: Ledger, t: TestToken): Promise<Receipt> {
@@ -174,7 +180,9 @@ function range(n: number, from = 1): number[] {
 
 function codeOf(result: PromiseSettledResult<unknown>): string {
   if (result.status === 'fulfilled') return 'ok';
-  return result.reason instanceof ECTError ? result.reason.code : `not an ECTError: ${String(result.reason)}`;
+  return result.reason instanceof ECTError
+    ? result.reason.code
+    : `not an ECTError: ${String(result.reason)}`;
 }
 
 /** `token` with its payload replaced (the signature no longer fits; the ledger does not verify). */
@@ -190,97 +198,130 @@ const MEMORY_ROLLBACK =
 
 for (const factory of factories) {
   describe(`group commit: ${factory.name}`, () => {
-    it('LED-2, LED-4, LED-5, LED-8: 200 concurrent appends share transactions and checkpoints, get distinct gapless seqs and signed receipts, and the log verifies', async () => {
-      const { backend, reopen } = await factory.create();
-      const s = spy(backend);
-      const ledger = await open(s.backend);
-      const tokens = Array.from({ length: 200 }, (_, i) => makeToken(i % 2 === 0 ? { wid: randomUUID() } : {}));
-      try {
-        const receipts = await Promise.all(tokens.map((t) => append(ledger, t)));
-        assert.deepEqual(seqs(receipts), range(200));
-        receipts.forEach((r, i) => {
-          assert.equal(r.jti, tokens[i]!.claims.jti);
-          const checked = verifyReceipt({ jws: r.jws, key: ledgerKeys.publicJwk, token: tokens[i]!.token });
-          assert.equal(checked.seq, r.seq);
-        });
-        const batches = committedBatches(s);
-        assert.equal(batches.flat().length, 200);
-        assert.ok(
-          batches.length < 200 && Math.max(...batches.map((b) => b.length)) > 1,
-          `appends were grouped: ${batches.map((b) => b.length).join(', ')}`,
+    it(
+      'LED-2, LED-4, LED-5, LED-8: 200 concurrent appends share transactions and checkpoints, ' +
+        'get distinct gapless seqs and signed receipts, and the log verifies',
+      async () => {
+        const { backend, reopen } = await factory.create();
+        const s = spy(backend);
+        const ledger = await open(s.backend);
+        const tokens = Array.from({ length: 200 }, (_, i) =>
+          makeToken(i % 2 === 0 ? { wid: randomUUID() } : {}),
         );
-        assert.ok(batches.every((b) => b.length <= 256), 'no batch over the limit');
-        // LED-8: one signed checkpoint per batch, and each receipt is proven against its batch's.
-        const report = await assertVerifies(ledger, 200);
-        assert.equal(report.checkpoints, batches.length);
-        const notes = new Set(receipts.map((r) => parseTlogProof({ text: r.proof }).checkpoint));
-        assert.equal(notes.size, batches.length, 'the receipts of one batch share its checkpoint');
-        // Each receipt names its own entry: seq, jti, token hash and leaf hash as stored.
-        const bySeq = new Map<number, { jti: string; leaf: string }>();
-        for await (const e of ledger.entries()) {
-          bySeq.set(e.seq, { jti: e.jti, leaf: Buffer.from(entryLeafHash(e)).toString('base64') });
-        }
-        for (const r of receipts) {
-          assert.equal(bySeq.get(r.seq)?.jti, r.jti);
-          assert.equal(bySeq.get(r.seq)?.leaf, r.leafHash);
-        }
-      } finally {
-        await ledger.close();
-      }
-      if (reopen !== undefined) {
-        // LED-4: what was receipted is there after closing and opening the store again.
-        const again = await open(await reopen());
         try {
-          await assertVerifies(again, 200);
+          const receipts = await Promise.all(tokens.map((t) => append(ledger, t)));
+          assert.deepEqual(seqs(receipts), range(200));
+          receipts.forEach((r, i) => {
+            assert.equal(r.jti, tokens[i]!.claims.jti);
+            const checked = verifyReceipt({
+              jws: r.jws,
+              key: ledgerKeys.publicJwk,
+              token: tokens[i]!.token,
+            });
+            assert.equal(checked.seq, r.seq);
+          });
+          const batches = committedBatches(s);
+          assert.equal(batches.flat().length, 200);
+          assert.ok(
+            batches.length < 200 && Math.max(...batches.map((b) => b.length)) > 1,
+            `appends were grouped: ${batches.map((b) => b.length).join(', ')}`,
+          );
+          assert.ok(
+            batches.every((b) => b.length <= 256),
+            'no batch over the limit',
+          );
+          // LED-8: one signed checkpoint per batch, and each receipt is proven against its batch's.
+          const report = await assertVerifies(ledger, 200);
+          assert.equal(report.checkpoints, batches.length);
+          const notes = new Set(receipts.map((r) => parseTlogProof({ text: r.proof }).checkpoint));
+          assert.equal(
+            notes.size,
+            batches.length,
+            'the receipts of one batch share its checkpoint',
+          );
+          // Each receipt names its own entry: seq, jti, token hash and leaf hash as stored.
+          const bySeq = new Map<number, { jti: string; leaf: string }>();
+          for await (const e of ledger.entries()) {
+            bySeq.set(e.seq, {
+              jti: e.jti,
+              leaf: Buffer.from(entryLeafHash(e)).toString('base64'),
+            });
+          }
+          for (const r of receipts) {
+            assert.equal(bySeq.get(r.seq)?.jti, r.jti);
+            assert.equal(bySeq.get(r.seq)?.leaf, r.leafHash);
+          }
         } finally {
-          await again.close();
+          await ledger.close();
         }
-      }
-    });
+        if (reopen !== undefined) {
+          // LED-4: what was receipted is there after closing and opening the store again.
+          const again = await open(await reopen());
+          try {
+            await assertVerifies(again, 200);
+          } finally {
+            await again.close();
+          }
+        }
+      },
+    );
 
-    it('LED-3: duplicates in a batch (the same token twice, a token already stored) are refused one by one while the others commit', async () => {
-      const { backend } = await factory.create();
-      const s = spy(backend);
-      const ledger = await open(s.backend);
-      try {
-        const wid = randomUUID();
-        const stored = makeToken({ wid });
-        await append(ledger, stored);
-        const twice = makeToken({ wid });
-        const sameTaskOtherToken = makeToken({ jti: twice.claims.jti, wid, exec_act: 'other' });
-        const bare = makeToken();
-        const fresh = Array.from({ length: 6 }, () => makeToken({ wid }));
-        const calls: { token: TestToken; expect: 'ok' | 'ECT_DAG_DUPLICATE' }[] = [
-          { token: fresh[0]!, expect: 'ok' },
-          { token: fresh[1]!, expect: 'ok' },
-          { token: twice, expect: 'ok' },
-          { token: stored, expect: 'ECT_DAG_DUPLICATE' },
-          { token: fresh[2]!, expect: 'ok' },
-          { token: twice, expect: 'ECT_DAG_DUPLICATE' },
-          { token: bare, expect: 'ok' },
-          { token: sameTaskOtherToken, expect: 'ECT_DAG_DUPLICATE' },
-          { token: bare, expect: 'ECT_DAG_DUPLICATE' },
-          { token: fresh[3]!, expect: 'ok' },
-          { token: fresh[4]!, expect: 'ok' },
-          { token: fresh[5]!, expect: 'ok' },
-        ];
-        const results = await Promise.allSettled(calls.map((c) => append(ledger, c.token)));
-        assert.deepEqual(results.map(codeOf), calls.map((c) => c.expect));
-        const receipts = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-        // LED-2: refused items took no seq; the stored ones follow the first append without a gap.
-        assert.deepEqual(seqs(receipts), range(8, 2));
-        assert.ok(
-          s.transactions.some((t) => t.outcome === 'committed' && t.stored.length > 0 && t.stored.length < t.asked),
-          'a batch stored some items and refused others',
-        );
-        assert.equal((await ledger.entry(twice.claims.jti, wid))?.token, twice.token, 'the first of the two copies is the one stored');
-        await assertVerifies(ledger, 9);
-        const next = makeToken();
-        assert.equal((await append(ledger, next)).seq, 10);
-      } finally {
-        await ledger.close();
-      }
-    });
+    it(
+      'LED-3: duplicates in a batch (the same token twice, a token already stored) are refused ' +
+        'one by one while the others commit',
+      async () => {
+        const { backend } = await factory.create();
+        const s = spy(backend);
+        const ledger = await open(s.backend);
+        try {
+          const wid = randomUUID();
+          const stored = makeToken({ wid });
+          await append(ledger, stored);
+          const twice = makeToken({ wid });
+          const sameTaskOtherToken = makeToken({ jti: twice.claims.jti, wid, exec_act: 'other' });
+          const bare = makeToken();
+          const fresh = Array.from({ length: 6 }, () => makeToken({ wid }));
+          const calls: { token: TestToken; expect: 'ok' | 'ECT_DAG_DUPLICATE' }[] = [
+            { token: fresh[0]!, expect: 'ok' },
+            { token: fresh[1]!, expect: 'ok' },
+            { token: twice, expect: 'ok' },
+            { token: stored, expect: 'ECT_DAG_DUPLICATE' },
+            { token: fresh[2]!, expect: 'ok' },
+            { token: twice, expect: 'ECT_DAG_DUPLICATE' },
+            { token: bare, expect: 'ok' },
+            { token: sameTaskOtherToken, expect: 'ECT_DAG_DUPLICATE' },
+            { token: bare, expect: 'ECT_DAG_DUPLICATE' },
+            { token: fresh[3]!, expect: 'ok' },
+            { token: fresh[4]!, expect: 'ok' },
+            { token: fresh[5]!, expect: 'ok' },
+          ];
+          const results = await Promise.allSettled(calls.map((c) => append(ledger, c.token)));
+          assert.deepEqual(
+            results.map(codeOf),
+            calls.map((c) => c.expect),
+          );
+          const receipts = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+          // LED-2: refused items took no seq; the stored ones follow the first append, gapless.
+          assert.deepEqual(seqs(receipts), range(8, 2));
+          assert.ok(
+            s.transactions.some(
+              (t) => t.outcome === 'committed' && t.stored.length > 0 && t.stored.length < t.asked,
+            ),
+            'a batch stored some items and refused others',
+          );
+          assert.equal(
+            (await ledger.entry(twice.claims.jti, wid))?.token,
+            twice.token,
+            'the first of the two copies is the one stored',
+          );
+          await assertVerifies(ledger, 9);
+          const next = makeToken();
+          assert.equal((await append(ledger, next)).seq, 10);
+        } finally {
+          await ledger.close();
+        }
+      },
+    );
 
     it('LED-3: concurrent appends of one task in one batch: exactly one succeeds', async () => {
       const { backend } = await factory.create();
@@ -288,8 +329,12 @@ for (const factory of factories) {
       try {
         const wid = randomUUID();
         const jti = randomUUID();
-        const tokens = Array.from({ length: 16 }, (_, i) => makeToken({ wid, jti, exec_act: `attempt_${i}` }));
-        const results = await Promise.allSettled(tokens.map((t) => ledger.append({ token: t.token, level: 2 })));
+        const tokens = Array.from({ length: 16 }, (_, i) =>
+          makeToken({ wid, jti, exec_act: `attempt_${i}` }),
+        );
+        const results = await Promise.allSettled(
+          tokens.map((t) => ledger.append({ token: t.token, level: 2 })),
+        );
         assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
         assert.equal(results.filter((r) => codeOf(r) === 'ECT_DAG_DUPLICATE').length, 15);
         await assertVerifies(ledger, 1);
@@ -299,7 +344,8 @@ for (const factory of factories) {
     });
 
     it(
-      'LED-7: a store failure in the middle of a batch rejects every append of that batch with ECT_LEDGER_UNAVAILABLE and stores none of them',
+      'LED-7: a store failure in the middle of a batch rejects every append of that batch ' +
+        'with ECT_LEDGER_UNAVAILABLE and stores none of them',
       factory.name === 'memory' ? { todo: MEMORY_ROLLBACK } : {},
       async () => {
         const { backend } = await factory.create();
@@ -309,23 +355,48 @@ for (const factory of factories) {
         try {
           const before = makeToken();
           await append(ledger, before);
-          const tokens = [...Array.from({ length: 5 }, () => makeToken({ wid: randomUUID() })), poison, ...Array.from({ length: 5 }, () => makeToken())];
+          const tokens = [
+            ...Array.from({ length: 5 }, () => makeToken({ wid: randomUUID() })),
+            poison,
+            ...Array.from({ length: 5 }, () => makeToken()),
+          ];
           const results = await Promise.allSettled(tokens.map((t) => append(ledger, t)));
           const failed = s.transactions.find((t) => t.stored.includes(poison.claims.jti));
-          assert.ok(failed !== undefined && failed.stored.indexOf(poison.claims.jti) > 0, 'the failure came after other items of its batch');
+          assert.ok(
+            failed !== undefined && failed.stored.indexOf(poison.claims.jti) > 0,
+            'the failure came after other items of its batch',
+          );
           assert.equal(failed.outcome, 'rolled back');
           const failedBatch = failed.stored;
           tokens.forEach((t, i) => {
             const inFailed = failedBatch.includes(t.claims.jti);
-            assert.equal(codeOf(results[i]!), inFailed ? 'ECT_LEDGER_UNAVAILABLE' : 'ok', `token ${i}`);
+            assert.equal(
+              codeOf(results[i]!),
+              inFailed ? 'ECT_LEDGER_UNAVAILABLE' : 'ok',
+              `token ${i}`,
+            );
           });
-          for (const t of tokens) if (failedBatch.includes(t.claims.jti)) assert.equal(await ledger.entry(t.claims.jti, t.claims.wid), undefined, 'nothing of the failed batch was stored');
+          for (const t of tokens)
+            if (failedBatch.includes(t.claims.jti))
+              assert.equal(
+                await ledger.entry(t.claims.jti, t.claims.wid),
+                undefined,
+                'nothing of the failed batch was stored',
+              );
           const stored = 1 + results.filter((r) => r.status === 'fulfilled').length;
           assert.equal(await ledger.size(), stored);
-          assert.equal((await ledger.checkpoint())?.size, stored, 'no checkpoint of the failed batch');
+          assert.equal(
+            (await ledger.checkpoint())?.size,
+            stored,
+            'no checkpoint of the failed batch',
+          );
           await assertVerifies(ledger, stored);
           // The ledger goes on: the same tokens (minus the poisoned one) are accepted afterwards.
-          const retried = await Promise.all(tokens.filter((t) => t !== poison && failedBatch.includes(t.claims.jti)).map((t) => append(ledger, t)));
+          const retried = await Promise.all(
+            tokens
+              .filter((t) => t !== poison && failedBatch.includes(t.claims.jti))
+              .map((t) => append(ledger, t)),
+          );
           assert.deepEqual(seqs(retried), range(retried.length, stored + 1));
           await assertVerifies(ledger, stored + retried.length);
         } finally {
@@ -340,12 +411,20 @@ for (const factory of factories) {
       const ledger = await open(s.backend, false);
       try {
         const tokens = Array.from({ length: 20 }, () => makeToken({ wid: randomUUID() }));
-        const results = await Promise.allSettled([...tokens, tokens[3]!].map((t) => append(ledger, t)));
+        const results = await Promise.allSettled(
+          [...tokens, tokens[3]!].map((t) => append(ledger, t)),
+        );
         assert.deepEqual(results.map(codeOf), [...tokens.map(() => 'ok'), 'ECT_DAG_DUPLICATE']);
         assert.equal(s.transactions.length, 21, 'one transaction per append');
-        assert.ok(s.transactions.every((t) => t.asked === 1), 'batches of one');
+        assert.ok(
+          s.transactions.every((t) => t.asked === 1),
+          'batches of one',
+        );
         assert.equal(committedBatches(s).length, 20);
-        assert.deepEqual(seqs(results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))), range(20));
+        assert.deepEqual(
+          seqs(results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))),
+          range(20),
+        );
         const report = await assertVerifies(ledger, 20);
         assert.equal(report.checkpoints, 20, 'one checkpoint per append');
       } finally {
@@ -353,24 +432,42 @@ for (const factory of factories) {
       }
     });
 
-    it('LED-3, LED-7: a token the store cannot hold (U+0000 in its jti) fails alone with ECT_LEDGER_UNAVAILABLE; the rest of its batch commits', async () => {
-      const { backend } = await factory.create();
-      const ledger = await open(backend);
-      try {
-        const opener = makeToken();
-        const base = makeToken();
-        const bad = { ...base, token: withPayload(base.token, { ...base.claims, jti: `${base.claims.jti}\u0000` }) };
-        // U+0000 elsewhere in the claims is stored exactly: claims are kept as JSON text.
-        const nul = makeToken({ ect_ext: { note: 'nul \u0000 byte' } });
-        const good = Array.from({ length: 3 }, () => makeToken());
-        const results = await Promise.allSettled([opener, good[0]!, bad, nul, ...good.slice(1)].map((t) => append(ledger, t)));
-        assert.deepEqual(results.map(codeOf), ['ok', 'ok', 'ECT_LEDGER_UNAVAILABLE', 'ok', 'ok', 'ok']);
-        assert.deepEqual((await ledger.entry(nul.claims.jti, undefined))?.claims.ect_ext, { note: 'nul \u0000 byte' });
-        await assertVerifies(ledger, 5);
-      } finally {
-        await ledger.close();
-      }
-    });
+    it(
+      'LED-3, LED-7: a token the store cannot hold (U+0000 in its jti) fails alone with ' +
+        'ECT_LEDGER_UNAVAILABLE; the rest of its batch commits',
+      async () => {
+        const { backend } = await factory.create();
+        const ledger = await open(backend);
+        try {
+          const opener = makeToken();
+          const base = makeToken();
+          const bad = {
+            ...base,
+            token: withPayload(base.token, { ...base.claims, jti: `${base.claims.jti}\u0000` }),
+          };
+          // U+0000 elsewhere in the claims is stored exactly: claims are kept as JSON text.
+          const nul = makeToken({ ect_ext: { note: 'nul \u0000 byte' } });
+          const good = Array.from({ length: 3 }, () => makeToken());
+          const results = await Promise.allSettled(
+            [opener, good[0]!, bad, nul, ...good.slice(1)].map((t) => append(ledger, t)),
+          );
+          assert.deepEqual(results.map(codeOf), [
+            'ok',
+            'ok',
+            'ECT_LEDGER_UNAVAILABLE',
+            'ok',
+            'ok',
+            'ok',
+          ]);
+          assert.deepEqual((await ledger.entry(nul.claims.jti, undefined))?.claims.ect_ext, {
+            note: 'nul \u0000 byte',
+          });
+          await assertVerifies(ledger, 5);
+        } finally {
+          await ledger.close();
+        }
+      },
+    );
   });
 }
 
@@ -384,7 +481,9 @@ interface ReferenceBatch {
  * Appends each group of tokens as one batch to a memory ledger with the test key and returns the
  * ledger's identity and the rows of every batch (entries, preds, tree nodes, checkpoint).
  */
-async function referenceBatches(groups: readonly (readonly TestToken[])[]): Promise<{ meta: LedgerMeta; batches: ReferenceBatch[] }> {
+async function referenceBatches(
+  groups: readonly (readonly TestToken[])[],
+): Promise<{ meta: LedgerMeta; batches: ReferenceBatch[] }> {
   const memory = new MemoryLedgerBackend();
   const ledger = await Ledger.open({ backend: memory, ...SIGNING });
   for (const group of groups) await Promise.all(group.map((t) => append(ledger, t)));
@@ -416,58 +515,72 @@ function pause(ms: number): Promise<void> {
 
 for (const factory of factories) {
   describe(`append transaction contract: ${factory.name}`, () => {
-    it('LED-2, LED-3: a transaction reads the size, the frontier and the stored scopes under the lock, stores a batch at once, and the store refuses a stored seq or scope', async () => {
-      const wid = randomUUID();
-      const groups = [[makeToken({ wid })], [makeToken(), makeToken({ wid, pred: [randomUUID()] })], [makeToken()]];
-      const { meta, batches } = await referenceBatches(groups);
-      const [b1, b2, b3] = batches as [ReferenceBatch, ReferenceBatch, ReferenceBatch];
-      const { backend } = await factory.create();
-      try {
-        assert.deepEqual(await backend.initMeta(meta), meta);
-        let tx = await backend.beginAppend();
-        assert.equal(await tx.size(), 0);
-        assert.deepEqual([...(await tx.existingScopes(b1.scopes))], []);
-        await tx.insert(b1.rows);
-        await tx.commit();
+    it(
+      'LED-2, LED-3: a transaction reads the size, the frontier and the stored scopes under ' +
+        'the lock, stores a batch at once, and the store refuses a stored seq or scope',
+      async () => {
+        const wid = randomUUID();
+        const groups = [
+          [makeToken({ wid })],
+          [makeToken(), makeToken({ wid, pred: [randomUUID()] })],
+          [makeToken()],
+        ];
+        const { meta, batches } = await referenceBatches(groups);
+        const [b1, b2, b3] = batches as [ReferenceBatch, ReferenceBatch, ReferenceBatch];
+        const { backend } = await factory.create();
+        try {
+          assert.deepEqual(await backend.initMeta(meta), meta);
+          let tx = await backend.beginAppend();
+          assert.equal(await tx.size(), 0);
+          assert.deepEqual([...(await tx.existingScopes(b1.scopes))], []);
+          await tx.insert(b1.rows);
+          await tx.commit();
 
-        tx = await backend.beginAppend();
-        assert.equal(await tx.size(), 1);
-        const ids = frontierIds({ size: 1 });
-        assert.deepEqual(
-          (await tx.readHashes(ids)).map((h) => Buffer.from(h).toString('hex')),
-          ids.map((id) => Buffer.from(b1.rows.nodes.find((n) => n.id === id)!.hash).toString('hex')),
-        );
-        const asked = [b1.scopes[0]!, ...b2.scopes];
-        assert.deepEqual([...(await tx.existingScopes(asked))], [b1.scopes[0]]);
-        await tx.insert(b2.rows);
-        await tx.commit();
-        assert.equal(await backend.size(), 3);
+          tx = await backend.beginAppend();
+          assert.equal(await tx.size(), 1);
+          const ids = frontierIds({ size: 1 });
+          assert.deepEqual(
+            (await tx.readHashes(ids)).map((h) => Buffer.from(h).toString('hex')),
+            ids.map((id) =>
+              Buffer.from(b1.rows.nodes.find((n) => n.id === id)!.hash).toString('hex'),
+            ),
+          );
+          const asked = [b1.scopes[0]!, ...b2.scopes];
+          assert.deepEqual([...(await tx.existingScopes(asked))], [b1.scopes[0]]);
+          await tx.insert(b2.rows);
+          await tx.commit();
+          assert.equal(await backend.size(), 3);
 
-        // The store's own constraints (LED-2 seq, LED-3 scope) refuse a batch stored again.
-        tx = await backend.beginAppend();
-        await rejectsWithCode(tx.insert(b2.rows), 'ECT_LEDGER_UNAVAILABLE');
-        await tx.rollback();
-        tx = await backend.beginAppend();
-        const sameScope = { ...b3.rows.entries[0]!, scope: b1.scopes[0]! };
-        await rejectsWithCode(tx.insert({ ...b3.rows, entries: [sameScope] }), 'ECT_LEDGER_UNAVAILABLE');
-        await tx.rollback();
-        assert.equal(await backend.size(), 3);
+          // The store's own constraints (LED-2 seq, LED-3 scope) refuse a batch stored again.
+          tx = await backend.beginAppend();
+          await rejectsWithCode(tx.insert(b2.rows), 'ECT_LEDGER_UNAVAILABLE');
+          await tx.rollback();
+          tx = await backend.beginAppend();
+          const sameScope = { ...b3.rows.entries[0]!, scope: b1.scopes[0]! };
+          await rejectsWithCode(
+            tx.insert({ ...b3.rows, entries: [sameScope] }),
+            'ECT_LEDGER_UNAVAILABLE',
+          );
+          await tx.rollback();
+          assert.equal(await backend.size(), 3);
 
-        tx = await backend.beginAppend();
-        assert.equal(await tx.size(), 3);
-        await tx.insert(b3.rows);
-        await tx.commit();
-        const ledger = await Ledger.open({ backend, ...SIGNING });
-        const report = await ledger.verifyIntegrity();
-        assertIntact(report, 4);
-        assert.equal(report.checkpoints, 3);
-      } finally {
-        await backend.close();
-      }
-    });
+          tx = await backend.beginAppend();
+          assert.equal(await tx.size(), 3);
+          await tx.insert(b3.rows);
+          await tx.commit();
+          const ledger = await Ledger.open({ backend, ...SIGNING });
+          const report = await ledger.verifyIntegrity();
+          assertIntact(report, 4);
+          assert.equal(report.checkpoints, 3);
+        } finally {
+          await backend.close();
+        }
+      },
+    );
 
     it(
-      'LED-2, LED-4: the rows of an open transaction are seen by no reader before the commit, and a rollback leaves nothing behind and releases the lock',
+      'LED-2, LED-4: the rows of an open transaction are seen by no reader before the ' +
+        'commit, and a rollback leaves nothing behind and releases the lock',
       factory.name === 'memory' ? { todo: MEMORY_ROLLBACK } : {},
       async () => {
         const groups = [[makeToken()], [makeToken({ wid: randomUUID() }), makeToken()]];
@@ -503,66 +616,88 @@ for (const factory of factories) {
       },
     );
 
-    it('LED-2: the append lock: a second writer cannot begin a transaction until the first has committed, and then reads its rows', async () => {
-      const { meta, batches } = await referenceBatches([[makeToken()], [makeToken()]]);
-      const store = await factory.create();
-      const { backend } = store;
-      const other = await store.other();
-      try {
-        await backend.initMeta(meta);
-        const first = await backend.beginAppend();
-        assert.equal(await first.size(), 0);
-        let second: Promise<AppendTransaction>;
-        if (factory.waitsForLock) {
-          second = other.beginAppend();
-          let began = false;
-          void second.then(() => (began = true), () => undefined);
-          await pause(200);
-          assert.equal(began, false, 'the second writer waits for the lock');
-        } else {
-          // SQLite with busyTimeoutMs 0: the file is locked, the second writer is refused.
-          await rejectsWithCode(other.beginAppend(), 'ECT_LEDGER_UNAVAILABLE');
+    it(
+      'LED-2: the append lock: a second writer cannot begin a transaction until the first has ' +
+        'committed, and then reads its rows',
+      async () => {
+        const { meta, batches } = await referenceBatches([[makeToken()], [makeToken()]]);
+        const store = await factory.create();
+        const { backend } = store;
+        const other = await store.other();
+        try {
+          await backend.initMeta(meta);
+          const first = await backend.beginAppend();
+          assert.equal(await first.size(), 0);
+          let second: Promise<AppendTransaction>;
+          if (factory.waitsForLock) {
+            second = other.beginAppend();
+            let began = false;
+            void second.then(
+              () => (began = true),
+              () => undefined,
+            );
+            await pause(200);
+            assert.equal(began, false, 'the second writer waits for the lock');
+          } else {
+            // SQLite with busyTimeoutMs 0: the file is locked, the second writer is refused.
+            await rejectsWithCode(other.beginAppend(), 'ECT_LEDGER_UNAVAILABLE');
+          }
+          await first.insert(batches[0]!.rows);
+          await first.commit();
+          const tx = factory.waitsForLock ? await second! : await other.beginAppend();
+          assert.equal(await tx.size(), 1, "the second writer builds on the first one's rows");
+          await tx.insert(batches[1]!.rows);
+          await tx.commit();
+          assert.equal(await backend.size(), 2);
+        } finally {
+          if (other !== backend) await other.close();
+          await backend.close();
         }
-        await first.insert(batches[0]!.rows);
-        await first.commit();
-        const tx = factory.waitsForLock ? await second! : await other.beginAppend();
-        assert.equal(await tx.size(), 1, 'the second writer builds on the first one\'s rows');
-        await tx.insert(batches[1]!.rows);
-        await tx.commit();
-        assert.equal(await backend.size(), 2);
-      } finally {
-        if (other !== backend) await other.close();
-        await backend.close();
-      }
-    });
+      },
+    );
   });
 }
 
 describe('group commit: PostgreSQL outage', () => {
-  it('LED-4, LED-7: with the server stopped, every append of the batch is ECT_LEDGER_UNAVAILABLE and none is stored; after the restart appends work again', async () => {
-    const table = `group_${randomUUID().replaceAll('-', '')}`;
-    const backend = await PostgresLedgerBackend.open({ url: env.pg.url, table, connectionTimeoutMs: 2000, statementTimeoutMs: 2000 });
-    const ledger = await open(backend);
-    try {
-      const first = await Promise.all(Array.from({ length: 5 }, () => makeToken()).map((t) => append(ledger, t)));
-      assert.deepEqual(seqs(first), range(5));
-      await env.pg.stop();
-      const down = Array.from({ length: 20 }, () => makeToken({ wid: randomUUID() }));
-      let results: PromiseSettledResult<Receipt>[];
+  it(
+    'LED-4, LED-7: with the server stopped, every append of the batch is ' +
+      'ECT_LEDGER_UNAVAILABLE and none is stored; after the restart appends work again',
+    async () => {
+      const table = `group_${randomUUID().replaceAll('-', '')}`;
+      const backend = await PostgresLedgerBackend.open({
+        url: env.pg.url,
+        table,
+        connectionTimeoutMs: 2000,
+        statementTimeoutMs: 2000,
+      });
+      const ledger = await open(backend);
       try {
-        results = await Promise.allSettled(down.map((t) => append(ledger, t)));
+        const first = await Promise.all(
+          Array.from({ length: 5 }, () => makeToken()).map((t) => append(ledger, t)),
+        );
+        assert.deepEqual(seqs(first), range(5));
+        await env.pg.stop();
+        const down = Array.from({ length: 20 }, () => makeToken({ wid: randomUUID() }));
+        let results: PromiseSettledResult<Receipt>[];
+        try {
+          results = await Promise.allSettled(down.map((t) => append(ledger, t)));
+        } finally {
+          await env.pg.restart();
+        }
+        assert.deepEqual(
+          results.map(codeOf),
+          down.map(() => 'ECT_LEDGER_UNAVAILABLE'),
+        );
+        // None of them reached the store: the size is where it was and the log verifies.
+        assert.equal(await ledger.size(), 5);
+        for (const t of down)
+          assert.equal(await ledger.entry(t.claims.jti, t.claims.wid), undefined);
+        const again = await Promise.all(down.map((t) => append(ledger, t)));
+        assert.deepEqual(seqs(again), range(20, 6));
+        await assertVerifies(ledger, 25);
       } finally {
-        await env.pg.restart();
+        await ledger.close();
       }
-      assert.deepEqual(results.map(codeOf), down.map(() => 'ECT_LEDGER_UNAVAILABLE'));
-      // None of them reached the store: the size is where it was and the log verifies.
-      assert.equal(await ledger.size(), 5);
-      for (const t of down) assert.equal(await ledger.entry(t.claims.jti, t.claims.wid), undefined);
-      const again = await Promise.all(down.map((t) => append(ledger, t)));
-      assert.deepEqual(seqs(again), range(20, 6));
-      await assertVerifies(ledger, 25);
-    } finally {
-      await ledger.close();
-    }
-  });
+    },
+  );
 });

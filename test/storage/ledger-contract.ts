@@ -16,7 +16,9 @@ import { createVerifier } from '../../src/verify/verify.js';
 import { rejectsWith } from '../helpers/fixtures.js';
 import { AUD, issuerKeys, ledgerKeys, makeToken, ORIGIN } from './fixtures/tokens.js';
 
-/** Makes a fresh, empty backend; `reopen` (durable backends, LED-4) opens the same storage again. */
+/**
+ * Makes a fresh, empty backend; `reopen` (durable backends, LED-4) opens the same storage again.
+ */
 export interface BackendFactory {
   readonly name: string;
   /** Whether entries survive closing and reopening (LED-4): the contract then checks that. */
@@ -41,13 +43,20 @@ export function assertIntact(report: IntegrityReport, entries: number, message =
 }
 
 /** Verifies the whole ledger and asserts it intact over `entries` entries. */
-export async function assertVerifies(ledger: Ledger, entries: number, message = ''): Promise<IntegrityReport> {
+export async function assertVerifies(
+  ledger: Ledger,
+  entries: number,
+  message = '',
+): Promise<IntegrityReport> {
   const report = await ledger.verifyIntegrity();
   assertIntact(report, entries, message);
   return report;
 }
 
-async function withLedger(factory: BackendFactory, run: (ledger: Ledger) => Promise<void>): Promise<void> {
+async function withLedger(
+  factory: BackendFactory,
+  run: (ledger: Ledger) => Promise<void>,
+): Promise<void> {
   const { backend } = await factory.create();
   const ledger = await Ledger.open({ backend, clock: () => CLOCK, ...SIGNING });
   try {
@@ -93,7 +102,11 @@ export function ledgerContract(factory: BackendFactory): void {
         // The receipt's leaf is this entry's RFC 9162 leaf (LED-2).
         const leaf = entryLeafHash({ seq: 1, level: 3, recordedAt: CLOCK, token: t.token });
         assert.equal(receipt.leafHash, Buffer.from(leaf).toString('base64'));
-        assert.equal(await ledger.entry(t.claims.jti, undefined), undefined, 'the same jti without wid is another task');
+        assert.equal(
+          await ledger.entry(t.claims.jti, undefined),
+          undefined,
+          'the same jti without wid is another task',
+        );
         assert.equal(await ledger.entry(randomUUID(), wid), undefined);
       });
     });
@@ -112,7 +125,10 @@ export function ledgerContract(factory: BackendFactory): void {
         assert.equal(parseTlogProof({ text: last!.proof }).checkpoint, checkpoint.note);
         const report = await assertVerifies(ledger, 5);
         assert.equal(report.checkpoints, 5, 'one checkpoint per sequential append');
-        assert.match(checkpoint.note, new RegExp(`^${ORIGIN}\\n5\\n${report.root!.replace(/[+/]/g, '\\$&')}\\n`));
+        assert.match(
+          checkpoint.note,
+          new RegExp(`^${ORIGIN}\\n5\\n${report.root!.replace(/[+/]/g, '\\$&')}\\n`),
+        );
       });
     });
 
@@ -120,14 +136,21 @@ export function ledgerContract(factory: BackendFactory): void {
       await withLedger(factory, async (ledger) => {
         const t = makeToken({ wid: randomUUID() });
         const receipt = await ledger.append({ token: t.token, level: 3 });
-        const checked = verifyReceipt({ jws: receipt.jws, key: ledgerKeys.publicJwk, token: t.token });
+        const checked = verifyReceipt({
+          jws: receipt.jws,
+          key: ledgerKeys.publicJwk,
+          token: t.token,
+        });
         assert.equal(checked.seq, receipt.seq);
         assert.equal(checked.jti, t.claims.jti);
         assert.equal(checked.wid, t.claims.wid);
         assert.equal(checked.leafHash, receipt.leafHash);
         assert.equal(checked.tokenHash, receipt.tokenHash);
         assert.equal(checked.checkpoint.size, 1);
-        assert.throws(() => verifyReceipt({ jws: receipt.jws, key: issuerKeys.publicJwk }), ReceiptError);
+        assert.throws(
+          () => verifyReceipt({ jws: receipt.jws, key: issuerKeys.publicJwk }),
+          ReceiptError,
+        );
         const other = makeToken();
         assert.throws(
           () => verifyReceipt({ jws: receipt.jws, key: ledgerKeys.publicJwk, token: other.token }),
@@ -146,15 +169,27 @@ export function ledgerContract(factory: BackendFactory): void {
         const d = makeToken();
         for (const t of [a, b, c, d]) await ledger.append({ token: t.token, level: 2 });
         const found = await ledger.findByJti(jti);
-        assert.deepEqual(found.map((e) => [e.jti, e.wid]), [[jti, w1], [jti, w2]]);
+        assert.deepEqual(
+          found.map((e) => [e.jti, e.wid]),
+          [
+            [jti, w1],
+            [jti, w2],
+          ],
+        );
         assert.deepEqual(
           (await ledger.backend.entriesByJti(jti)).map((r) => Number(r['seq'])),
           [1, 2],
           'by seq',
         );
         assert.deepEqual((await ledger.findByJti(randomUUID())).length, 0);
-        assert.deepEqual((await ledger.workflowEntries(w1)).map((e) => e.seq), [1, 3]);
-        assert.deepEqual((await ledger.listWorkflow(w2)).map((n) => n.jti), [jti]);
+        assert.deepEqual(
+          (await ledger.workflowEntries(w1)).map((e) => e.seq),
+          [1, 3],
+        );
+        assert.deepEqual(
+          (await ledger.listWorkflow(w2)).map((n) => n.jti),
+          [jti],
+        );
         assert.deepEqual(await ledger.listWorkflow(randomUUID()), []);
       });
     });
@@ -201,7 +236,11 @@ export function ledgerContract(factory: BackendFactory): void {
         assert.equal(await ledger.size(), 1);
         assert.equal((await ledger.checkpoint())?.size, 1, 'no checkpoint for a refused append');
         const next = makeToken({ wid });
-        assert.equal((await ledger.append({ token: next.token, level: 2 })).seq, 2, 'no gap after a refused append');
+        assert.equal(
+          (await ledger.append({ token: next.token, level: 2 })).seq,
+          2,
+          'no gap after a refused append',
+        );
         await assertVerifies(ledger, 2);
       });
     });
@@ -223,11 +262,17 @@ export function ledgerContract(factory: BackendFactory): void {
       await withLedger(factory, async (ledger) => {
         const wid = randomUUID();
         const jti = randomUUID();
-        const tokens = Array.from({ length: 8 }, (_, i) => makeToken({ wid, jti, exec_act: `attempt_${i}` }));
-        const results = await Promise.allSettled(tokens.map((t) => ledger.append({ token: t.token, level: 2 })));
+        const tokens = Array.from({ length: 8 }, (_, i) =>
+          makeToken({ wid, jti, exec_act: `attempt_${i}` }),
+        );
+        const results = await Promise.allSettled(
+          tokens.map((t) => ledger.append({ token: t.token, level: 2 })),
+        );
         const ok = results.filter((r) => r.status === 'fulfilled');
         assert.equal(ok.length, 1);
-        for (const r of results) if (r.status === 'rejected') assert.equal((r.reason as ECTError).code, 'ECT_DAG_DUPLICATE');
+        for (const r of results)
+          if (r.status === 'rejected')
+            assert.equal((r.reason as ECTError).code, 'ECT_DAG_DUPLICATE');
         await assertVerifies(ledger, 1);
       });
     });
@@ -235,31 +280,45 @@ export function ledgerContract(factory: BackendFactory): void {
     it('LED-2: concurrent appends of distinct tasks keep one linear log', async () => {
       await withLedger(factory, async (ledger) => {
         const tokens = Array.from({ length: 20 }, () => makeToken());
-        const receipts = await Promise.all(tokens.map((t) => ledger.append({ token: t.token, level: 2 })));
-        assert.deepEqual(receipts.map((r) => r.seq).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1));
+        const receipts = await Promise.all(
+          tokens.map((t) => ledger.append({ token: t.token, level: 2 })),
+        );
+        assert.deepEqual(
+          receipts.map((r) => r.seq).sort((a, b) => a - b),
+          Array.from({ length: 20 }, (_, i) => i + 1),
+        );
         await assertVerifies(ledger, 20);
         for (const r of receipts) verifyReceipt({ jws: r.jws, key: ledgerKeys.publicJwk });
       });
     });
 
-    it('VER-11, VER-13: a verifier uses the ledger as its DAG store and records accepted tokens as L3', async () => {
-      await withLedger(factory, async (ledger) => {
-        const verifier = createVerifier({ audience: AUD, keys: { keys: [issuerKeys.publicJwk] }, ledger, dag: {} });
-        const wid = randomUUID();
-        const parent = makeToken({ wid });
-        const child = makeToken({ wid, pred: [parent.claims.jti] });
-        const orphan = makeToken({ wid, pred: [randomUUID()] });
-        const first = await verifier.verify(parent.token);
-        assert.equal(first.level, 3);
-        assert.equal(first.receipt?.seq, 1);
-        assert.equal((await verifier.verify(child.token)).receipt?.seq, 2);
-        await rejectsWithCode(verifier.verify(orphan.token), 'ECT_DAG_PREDECESSOR_UNKNOWN');
-        // VER-11 runs before VER-12: the ledger, as DAG store, already knows the task (DAG-1).
-        await rejectsWithCode(verifier.verify(parent.token), 'ECT_DAG_DUPLICATE');
-        assert.equal((await ledger.entry(child.claims.jti, wid))?.level, 3);
-        await assertVerifies(ledger, 2);
-      });
-    });
+    it(
+      'VER-11, VER-13: a verifier uses the ledger as its DAG store and records accepted tokens ' +
+        'as L3',
+      async () => {
+        await withLedger(factory, async (ledger) => {
+          const verifier = createVerifier({
+            audience: AUD,
+            keys: { keys: [issuerKeys.publicJwk] },
+            ledger,
+            dag: {},
+          });
+          const wid = randomUUID();
+          const parent = makeToken({ wid });
+          const child = makeToken({ wid, pred: [parent.claims.jti] });
+          const orphan = makeToken({ wid, pred: [randomUUID()] });
+          const first = await verifier.verify(parent.token);
+          assert.equal(first.level, 3);
+          assert.equal(first.receipt?.seq, 1);
+          assert.equal((await verifier.verify(child.token)).receipt?.seq, 2);
+          await rejectsWithCode(verifier.verify(orphan.token), 'ECT_DAG_PREDECESSOR_UNKNOWN');
+          // VER-11 runs before VER-12: the ledger, as DAG store, already knows the task (DAG-1).
+          await rejectsWithCode(verifier.verify(parent.token), 'ECT_DAG_DUPLICATE');
+          assert.equal((await ledger.entry(child.claims.jti, wid))?.level, 3);
+          await assertVerifies(ledger, 2);
+        });
+      },
+    );
 
     if (factory.durable) {
       it('LED-4: entries are still there after the ledger is closed and opened again', async () => {
@@ -282,7 +341,10 @@ export function ledgerContract(factory: BackendFactory): void {
         const again = await Ledger.open({ backend: await reopen(), ...SIGNING });
         try {
           await assertVerifies(again, 2);
-          assert.equal((await again.entry(tokens[0]!.claims.jti, tokens[0]!.claims.wid))?.token, tokens[0]!.token);
+          assert.equal(
+            (await again.entry(tokens[0]!.claims.jti, tokens[0]!.claims.wid))?.token,
+            tokens[0]!.token,
+          );
           const more = makeToken();
           assert.equal((await again.append({ token: more.token, level: 3 })).seq, 3);
           await assertVerifies(again, 3);

@@ -19,7 +19,10 @@ import { SIGNING } from './ledger-contract.js';
 const env = useTestServers({ postgres: true, redis: true });
 
 /** A writable PostgreSQL ledger in a table of its own (LED-8: opened with its key and origin). */
-async function openPgLedger(prefix: string, options: { connectionTimeoutMs?: number } = {}): Promise<Ledger> {
+async function openPgLedger(
+  prefix: string,
+  options: { connectionTimeoutMs?: number } = {},
+): Promise<Ledger> {
   const table = `${prefix}_${randomUUID().replaceAll('-', '')}`;
   const backend = await PostgresLedgerBackend.open({ url: env.pg.url, table, ...options });
   return Ledger.open({ backend, ...SIGNING });

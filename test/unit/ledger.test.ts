@@ -13,7 +13,16 @@ import type { AppendTransaction, Receipt } from '../../src/ledger/types.js';
 import { parseTlogProof } from '../../src/tlog/proof-file.js';
 import { DEFAULT_LEDGER_TIMEOUT_MS } from '../../src/verify/options.js';
 import { createVerifier } from '../../src/verify/verify.js';
-import { keyPair, l1Token, NOW, rejectsWith, token, uuid, verifyOptions, WID } from '../helpers/fixtures.js';
+import {
+  keyPair,
+  l1Token,
+  NOW,
+  rejectsWith,
+  token,
+  uuid,
+  verifyOptions,
+  WID,
+} from '../helpers/fixtures.js';
 
 const sha256 = (...parts: (Uint8Array | string)[]): Buffer => {
   const hash = createHash('sha256');
@@ -32,7 +41,9 @@ const ORIGIN = 'example.org/ect-ledger';
 const ledgerKey = (): ReturnType<typeof keyPair> => keyPair('EdDSA', 'ledger');
 
 /** A memory ledger with `count` tokens of one workflow, each appended alone; its stored rows. */
-async function ledgerWith(count: number): Promise<{ ledger: Ledger; rows: EntryRow[]; tokens: string[]; receipts: Receipt[] }> {
+async function ledgerWith(
+  count: number,
+): Promise<{ ledger: Ledger; rows: EntryRow[]; tokens: string[]; receipts: Receipt[] }> {
   const backend = new MemoryLedgerBackend();
   const ledger = await Ledger.open({
     backend,
@@ -74,37 +85,45 @@ function entryText(seq: number, level: number, recordedAt: number, jws: string):
 }
 
 describe('entries and the tree (LED-2)', () => {
-  test('LED-2: the leaf is SHA-256(0x00 || five-line entry text) and the root SHA-256(0x01 || left || right), computed by hand', async () => {
-    const { ledger, tokens, receipts } = await ledgerWith(2);
-    const [t1, t2] = tokens as [string, string];
-    const text1 = entryText(1, 3, RECORDED_AT, t1);
-    assert.equal(text1.split('\n').length, 6);
-    const leaf1 = sha256(Buffer.from([0]), Buffer.from(text1, 'utf8'));
-    const leaf2 = sha256(Buffer.from([0]), Buffer.from(entryText(2, 3, RECORDED_AT, t2), 'utf8'));
-    assert.equal(receipts[0]!.leafHash, leaf1.toString('base64'));
-    assert.equal(receipts[1]!.leafHash, leaf2.toString('base64'));
-    const root = sha256(Buffer.from([1]), leaf1, leaf2);
-    const report = await ledger.verifyIntegrity();
-    assert.equal(report.root, root.toString('base64'));
-    // The checkpoint of size 2 (LED-8) signs that root under the ledger's origin.
-    const note = (await ledger.checkpoint())!.note;
-    assert.ok(note.startsWith(`${ORIGIN}\n2\n${root.toString('base64')}\n\n`), note);
-    assert.equal(parseTlogProof({ text: receipts[1]!.proof }).checkpoint, note);
-    // The token hash of the receipt is SHA-256 of the token's bytes.
-    assert.equal(receipts[0]!.tokenHash, sha256(t1).toString('base64url'));
-  });
+  test(
+    'LED-2: the leaf is SHA-256(0x00 || five-line entry text) and the root SHA-256(0x01 || ' +
+      'left || right), computed by hand',
+    async () => {
+      const { ledger, tokens, receipts } = await ledgerWith(2);
+      const [t1, t2] = tokens as [string, string];
+      const text1 = entryText(1, 3, RECORDED_AT, t1);
+      assert.equal(text1.split('\n').length, 6);
+      const leaf1 = sha256(Buffer.from([0]), Buffer.from(text1, 'utf8'));
+      const leaf2 = sha256(Buffer.from([0]), Buffer.from(entryText(2, 3, RECORDED_AT, t2), 'utf8'));
+      assert.equal(receipts[0]!.leafHash, leaf1.toString('base64'));
+      assert.equal(receipts[1]!.leafHash, leaf2.toString('base64'));
+      const root = sha256(Buffer.from([1]), leaf1, leaf2);
+      const report = await ledger.verifyIntegrity();
+      assert.equal(report.root, root.toString('base64'));
+      // The checkpoint of size 2 (LED-8) signs that root under the ledger's origin.
+      const note = (await ledger.checkpoint())!.note;
+      assert.ok(note.startsWith(`${ORIGIN}\n2\n${root.toString('base64')}\n\n`), note);
+      assert.equal(parseTlogProof({ text: receipts[1]!.proof }).checkpoint, note);
+      // The token hash of the receipt is SHA-256 of the token's bytes.
+      assert.equal(receipts[0]!.tokenHash, sha256(t1).toString('base64url'));
+    },
+  );
 
-  test('LED-2: an entry stores the token exactly as received, its claims, its level and the time recorded', async () => {
-    const { ledger, tokens } = await ledgerWith(1);
-    const entry = await ledger.entry(uuid(1), WID);
-    assert.equal(entry?.seq, 1);
-    assert.equal(entry?.token, tokens[0]);
-    assert.deepEqual(entry?.claims, claimsOf(tokens[0]!));
-    assert.equal(entry?.level, 3);
-    assert.equal(entry?.recordedAt, RECORDED_AT);
-    assert.equal(entry?.wid, WID);
-    assert.equal(entry?.jti, uuid(1));
-  });
+  test(
+    'LED-2: an entry stores the token exactly as received, its claims, its level and the time ' +
+      'recorded',
+    async () => {
+      const { ledger, tokens } = await ledgerWith(1);
+      const entry = await ledger.entry(uuid(1), WID);
+      assert.equal(entry?.seq, 1);
+      assert.equal(entry?.token, tokens[0]);
+      assert.deepEqual(entry?.claims, claimsOf(tokens[0]!));
+      assert.equal(entry?.level, 3);
+      assert.equal(entry?.recordedAt, RECORDED_AT);
+      assert.equal(entry?.wid, WID);
+      assert.equal(entry?.jti, uuid(1));
+    },
+  );
 
   test('LED-2: verifyIntegrity accepts an untouched log', async () => {
     const { ledger } = await ledgerWith(5);
@@ -150,16 +169,28 @@ describe('entries and the tree (LED-2)', () => {
     const { ledger, rows } = await ledgerWith(4);
     [rows[1], rows[2]] = [rows[2]!, rows[1]!];
     assert.equal((await ledger.verifyIntegrity()).firstBad?.seq, 2);
-    [rows[1], rows[2]] = [{ ...rows[1]!, seq: 2 }, { ...rows[2]!, seq: 3 }];
+    [rows[1], rows[2]] = [
+      { ...rows[1]!, seq: 2 },
+      { ...rows[2]!, seq: 3 },
+    ];
     const report = await ledger.verifyIntegrity();
     assert.equal(report.ok, false);
     assert.equal(report.firstBad?.seq, 2);
   });
 
   test('LED-2: changed recorded claims are detected (the DAG reads them: jti, iat, pred)', async () => {
-    for (const change of [{ jti: uuid(99) }, { iat: NOW - 1 }, { pred: [] }, { exec_act: 'forged' }, { iss: 'spiffe://evil/agent' }]) {
+    for (const change of [
+      { jti: uuid(99) },
+      { iat: NOW - 1 },
+      { pred: [] },
+      { exec_act: 'forged' },
+      { iss: 'spiffe://evil/agent' },
+    ]) {
       const { ledger, rows } = await ledgerWith(3);
-      rows[1] = { ...rows[1]!, claims: JSON.stringify({ ...JSON.parse(rows[1]!.claims), ...change }) };
+      rows[1] = {
+        ...rows[1]!,
+        claims: JSON.stringify({ ...JSON.parse(rows[1]!.claims), ...change }),
+      };
       const report = await ledger.verifyIntegrity();
       assert.equal(report.ok, false, JSON.stringify(change));
       assert.equal(report.firstBad?.seq, 2);
@@ -177,16 +208,25 @@ describe('ledger operations (LED-1) and receipts (LED-5)', () => {
     assert.equal(receipt.wid, undefined);
     assert.equal((await ledger.entry(uuid(2), WID))?.seq, 2);
     assert.equal(await ledger.entry(uuid(2), undefined), undefined);
-    assert.deepEqual((await ledger.workflowEntries(WID)).map((e) => e.seq), [1, 2, 3]);
+    assert.deepEqual(
+      (await ledger.workflowEntries(WID)).map((e) => e.seq),
+      [1, 2, 3],
+    );
     const fromTwo: number[] = [];
     for await (const entry of ledger.entries(2)) fromTwo.push(entry.seq);
     assert.deepEqual(fromTwo, [2, 3, 4]);
     assert.equal((await ledger.entryAt(4))?.jti, uuid(50));
     assert.deepEqual((await ledger.get(uuid(3), WID))?.pred, [uuid(2)]);
-    assert.deepEqual((await ledger.findByJti(uuid(3))).map((n) => n.wid), [WID]);
+    assert.deepEqual(
+      (await ledger.findByJti(uuid(3))).map((n) => n.wid),
+      [WID],
+    );
     assert.equal(await ledger.isReferenced(uuid(2)), true);
     assert.equal(await ledger.isReferenced(uuid(3)), false);
-    assert.deepEqual((await ledger.listWorkflow(WID)).map((n) => n.jti), [uuid(1), uuid(2), uuid(3)]);
+    assert.deepEqual(
+      (await ledger.listWorkflow(WID)).map((n) => n.jti),
+      [uuid(1), uuid(2), uuid(3)],
+    );
   });
 
   test('LED-1: append-only: the same task (wid, jti) is recorded once (ECT_DAG_DUPLICATE)', async () => {
@@ -195,88 +235,132 @@ describe('ledger operations (LED-1) and receipts (LED-5)', () => {
     assert.equal((await ledger.verifyIntegrity()).checked, 2);
   });
 
-  test('LED-5: receipts are JWS (typ ect-receipt+jwt) signed by the ledger and verified offline with its public key', async () => {
-    const { ledger } = await ledgerWith(1);
-    const jws = token({ jti: uuid(2), wid: WID, pred: [uuid(1)] });
-    const receipt = await ledger.append({ token: jws, level: 3 });
-    const parsed = parseToken(receipt.jws);
-    assert.equal(parsed.level === 2 && parsed.header['typ'], RECEIPT_TYP);
-    assert.equal(RECEIPT_TYP, 'ect-receipt+jwt');
-    const publicJwk = ledgerKey().publicJwk;
-    assert.equal('d' in publicJwk, false);
-    const { checkpoint, ...checked } = verifyReceipt({ jws: receipt.jws, key: publicJwk, token: jws });
-    assert.deepEqual(checked, receipt);
-    assert.equal(checked.seq, 2);
-    assert.equal(checked.jti, uuid(2));
-    assert.equal(checked.wid, WID);
-    assert.equal(checked.level, 3);
-    assert.equal(checked.tokenHash, sha256(jws).toString('base64url'));
-    // LED-9: the inclusion proof is against the signed checkpoint of the batch.
-    assert.equal(checkpoint.size, 2);
-    assert.equal(checkpoint.origin, ORIGIN);
-    assert.equal(parsed.payload['iss'], 'spiffe://example.org/ledger');
-  });
+  test(
+    'LED-5: receipts are JWS (typ ect-receipt+jwt) signed by the ledger and verified offline ' +
+      'with its public key',
+    async () => {
+      const { ledger } = await ledgerWith(1);
+      const jws = token({ jti: uuid(2), wid: WID, pred: [uuid(1)] });
+      const receipt = await ledger.append({ token: jws, level: 3 });
+      const parsed = parseToken(receipt.jws);
+      assert.equal(parsed.level === 2 && parsed.header['typ'], RECEIPT_TYP);
+      assert.equal(RECEIPT_TYP, 'ect-receipt+jwt');
+      const publicJwk = ledgerKey().publicJwk;
+      assert.equal('d' in publicJwk, false);
+      const { checkpoint, ...checked } = verifyReceipt({
+        jws: receipt.jws,
+        key: publicJwk,
+        token: jws,
+      });
+      assert.deepEqual(checked, receipt);
+      assert.equal(checked.seq, 2);
+      assert.equal(checked.jti, uuid(2));
+      assert.equal(checked.wid, WID);
+      assert.equal(checked.level, 3);
+      assert.equal(checked.tokenHash, sha256(jws).toString('base64url'));
+      // LED-9: the inclusion proof is against the signed checkpoint of the batch.
+      assert.equal(checkpoint.size, 2);
+      assert.equal(checkpoint.origin, ORIGIN);
+      assert.equal(parsed.payload['iss'], 'spiffe://example.org/ledger');
+    },
+  );
 
-  test('LED-5: a changed receipt, another key, another token or a wrong typ is refused (ReceiptError)', async () => {
-    const { ledger } = await ledgerWith(1);
-    const jws = token({ jti: uuid(2), wid: WID });
-    const receipt = await ledger.append({ token: jws, level: 3 });
-    const key = ledgerKey().publicJwk;
-    const [h, p, s] = receipt.jws.split('.');
-    const changed = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p!, 'base64url').toString()), seq: 1 })).toString('base64url');
-    const refused = (action: () => unknown) => assert.throws(action, (e: unknown) => e instanceof ReceiptError && e.code === 'ECT_RECEIPT_INVALID');
-    refused(() => verifyReceipt({ jws: `${h}.${changed}.${s}`, key }));
-    refused(() => verifyReceipt({ jws: receipt.jws, key: keyPair('EdDSA', 'not-the-ledger').publicJwk }));
-    refused(() => verifyReceipt({ jws: receipt.jws, key: keyPair('ES384').publicJwk }));
-    refused(() => verifyReceipt({ jws: receipt.jws, key, token: token({ jti: uuid(3) }) }));
-    refused(() => verifyReceipt({ jws: token(), key: keyPair().publicJwk }));
-    refused(() => verifyReceipt({ jws: 'not a receipt', key }));
-  });
+  test(
+    'LED-5: a changed receipt, another key, another token or a wrong typ is refused ' +
+      '(ReceiptError)',
+    async () => {
+      const { ledger } = await ledgerWith(1);
+      const jws = token({ jti: uuid(2), wid: WID });
+      const receipt = await ledger.append({ token: jws, level: 3 });
+      const key = ledgerKey().publicJwk;
+      const [h, p, s] = receipt.jws.split('.');
+      const changed = Buffer.from(
+        JSON.stringify({ ...JSON.parse(Buffer.from(p!, 'base64url').toString()), seq: 1 }),
+      ).toString('base64url');
+      const refused = (action: () => unknown) =>
+        assert.throws(
+          action,
+          (e: unknown) => e instanceof ReceiptError && e.code === 'ECT_RECEIPT_INVALID',
+        );
+      refused(() => verifyReceipt({ jws: `${h}.${changed}.${s}`, key }));
+      refused(() =>
+        verifyReceipt({ jws: receipt.jws, key: keyPair('EdDSA', 'not-the-ledger').publicJwk }),
+      );
+      refused(() => verifyReceipt({ jws: receipt.jws, key: keyPair('ES384').publicJwk }));
+      refused(() => verifyReceipt({ jws: receipt.jws, key, token: token({ jti: uuid(3) }) }));
+      refused(() => verifyReceipt({ jws: token(), key: keyPair().publicJwk }));
+      refused(() => verifyReceipt({ jws: 'not a receipt', key }));
+    },
+  );
 
-  test('LED-5: a memory ledger without a key signs with one of its own; a separate ES256 receipt key works with the ledger verifier key', async () => {
-    const jws = token();
-    const ephemeral = new Ledger();
-    const own = await ephemeral.append({ token: jws, level: 3 });
-    assert.equal(headerOf(own.jws)['typ'], RECEIPT_TYP);
-    assert.match((await ephemeral.vkey()) ?? '', /^ect-ledger\.invalid\/memory\+/);
-    const receiptKey = keyPair('ES256', 'receipts');
-    const ledger = await Ledger.open({
-      key: ledgerKey().privateJwk,
-      origin: ORIGIN,
-      receiptKey: { key: receiptKey.privateJwk, kid: 'receipts-1' },
-    });
-    const receipt = await ledger.append({ token: jws, level: 2 });
-    assert.equal(headerOf(receipt.jws)['alg'], 'ES256');
-    assert.equal(headerOf(receipt.jws)['kid'], 'receipts-1');
-    const ledgerVkey = (await ledger.vkey())!;
-    assert.equal(verifyReceipt({ jws: receipt.jws, key: receiptKey.publicJwk, ledgerVkey, token: jws }).level, 2);
-    // An ES256 key is not the checkpoint key: the ledger's verifier key must be given.
-    assert.throws(() => verifyReceipt({ jws: receipt.jws, key: receiptKey.publicJwk }), ReceiptError);
-  });
+  test(
+    'LED-5: a memory ledger without a key signs with one of its own; a separate ES256 receipt ' +
+      'key works with the ledger verifier key',
+    async () => {
+      const jws = token();
+      const ephemeral = new Ledger();
+      const own = await ephemeral.append({ token: jws, level: 3 });
+      assert.equal(headerOf(own.jws)['typ'], RECEIPT_TYP);
+      assert.match((await ephemeral.vkey()) ?? '', /^ect-ledger\.invalid\/memory\+/);
+      const receiptKey = keyPair('ES256', 'receipts');
+      const ledger = await Ledger.open({
+        key: ledgerKey().privateJwk,
+        origin: ORIGIN,
+        receiptKey: { key: receiptKey.privateJwk, kid: 'receipts-1' },
+      });
+      const receipt = await ledger.append({ token: jws, level: 2 });
+      assert.equal(headerOf(receipt.jws)['alg'], 'ES256');
+      assert.equal(headerOf(receipt.jws)['kid'], 'receipts-1');
+      const ledgerVkey = (await ledger.vkey())!;
+      assert.equal(
+        verifyReceipt({ jws: receipt.jws, key: receiptKey.publicJwk, ledgerVkey, token: jws })
+          .level,
+        2,
+      );
+      // An ES256 key is not the checkpoint key: the ledger's verifier key must be given.
+      assert.throws(
+        () => verifyReceipt({ jws: receipt.jws, key: receiptKey.publicJwk }),
+        ReceiptError,
+      );
+    },
+  );
 });
 
 describe('recording through the verifier (FMT-6, VER-13, LED-7)', () => {
-  test('FMT-6, VER-13: a verifier with a ledger appends each accepted L2 token, which then counts as L3 with a receipt', async () => {
-    const ledger = new Ledger({ key: ledgerKey().privateJwk });
-    const verifier = createVerifier(verifyOptions({ ledger }));
-    const jws = token({ wid: WID });
-    const result = await verifier.verify(jws);
-    assert.equal(result.level, 3);
-    assert.equal(result.receipt?.seq, 1);
-    assert.equal(result.receipt?.level, 3);
-    assert.equal(verifyReceipt({ jws: result.receipt!.jws, key: ledgerKey().publicJwk, token: jws }).jti, uuid(1));
-    const entry = await ledger.entry(uuid(1), WID);
-    assert.equal(entry?.token, jws);
-    assert.equal(entry?.level, 3);
-  });
+  test(
+    'FMT-6, VER-13: a verifier with a ledger appends each accepted L2 token, which then counts ' +
+      'as L3 with a receipt',
+    async () => {
+      const ledger = new Ledger({ key: ledgerKey().privateJwk });
+      const verifier = createVerifier(verifyOptions({ ledger }));
+      const jws = token({ wid: WID });
+      const result = await verifier.verify(jws);
+      assert.equal(result.level, 3);
+      assert.equal(result.receipt?.seq, 1);
+      assert.equal(result.receipt?.level, 3);
+      assert.equal(
+        verifyReceipt({ jws: result.receipt!.jws, key: ledgerKey().publicJwk, token: jws }).jti,
+        uuid(1),
+      );
+      const entry = await ledger.entry(uuid(1), WID);
+      assert.equal(entry?.token, jws);
+      assert.equal(entry?.level, 3);
+    },
+  );
 
-  test('FMT-6, FMT-4: minimum level 3 accepts L2 tokens through the ledger and refuses L1 (ECT_LEVEL_TOO_LOW)', async () => {
-    const ledger = new Ledger();
-    const verifier = createVerifier(verifyOptions({ ledger, minLevel: 3 }));
-    assert.equal((await verifier.verify(token())).level, 3);
-    await rejectsWith(verifier.verify(l1Token({ jti: uuid(2) })), 'ECT_LEVEL_TOO_LOW');
-    assert.throws(() => createVerifier(verifyOptions({ minLevel: 3 })), { name: 'ECTConfigError' });
-  });
+  test(
+    'FMT-6, FMT-4: minimum level 3 accepts L2 tokens through the ledger and refuses L1 ' +
+      '(ECT_LEVEL_TOO_LOW)',
+    async () => {
+      const ledger = new Ledger();
+      const verifier = createVerifier(verifyOptions({ ledger, minLevel: 3 }));
+      assert.equal((await verifier.verify(token())).level, 3);
+      await rejectsWith(verifier.verify(l1Token({ jti: uuid(2) })), 'ECT_LEVEL_TOO_LOW');
+      assert.throws(() => createVerifier(verifyOptions({ minLevel: 3 })), {
+        name: 'ECTConfigError',
+      });
+    },
+  );
 
   test('FMT-6: an accepted L1 token is recorded at level 1 and stays level 1', async () => {
     const ledger = new Ledger();
@@ -290,64 +374,116 @@ describe('recording through the verifier (FMT-6, VER-13, LED-7)', () => {
     const ledger = new Ledger();
     const verifier = createVerifier(verifyOptions({ ledger, dag: {} }));
     await verifier.verify(token({ wid: WID }));
-    assert.equal((await verifier.verify(token({ jti: uuid(2), wid: WID, pred: [uuid(1)] }))).level, 3);
-    await rejectsWith(verifier.verify(token({ jti: uuid(3), wid: WID, pred: [uuid(9)] })), 'ECT_DAG_PREDECESSOR_UNKNOWN');
-    await rejectsWith(verifier.verify(token({ jti: uuid(2), wid: WID, pred: [uuid(1)] })), 'ECT_DAG_DUPLICATE');
+    assert.equal(
+      (await verifier.verify(token({ jti: uuid(2), wid: WID, pred: [uuid(1)] }))).level,
+      3,
+    );
+    await rejectsWith(
+      verifier.verify(token({ jti: uuid(3), wid: WID, pred: [uuid(9)] })),
+      'ECT_DAG_PREDECESSOR_UNKNOWN',
+    );
+    await rejectsWith(
+      verifier.verify(token({ jti: uuid(2), wid: WID, pred: [uuid(1)] })),
+      'ECT_DAG_DUPLICATE',
+    );
     assert.equal((await ledger.verifyIntegrity()).checked, 2);
   });
 
   test('LED-7: the synchronous append timeout defaults to 2 s', () => {
     assert.equal(DEFAULT_LEDGER_TIMEOUT_MS, 2000);
-    assert.equal(createVerifier(verifyOptions({ ledger: new Ledger() })).options.ledgerTimeoutMs, 2000);
-    assert.equal(createVerifier(verifyOptions({ ledger: new Ledger() })).options.ledgerFailure, 'reject');
-    assert.throws(() => createVerifier(verifyOptions({ ledgerTimeoutMs: 0 })), { name: 'ECTConfigError' });
-    assert.throws(() => createVerifier(verifyOptions({ ledgerFailure: 'ignore' as never })), { name: 'ECTConfigError' });
+    assert.equal(
+      createVerifier(verifyOptions({ ledger: new Ledger() })).options.ledgerTimeoutMs,
+      2000,
+    );
+    assert.equal(
+      createVerifier(verifyOptions({ ledger: new Ledger() })).options.ledgerFailure,
+      'reject',
+    );
+    assert.throws(() => createVerifier(verifyOptions({ ledgerTimeoutMs: 0 })), {
+      name: 'ECTConfigError',
+    });
+    assert.throws(() => createVerifier(verifyOptions({ ledgerFailure: 'ignore' as never })), {
+      name: 'ECTConfigError',
+    });
   });
 
-  test('LED-7, VER-13: a ledger that fails is ECT_LEDGER_UNAVAILABLE (reject policy, the default)', async () => {
-    const ledger = new Ledger({ backend: new BrokenBackend('throw') });
-    const error = await rejectsWith(createVerifier(verifyOptions({ ledger })).verify(token()), 'ECT_LEDGER_UNAVAILABLE');
-    assert.equal(error.claims?.['jti'], uuid(1));
-    await rejectsWith(ledger.append({ token: token(), level: 3 }), 'ECT_LEDGER_UNAVAILABLE');
-  });
+  test(
+    'LED-7, VER-13: a ledger that fails is ' +
+      'ECT_LEDGER_UNAVAILABLE (reject policy, the default)',
+    async () => {
+      const ledger = new Ledger({ backend: new BrokenBackend('throw') });
+      const error = await rejectsWith(
+        createVerifier(verifyOptions({ ledger })).verify(token()),
+        'ECT_LEDGER_UNAVAILABLE',
+      );
+      assert.equal(error.claims?.['jti'], uuid(1));
+      await rejectsWith(ledger.append({ token: token(), level: 3 }), 'ECT_LEDGER_UNAVAILABLE');
+    },
+  );
 
-  test('LED-7, VER-13: a ledger that does not answer within ledgerTimeoutMs is ECT_LEDGER_UNAVAILABLE', async () => {
-    const ledger = new Ledger({ backend: new BrokenBackend('hang') });
-    await rejectsWith(createVerifier(verifyOptions({ ledger, ledgerTimeoutMs: 20 })).verify(token()), 'ECT_LEDGER_UNAVAILABLE');
-  });
+  test(
+    'LED-7, VER-13: a ledger that does not answer within ledgerTimeoutMs is ' +
+      'ECT_LEDGER_UNAVAILABLE',
+    async () => {
+      const ledger = new Ledger({ backend: new BrokenBackend('hang') });
+      await rejectsWith(
+        createVerifier(verifyOptions({ ledger, ledgerTimeoutMs: 20 })).verify(token()),
+        'ECT_LEDGER_UNAVAILABLE',
+      );
+    },
+  );
 
   test('LED-7: the degrade policy accepts the token as L2 and says why', async () => {
     for (const mode of ['throw', 'hang'] as const) {
       const ledger = new Ledger({ backend: new BrokenBackend(mode) });
-      const result = await createVerifier(verifyOptions({ ledger, ledgerTimeoutMs: 20, ledgerFailure: 'degrade' })).verify(token());
+      const result = await createVerifier(
+        verifyOptions({ ledger, ledgerTimeoutMs: 20, ledgerFailure: 'degrade' }),
+      ).verify(token());
       assert.equal(result.level, 2);
       assert.equal(result.receipt, undefined);
       assert.match(result.ledgerDegraded ?? '', /ledger/);
     }
   });
 
-  test('LED-7, FMT-6: a degraded token is recorded in a separate DAG store at the level it got (2), not 3', async () => {
-    const store = new MemoryECTStore();
-    const ledger = new Ledger({ backend: new BrokenBackend('throw') });
-    const verifier = createVerifier(verifyOptions({ ledger, ledgerFailure: 'degrade', dag: { store } }));
-    assert.equal((await verifier.verify(token({ wid: WID }))).level, 2);
-    assert.equal(store.get(uuid(1), WID)?.level, 2);
-    const healthy = createVerifier(verifyOptions({ ledger: new Ledger(), dag: { store } }));
-    assert.equal((await healthy.verify(token({ jti: uuid(2), wid: WID }))).level, 3);
-    assert.equal(store.get(uuid(2), WID)?.level, 3);
-  });
+  test(
+    'LED-7, FMT-6: a degraded token is recorded in a separate DAG store at the level it got ' +
+      '(2), not 3',
+    async () => {
+      const store = new MemoryECTStore();
+      const ledger = new Ledger({ backend: new BrokenBackend('throw') });
+      const verifier = createVerifier(
+        verifyOptions({ ledger, ledgerFailure: 'degrade', dag: { store } }),
+      );
+      assert.equal((await verifier.verify(token({ wid: WID }))).level, 2);
+      assert.equal(store.get(uuid(1), WID)?.level, 2);
+      const healthy = createVerifier(verifyOptions({ ledger: new Ledger(), dag: { store } }));
+      assert.equal((await healthy.verify(token({ jti: uuid(2), wid: WID }))).level, 3);
+      assert.equal(store.get(uuid(2), WID)?.level, 3);
+    },
+  );
 
   test('LED-7: degrade never applies at minimum level 3, nor to a duplicate task (not an outage)', async () => {
     const broken = new Ledger({ backend: new BrokenBackend('throw') });
-    await rejectsWith(createVerifier(verifyOptions({ ledger: broken, minLevel: 3, ledgerFailure: 'degrade' })).verify(token()), 'ECT_LEDGER_UNAVAILABLE');
+    await rejectsWith(
+      createVerifier(
+        verifyOptions({ ledger: broken, minLevel: 3, ledgerFailure: 'degrade' }),
+      ).verify(token()),
+      'ECT_LEDGER_UNAVAILABLE',
+    );
     const ledger = new Ledger();
     await ledger.append({ token: token(), level: 3 });
-    await rejectsWith(createVerifier(verifyOptions({ ledger, ledgerFailure: 'degrade' })).verify(token()), 'ECT_DAG_DUPLICATE');
+    await rejectsWith(
+      createVerifier(verifyOptions({ ledger, ledgerFailure: 'degrade' })).verify(token()),
+      'ECT_DAG_DUPLICATE',
+    );
   });
 
   test('LED-7: a backend error that is an ECTError keeps its code', async () => {
     const ledger = new Ledger({ backend: new BrokenBackend('unavailable') });
-    const error = await rejectsWith(createVerifier(verifyOptions({ ledger })).verify(token()), 'ECT_LEDGER_UNAVAILABLE');
+    const error = await rejectsWith(
+      createVerifier(verifyOptions({ ledger })).verify(token()),
+      'ECT_LEDGER_UNAVAILABLE',
+    );
     assert.match(error.message, /database is locked/);
   });
 });

@@ -2,7 +2,14 @@
 // entry is undone, so the same token is accepted once the ledger is back (never accepted unrecorded).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createVerifier, Ledger, MemoryECTStore, MemoryLedgerBackend, MemoryReplayStore, type AppendTransaction } from '../../src/index.js';
+import {
+  createVerifier,
+  Ledger,
+  MemoryECTStore,
+  MemoryLedgerBackend,
+  MemoryReplayStore,
+  type AppendTransaction,
+} from '../../src/index.js';
 import { AUD, jwksOf, keyPair, NOW, rejectsWith, token } from '../helpers/fixtures.js';
 
 /** A memory backend that can be switched off: its append transactions then fail to start. */
