@@ -97,7 +97,10 @@ export async function verifyLedgerIntegrity(options: IntegrityOptions): Promise<
     };
   } catch (error) {
     const problem = asProblem(error);
-    return { ok: false, ...counts, size, firstBad: problem };
+    // A changed tree node is blamed at the next signed root: count only the entries before it.
+    const before = problem.seq !== undefined && ['entries', 'preds', 'nodes'].includes(problem.table);
+    const checked = before ? Math.min(counts.checked, problem.seq! - 1) : counts.checked;
+    return { ok: false, ...counts, checked, size, firstBad: problem };
   }
 }
 

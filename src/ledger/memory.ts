@@ -52,6 +52,7 @@ export class MemoryLedgerBackend implements LedgerBackend {
     this.#lock = new Promise<void>((resolve) => (release = resolve));
     await previous;
     let open = true;
+    let staged: BatchRows | undefined;
     const end = (): void => {
       if (open) release();
       open = false;
@@ -62,15 +63,22 @@ export class MemoryLedgerBackend implements LedgerBackend {
       existingScopes: async (scopes) => new Set(scopes.filter((s) => this.#byScope.has(s))),
       insert: async (rows) => {
         if (!open) throw new ECTError('ECT_LEDGER_UNAVAILABLE', 'the transaction has ended');
-        this.#insert(rows);
+        if (staged !== undefined) throw new ECTError('ECT_LEDGER_UNAVAILABLE', 'one insert per transaction');
+        this.#check(rows);
+        // Readers see the rows only once committed, as with the SQL backends.
+        staged = rows;
       },
-      commit: async () => end(),
+      commit: async () => {
+        if (!open) throw new ECTError('ECT_LEDGER_UNAVAILABLE', 'the transaction has ended');
+        if (staged !== undefined) this.#store(staged);
+        end();
+      },
       rollback: async () => end(),
     };
   }
 
-  /** All of the batch or nothing: checks every constraint before storing a row. */
-  #insert(rows: BatchRows): void {
+  /** The store's constraints (keys, unique scope), checked for the whole batch before any row. */
+  #check(rows: BatchRows): void {
     const fail = (what: string): never => {
       throw new ECTError('ECT_LEDGER_UNAVAILABLE', `the memory ledger refused the batch: ${what}`);
     };
@@ -86,6 +94,9 @@ export class MemoryLedgerBackend implements LedgerBackend {
     if (this.tables.checkpoints.some((c) => c.size === rows.checkpoint.size)) {
       fail(`a checkpoint of size ${rows.checkpoint.size} exists`);
     }
+  }
+
+  #store(rows: BatchRows): void {
     for (const e of rows.entries) {
       this.tables.entries.push(e);
       this.#byScope.set(e.scope, e);

@@ -192,9 +192,6 @@ function withPayload(token: string, payload: Record<string, unknown>): string {
 }
 
 /** The memory backend cannot undo rows it inserted (see the report of the ledger tests). */
-const MEMORY_ROLLBACK =
-  'ledger bug: MemoryLedgerBackend stores rows at insert() and rollback() does not remove them; ' +
-  'readers see them before commit()';
 
 for (const factory of factories) {
   describe(`group commit: ${factory.name}`, () => {
@@ -346,7 +343,6 @@ for (const factory of factories) {
     it(
       'LED-7: a store failure in the middle of a batch rejects every append of that batch ' +
         'with ECT_LEDGER_UNAVAILABLE and stores none of them',
-      factory.name === 'memory' ? { todo: MEMORY_ROLLBACK } : {},
       async () => {
         const { backend } = await factory.create();
         const poison = makeToken();
@@ -581,7 +577,6 @@ for (const factory of factories) {
     it(
       'LED-2, LED-4: the rows of an open transaction are seen by no reader before the ' +
         'commit, and a rollback leaves nothing behind and releases the lock',
-      factory.name === 'memory' ? { todo: MEMORY_ROLLBACK } : {},
       async () => {
         const groups = [[makeToken()], [makeToken({ wid: randomUUID() }), makeToken()]];
         const { meta, batches } = await referenceBatches(groups);
