@@ -9,10 +9,28 @@
 import { canonicalId } from '../format/task-key.js';
 import type { DagNode } from './store.js';
 
+/** Indentation levels of the text tree before a subtree continues from the left margin. */
+export const DEFAULT_TREE_DEPTH = 32;
+
 /** Options of the renderers. */
 export interface RenderOptions {
   /** Characters of a `jti` shown (default 8). */
   readonly idLength?: number;
+  /**
+   * Text tree: levels of indentation (default 32). A deeper task is marked `⋯ … (continued
+   * below)` and its subtree drawn later from the left margin, so the output of a long chain
+   * grows linearly with its length, not with its square.
+   */
+  readonly maxDepth?: number;
+}
+
+/** One task of the text tree whose children are being drawn. */
+interface TreeFrame {
+  /** What precedes its children's connectors. */
+  readonly indent: string;
+  readonly list: readonly { readonly jti: string; readonly primary: boolean }[];
+  next: number;
+  readonly depth: number;
 }
 
 interface Graph {
@@ -51,8 +69,9 @@ function label(node: DagNode, options: RenderOptions): string {
 }
 
 /**
- * A text tree: roots first, children indented with box-drawing characters. Tasks that no root
- * reaches (on a cycle) are listed at the end.
+ * A text tree: roots first, children indented with box-drawing characters; subtrees deeper than
+ * `maxDepth` continue after the roots' trees. Tasks that no root reaches (on a cycle) are listed
+ * at the end.
  */
 export function renderTree(nodes: readonly DagNode[], options: RenderOptions = {}): string {
   const graph = graphOf(nodes);
@@ -78,20 +97,43 @@ export function renderTree(nodes: readonly DagNode[], options: RenderOptions = {
     if (unknown.length > 0) text += ` (after unknown ${unknown.map((p) => shortId(p, options)).join(', ')})`;
     return text;
   };
-  const draw = (jti: string, prefix: string, connector: string, childPrefix: string): void => {
-    const node = graph.byJti.get(jti)!;
-    lines.push(`${prefix}${connector}${describe(node)}`);
-    drawn.add(jti);
-    const list = children.get(jti) ?? [];
-    list.forEach((child, i) => {
-      const last = i === list.length - 1;
-      const nextConnector = last ? '└─ ' : '├─ ';
-      const nextPrefix = `${prefix}${childPrefix}`;
-      if (child.primary && !drawn.has(child.jti)) draw(child.jti, nextPrefix, nextConnector, last ? '   ' : '│  ');
-      else lines.push(`${nextPrefix}${nextConnector}↪ ${graph.byJti.get(child.jti)!.exec_act ?? '?'} ${shortId(child.jti, options)} (drawn ${drawn.has(child.jti) ? 'above' : 'below'})`);
-    });
+  const maxDepth = options.maxDepth ?? DEFAULT_TREE_DEPTH;
+  const reference = (jti: string): string => {
+    return `${graph.byJti.get(jti)!.exec_act ?? '?'} ${shortId(jti, options)}`;
   };
-  for (const root of roots) draw(root, '', '', '');
+  // Subtrees cut at maxDepth, drawn after the roots' trees, each from the left margin again.
+  const continued: string[] = [];
+  // Depth first with an explicit stack (a workflow can be a chain of 100,000 tasks): one frame
+  // per task being drawn, holding the indentation of its children and the next child to draw.
+  const draw = (jti: string, first: string): void => {
+    lines.push(`${first}${describe(graph.byJti.get(jti)!)}`);
+    drawn.add(jti);
+    const stack: TreeFrame[] = [{ indent: '', list: children.get(jti) ?? [], next: 0, depth: 0 }];
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1]!;
+      const child = frame.list[frame.next];
+      if (child === undefined) {
+        stack.pop();
+        continue;
+      }
+      const last = ++frame.next === frame.list.length;
+      const head = `${frame.indent}${last ? '└─ ' : '├─ '}`;
+      if (!child.primary || drawn.has(child.jti)) {
+        const where = drawn.has(child.jti) ? 'above' : 'below';
+        lines.push(`${head}↪ ${reference(child.jti)} (drawn ${where})`);
+      } else if (frame.depth + 1 >= maxDepth) {
+        lines.push(`${head}⋯ ${reference(child.jti)} (continued below)`);
+        continued.push(child.jti);
+      } else {
+        lines.push(`${head}${describe(graph.byJti.get(child.jti)!)}`);
+        drawn.add(child.jti);
+        const indent = `${frame.indent}${last ? '   ' : '│  '}`;
+        stack.push({ indent, list: children.get(child.jti) ?? [], next: 0, depth: frame.depth + 1 });
+      }
+    }
+  };
+  for (const root of roots) draw(root, '');
+  for (let i = 0; i < continued.length; i++) draw(continued[i]!, '⋯ ');
   const unreached = graph.nodes.filter((node) => !drawn.has(node.jti));
   if (unreached.length > 0) {
     lines.push('not reachable from a root (cycle):');
