@@ -9,8 +9,10 @@ import { auditWorkflow } from '../../dag/audit.js';
 import { renderDot, renderMermaid, renderTree } from '../../dag/render.js';
 import type { DagNode } from '../../dag/store.js';
 import { ECTConfigError } from '../../errors.js';
-import { DEFAULT_CLAIM_RULES, validateClaims } from '../../format/claims.js';
+import { configFromEnv } from '../../config/env.js';
+import { DEFAULT_CLAIM_RULES, isUuid, validateClaims } from '../../format/claims.js';
 import { parseToken } from '../../format/parse.js';
+import { sameId } from '../../format/task-key.js';
 import { EXIT_INVALID, EXIT_VALID, json, readLines, type Io } from '../io.js';
 import { openLedgerFromFlags } from '../verifier-options.js';
 
@@ -26,11 +28,41 @@ function parseFormat(value: string): Format {
   return value;
 }
 
+/**
+ * A `--wid` value: a UUID (CLM-8), or with ECT_REQUIRE_UUID=false any id without white space or
+ * control characters. A mistyped id is a usage error, not an empty (and so "sound") workflow.
+ */
+function checkWorkflowId(wid: string, io: Io): void {
+  const requireUuid = configFromEnv(io.env).requireUuid ?? DEFAULT_CLAIM_RULES.requireUuid;
+  const wellFormed = requireUuid ? isUuid(wid) : /^[^\s\p{Cc}]+$/u.test(wid);
+  if (!wellFormed) {
+    const expected = requireUuid ? 'a UUID (or set ECT_REQUIRE_UUID=false)' : 'a non-empty id';
+    throw new ECTConfigError('--wid', `expected ${expected}, got ${JSON.stringify(wid)}`);
+  }
+}
+
+/** The tasks read, and whether they come verified (from a ledger). */
+interface Loaded {
+  readonly nodes: DagNode[];
+  readonly verified: boolean;
+}
+
+/** The nodes of one workflow, from a token file or a ledger; a `--wid` with no task is an error. */
+async function loadNodes(file: string | undefined, flags: SourceFlags, io: Io): Promise<Loaded> {
+  const loaded = await readNodes(file, flags, io);
+  if (flags.wid !== undefined && loaded.nodes.length === 0) {
+    const where = flags.ledger === undefined ? `in ${file ?? 'the input'}` : 'in the ledger';
+    throw new ECTConfigError('--wid', `no task of workflow ${flags.wid} ${where}`);
+  }
+  return loaded;
+}
+
 /** The nodes of one workflow, from a token file or a ledger. */
-async function loadNodes(file: string | undefined, flags: SourceFlags, io: Io): Promise<{ nodes: DagNode[]; verified: boolean }> {
+async function readNodes(file: string | undefined, flags: SourceFlags, io: Io): Promise<Loaded> {
   if (flags.ledger !== undefined) {
     if (file !== undefined) throw new ECTConfigError('--ledger', 'give either a token file or --ledger, not both');
     if (flags.wid === undefined) throw new ECTConfigError('--wid', 'with --ledger, name the workflow with --wid');
+    checkWorkflowId(flags.wid, io);
     const ledger = await openLedgerFromFlags(flags.ledger, { mustExist: true });
     try {
       return { nodes: [...(await ledger.listWorkflow(flags.wid))], verified: true };
@@ -39,13 +71,14 @@ async function loadNodes(file: string | undefined, flags: SourceFlags, io: Io): 
     }
   }
   if (file === undefined) throw new ECTConfigError('FILE', 'give a file of tokens (one per line, - for standard input) or --ledger URL --wid ID');
+  if (flags.wid !== undefined) checkWorkflowId(flags.wid, io);
   const nodes: DagNode[] = [];
   const lines = await readLines(file, io, 'FILE');
   lines.forEach((token, index) => {
     try {
       const parsed = parseToken(token);
       const { claims } = validateClaims(parsed.payload, { ...DEFAULT_CLAIM_RULES, requireUuid: false, maxPred: 0, acceptLegacy: true });
-      if (flags.wid !== undefined && claims.wid !== flags.wid) return;
+      if (flags.wid !== undefined && !sameId(claims.wid, flags.wid)) return;
       nodes.push({ jti: claims.jti, wid: claims.wid, iat: claims.iat, pred: claims.pred, level: parsed.level, iss: claims.iss, exec_act: claims.exec_act });
     } catch (error) {
       throw new ECTConfigError(`line ${index + 1}`, `not a decodable ECT (${(error as Error).message})`);
