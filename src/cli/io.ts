@@ -4,9 +4,9 @@
  * reader goes away (`ect verify --batch F | head -1`): that ends the command quietly, here, once.
  * @module
  */
-import { existsSync, writeFileSync } from 'node:fs';
 import { ECTConfigError } from '../errors.js';
 import { readConfigFile } from '../config/env.js';
+import { writeNewFiles } from './write-files.js';
 
 /** Exit codes of every command: 0 valid, 1 invalid, 2 usage error. */
 export const EXIT_VALID = 0;
@@ -117,14 +117,17 @@ export async function readLines(source: string, io: Io, setting: string): Promis
     .filter((line) => line.length > 0 && !line.startsWith('#'));
 }
 
-/** Writes a file; refuses to overwrite an existing one unless `force` (nothing is lost by accident). */
-export function writeNewFile(path: string, content: string, options: { force: boolean; mode?: number; setting: string }): void {
-  if (!options.force && existsSync(path)) throw new ECTConfigError(options.setting, `${path} exists; pass --force to overwrite it`);
-  try {
-    writeFileSync(path, content, { mode: options.mode ?? 0o644 });
-  } catch (error) {
-    throw new ECTConfigError(options.setting, `cannot write ${path}: ${(error as Error).message}`, { cause: error });
-  }
+/**
+ * Writes a file atomically (see `writeNewFiles`); refuses to overwrite an existing one unless
+ * `force` (nothing is lost by accident).
+ */
+export function writeNewFile(
+  path: string,
+  content: string,
+  options: { force: boolean; mode?: number; setting: string },
+): void {
+  const file = { path, content, setting: options.setting };
+  writeNewFiles([options.mode === undefined ? file : { ...file, mode: options.mode }], options);
 }
 
 /** Pretty JSON with a final newline. */

@@ -1,12 +1,14 @@
 /**
- * `ect keygen`: a signing key pair as JWK files (private key mode 0600).
+ * `ect keygen`: a signing key pair as JWK files (private key mode 0600), written together and
+ * atomically (src/cli/write-files.ts).
  * @module
  */
 import type { Command } from 'commander';
 import { DEFAULT_ALGORITHM } from '../../crypto/algorithms.js';
 import { generateKeyPair } from '../../crypto/keys.js';
 import { parseAlgorithm } from '../args.js';
-import { EXIT_VALID, json, writeNewFile, type Io } from '../io.js';
+import { EXIT_VALID, json, type Io } from '../io.js';
+import { writeNewFiles, type NewFile } from '../write-files.js';
 
 interface KeygenFlags {
   alg: ReturnType<typeof parseAlgorithm>;
@@ -31,8 +33,15 @@ export function registerKeygen(program: Command, io: Io, setExit: (code: number)
     .action((flags: KeygenFlags) => {
       const pair = generateKeyPair({ alg: flags.alg, ...(flags.kid === undefined ? {} : { kid: flags.kid }) });
       const force = flags.force ?? false;
-      writeNewFile(flags.out, json(pair.privateJwk), { force, mode: 0o600, setting: '--out' });
-      if (flags.jwksOut !== undefined) writeNewFile(flags.jwksOut, json({ keys: [pair.publicJwk] }), { force, setting: '--jwks-out' });
+      // Both files or neither: a private key without its published half is a half result.
+      const files: NewFile[] = [
+        { path: flags.out, content: json(pair.privateJwk), mode: 0o600, setting: '--out' },
+      ];
+      if (flags.jwksOut !== undefined) {
+        const content = json({ keys: [pair.publicJwk] });
+        files.push({ path: flags.jwksOut, content, setting: '--jwks-out' });
+      }
+      writeNewFiles(files, { force });
       const result = { kid: pair.publicJwk.kid, alg: pair.publicJwk.alg, privateKey: flags.out, jwks: flags.jwksOut ?? null, publicJwk: pair.publicJwk };
       io.stdout(flags.json ? json(result) : `generated ${result.alg} key ${result.kid}\n  private key: ${flags.out}\n${flags.jwksOut ? `  public JWK Set: ${flags.jwksOut}\n` : ''}`);
       setExit(EXIT_VALID);
