@@ -133,6 +133,74 @@ function integer(value: number | undefined, fallback: number, setting: string, m
   return value;
 }
 
+// Every option name, checked against the interfaces by the compiler (`satisfies`): a misspelt
+// option (`audiences`, `minlevel`) would otherwise be ignored and its default silently used.
+const VERIFY_OPTION_NAMES = {
+  audience: true,
+  keys: true,
+  algorithms: true,
+  minLevel: true,
+  clockTolerance: true,
+  maxIatAge: true,
+  requireUuid: true,
+  maxPred: true,
+  maxExecActLength: true,
+  maxTokenSize: true,
+  acceptLegacy: true,
+  now: true,
+  replay: true,
+  dag: true,
+  ledger: true,
+  ledgerTimeoutMs: true,
+  ledgerFailure: true,
+  ledgerMode: true,
+  ledgerRetries: true,
+  ledgerRetryDelayMs: true,
+  onLedgerFailure: true,
+  asyncCrypto: true,
+} as const satisfies Record<keyof VerifyOptions, true>;
+
+const DAG_OPTION_NAMES = {
+  store: true,
+  partial: true,
+  allowCrossWorkflow: true,
+  maxAncestors: true,
+  checkLevels: true,
+} as const satisfies Record<keyof DagVerifyOptions, true>;
+
+/** Edit distance of two names, case-insensitive (Levenshtein, one row at a time). */
+function distance(a: string, b: string): number {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  let row = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= y.length; j++) {
+      const substitution = row[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1);
+      next.push(Math.min(row[j]! + 1, next[j - 1]! + 1, substitution));
+    }
+    row = next;
+  }
+  return row[y.length]!;
+}
+
+/** Throws `ECTConfigError` for a member of `given` not in `names`, naming the closest one. */
+function rejectUnknownNames(
+  given: object,
+  names: Readonly<Record<string, true>>,
+  path: string,
+): void {
+  for (const name of Object.keys(given)) {
+    if (Object.hasOwn(names, name)) continue;
+    let closest = '';
+    for (const valid of Object.keys(names)) {
+      if (closest === '' || distance(name, valid) < distance(name, closest)) closest = valid;
+    }
+    const hint = `is not an option; did you mean ${path}.${closest}?`;
+    throw new ECTConfigError(`${path}.${name}`, hint);
+  }
+}
+
 // A JWK Set object given twice is imported once.
 const jwkSetSources = new WeakMap<object, KeySource>();
 
@@ -154,6 +222,10 @@ function keySource(keys: VerifyOptions['keys']): KeySource | undefined {
 /** Applies defaults and checks every option. */
 export function normalizeOptions(options: VerifyOptions, defaultReplay: () => ReplayStore | undefined): NormalizedOptions {
   if (typeof options !== 'object' || options === null) throw new ECTConfigError('options', 'verification options are required (at least the audience)');
+  rejectUnknownNames(options, VERIFY_OPTION_NAMES, 'options');
+  if (typeof options.dag === 'object' && options.dag !== null) {
+    rejectUnknownNames(options.dag, DAG_OPTION_NAMES, 'options.dag');
+  }
   const audienceList = typeof options.audience === 'string' ? [options.audience] : options.audience;
   if (!Array.isArray(audienceList) || audienceList.length === 0 || !audienceList.every((a) => typeof a === 'string' && a.length > 0)) {
     throw new ECTConfigError('options.audience', "the verifier's own identity is required (CLM-2): a non-empty string or list of strings");
@@ -166,6 +238,12 @@ export function normalizeOptions(options: VerifyOptions, defaultReplay: () => Re
   const minLevel = options.minLevel ?? DEFAULT_MIN_LEVEL;
   if (minLevel !== 1 && minLevel !== 2 && minLevel !== 3) throw new ECTConfigError('options.minLevel', 'must be 1, 2 or 3');
   if (minLevel === 3 && options.ledger === undefined) throw new ECTConfigError('options.minLevel', 'level 3 needs a ledger to record tokens in (FMT-6)');
+  // Without keys no signature can be checked: from level 2 up, every token would be refused.
+  if (minLevel >= 2 && options.keys === undefined) {
+    const message = `no key source: a verifier with minimum level ${minLevel} could never accept a `
+      + 'signed token; give keys (a JWK Set, a KeySource or a resolver), or minLevel 1';
+    throw new ECTConfigError('options.keys', message);
+  }
   const clockTolerance = nonNegative(options.clockTolerance, DEFAULT_CLOCK_TOLERANCE, 'options.clockTolerance');
   const now = options.now;
   let clock: () => number;

@@ -93,7 +93,7 @@ describe('ect create and verify', () => {
     const r1 = await cli(['create', '--level', '1', '--iss', A, '--aud', B, '--exec-act', 'x', '--iat', String(NOW)]);
     const token = r1.stdout.trim();
     assert.doesNotMatch(token, /\./);
-    const low = await cli(['verify', token, '--audience', B, '--now', String(NOW), '--json']);
+    const low = await cli(['verify', token, '--jwks', jwks, '--audience', B, '--now', String(NOW), '--json']);
     assert.equal(JSON.parse(low.stdout).code, 'ECT_LEVEL_TOO_LOW');
     const ok = await cli(['verify', token, '--audience', B, '--now', String(NOW), '--min-level', '1', '--json']);
     assert.equal(ok.code, 0);
