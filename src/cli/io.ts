@@ -8,10 +8,30 @@ import { ECTConfigError } from '../errors.js';
 import { readConfigFile } from '../config/env.js';
 import { writeNewFiles } from './write-files.js';
 
-/** Exit codes of every command: 0 valid, 1 invalid, 2 usage error. */
+/**
+ * Exit codes of every command: 0 valid, 1 invalid, 2 usage or configuration, 3 operational
+ * failure (a store that cannot be reached, an unexpected internal error): the token was not
+ * judged, so 3 never means "invalid".
+ */
 export const EXIT_VALID = 0;
 export const EXIT_INVALID = 1;
 export const EXIT_USAGE = 2;
+export const EXIT_OPERATIONAL = 3;
+
+/** The exit codes as every command's `--help` lists them. */
+export const EXIT_CODES_HELP =
+  'Exit codes: 0 valid, 1 invalid, 2 usage or configuration, 3 operational failure.';
+
+// Error codes that say a store could not answer: an operational failure, not a verdict.
+const OPERATIONAL_CODES: ReadonlySet<string> = new Set([
+  'ECT_LEDGER_UNAVAILABLE',
+  'ECT_REPLAY_STORE_UNAVAILABLE',
+]);
+
+/** Whether an error code says a store could not be reached or used (exit 3, not 1). */
+export function isOperationalCode(code: string | null | undefined): boolean {
+  return code !== null && code !== undefined && OPERATIONAL_CODES.has(code);
+}
 
 /** Where a command reads and writes. */
 export interface Io {

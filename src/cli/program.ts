@@ -1,6 +1,7 @@
 /**
  * The `ect` program: its commands, and the translation of every outcome into an exit code
- * (0 valid, 1 invalid, 2 usage error) and a message without a stack trace.
+ * (0 valid, 1 invalid, 2 usage or configuration, 3 operational failure) and a message without a
+ * stack trace. This is the one place where thrown errors become exit codes.
  * @module
  */
 import { Command, CommanderError } from 'commander';
@@ -16,10 +17,13 @@ import { registerVerify } from './commands/verify.js';
 import { registerBundle } from './commands/bundle.js';
 import { registerWitness } from './commands/witness.js';
 import {
+  EXIT_CODES_HELP,
   EXIT_INVALID,
+  EXIT_OPERATIONAL,
   EXIT_OUTPUT_CLOSED,
   EXIT_USAGE,
   EXIT_VALID,
+  isOperationalCode,
   OutputClosedError,
   type Io,
 } from './io.js';
@@ -36,7 +40,9 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .addHelpText('after', '\nExit codes: 0 valid, 1 invalid, 2 usage error.\nEnvironment: ECT_ISSUER, ECT_AUDIENCE, ECT_KEY_FILE, ECT_JWKS_FILE, ECT_MIN_LEVEL, … (see the README).\n');
+    .addHelpText('after', '\nEnvironment: ECT_ISSUER, ECT_AUDIENCE, ECT_KEY_FILE, ECT_JWKS_FILE, ECT_MIN_LEVEL, … (see the README).\n')
+    // 'afterAll': the help of the program and of every command and subcommand.
+    .addHelpText('afterAll', `\n${EXIT_CODES_HELP}\n`);
   for (const register of COMMANDS) register(program, io, setExit);
   return program;
 }
@@ -63,10 +69,11 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     }
     if (isECTError(error)) {
       io.stderr(`ect: ${error.code}: ${error.message}\n`);
-      return EXIT_INVALID;
+      // A store that could not be opened or used judged no token: operational, not invalid.
+      return isOperationalCode(error.code) ? EXIT_OPERATIONAL : EXIT_INVALID;
     }
     const detail = io.env['ECT_DEBUG'] ? `\n${(error as Error)?.stack ?? String(error)}` : ' (set ECT_DEBUG=1 for details)';
     io.stderr(`ect: unexpected error: ${(error as Error)?.message ?? String(error)}${detail}\n`);
-    return EXIT_INVALID;
+    return EXIT_OPERATIONAL;
   }
 }

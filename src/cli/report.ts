@@ -6,6 +6,7 @@
 import { ECTError, isECTError, type ECTErrorCode } from '../errors.js';
 import type { Level } from '../format/types.js';
 import type { VerifiedECT } from '../verify/verify.js';
+import { EXIT_INVALID, EXIT_OPERATIONAL, EXIT_VALID, isOperationalCode } from './io.js';
 
 /** One token's outcome. */
 export interface VerifyReport {
@@ -40,6 +41,15 @@ export function rejectedReport(error: unknown): VerifyReport {
   if (!isECTError(error)) throw error;
   const e = error as ECTError;
   return { valid: false, code: e.code, message: e.message, level: e.level ?? null, header: e.header ?? null, claims: e.claims ?? null, legacy: e.legacy };
+}
+
+/**
+ * The exit code of a run's reports: 3 when a store could not answer for some token (it was not
+ * judged), else 1 when one was rejected, else 0.
+ */
+export function exitCodeOf(reports: readonly VerifyReport[]): number {
+  if (reports.some((report) => isOperationalCode(report.code))) return EXIT_OPERATIONAL;
+  return reports.every((report) => report.valid) ? EXIT_VALID : EXIT_INVALID;
 }
 
 /** One line for people. */

@@ -114,7 +114,7 @@ export function registerDag(program: Command, io: Io, setExit: (code: number) =>
       else {
         io.stdout(report.ok ? `workflow sound: ${report.nodes} tasks, ${report.roots.length} root(s)\n` : `WORKFLOW HAS ${report.issues.length} FINDING(S) over ${report.nodes} tasks:\n`);
         for (const issue of report.issues) io.stdout(`  ${issue.code}  ${issue.jti}: ${issue.message}\n`);
-        if (nodes.length > 0) io.stdout(renderTree(nodes));
+        if (nodes.length > 0) io.stdout(`${renderTree(nodes)}\n`);
       }
       setExit(report.ok ? EXIT_VALID : EXIT_INVALID);
     });
@@ -131,7 +131,7 @@ export function registerDag(program: Command, io: Io, setExit: (code: number) =>
       const { nodes, verified } = await loadNodes(file, flags, io);
       if (!verified) io.stderr(UNVERIFIED);
       if (nodes.length === 0) throw new ECTConfigError('--wid', 'no task of that workflow was found');
-      io.stdout(render(nodes, flags.format));
+      io.stdout(`${render(nodes, flags.format)}\n`);
       setExit(EXIT_VALID);
     });
 }

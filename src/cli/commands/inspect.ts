@@ -14,18 +14,19 @@ export function registerInspect(program: Command, io: Io, setExit: (code: number
     .command('inspect')
     .description('decode a token without verifying it (prints level, header and claims; exit 1 when it does not parse)')
     .argument('[token]', 'the token, or - (or nothing) to read it from standard input')
-    .option('--json', 'print {"verified": false, "level", "header", "claims"} only')
-    .action(async (tokenArg: string | undefined, flags: { json?: boolean }) => {
+    .option('--json', 'the default: {"verified": false, "level", "header", "claims"} (kept for scripts)')
+    .action(async (tokenArg: string | undefined) => {
       const token = await readTokenArgument(tokenArg, io);
       io.stderr(WARNING);
       try {
         const parsed = parseToken(token);
         const header = parsed.level === 2 ? parsed.header : null;
-        io.stdout(json(flags.json ? { verified: false, level: parsed.level, header, claims: parsed.payload } : { UNVERIFIED: true, level: parsed.level, header, claims: parsed.payload }));
+        // One shape with and without --json; the warning goes to standard error.
+        io.stdout(json({ verified: false, level: parsed.level, header, claims: parsed.payload }));
         setExit(EXIT_VALID);
       } catch (error) {
         if (!isECTError(error)) throw error;
-        io.stdout(flags.json ? json({ verified: false, code: error.code, message: error.message }) : `cannot decode: ${error.code}: ${error.message}\n`);
+        io.stdout(json({ verified: false, code: error.code, message: error.message }));
         setExit(EXIT_INVALID);
       }
     });

@@ -10,9 +10,10 @@ import { parseToken } from '../../format/parse.js';
 import { canonicalId } from '../../format/task-key.js';
 import { createVerifier, type Verifier } from '../../verify/verify.js';
 import { collect, levelParser, parseSeconds } from '../args.js';
-import { EXIT_INVALID, EXIT_VALID, json, readLines, readTokenArgument, type Io } from '../io.js';
-import { acceptedReport, humanReport, rejectedReport, type VerifyReport } from '../report.js';
-import { configFromEnv } from '../../config/env.js';
+import { json, readLines, readTokenArgument, type Io } from '../io.js';
+import { acceptedReport, exitCodeOf, humanReport, rejectedReport, type VerifyReport } from '../report.js';
+import { configFromEnv, type EnvConfig } from '../../config/env.js';
+import { DEFAULT_MIN_LEVEL } from '../../verify/options.js';
 import { openStores, verifierOptions, type VerifierFlags } from '../verifier-options.js';
 
 interface VerifyFlags extends VerifierFlags {
@@ -80,10 +81,22 @@ async function* pipelined(verifier: Verifier, tokens: readonly string[]): AsyncG
   }
 }
 
+/**
+ * A verifier needs keys unless it accepts unsigned tokens only (--min-level 1). Named by the
+ * flags (the library would name options.keys), after the store URLs were checked.
+ */
+function requireKeySource(flags: VerifyFlags, env: EnvConfig): void {
+  const keys = flags.jwks ?? flags.trust ?? env.jwks ?? env.trustFile;
+  if (keys !== undefined || (flags.minLevel ?? env.minLevel ?? DEFAULT_MIN_LEVEL) === 1) return;
+  const message = 'no key to verify signatures with: give --jwks FILE or --trust FILE (or set '
+    + 'ECT_JWKS_FILE or ECT_TRUST); only --min-level 1 (unsigned tokens only) needs none';
+  throw new ECTConfigError('--jwks', message);
+}
+
 export function registerVerify(program: Command, io: Io, setExit: (code: number) => void): void {
   program
     .command('verify')
-    .description('verify an ECT (or a batch, one per line); exit 0 valid, 1 invalid, 2 usage error')
+    .description('verify an ECT (or a batch, one per line)')
     .argument('[token]', 'the token, or - (or nothing) to read it from standard input')
     .option('--jwks <file>', 'JWK Set of trusted public keys (default: $ECT_JWKS_FILE)')
     .option('--trust <file>', 'trust configuration: JWK sets per issuer, X.509 anchors, WIMSE trust domains (default: $ECT_TRUST; docs/trust.md)')
@@ -122,22 +135,23 @@ Examples:
       if (flags.batch !== undefined && tokenArg !== undefined) throw new ECTConfigError('--batch', 'give either a token or --batch, not both');
       const stores = await openStores(flags, env);
       try {
+        requireKeySource(flags, env);
         // With a ledger the ledger is the DAG store (VER-11 against what was recorded).
         const dag = flags.dag ? { ...(stores.ledger === undefined ? { store: new MemoryECTStore() } : {}), ...(flags.partial ? { partial: true } : {}) } : undefined;
         const verifier = createVerifier(await verifierOptions(flags, io, { stores, ...(dag === undefined ? {} : { dag }) }));
         if (flags.batch !== undefined) {
           const tokens = await readLines(flags.batch, io, '--batch');
-          let allValid = true;
+          const reports: VerifyReport[] = [];
           for await (const result of pipelined(verifier, tokens)) {
-            allValid &&= result.valid;
+            reports.push(result);
             io.stdout(`${JSON.stringify(result)}\n`);
           }
-          setExit(allValid ? EXIT_VALID : EXIT_INVALID);
+          setExit(exitCodeOf(reports));
           return;
         }
         const result = await report(verifier, await readTokenArgument(tokenArg, io));
         io.stdout(flags.json ? json(result) : humanReport(result));
-        setExit(result.valid ? EXIT_VALID : EXIT_INVALID);
+        setExit(exitCodeOf([result]));
       } finally {
         await stores.close();
       }
