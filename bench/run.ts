@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the benchmarks of issue 6, printed as one table (or `--json`) with the machine,
  * Node version and date. Quick by default; `--full` for the large sizes; `--only NAME[,NAME]` to
- * run some suites (verify, create, concurrent, dag, ledger, replay, http).
+ * run some suites (verify, create, concurrent, dag, ledger, tlog, replay, http).
  * @module
  */
 import { cpus, totalmem } from 'node:os';
@@ -10,6 +10,7 @@ import { createSuite, verifySuite } from './suites/crypto.js';
 import { dagSuite } from './suites/dag.js';
 import { httpSuite } from './suites/http.js';
 import { ledgerSuite, replaySuite } from './suites/storage.js';
+import { tlogSuite } from './suites/tlog.js';
 import type { Row } from './measure.js';
 
 const args = process.argv.slice(2);
@@ -26,6 +27,7 @@ const suites: Suite[] = [
   { name: 'concurrent', run: () => concurrentSuite(full ? { ops: 20_000, rounds: 5 } : { ops: 10_000, rounds: 3 }) },
   { name: 'dag', run: () => dagSuite({ sizes: full ? [1e3, 1e4, 1e5, 1e6] : [1e3, 1e4, 1e5] }) },
   { name: 'ledger', run: () => ledgerSuite({ appends: full ? 4000 : 1000 }) },
+  { name: 'tlog', run: () => tlogSuite(full ? { batchTokens: 4000, rounds: 5, proofSize: 1_000_000 } : { batchTokens: 2000, rounds: 3, proofSize: 1_000_000 }) },
   { name: 'replay', run: () => replaySuite({ checks: full ? 50_000 : 10_000 }) },
   { name: 'http', run: () => httpSuite(full ? { requests: 100_000, rounds: 3 } : { requests: 30_000, rounds: 3 }) },
 ];

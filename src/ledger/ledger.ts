@@ -125,6 +125,8 @@ export class Ledger implements ECTStore {
   /** The batch in flight, if any (then new appends queue); `close` waits for it. */
   #committing: Promise<void> | undefined;
   #ready: Promise<void> | undefined;
+  /** Receipts still being signed for committed batches; `close` waits for them. */
+  readonly #receipts = new Set<Promise<void>>();
   #meta: LedgerMeta | undefined;
   #verifier: NoteVerifier | undefined;
   #signing: Signing | undefined;
@@ -322,7 +324,7 @@ export class Ledger implements ECTStore {
   async #commit(batch: readonly Pending[]): Promise<void> {
     const signing = this.#signing!;
     const origin = this.#meta!.origin;
-    const tx = await this.backend.beginAppend();
+    const tx = await this.backend.beginAppend({ scopes: batch.map((p) => p.task.scope) });
     let size: number;
     let frontier: { ids: number[]; hashes: readonly Uint8Array[] };
     let accepted: { pending: Pending; entry: Entry; leaf: Uint8Array }[];
@@ -330,10 +332,9 @@ export class Ledger implements ECTStore {
     let note: string;
     const outcome = new Map<Pending, ECTError>();
     try {
-      size = await tx.size();
-      const ids = frontierIds({ size });
-      frontier = { ids, hashes: await tx.readHashes(ids) };
-      const existing = await tx.existingScopes(batch.map((p) => p.task.scope));
+      size = tx.tip.size;
+      frontier = { ids: frontierIds({ size }), hashes: tx.tip.frontier };
+      const existing = tx.tip.existing;
       const scopes = new Set<string>();
       accepted = [];
       const recordedAt = this.#clock();
@@ -387,8 +388,7 @@ export class Ledger implements ECTStore {
         });
         for (const pred of task.preds) preds.push({ seq: entry.seq, pred });
       }
-      await tx.insert({ entries, preds, nodes: stored, checkpoint: { size: appended.size, note } });
-      await tx.commit();
+      await tx.commit({ entries, preds, nodes: stored, checkpoint: { size: appended.size, note } });
     } catch (error) {
       await tx.rollback();
       throw error;
@@ -405,7 +405,9 @@ export class Ledger implements ECTStore {
           ? this.backend.readHashes(ids)
           : ids.map((id) => known.get(id)!),
     };
-    await Promise.all(
+    // Receipts are signed on the thread pool while the next batch commits: the batch is durable,
+    // so nothing waits for them but their own appends (and `close`).
+    const receipts = Promise.all(
       accepted.map(async ({ pending, entry, leaf }) => {
         try {
           const proof = await proveInclusion({ index: entry.seq - 1, size: newSize, reader });
@@ -428,7 +430,9 @@ export class Ledger implements ECTStore {
           pending.reject(error);
         }
       }),
-    );
+    ).then(() => undefined);
+    this.#receipts.add(receipts);
+    void receipts.finally(() => this.#receipts.delete(receipts));
     for (const [pending, error] of outcome) pending.reject(error);
     this.#witnesses?.submit({ size: newSize, note });
   }
@@ -575,6 +579,7 @@ export class Ledger implements ECTStore {
   /** Waits for queued appends and witness requests, then closes the backend. */
   async close(): Promise<void> {
     while (this.#committing !== undefined) await this.#committing;
+    await Promise.all(this.#receipts);
     await this.#witnesses?.close();
     await this.backend.close();
   }

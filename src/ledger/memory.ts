@@ -14,7 +14,8 @@ import type {
   NodeRow,
   PredRow,
 } from './rows.js';
-import type { AppendTransaction, LedgerBackend } from './types.js';
+import { frontierIds } from '../tlog/stored-hash.js';
+import type { AppendTip, AppendTransaction, LedgerBackend } from './types.js';
 
 type Row = Readonly<Record<string, unknown>>;
 
@@ -46,32 +47,38 @@ export class MemoryLedgerBackend implements LedgerBackend {
   /** The append lock: a transaction waits for the one before it. */
   #lock: Promise<void> = Promise.resolve();
 
-  async beginAppend(): Promise<AppendTransaction> {
+  async beginAppend(options: { readonly scopes: readonly string[] }): Promise<AppendTransaction> {
     let release!: () => void;
     const previous = this.#lock;
     this.#lock = new Promise<void>((resolve) => (release = resolve));
     await previous;
     let open = true;
-    let staged: BatchRows | undefined;
     const end = (): void => {
       if (open) release();
       open = false;
     };
+    const size = this.tables.entries.length;
+    let tip: AppendTip;
+    try {
+      tip = {
+        size,
+        frontier: await this.readHashes(frontierIds({ size })),
+        existing: new Set(options.scopes.filter((s) => this.#byScope.has(s))),
+      };
+    } catch (error) {
+      end();
+      throw error;
+    }
     return {
-      size: async () => this.tables.entries.length,
-      readHashes: async (ids) => this.readHashes(ids),
-      existingScopes: async (scopes) => new Set(scopes.filter((s) => this.#byScope.has(s))),
-      insert: async (rows) => {
+      tip,
+      commit: async (rows) => {
         if (!open) throw new ECTError('ECT_LEDGER_UNAVAILABLE', 'the transaction has ended');
-        if (staged !== undefined) throw new ECTError('ECT_LEDGER_UNAVAILABLE', 'one insert per transaction');
-        this.#check(rows);
-        // Readers see the rows only once committed, as with the SQL backends.
-        staged = rows;
-      },
-      commit: async () => {
-        if (!open) throw new ECTError('ECT_LEDGER_UNAVAILABLE', 'the transaction has ended');
-        if (staged !== undefined) this.#store(staged);
-        end();
+        try {
+          this.#check(rows);
+          this.#store(rows);
+        } finally {
+          end();
+        }
       },
       rollback: async () => end(),
     };

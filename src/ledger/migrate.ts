@@ -163,7 +163,7 @@ export async function migrateLedger(options: {
   if (location.kind === 'sqlite') {
     const { SqliteLedgerBackend } = await import('./sqlite.js');
     const backend = await SqliteLedgerBackend.open({ path: location.path, allowOldSchema: true });
-    const conn = backend.writerConnection;
+    const conn = backend.connection;
     const db: MigrationDb = {
       dialect: 'sqlite',
       query: async (sql, params = []) => {

@@ -42,7 +42,8 @@ import {
   type LedgerTables,
   type SqlTable,
 } from './sql-schema.js';
-import type { AppendTransaction, LedgerBackend } from './types.js';
+import { frontierIds } from '../tlog/stored-hash.js';
+import type { AppendTip, AppendTransaction, LedgerBackend } from './types.js';
 
 /** Options of `PostgresLedgerBackend.open`. */
 export interface PostgresLedgerBackendOptions {
@@ -289,7 +290,7 @@ export class PostgresLedgerBackend implements LedgerBackend {
     return this.#pool;
   }
 
-  async beginAppend(): Promise<AppendTransaction> {
+  async beginAppend(options: { readonly scopes: readonly string[] }): Promise<AppendTransaction> {
     let client: pg.PoolClient;
     try {
       client = await this.#pool.connect();
@@ -308,49 +309,44 @@ export class PostgresLedgerBackend implements LedgerBackend {
       client.off('error', onError);
       client.release(error ?? broken);
     };
+    const sql = this.#sql;
+    const t = this.tables;
+    let tip: AppendTip;
     try {
-      // BEGIN and SET LOCAL in one round trip; then the append lock (LED-2).
+      // BEGIN and SET LOCAL in one round trip; then the append lock (LED-2); then the tip.
       await client.query('BEGIN; SET LOCAL synchronous_commit = on');
       await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [this.#appendLock]);
+      const size = sizeOf((await client.query(sql['size']!)).rows[0]);
+      const ids = frontierIds({ size });
+      const [hashes, existing] = await Promise.all([
+        ids.length === 0 ? [] : client.query(sql['hashes']!, [ids]).then((r) => orderHashes(ids, r.rows)),
+        client.query<{ scope: string }>(sql['existing']!, [options.scopes]),
+      ]);
+      tip = { size, frontier: hashes, existing: new Set(existing.rows.map((r) => r.scope)) };
     } catch (error) {
       finish((await rollback(client)) ?? (error as Error));
       throw unavailable(error, 'start an append');
     }
-    const run = async <T>(action: string, work: () => Promise<T>): Promise<T> => {
-      if (!open) throw new ECTError('ECT_LEDGER_UNAVAILABLE', 'the transaction has ended');
-      try {
-        return await work();
-      } catch (error) {
-        throw unavailable(error, action);
-      }
-    };
-    const sql = this.#sql;
-    const t = this.tables;
     return {
-      size: () => run('read the tip', async () => sizeOf((await client.query(sql['size']!)).rows[0])),
-      readHashes: (ids) =>
-        run('read the tree', async () => orderHashes(ids, (await client.query(sql['hashes']!, [ids])).rows)),
-      existingScopes: (scopes) =>
-        run('check for duplicates', async () => {
-          const { rows } = await client.query<{ scope: string }>(sql['existing']!, [scopes]);
-          return new Set(rows.map((r) => r.scope));
-        }),
-      insert: (rows: BatchRows) =>
-        run('record the tokens', async () => {
+      tip,
+      commit: async (rows: BatchRows) => {
+        if (!open) throw new ECTError('ECT_LEDGER_UNAVAILABLE', 'the transaction has ended');
+        try {
           await client.query(sql['batch']!, [
             ...arraysOf(t.entries, rows.entries),
             ...arraysOf(t.preds, rows.preds),
             ...arraysOf(t.nodes, rows.nodes),
             ...arraysOf(t.checkpoints, [rows.checkpoint]),
           ]);
-        }),
-      commit: () =>
-        run('commit', async () => {
           // A failed or unanswered COMMIT is unavailability: the tokens are then not accepted,
           // even if the rows did reach the disk (never accepted-but-unrecorded).
           await client.query('COMMIT');
           finish();
-        }),
+        } catch (error) {
+          finish((await rollback(client)) ?? (error as Error));
+          throw unavailable(error, 'record the tokens');
+        }
+      },
       rollback: async () => {
         if (!open) return;
         finish(await rollback(client));

@@ -17,25 +17,30 @@ import type {
 
 export { LedgerRowError, type LedgerEntry } from './rows.js';
 
+/** What an append transaction reads under the lock (LED-2, LED-3): the tip of the log. */
+export interface AppendTip {
+  /** The number of stored entries (the tree size). */
+  readonly size: number;
+  /** The stored hashes of the tree's right edge, in the order of `frontierIds({ size })`. */
+  readonly frontier: readonly Uint8Array[];
+  /** Which of the uniqueness keys asked for are already stored (LED-3). */
+  readonly existing: ReadonlySet<string>;
+}
+
 /**
  * One append transaction, holding the append lock from `beginAppend` to `commit` or `rollback`
- * (LED-2: one writer builds on the tip at a time, across processes). Reads inside it see the
- * committed state plus nothing else; other readers never see its rows before the commit.
+ * (LED-2: one writer builds on the tip at a time, across processes). Other readers never see its
+ * rows before the commit. Two round trips a batch: the tip, then the rows with the commit.
  */
 export interface AppendTransaction {
-  /** The number of stored entries (the tree size), read under the lock. */
-  size(): Promise<number>;
-  /** Stored tree hashes by id, in the order asked (the frontier the batch builds on). */
-  readHashes(ids: readonly number[]): Promise<readonly Uint8Array[]>;
-  /** Which of these uniqueness keys are already stored (LED-3). */
-  existingScopes(scopes: readonly string[]): Promise<ReadonlySet<string>>;
+  /** The tip, read under the lock when the transaction began. */
+  readonly tip: AppendTip;
   /**
-   * Stores the batch's rows. The store's own constraints (primary keys, unique scope) still
-   * apply: a violation fails the whole transaction with `ECT_LEDGER_UNAVAILABLE`.
+   * Stores the batch's rows and commits them durably (LED-4), releasing the lock. The store's own
+   * constraints (primary keys, unique scope) still apply: a violation fails the whole batch with
+   * `ECT_LEDGER_UNAVAILABLE` and stores none of it.
    */
-  insert(rows: BatchRows): Promise<void>;
-  /** Durable commit (LED-4); the lock is released. */
-  commit(): Promise<void>;
+  commit(rows: BatchRows): Promise<void>;
   /** Undoes the transaction and releases the lock; never throws. */
   rollback(): Promise<void>;
 }
@@ -44,8 +49,11 @@ export interface AppendTransaction {
 export interface LedgerBackend {
   /** Human-readable location for messages (a path, a redacted URL). */
   readonly location: string;
-  /** Takes the append lock and opens a write transaction. */
-  beginAppend(): Promise<AppendTransaction>;
+  /**
+   * Takes the append lock, opens a write transaction and reads the tip: the size, the right edge
+   * of the tree, and which of `scopes` are stored.
+   */
+  beginAppend(options: { readonly scopes: readonly string[] }): Promise<AppendTransaction>;
   /** The stored identity, or undefined for a new ledger. */
   readMeta(): Promise<LedgerMeta | undefined>;
   /** Stores the identity on first use; a no-op returning the stored one if another writer won. */

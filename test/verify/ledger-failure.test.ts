@@ -15,9 +15,9 @@ import { AUD, jwksOf, keyPair, NOW, rejectsWith, token } from '../helpers/fixtur
 /** A memory backend that can be switched off: its append transactions then fail to start. */
 class FlakyBackend extends MemoryLedgerBackend {
   down = false;
-  override async beginAppend(): Promise<AppendTransaction> {
+  override async beginAppend(options: { readonly scopes: readonly string[] }): Promise<AppendTransaction> {
     if (this.down) throw new Error('connection refused');
-    return super.beginAppend();
+    return super.beginAppend(options);
   }
 }
 
@@ -52,9 +52,9 @@ class RecoveringBackend extends FlakyBackend {
   constructor(private failures: number) {
     super();
   }
-  override async beginAppend(): Promise<AppendTransaction> {
+  override async beginAppend(options: { readonly scopes: readonly string[] }): Promise<AppendTransaction> {
     this.down = this.failures-- > 0;
-    return super.beginAppend();
+    return super.beginAppend(options);
   }
 }
 
