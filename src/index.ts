@@ -26,7 +26,7 @@ export {
   type NormalizedOptions,
   type VerifyOptions,
 } from './verify/options.js';
-export { createVerifier, verifyECT, type VerifiedECT, type Verifier } from './verify/verify.js';
+export { createVerifier, verifyECT, type OneShotVerifyOptions, type VerifiedECT, type Verifier } from './verify/verify.js';
 export type { LedgerFailure } from './verify/recording.js';
 export { issuerMatches, type IssuerBinding, type KeyRequest, type KeyResolver, type KeySource, type ResolvedKey, type VerifyContext } from './identity/key-source.js';
 export { localJWKSet, type JWKSet, type LocalJWKSetOptions } from './identity/jwks.js';

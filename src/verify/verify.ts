@@ -8,7 +8,7 @@ import { verifySignature, verifySignatureAsync } from '../crypto/jws.js';
 import { keyFitsAlgorithm } from '../crypto/keys.js';
 import type { DagNode, WritableECTStore } from '../dag/store.js';
 import { validateDag } from '../dag/validate.js';
-import { ECTError, type ECTErrorCode } from '../errors.js';
+import { ECTConfigError, ECTError, type ECTErrorCode } from '../errors.js';
 import { validateClaims } from '../format/claims.js';
 import { parseToken, type ParsedToken } from '../format/parse.js';
 import { taskKey } from '../format/task-key.js';
@@ -16,6 +16,7 @@ import type { ECTClaims, ECTHeader, Level } from '../format/types.js';
 import { issuerMatches, type ResolvedKey, type VerifyContext } from '../identity/key-source.js';
 import type { Receipt } from '../ledger/types.js';
 import { MemoryReplayStore } from '../replay/memory.js';
+import type { ReplayStore } from '../replay/store.js';
 import { checkHeader } from './header.js';
 import { normalizeOptions, type NormalizedOptions, type VerifyOptions } from './options.js';
 import { appendWithTimeout, recordInBackground } from './recording.js';
@@ -212,10 +213,48 @@ export function createVerifier(options: VerifyOptions): Verifier {
 }
 
 /**
- * Verifies one token (profile section 5). One-shot: without a `replay` store in the options there
- * is no replay check, because nothing is remembered between calls; services should use
- * `createVerifier`, or pass a shared store.
+ * Options of the one-shot `verifyECT`: those of `createVerifier`, with `replay` required. Nothing
+ * is remembered between two calls, so the caller says where replays are caught: a shared store
+ * (`new MemoryReplayStore()` kept by the caller, or Redis), or `false` for no replay protection.
  */
-export async function verifyECT(token: string, options: VerifyOptions, context?: VerifyContext): Promise<VerifiedECT> {
+export type OneShotVerifyOptions = VerifyOptions & {
+  /** VER-12: a replay store kept between calls, or `false` (no replay protection). */
+  readonly replay: ReplayStore | false;
+};
+
+/**
+ * Verifies one token (profile section 5). One-shot: the options are checked on every call and
+ * nothing is remembered between calls, so `replay` is required — a store shared by the calls, or
+ * `false` to opt out of replay protection; without it the call throws `ECTConfigError` (setting
+ * `options.replay`). Services should build a verifier once with `createVerifier`.
+ *
+ * @example
+ * ```ts
+ * import { createECT, generateKeyPair, verifyECT } from 'wimse-ect';
+ *
+ * const key = generateKeyPair();
+ * const token = createECT(
+ *   { iss: 'spiffe://example.org/a', aud: 'spiffe://example.org/b', exec_act: 'review_spec' },
+ *   { key: key.privateJwk },
+ * );
+ * const { level } = await verifyECT(token, {
+ *   audience: 'spiffe://example.org/b',
+ *   keys: { keys: [key.publicJwk] },
+ *   replay: false, // one check, no replay protection: say so
+ * });
+ * ```
+ */
+export async function verifyECT(
+  token: string,
+  options: OneShotVerifyOptions,
+  context?: VerifyContext,
+): Promise<VerifiedECT> {
+  // Not an object at all: normalizeOptions names that.
+  if (typeof options === 'object' && options !== null && options.replay === undefined) {
+    const message = 'verifyECT remembers nothing between calls: pass a replay store shared by the '
+      + 'calls (replay: new MemoryReplayStore()), or replay: false to verify without replay '
+      + 'protection; services build one verifier with createVerifier';
+    throw new ECTConfigError('options.replay', message);
+  }
   return runVerification(token, normalizeOptions(options, () => undefined), context);
 }

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createVerifier, ECT_ERROR_CODES, ECTError, localJWKSet, MemoryReplayStore, ReceiptError, verifyECT, verifyReceipt, type JWKSet, type VerifyOptions } from '../../src/index.js';
+import { createVerifier, ECT_ERROR_CODES, ECTError, localJWKSet, MemoryReplayStore, ReceiptError, verifyECT, verifyReceipt, type JWKSet, type OneShotVerifyOptions } from '../../src/index.js';
 
 const DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'vectors', 'adversarial');
 
@@ -35,9 +35,9 @@ const files = readdirSync(DIR)
 const trusted: JWKSet = { keys: context.trustedKeys };
 const unbound = localJWKSet(trusted);
 
-function optionsFor(c: CorpusCase): VerifyOptions {
+function optionsFor(c: CorpusCase): OneShotVerifyOptions {
   const { issuers, ...rest } = c.options ?? {};
-  return { audience: context.audience, keys: issuers === undefined ? unbound : localJWKSet(trusted, { issuers }), now: context.now, replay: false, ...rest } as VerifyOptions;
+  return { audience: context.audience, keys: issuers === undefined ? unbound : localJWKSet(trusted, { issuers }), now: context.now, replay: false, ...rest } as OneShotVerifyOptions;
 }
 
 // HDR-5: nothing in a token may make the verifier fetch anything.

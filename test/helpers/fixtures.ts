@@ -12,6 +12,7 @@ import { ECTError, type ECTErrorCode } from '../../src/errors.js';
 import { encodeBase64url } from '../../src/format/base64url.js';
 import type { JWKSet } from '../../src/identity/jwks.js';
 import type { VerifyOptions } from '../../src/verify/options.js';
+import type { OneShotVerifyOptions } from '../../src/verify/verify.js';
 
 /** The fixed verification time of every test, Unix seconds. */
 export const NOW = 1_700_000_000;
@@ -60,11 +61,14 @@ export function l1Token(overrides: Record<string, unknown> = {}): string {
 /** Overrides of `verifyOptions`; a member set to `undefined` is removed (the library default applies). */
 export type OptionOverrides = { [K in keyof VerifyOptions]?: VerifyOptions[K] | undefined };
 
-/** Verifier options: the test audience, the ES256 key set, the fixed clock, no replay cache. */
-export function verifyOptions(overrides: OptionOverrides = {}): VerifyOptions {
+/**
+ * Verifier options: the test audience, the ES256 key set, the fixed clock, no replay cache
+ * (`replay: false`, which `verifyECT` requires to be said).
+ */
+export function verifyOptions(overrides: OptionOverrides = {}): OneShotVerifyOptions {
   const options: Record<string, unknown> = { audience: AUD, keys: jwksOf(), now: NOW, replay: false, ...overrides };
   for (const [name, value] of Object.entries(options)) if (value === undefined) delete options[name];
-  return options as unknown as VerifyOptions;
+  return options as unknown as OneShotVerifyOptions;
 }
 
 function privateKeyObject(key: JsonWebKey | KeyObject): KeyObject {

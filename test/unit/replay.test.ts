@@ -54,9 +54,22 @@ describe('replay protection (RPL-1 ... RPL-3, VER-12)', () => {
     assert.notEqual(replayKey('c', 'a:b'), replayKey('b:c', 'a'));
   });
 
-  test('RPL-1: verifyECT is one-shot (no cache) unless a shared replay store is passed', async () => {
-    await verifyECT(token(), verifyOptions({ replay: undefined }));
-    await verifyECT(token(), verifyOptions({ replay: undefined }));
+  test('RPL-1: verifyECT is one-shot: replay is required (a shared store, or false to opt out)', async () => {
+    // Without a replay option the one-shot form would silently skip replay protection: refused.
+    for (const options of [verifyOptions({ replay: undefined }), { ...verifyOptions(), replay: undefined }]) {
+      await assert.rejects(verifyECT(token(), options as never), (e: unknown) => {
+        assert.ok(e instanceof ECTConfigError, String(e));
+        assert.equal(e.setting, 'options.replay');
+        assert.match(e.message, /replay: false/);
+        return true;
+      });
+    }
+    // replay: false says so: each call stands alone, the same token passes twice.
+    await verifyECT(token(), verifyOptions({ replay: false }));
+    await verifyECT(token(), verifyOptions({ replay: false }));
+    // L1-only use stays one call: no keys, minimum level 1, replay false.
+    const l1 = await verifyECT(l1Token(), { audience: verifyOptions().audience, now: NOW, minLevel: 1, replay: false });
+    assert.equal(l1.level, 1);
     const shared = new MemoryReplayStore();
     await verifyECT(token(), verifyOptions({ replay: shared }));
     await rejectsWith(verifyECT(token(), verifyOptions({ replay: shared })), 'ECT_REPLAY');

@@ -72,7 +72,7 @@ describe('time (CLM-3, CLM-4, VER-10)', () => {
 
   test('VER-10: without a now option the system clock is used on both sides', async () => {
     const jws = createECT({ iss: ISS, aud: AUD, exec_act: 'x' }, { key: keyPair().privateJwk });
-    const result = await verifyECT(jws, { audience: AUD, keys: jwksOf() });
+    const result = await verifyECT(jws, { audience: AUD, keys: jwksOf(), replay: false });
     assert.ok(Math.abs(result.claims.iat - Date.now() / 1000) < 3600);
   });
 
