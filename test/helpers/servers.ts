@@ -6,7 +6,7 @@
  * @module
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, chownSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, chownSync, constants, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -25,7 +25,17 @@ export interface TestServer {
   dispose(): Promise<void>;
 }
 
-const PG_BIN = '/usr/lib/postgresql/15/bin';
+/** Debian's PostgreSQL binary folders, newest version first (15 on Debian 12, 17 on Debian 13). */
+function postgresBinDirs(): string[] {
+  const lib = '/usr/lib/postgresql';
+  let versions: string[];
+  try {
+    versions = readdirSync(lib).filter((name) => /^\d+$/.test(name));
+  } catch {
+    return [];
+  }
+  return versions.sort((a, b) => Number(b) - Number(a)).map((version) => join(lib, version, 'bin'));
+}
 const cleanups = new Set<() => void>();
 
 process.once('exit', () => {
@@ -151,8 +161,9 @@ function runPg(binary: string, args: readonly string[], asPostgres: boolean): vo
  * `durable: true` keeps the server's fsync on (benchmarks of durable appends); tests leave it off.
  */
 export async function startPostgres(options: { durable?: boolean } = {}): Promise<TestServer> {
-  const initdb = findBinary('initdb', { debianPackage: 'postgresql-15', extraDirs: [PG_BIN] });
-  const pgCtl = findBinary('pg_ctl', { debianPackage: 'postgresql-15', extraDirs: [PG_BIN] });
+  const pgBin = postgresBinDirs();
+  const initdb = findBinary('initdb', { debianPackage: 'postgresql', extraDirs: pgBin });
+  const pgCtl = findBinary('pg_ctl', { debianPackage: 'postgresql', extraDirs: pgBin });
   const asPostgres = process.getuid?.() === 0;
   if (asPostgres) findBinary('runuser', { debianPackage: 'util-linux' });
   const port = await freePort();
@@ -161,7 +172,7 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
   if (asPostgres) {
     const id = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
     const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
-    if (id.status !== 0) throw new Error('running as root, PostgreSQL needs the "postgres" system user: install the Debian package postgresql-15');
+    if (id.status !== 0) throw new Error('running as root, PostgreSQL needs the "postgres" system user: install the Debian package postgresql');
     chownSync(root, Number(id.stdout.trim()), Number(gid.stdout.trim()));
   }
   // --no-sync and fsync=off: throwaway data, fast startup. The crash tests kill the client, never
