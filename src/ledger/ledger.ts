@@ -29,6 +29,7 @@ import { ledgerVerifier, withCosignatures } from './checkpoints.js';
 import { entryLeafHash, isEntryToken, type Entry } from './entry.js';
 import { MemoryLedgerBackend } from './memory.js';
 import { receiptSigner, signReceipt, type ReceiptSigner } from './receipt.js';
+import { startThread, type Thread } from './thread.js';
 import { decodeEntryRow, deriveTask, safeInteger, type EntryRow, type LedgerEntry, type LedgerMeta, type PredRow } from './rows.js';
 import { verifyLedgerIntegrity, type IntegrityOptions } from './integrity.js';
 import type { IntegrityReport, LedgerBackend, Receipt } from './types.js';
@@ -76,8 +77,22 @@ const PAGE = 1000;
  * other processes wait for); the rest go in the next one.
  */
 const MAX_BATCH = 256;
+/**
+ * Receipts of a batch signed in one request to the signer thread from this many on: below it a
+ * message round trip costs more than signing on the thread pool.
+ */
+const SIGNER_THREAD_BATCH = 16;
 /** The origin of an in-memory ledger opened without one. */
 const MEMORY_ORIGIN = 'ect-ledger.invalid/memory';
+
+/** Starts the receipt signer thread with the receipt key (as a JWK: a KeyObject cannot cross). */
+function startSignerThread(signer: ReceiptSigner): Promise<Thread> {
+  const jwk = signer.key.export({ format: 'jwk' });
+  return startThread({
+    module: 'receipt-worker',
+    data: { jwk, alg: signer.alg, kid: signer.kid, issuer: signer.issuer },
+  });
+}
 
 /** A ledger entry as the DAG sees it. */
 export function entryToNode(entry: LedgerEntry): DagNode {
@@ -125,6 +140,8 @@ export class Ledger implements ECTStore {
   /** The batch in flight, if any (then new appends queue); `close` waits for it. */
   #committing: Promise<void> | undefined;
   #ready: Promise<void> | undefined;
+  /** The receipt signer thread, started for the first large batch. */
+  #signerThread: Promise<Thread> | undefined;
   /** Receipts still being signed for committed batches; `close` waits for them. */
   readonly #receipts = new Set<Promise<void>>();
   #meta: LedgerMeta | undefined;
@@ -405,36 +422,48 @@ export class Ledger implements ECTStore {
           ? this.backend.readHashes(ids)
           : ids.map((id) => known.get(id)!),
     };
-    // Receipts are signed on the thread pool while the next batch commits: the batch is durable,
-    // so nothing waits for them but their own appends (and `close`).
-    const receipts = Promise.all(
-      accepted.map(async ({ pending, entry, leaf }) => {
-        try {
-          const proof = await proveInclusion({ index: entry.seq - 1, size: newSize, reader });
-          pending.resolve(
-            await signReceipt({
-              signer: signing.receipts,
-              receipt: {
-                seq: entry.seq,
-                jti: pending.task.jti,
-                wid: pending.task.wid ?? undefined,
-                level: entry.level,
-                recordedAt: entry.recordedAt,
-                tokenHash: pending.task.tokenHash,
-                leafHash: encodeBase64Std(leaf),
-                proof: formatTlogProof({ index: entry.seq - 1, proof, checkpoint: note }),
-              },
-            }),
-          );
-        } catch (error) {
-          pending.reject(error);
-        }
-      }),
-    ).then(() => undefined);
+    // Receipts are signed while the next batch commits (the batch is durable, so nothing waits
+    // for them but their own appends, and `close`): a large batch in one request to the signer
+    // thread, a small one on the thread pool.
+    const receipts = this.#signReceipts(accepted, { reader, size: newSize, note, signing });
     this.#receipts.add(receipts);
     void receipts.finally(() => this.#receipts.delete(receipts));
     for (const [pending, error] of outcome) pending.reject(error);
     this.#witnesses?.submit({ size: newSize, note });
+  }
+
+  /** Builds each receipt's proof and signs the receipts; each append gets its own. */
+  async #signReceipts(
+    items: readonly { pending: Pending; entry: Entry; leaf: Uint8Array }[],
+    batch: { reader: HashReader; size: number; note: string; signing: Signing },
+  ): Promise<void> {
+    const unsigned: Omit<Receipt, 'jws'>[] = [];
+    for (const { pending, entry, leaf } of items) {
+      const proof = await proveInclusion({ index: entry.seq - 1, size: batch.size, reader: batch.reader });
+      unsigned.push({
+        seq: entry.seq,
+        jti: pending.task.jti,
+        wid: pending.task.wid ?? undefined,
+        level: entry.level,
+        recordedAt: entry.recordedAt,
+        tokenHash: pending.task.tokenHash,
+        leafHash: encodeBase64Std(leaf),
+        proof: formatTlogProof({ index: entry.seq - 1, proof, checkpoint: batch.note }),
+      });
+    }
+    try {
+      let signed: Receipt[];
+      if (unsigned.length >= SIGNER_THREAD_BATCH) {
+        const thread = await (this.#signerThread ??= startSignerThread(batch.signing.receipts));
+        const jws = (await thread.call('sign', unsigned)) as string[];
+        signed = unsigned.map((receipt, i) => ({ ...receipt, jws: jws[i]! }));
+      } else {
+        signed = await Promise.all(unsigned.map((receipt) => signReceipt({ receipt, signer: batch.signing.receipts })));
+      }
+      items.forEach(({ pending }, i) => pending.resolve(signed[i]!));
+    } catch (error) {
+      for (const { pending } of items) pending.reject(error);
+    }
   }
 
   // ECTStore, for DAG validation (VER-11) with the ledger as the store.
@@ -580,6 +609,7 @@ export class Ledger implements ECTStore {
   async close(): Promise<void> {
     while (this.#committing !== undefined) await this.#committing;
     await Promise.all(this.#receipts);
+    await (await this.#signerThread?.catch(() => undefined))?.close('close');
     await this.#witnesses?.close();
     await this.backend.close();
   }

@@ -8,7 +8,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import type { Algorithm } from '../crypto/algorithms.js';
-import { signCompactAsync, verifySignature } from '../crypto/jws.js';
+import { signCompact, signCompactAsync, verifySignature } from '../crypto/jws.js';
 import { encodeBase64url } from '../format/base64url.js';
 import { importPublicKey, keyFitsAlgorithm, type KeyInput } from '../crypto/keys.js';
 import { ECTConfigError } from '../errors.js';
@@ -50,14 +50,11 @@ export function receiptSigner(options: {
   return { ...options, encodedHeader: encodeBase64url(JSON.stringify(header)) };
 }
 
-/**
- * Signs a receipt (LED-5) and returns it with its `jws`. The signature is made on the thread pool:
- * a ledger signs one receipt per append, and the verifications go on meanwhile.
- */
-export async function signReceipt(options: {
+/** The claims of a receipt's JWS (LED-5). */
+export function receiptClaims(options: {
   readonly receipt: Omit<Receipt, 'jws'>;
   readonly signer: ReceiptSigner;
-}): Promise<Receipt> {
+}): Record<string, unknown> {
   const { receipt, signer } = options;
   const claims: Record<string, unknown> = {
     iss: signer.issuer,
@@ -71,6 +68,28 @@ export async function signReceipt(options: {
     proof: receipt.proof,
   };
   if (receipt.wid !== undefined) claims['wid'] = receipt.wid;
+  return claims;
+}
+
+/** The receipt JWS over `claims`, signed in this thread. */
+export function signReceiptClaims(options: {
+  readonly signer: ReceiptSigner;
+  readonly claims: Record<string, unknown>;
+}): string {
+  const { signer, claims } = options;
+  return signCompact(signer.encodedHeader, claims, signer.key, signer.alg);
+}
+
+/**
+ * Signs a receipt (LED-5) and returns it with its `jws`. The signature is made on the thread pool:
+ * a ledger signs one receipt per append, and the verifications go on meanwhile.
+ */
+export async function signReceipt(options: {
+  readonly receipt: Omit<Receipt, 'jws'>;
+  readonly signer: ReceiptSigner;
+}): Promise<Receipt> {
+  const { receipt, signer } = options;
+  const claims = receiptClaims(options);
   return { ...receipt, jws: await signCompactAsync(signer.encodedHeader, claims, signer.key, signer.alg) };
 }
 

@@ -35,7 +35,7 @@ async function report(verifier: Verifier, token: string): Promise<VerifyReport> 
 /** Tokens of a batch in flight at once: enough for appends to share group commits. */
 const WINDOW = 1024;
 /** Tokens started between two turns of the event loop. */
-const YIELD_EVERY = 16;
+const YIELD_EVERY = 64;
 
 /** The ids a token's outcome depends on: its own `jti` and its predecessors (best effort). */
 function dependencies(token: string): string[] {
@@ -60,31 +60,49 @@ async function* pipelined(verifier: Verifier, tokens: readonly string[]): AsyncG
   const inFlight = new Map<string, Promise<VerifyReport>>();
   const pending: Promise<VerifyReport>[] = [];
   let next = 0;
+  let running = 0;
+  let stopped = false;
   const start = (token: string): void => {
     const ids = dependencies(token);
     const before = ids.map((id) => inFlight.get(id)).filter((p) => p !== undefined);
     const result = Promise.allSettled(before).then(() => report(verifier, token));
     for (const id of ids) inFlight.set(id, result);
+    running++;
     void result.then(() => {
       for (const id of ids) if (inFlight.get(id) === result) inFlight.delete(id);
+      running--;
+      pump();
     });
     pending.push(result);
   };
-  try {
-    for (let done = 0; done < tokens.length; done++) {
-      while (next < tokens.length && next - done < WINDOW) {
+  // Tokens start whenever any token in flight is done, not only the oldest: a batch of appends
+  // committing at once frees room for as many new tokens, so the next group commit is as large.
+  let pumping = false;
+  const pump = (): void => {
+    if (pumping) return;
+    pumping = true;
+    void (async () => {
+      while (!stopped && next < tokens.length && running < WINDOW) {
         start(tokens[next++]!);
         // Verification runs in microtasks; a turn of the event loop now and then lets the
         // ledger's commits (answers from its writer thread) through, not after the whole window.
         if (next % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
       }
+      pumping = false;
+    })();
+  };
+  pump();
+  try {
+    for (let done = 0; done < tokens.length; done++) {
+      while (pending[done] === undefined) await new Promise((resolve) => setImmediate(resolve));
       yield await pending[done]!;
-      pending[done] = undefined as never;
+      pending[done] = null as never;
     }
   } finally {
     // Left early (the output's reader went away): let the tokens in flight finish before the
     // stores close under them.
-    await Promise.allSettled(pending.filter((p) => p !== undefined));
+    stopped = true;
+    await Promise.allSettled(pending.filter((p) => p !== undefined && p !== null));
   }
 }
 
