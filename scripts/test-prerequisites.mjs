@@ -141,7 +141,8 @@ function run(command, args) {
 export function main(options) {
   const check = options.argv.includes('--check');
   const path = process.env['PATH'] ?? '';
-  const env = { path, python: PYTHON, root: process.getuid?.() === 0, pgLib: '/usr/lib/postgresql' };
+  const root = process.getuid?.() === 0;
+  const env = { path, python: PYTHON, root, pgLib: '/usr/lib/postgresql' };
   const aptGet = hasExecutable('apt-get', path.split(delimiter).filter((dir) => dir.length > 0));
   const missing = missingPackages(env);
   const next = plan({ missing, root: env.root, aptGet, check });
