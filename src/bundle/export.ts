@@ -22,6 +22,8 @@ export interface ExportBundleOptions {
   readonly jwks?: JWKSet;
   /** Clock for `exportedAt` (tests). */
   readonly clock?: () => number;
+  /** Told after each inclusion proof is made: how many, of how many entries. */
+  readonly onProgress?: (done: number, total: number) => void;
 }
 
 /** Builds the bundle; throws `ECTConfigError` when there is nothing to export. */
@@ -43,6 +45,7 @@ export async function exportBundle(options: ExportBundleOptions): Promise<Eviden
   const size = await coveringCheckpoint(ledger, last);
   const checkpoint = (await ledger.checkpointAt(size))!;
   const meta = (await ledger.meta())!;
+  let proved = 0;
   return {
     format: BUNDLE_FORMAT,
     ...(options.wid === undefined ? {} : { wid: options.wid }),
@@ -50,10 +53,11 @@ export async function exportBundle(options: ExportBundleOptions): Promise<Eviden
     ledgerVkey: meta.vkey,
     checkpoint: checkpoint.note,
     entries: await Promise.all(
-      entries.map(async (entry) => ({
-        entry: formatEntry(entry),
-        proof: await ledger.prove({ seq: entry.seq, size }),
-      })),
+      entries.map(async (entry) => {
+        const proof = await ledger.prove({ seq: entry.seq, size });
+        options.onProgress?.(++proved, entries.length);
+        return { entry: formatEntry(entry), proof };
+      }),
     ),
     ...(options.jwks === undefined ? {} : { identity: { jwks: publicOnly(options.jwks) } }),
     exportedAt: (options.clock ?? Date.now)(),

@@ -56,6 +56,8 @@ export interface VerifyBundleOptions {
   readonly minWitnesses?: number;
   /** Keys of the token issuers; default: the bundle's own JWK Set, reported as not trusted. */
   readonly keys?: KeySource | JWKSet | KeyResolver;
+  /** Told as the entries are checked (before each, and once at the end): how many, of how many. */
+  readonly onProgress?: (checked: number, total: number) => void;
 }
 
 function tlogItem(item: string, error: unknown, extra: Partial<BundleItem> = {}): BundleItem {
@@ -116,6 +118,7 @@ export async function verifyBundle(options: VerifyBundleOptions): Promise<Bundle
 
   const nodes: DagNode[] = [];
   for (const [i, source] of bundle.entries.entries()) {
+    options.onProgress?.(i, bundle.entries.length);
     const entry = parsed[i];
     if (entry === undefined) {
       items.push({ item: 'entry', ok: false, code: 'TLOG_MALFORMED', message: `entries[${i}].entry is not an ect-ledger-entry/v1 text` });
@@ -149,6 +152,7 @@ export async function verifyBundle(options: VerifyBundleOptions): Promise<Bundle
     }
   }
 
+  options.onProgress?.(bundle.entries.length, bundle.entries.length);
   const audit = auditWorkflow(nodes);
   items.push(
     audit.ok

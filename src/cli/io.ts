@@ -6,6 +6,7 @@
  */
 import { ECTConfigError } from '../errors.js';
 import { readConfigFile } from '../config/env.js';
+import { CLEAR_LINE, type ProgressStream } from './progress.js';
 import { writeNewFiles } from './write-files.js';
 
 /**
@@ -39,6 +40,11 @@ export interface Io {
   readonly stderr: (text: string) => void;
   readonly readStdin: () => Promise<string>;
   readonly env: Record<string, string | undefined>;
+  /**
+   * Where long commands draw their progress (src/cli/progress.ts): the process's standard error,
+   * drawn on only when it is a terminal. Absent (no progress) when commands run in-process.
+   */
+  readonly progress?: ProgressStream;
 }
 
 /**
@@ -102,13 +108,39 @@ function streamWriter(
   };
 }
 
-/** The process's own streams and environment. */
+/**
+ * The process's own streams and environment. A progress line on the terminal is erased before
+ * other text goes to the same terminal (the next progress update draws it again below).
+ */
 export function processIo(): ProcessIo {
   const out = streamWriter(process.stdout, { onClose: 'throw' });
   const err = streamWriter(process.stderr, { onClose: 'drop' });
+  let progressShown = false;
+  const progress: ProgressStream = {
+    isTTY: process.stderr.isTTY === true,
+    get columns(): number | undefined {
+      return process.stderr.columns;
+    },
+    write: (text) => {
+      err.write(text);
+      progressShown = text !== CLEAR_LINE;
+    },
+  };
+  const clearProgress = (terminal: boolean): void => {
+    if (!progressShown || !terminal) return;
+    progressShown = false;
+    err.write(CLEAR_LINE);
+  };
   return {
-    stdout: out.write,
-    stderr: err.write,
+    stdout: (text) => {
+      clearProgress(process.stdout.isTTY === true);
+      out.write(text);
+    },
+    stderr: (text) => {
+      clearProgress(true);
+      err.write(text);
+    },
+    progress,
     outputClosed: out.closed,
     readStdin: async () => {
       if (process.stdin.isTTY) throw new ECTConfigError('stdin', 'nothing to read: pass the token as an argument or pipe it in');

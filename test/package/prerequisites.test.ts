@@ -7,7 +7,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -26,7 +34,12 @@ type Plan =
   | { readonly action: 'stop'; readonly message: string };
 interface Script {
   missingPackages(env: Environment): string[];
-  plan(options: { missing: readonly string[]; root: boolean; aptGet: boolean; check: boolean }): Plan;
+  plan(options: {
+    missing: readonly string[];
+    root: boolean;
+    aptGet: boolean;
+    check: boolean;
+  }): Plan;
   postgresBinDirs(pgLib: string): string[];
 }
 const script = prerequisites as Script;
@@ -41,18 +54,26 @@ function executable(path: string, body: string): void {
 }
 
 describe('test prerequisites (npm test on a fresh Debian machine)', () => {
-  test('finds every program, in PATH and in /usr/lib/postgresql/N/bin, newest version first', () => {
+  test('finds every program, in PATH and in /usr/lib/postgresql/N/bin (newest first)', () => {
     const bin = join(work, 'bin');
     const pgLib = join(work, 'postgresql');
     mkdirSync(bin, { recursive: true });
-    for (const version of ['9', '15', '17']) mkdirSync(join(pgLib, version, 'bin'), { recursive: true });
-    assert.deepEqual(script.postgresBinDirs(pgLib), ['17', '15', '9'].map((v) => join(pgLib, v, 'bin')));
+    for (const version of ['9', '15', '17'])
+      mkdirSync(join(pgLib, version, 'bin'), { recursive: true });
+    assert.deepEqual(
+      script.postgresBinDirs(pgLib),
+      ['17', '15', '9'].map((v) => join(pgLib, v, 'bin')),
+    );
     const good = join(work, 'python-good');
     const bad = join(work, 'python-bad');
     executable(good, 'exit 0');
     executable(bad, 'exit 1');
     const env = { path: bin, python: bad, root: false, pgLib };
-    assert.deepEqual(script.missingPackages(env), ['redis-server', 'postgresql', 'python3-jwcrypto']);
+    assert.deepEqual(script.missingPackages(env), [
+      'redis-server',
+      'postgresql',
+      'python3-jwcrypto',
+    ]);
     executable(join(bin, 'redis-server'), 'exit 0');
     executable(join(pgLib, '17', 'bin', 'initdb'), 'exit 0');
     assert.deepEqual(script.missingPackages(env), ['postgresql', 'python3-jwcrypto']);
@@ -62,18 +83,32 @@ describe('test prerequisites (npm test on a fresh Debian machine)', () => {
 
   test('installs as root with apt-get; otherwise prints the one command and stops', () => {
     const missing = ['redis-server', 'python3-jwcrypto'];
-    assert.deepEqual(script.plan({ missing: [], root: false, aptGet: false, check: false }), { action: 'none' });
-    assert.deepEqual(script.plan({ missing, root: true, aptGet: true, check: false }), { action: 'install', packages: missing });
+    assert.deepEqual(script.plan({ missing: [], root: false, aptGet: false, check: false }), {
+      action: 'none',
+    });
+    assert.deepEqual(script.plan({ missing, root: true, aptGet: true, check: false }), {
+      action: 'install',
+      packages: missing,
+    });
     const user = script.plan({ missing, root: false, aptGet: true, check: false });
     assert.equal(user.action, 'stop');
-    assert.match((user as { message: string }).message, /sudo apt-get update && sudo apt-get install -y redis-server python3-jwcrypto\n/);
+    assert.match(
+      (user as { message: string }).message,
+      /sudo apt-get update && sudo apt-get install -y redis-server python3-jwcrypto\n/,
+    );
     const checkOnly = script.plan({ missing, root: true, aptGet: true, check: true });
-    assert.match((checkOnly as { message: string }).message, /\n {2}apt-get update && apt-get install -y redis-server python3-jwcrypto\n/);
+    assert.match(
+      (checkOnly as { message: string }).message,
+      /\n {2}apt-get update && apt-get install -y redis-server python3-jwcrypto\n/,
+    );
     const elsewhere = script.plan({ missing, root: false, aptGet: false, check: false });
-    assert.match((elsewhere as { message: string }).message, /your system's package manager \(on Debian: sudo apt-get/);
+    assert.match(
+      (elsewhere as { message: string }).message,
+      /your system's package manager \(on Debian: sudo apt-get/,
+    );
   });
 
-  test('the script stops before any test with exit 1 and the command, when a program is missing', () => {
+  test('a program missing: the script stops before any test, exit 1, with the command', () => {
     // A PATH holding only node: redis-server cannot be found.
     const onlyNode = join(work, 'only-node');
     mkdirSync(onlyNode, { recursive: true });
@@ -90,13 +125,18 @@ describe('test prerequisites (npm test on a fresh Debian machine)', () => {
   });
 
   test('with everything installed it prints nothing (this machine ran npm test)', () => {
-    const run = spawnSync(process.execPath, ['scripts/test-prerequisites.mjs', '--check'], { cwd: root, encoding: 'utf8' });
+    const run = spawnSync(process.execPath, ['scripts/test-prerequisites.mjs', '--check'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     assert.equal(run.status, 0, run.stderr);
     assert.equal(run.stdout + run.stderr, '');
   });
 
   test('npm test runs the prerequisites first; .ci/run keeps npm ci and calls npm test', () => {
-    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
     assert.match(manifest.scripts['test']!, /^node scripts\/test-prerequisites\.mjs && /);
     const ci = readFileSync(join(root, '.ci', 'run'), 'utf8');
     assert.match(ci, /^npm ci\b/m);

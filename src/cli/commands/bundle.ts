@@ -9,6 +9,7 @@ import { configFromEnv } from '../../config/env.js';
 import { ECTConfigError } from '../../errors.js';
 import { collect, parseTreeSize } from '../args.js';
 import { EXIT_INVALID, EXIT_VALID, json, writeNewFile, type Io } from '../io.js';
+import { withProgress } from '../progress.js';
 import { keysFromFlags, openLedgerFromFlags } from '../verifier-options.js';
 import { readVkey } from './ledger.js';
 
@@ -52,7 +53,10 @@ export function registerBundle(program: Command, io: Io, setExit: (code: number)
       try {
         const { exportBundle } = await import('../../bundle/export.js');
         const { formatBundle } = await import('../../bundle/format.js');
-        const made = await exportBundle({ ledger, wid: flags.wid, ...(keys?.jwks === undefined ? {} : { jwks: keys.jwks }) });
+        const progress = { stream: io.progress, label: 'bundle export', unit: 'proofs' };
+        const jwks = keys?.jwks === undefined ? {} : { jwks: keys.jwks };
+        const made = await withProgress(progress, (shown) =>
+          exportBundle({ ledger, wid: flags.wid, ...jwks, onProgress: shown.set }));
         writeNewFile(flags.out, formatBundle(made), { force: flags.force === true, setting: '--out' });
         io.stderr(`wrote ${flags.out}: ${made.entries.length} entries of workflow ${flags.wid}\n`);
         setExit(EXIT_VALID);
@@ -85,13 +89,15 @@ export function registerBundle(program: Command, io: Io, setExit: (code: number)
       }
       const keys = await keysFromFlags(flags, {});
       const { verifyBundle } = await import('../../bundle/verify.js');
-      const report = await verifyBundle({
+      const progress = { stream: io.progress, label: 'bundle verify', unit: 'entries' };
+      const report = await withProgress(progress, (shown) => verifyBundle({
         bundle: text,
         ledgerVkey: readVkey(flags.ledgerVkey, '--ledger-vkey'),
         witnessVkeys,
         ...(flags.minWitnesses === undefined ? {} : { minWitnesses: flags.minWitnesses }),
         ...(keys === undefined ? {} : { keys: keys.source }),
-      });
+        onProgress: shown.set,
+      }));
       if (flags.json) io.stdout(json(report));
       else {
         for (const item of report.items) {

@@ -21,6 +21,7 @@ import type { LedgerEntry } from '../../ledger/types.js';
 import { encodeBase64Std } from '../../tlog/note.js';
 import { collect, parseSequence, parseTreeSize } from '../args.js';
 import { EXIT_INVALID, EXIT_VALID, json, type Io } from '../io.js';
+import { withProgress } from '../progress.js';
 import { ledgerFlags, openLedgerFromFlags } from '../verifier-options.js';
 import { readAnchor } from './anchors.js';
 
@@ -101,12 +102,14 @@ ${EXIT_HELP}`,
         throw new ECTConfigError('--min-witnesses', `asks for ${flags.minWitnesses} witnesses but ${witnessVkeys.length} --witness-vkey given`);
       }
       await withLedger(url, async (opened) => {
-        const report = await opened.verifyIntegrity({
+        const progress = { stream: io.progress, label: 'ledger verify', unit: 'entries' };
+        const report = await withProgress(progress, (shown) => opened.verifyIntegrity({
           anchors,
           witnessVkeys,
           ...(flags.ledgerVkey === undefined ? {} : { ledgerVkey: readVkey(flags.ledgerVkey, '--ledger-vkey') }),
           ...(flags.minWitnesses === undefined ? {} : { minWitnesses: flags.minWitnesses }),
-        });
+          onProgress: shown.set,
+        }));
         if (flags.json) io.stdout(json(report));
         else if (report.ok) {
           io.stdout(
@@ -191,7 +194,13 @@ ${EXIT_HELP}`,
         if (flags.wid !== undefined) {
           for (const entry of await opened.workflowEntries(flags.wid)) io.stdout(`${JSON.stringify(exported(entry))}\n`);
         } else {
-          for await (const entry of opened.entries(flags.from ?? 1)) io.stdout(`${JSON.stringify(exported(entry))}\n`);
+          const progress = { stream: io.progress, label: 'ledger export', unit: 'entries' };
+          await withProgress(progress, async (shown) => {
+            for await (const entry of opened.entries(flags.from ?? 1)) {
+              io.stdout(`${JSON.stringify(exported(entry))}\n`);
+              shown.add();
+            }
+          });
         }
         setExit(EXIT_VALID);
       });

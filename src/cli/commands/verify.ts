@@ -11,6 +11,7 @@ import { canonicalId } from '../../format/task-key.js';
 import { createVerifier, type Verifier } from '../../verify/verify.js';
 import { collect, levelParser, parseSeconds } from '../args.js';
 import { json, readLines, readTokenArgument, type Io } from '../io.js';
+import { withProgress } from '../progress.js';
 import { acceptedReport, exitCodeOf, humanReport, rejectedReport, type VerifyReport } from '../report.js';
 import { configFromEnv, type EnvConfig } from '../../config/env.js';
 import { DEFAULT_MIN_LEVEL } from '../../verify/options.js';
@@ -167,10 +168,15 @@ Examples:
         if (flags.batch !== undefined) {
           const tokens = await readLines(flags.batch, io, '--batch');
           const reports: VerifyReport[] = [];
-          for await (const result of pipelined(verifier, tokens)) {
-            reports.push(result);
-            io.stdout(`${JSON.stringify(result)}\n`);
-          }
+          const total = tokens.length;
+          const progress = { stream: io.progress, label: 'verify', unit: 'tokens', total };
+          await withProgress(progress, async (shown) => {
+            for await (const result of pipelined(verifier, tokens)) {
+              reports.push(result);
+              io.stdout(`${JSON.stringify(result)}\n`);
+              shown.set(reports.length);
+            }
+          });
           setExit(exitCodeOf(reports));
           return;
         }
