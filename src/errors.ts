@@ -6,7 +6,16 @@
  * @module
  */
 
-/** Profile section 11: the stable codes of a token that failed verification or creation. */
+/**
+ * Profile section 11: the stable codes of a token that failed verification or creation.
+ *
+ * @example
+ * ```ts
+ * import { ECT_ERROR_CODES } from 'wimse-ect';
+ *
+ * console.log(ECT_ERROR_CODES.length, ECT_ERROR_CODES.includes('ECT_REPLAY')); // 26 true
+ * ```
+ */
 export const ECT_ERROR_CODES = [
   'ECT_TOO_LARGE',
   'ECT_MALFORMED',
@@ -36,17 +45,50 @@ export const ECT_ERROR_CODES = [
   'ECT_LEDGER_UNAVAILABLE',
 ] as const;
 
-/** One of the profile's section 11 codes. */
+/**
+ * One of the profile's section 11 codes.
+ *
+ * @example
+ * ```ts
+ * import type { ECTErrorCode } from 'wimse-ect';
+ *
+ * const retryable: readonly ECTErrorCode[] = [
+ *   'ECT_LEDGER_UNAVAILABLE',
+ *   'ECT_REPLAY_STORE_UNAVAILABLE',
+ * ];
+ * ```
+ */
 export type ECTErrorCode = (typeof ECT_ERROR_CODES)[number];
 
 const CODE_SET: ReadonlySet<string> = new Set(ECT_ERROR_CODES);
 
-/** True when `value` is one of the section 11 codes. */
+/**
+ * True when `value` is one of the section 11 codes.
+ *
+ * @example
+ * ```ts
+ * import { isECTErrorCode } from 'wimse-ect';
+ *
+ * const code: unknown = JSON.parse('{"code":"ECT_EXPIRED"}').code;
+ * if (isECTErrorCode(code)) console.log(`a token was refused: ${code}`);
+ * ```
+ */
 export function isECTErrorCode(value: unknown): value is ECTErrorCode {
   return typeof value === 'string' && CODE_SET.has(value);
 }
 
-/** What is known about a token at the moment it failed, for reports (CLI `--json`, HTTP logs). */
+/**
+ * What is known about a token at the moment it failed, for reports (CLI `--json`, HTTP logs).
+ *
+ * @example
+ * ```ts
+ * import { ECTError, type ECTErrorContext } from 'wimse-ect';
+ *
+ * const context: ECTErrorContext = { member: 'exp', level: 2 };
+ * const error = new ECTError('ECT_EXPIRED', 'the token expired', context);
+ * console.log(error.member, error.level); // exp 2
+ * ```
+ */
 export interface ECTErrorContext {
   /** The claim or header member at fault, when there is one. */
   readonly member?: string;
@@ -62,7 +104,30 @@ export interface ECTErrorContext {
   readonly cause?: unknown;
 }
 
-/** A token was rejected. `code` is the contract; `message` is for people. */
+/**
+ * A token was rejected. `code` is the contract; `message` is for people.
+ *
+ * @example
+ * ```ts
+ * import { createECT, createVerifier, ECTError, generateKeyPair } from 'wimse-ect';
+ *
+ * const key = generateKeyPair();
+ * const verifier = createVerifier({
+ *   audience: 'spiffe://example.org/b',
+ *   keys: { keys: [key.publicJwk] },
+ * });
+ * const token = createECT(
+ *   { iss: 'spiffe://example.org/a', aud: 'spiffe://example.org/other', exec_act: 'review' },
+ *   { key: key.privateJwk },
+ * );
+ * try {
+ *   await verifier.verify(token);
+ * } catch (error) {
+ *   if (!(error instanceof ECTError)) throw error;
+ *   console.log(error.code, error.member); // ECT_AUDIENCE_MISMATCH aud
+ * }
+ * ```
+ */
 export class ECTError extends Error {
   override readonly name = 'ECTError';
   readonly code: ECTErrorCode;
@@ -102,6 +167,17 @@ export class ECTError extends Error {
 /**
  * The program is set up wrong: a bad option, environment variable, key file or CLI argument.
  * `setting` names what is wrong (`ECT_MIN_LEVEL`, `--ttl`, `options.audience`).
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, ECTConfigError } from 'wimse-ect';
+ *
+ * try {
+ *   createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1, clockTolerance: -5 });
+ * } catch (error) {
+ *   if (error instanceof ECTConfigError) console.log(error.setting); // options.clockTolerance
+ * }
+ * ```
  */
 export class ECTConfigError extends Error {
   override readonly name = 'ECTConfigError';
@@ -114,7 +190,22 @@ export class ECTConfigError extends Error {
   }
 }
 
-/** True for an error of this library about a token (also across package copies). */
+/**
+ * True for an error of this library about a token (also across package copies).
+ *
+ * @example
+ * ```ts
+ * import { isECTError, verifyECT } from 'wimse-ect';
+ *
+ * try {
+ *   const options = { audience: 'spiffe://example.org/b', minLevel: 1, replay: false } as const;
+ *   await verifyECT('not a token', options);
+ * } catch (error) {
+ *   // Also true for an ECTError of another copy of the package.
+ *   if (isECTError(error)) console.log(error.code); // ECT_MALFORMED
+ * }
+ * ```
+ */
 export function isECTError(error: unknown): error is ECTError {
   return error instanceof ECTError || (error instanceof Error && isECTErrorCode((error as { code?: unknown }).code));
 }

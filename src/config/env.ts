@@ -11,7 +11,16 @@ import { parseStrictJSON } from '../format/json.js';
 import type { Level } from '../format/types.js';
 import type { JWKSet } from '../identity/jwks.js';
 
-/** Every variable read by `configFromEnv`, with its meaning (the README table is built from it). */
+/**
+ * Every variable read by `configFromEnv`, with its meaning (the README table is built from it).
+ *
+ * @example
+ * ```ts
+ * import { ENV_VARIABLES } from 'wimse-ect';
+ *
+ * for (const [name, meaning] of Object.entries(ENV_VARIABLES)) console.log(`${name}: ${meaning}`);
+ * ```
+ */
 export const ENV_VARIABLES = {
   ECT_ISSUER: 'issuer identity (`iss`) of the tokens this workload creates',
   ECT_AUDIENCE: "this verifier's own identity; several separated by commas",
@@ -35,7 +44,18 @@ export const ENV_VARIABLES = {
   ECT_REPLAY: 'replay cache URL: memory: (default) or redis://…',
 } as const;
 
-/** Configuration read from the environment; absent variables are absent here. */
+/**
+ * Configuration read from the environment; absent variables are absent here.
+ *
+ * @example
+ * ```ts
+ * import { configFromEnv, type EnvConfig } from 'wimse-ect';
+ *
+ * const env = { ECT_AUDIENCE: 'spiffe://example.org/b', ECT_MIN_LEVEL: '3' };
+ * const config: EnvConfig = configFromEnv(env);
+ * console.log(config.audience, config.minLevel); // [ 'spiffe://example.org/b' ] 3
+ * ```
+ */
 export interface EnvConfig {
   readonly issuer?: string;
   readonly audience?: readonly string[];
@@ -129,7 +149,25 @@ export function readJWKSetFile(path: string, setting: string): JWKSet {
   return value as JWKSet;
 }
 
-/** Reads the `ECT_` variables (default: `process.env`). */
+/**
+ * Reads the `ECT_` variables (default: `process.env`).
+ *
+ * @example
+ * ```ts
+ * import { configFromEnv, createVerifier } from 'wimse-ect';
+ *
+ * // ECT_AUDIENCE=spiffe://example.org/b ECT_JWKS_FILE=agents.jwks.json node service.js
+ * const env = configFromEnv();
+ * if (env.audience === undefined || env.jwks === undefined) {
+ *   throw new Error('set ECT_AUDIENCE and ECT_JWKS_FILE');
+ * }
+ * const verifier = createVerifier({
+ *   audience: env.audience,
+ *   keys: env.jwks,
+ *   ...(env.minLevel === undefined ? {} : { minLevel: env.minLevel }),
+ * });
+ * ```
+ */
 export function configFromEnv(env: Record<string, string | undefined> = process.env): EnvConfig {
   const config: Record<string, unknown> = {};
   const issuer = env['ECT_ISSUER'];

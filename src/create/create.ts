@@ -14,10 +14,37 @@ import { hasLoneSurrogate } from '../format/json.js';
 import type { ECTClaims } from '../format/types.js';
 import { ECT_TYP } from '../verify/header.js';
 
-/** CLM-4 [P]: default lifetime of a created token, seconds. */
+/**
+ * CLM-4 [P]: default lifetime of a created token, seconds.
+ *
+ * @example
+ * ```ts
+ * import { createECT, DEFAULT_TTL_SECONDS, parseToken } from 'wimse-ect';
+ *
+ * const claims = { iss: 'spiffe://example.org/a', aud: 'b', exec_act: 'x' };
+ * const { payload } = parseToken(createECT(claims, { level: 1 }));
+ * console.log(Number(payload['exp']) - Number(payload['iat']) === DEFAULT_TTL_SECONDS); // true
+ * ```
+ */
 export const DEFAULT_TTL_SECONDS = 600;
 
-/** Claims given to `createECT`. `iat`, `exp`, `jti` and `pred` are filled when absent. */
+/**
+ * Claims given to `createECT`. `iat`, `exp`, `jti` and `pred` are filled when absent.
+ *
+ * @example
+ * ```ts
+ * import { createECT, generateKeyPair, type ECTInput } from 'wimse-ect';
+ *
+ * const input: ECTInput = {
+ *   iss: 'spiffe://example.org/agent-b',
+ *   aud: ['spiffe://example.org/agent-c', 'spiffe://example.org/auditor'],
+ *   exec_act: 'implement_spec',
+ *   pred: ['0b6f2a8e-5c3d-4f1a-9e7b-2d4c6a8e0f13'],
+ *   ect_ext: { ticket: 'OPS-42' },
+ * };
+ * const token = createECT(input, { key: generateKeyPair().privateJwk });
+ * ```
+ */
 export interface ECTInput {
   readonly iss: string;
   readonly aud: string | readonly string[];
@@ -33,7 +60,22 @@ export interface ECTInput {
   readonly [claim: string]: unknown;
 }
 
-/** Options of `createECT`. */
+/**
+ * Options of `createECT`.
+ *
+ * @example
+ * ```ts
+ * import { createECT, generateKeyPair, type CreateOptions } from 'wimse-ect';
+ *
+ * const options: CreateOptions = {
+ *   key: generateKeyPair({ alg: 'EdDSA' }).privateJwk,
+ *   kid: 'agent-a-2',
+ *   ttl: 60,
+ * };
+ * const claims = { iss: 'spiffe://example.org/a', aud: 'spiffe://example.org/b', exec_act: 'x' };
+ * const token = createECT(claims, options);
+ * ```
+ */
 export interface CreateOptions {
   /** Level 2 (default) signs; level 1 produces the unsigned form (FMT-2). */
   readonly level?: 1 | 2;
@@ -123,12 +165,32 @@ function fillClaims(input: ECTInput, now: number | undefined, ttl: number, rules
  * The claims `createECT` would sign: the input plus defaults, validated (VER-7 codes on failure:
  * `ECT_CLAIM_MISSING`, `ECT_CLAIM_INVALID`, `ECT_EXT_LIMIT`; `ECT_MALFORMED` for a string with an
  * unpaired surrogate, which no verifier would parse). The input is not modified.
+ *
+ * @example
+ * ```ts
+ * import { buildClaims } from 'wimse-ect';
+ *
+ * const input = { iss: 'spiffe://example.org/a', aud: 'spiffe://example.org/b', exec_act: 'x' };
+ * const claims = buildClaims(input, { now: 1_700_000_000 });
+ * console.log(claims.iat, claims.exp, claims.pred); // 1700000000 1700000600 []
+ * ```
  */
 export function buildClaims(input: ECTInput, options: Pick<CreateOptions, 'ttl' | 'now' | 'rules'> = {}): ECTClaims {
   return fillClaims(input, options.now, lifetime(options.ttl), claimRules(options.rules));
 }
 
-/** A signer prepared once for one key (see `createSigner`). */
+/**
+ * A signer prepared once for one key (see `createSigner`).
+ *
+ * @example
+ * ```ts
+ * import { createSigner, generateKeyPair, type ECTSigner } from 'wimse-ect';
+ *
+ * const key = generateKeyPair({ kid: 'agent-a-1' });
+ * const signer: ECTSigner = createSigner({ key: key.privateJwk });
+ * console.log(signer.alg, signer.kid); // ES256 agent-a-1
+ * ```
+ */
 export interface ECTSigner {
   readonly alg: Algorithm;
   readonly kid: string;
@@ -140,6 +202,16 @@ export interface ECTSigner {
  * Prepares signing with one key: the key is imported, the algorithm and `kid` chosen and the header
  * encoded once. Services that create many tokens should hold one signer per key; `createECT` does
  * the same work on every call.
+ *
+ * @example
+ * ```ts
+ * import { createSigner, generateKeyPair } from 'wimse-ect';
+ *
+ * const signer = createSigner({ key: generateKeyPair().privateJwk, ttl: 120 });
+ * const tokens = ['fetch', 'parse', 'store'].map((exec_act) =>
+ *   signer.sign({ iss: 'spiffe://example.org/etl', aud: 'spiffe://example.org/audit', exec_act }),
+ * );
+ * ```
  */
 export function createSigner(options: Omit<CreateOptions, 'level' | 'now'> & { readonly key: KeyInput }): ECTSigner {
   if (options.key === undefined) throw new ECTConfigError('key', 'a private key is needed to sign a level 2 token');
@@ -157,7 +229,21 @@ export function createSigner(options: Omit<CreateOptions, 'level' | 'now'> & { r
   };
 }
 
-/** Creates an ECT: an L2 compact JWS (default) or an L1 unsigned token. */
+/**
+ * Creates an ECT: an L2 compact JWS (default) or an L1 unsigned token.
+ *
+ * @example
+ * ```ts
+ * import { createECT, generateKeyPair } from 'wimse-ect';
+ *
+ * const key = generateKeyPair();
+ * // L2: a JWS with typ exec+jwt; iat, exp, jti and pred are filled in.
+ * const claims = { iss: 'spiffe://example.org/a', aud: 'spiffe://example.org/b', exec_act: 'run' };
+ * const signed = createECT(claims, { key: key.privateJwk });
+ * // L1: unsigned, only inside one trust boundary.
+ * const unsigned = createECT(claims, { level: 1 });
+ * ```
+ */
 export function createECT(input: ECTInput, options: CreateOptions = {}): string {
   const level = options.level ?? 2;
   if (level !== 1 && level !== 2) throw new ECTConfigError('level', 'must be 1 or 2 (level 3 is given by a ledger, FMT-6)');

@@ -5,11 +5,43 @@
  */
 import { constants } from 'node:crypto';
 
-/** Algorithms of the profile's default allow-list (HDR-2). */
+/**
+ * Algorithms of the profile's default allow-list (HDR-2).
+ *
+ * @example
+ * ```ts
+ * import { ALGORITHMS, createVerifier } from 'wimse-ect';
+ *
+ * // Allow every algorithm but RSA-PSS.
+ * const algorithms = ALGORITHMS.filter((alg) => !alg.startsWith('PS'));
+ * const verifier = createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1, algorithms });
+ * ```
+ */
 export const ALGORITHMS = ['ES256', 'ES384', 'ES512', 'EdDSA', 'PS256', 'PS384', 'PS512'] as const;
+/**
+ * A JWS algorithm an ECT may be signed with (HDR-2): `ES256` (the default), `ES384`,
+ * `ES512`, `EdDSA` (Ed25519), `PS256`, `PS384` or `PS512`.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair, type Algorithm } from 'wimse-ect';
+ *
+ * const alg: Algorithm = 'EdDSA';
+ * const key = generateKeyPair({ alg });
+ * ```
+ */
 export type Algorithm = (typeof ALGORITHMS)[number];
 
-/** Default algorithm for creation (HDR-2). */
+/**
+ * Default algorithm for creation (HDR-2).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_ALGORITHM, generateKeyPair } from 'wimse-ect';
+ *
+ * console.log(generateKeyPair().publicJwk.alg === DEFAULT_ALGORITHM); // true (ES256)
+ * ```
+ */
 export const DEFAULT_ALGORITHM: Algorithm = 'ES256';
 
 /** How one algorithm signs and which key it takes. */
@@ -48,7 +80,16 @@ export function algorithmSpec(alg: unknown): AlgorithmSpec | undefined {
   return typeof alg === 'string' ? SPECS[alg] : undefined;
 }
 
-/** True for an algorithm this library can use. */
+/**
+ * True for an algorithm this library can use.
+ *
+ * @example
+ * ```ts
+ * import { isAlgorithm } from 'wimse-ect';
+ *
+ * console.log(isAlgorithm('ES256'), isAlgorithm('HS256'), isAlgorithm('none')); // true false false
+ * ```
+ */
 export function isAlgorithm(alg: unknown): alg is Algorithm {
   return algorithmSpec(alg) !== undefined;
 }

@@ -10,6 +10,14 @@
 /**
  * A JSON Web Key as a plain object: the members of EC, OKP and RSA keys (public and private),
  * the common parameters, and any other member (JWKs are extensible, RFC 7517 section 4).
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair, type JWK } from 'wimse-ect';
+ *
+ * const publicKey: JWK = generateKeyPair({ alg: 'EdDSA' }).publicJwk;
+ * console.log(publicKey.kty, publicKey.crv); // OKP Ed25519
+ * ```
  */
 export interface JWK {
   /** Key type: `EC`, `OKP`, `RSA`, … */

@@ -9,7 +9,22 @@ import { ECTConfigError } from '../errors.js';
 import { algorithmSpec, DEFAULT_ALGORITHM, MIN_RSA_BITS, type Algorithm } from './algorithms.js';
 import type { JWK } from './jwk.js';
 
-/** A key as users hold it: a `KeyObject`, a JWK object, or PEM text. */
+/**
+ * A key as users hold it: a `KeyObject`, a JWK object, or PEM text.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { createECT, type KeyInput } from 'wimse-ect';
+ *
+ * // A key as a JWK object, PEM text or a KeyObject: all three sign the same way.
+ * function sign(key: KeyInput): string {
+ *   const claims = { iss: 'spiffe://example.org/a', aud: 'spiffe://example.org/b', exec_act: 'x' };
+ *   return createECT(claims, { key });
+ * }
+ * const fromPem = (path: string): string => sign(readFileSync(path, 'utf8'));
+ * ```
+ */
 export type KeyInput = KeyObject | JWK | string;
 
 // One cache per kind: the same private JWK object is imported as a public key (thumbprints,
@@ -47,14 +62,35 @@ function importKey(input: KeyInput, kind: 'public' | 'private', setting: string)
   return key;
 }
 
-/** Imports a private key (for signing). Throws `ECTConfigError` naming `setting`. */
+/**
+ * Imports a private key (for signing). Throws `ECTConfigError` naming `setting`.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair, importPrivateKey } from 'wimse-ect';
+ *
+ * const key = importPrivateKey(generateKeyPair().privateJwk);
+ * console.log(key.type, key.asymmetricKeyType); // private ec
+ * ```
+ */
 export function importPrivateKey(input: KeyInput, setting = 'key'): KeyObject {
   const key = importKey(input, 'private', setting);
   if (key.type !== 'private') throw new ECTConfigError(setting, `a private key is needed, got a ${key.type} key`);
   return key;
 }
 
-/** Imports a public key (for verification); a private key yields its public half. */
+/**
+ * Imports a public key (for verification); a private key yields its public half.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair, importPublicKey } from 'wimse-ect';
+ *
+ * // A private key gives its public half.
+ * const key = importPublicKey(generateKeyPair().privateJwk);
+ * console.log(key.type); // public
+ * ```
+ */
 export function importPublicKey(input: KeyInput, setting = 'key'): KeyObject {
   const key = importKey(input, 'public', setting);
   return key.type === 'private' ? createPublicKey(key) : key;
@@ -78,6 +114,14 @@ function keyFamily(key: KeyObject): string {
 /**
  * HDR-2: the algorithm is bound to the key. An ES256 header is only ever verified with a P-256
  * key, EdDSA with Ed25519, PS* with RSA of at least 2048 bits. A key never chooses the algorithm.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair, importPublicKey, keyFitsAlgorithm } from 'wimse-ect';
+ *
+ * const p256 = importPublicKey(generateKeyPair({ alg: 'ES256' }).publicJwk);
+ * console.log(keyFitsAlgorithm(p256, 'ES256'), keyFitsAlgorithm(p256, 'ES384')); // true false
+ * ```
  */
 export function keyFitsAlgorithm(key: KeyObject, alg: Algorithm): boolean {
   const spec = algorithmSpec(alg);
@@ -113,7 +157,17 @@ const THUMBPRINT_MEMBERS: Readonly<Record<string, readonly string[]>> = Object.a
   RSA: ['e', 'kty', 'n'],
 });
 
-/** RFC 7638 JWK thumbprint (SHA-256, base64url) of a public key. */
+/**
+ * RFC 7638 JWK thumbprint (SHA-256, base64url) of a public key.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair, jwkThumbprint } from 'wimse-ect';
+ *
+ * const pair = generateKeyPair(); // without a kid, the kid is the thumbprint
+ * console.log(jwkThumbprint(pair.publicJwk) === pair.publicJwk.kid); // true
+ * ```
+ */
 export function jwkThumbprint(key: KeyInput): string {
   const jwk = importPublicKey(key).export({ format: 'jwk' }) as Record<string, unknown>;
   const members = THUMBPRINT_MEMBERS[String(jwk['kty'])];
@@ -122,13 +176,36 @@ export function jwkThumbprint(key: KeyInput): string {
   return createHash('sha256').update(canonical).digest('base64url');
 }
 
-/** A generated key pair as JWKs, both carrying `kid`, `alg` and `use`. */
+/**
+ * A generated key pair as JWKs, both carrying `kid`, `alg` and `use`.
+ *
+ * @example
+ * ```ts
+ * import { writeFileSync } from 'node:fs';
+ * import { generateKeyPair, type GeneratedKeyPair } from 'wimse-ect';
+ *
+ * const pair: GeneratedKeyPair = generateKeyPair({ kid: 'agent-a-1' });
+ * writeFileSync('agent-a.jwks.json', JSON.stringify({ keys: [pair.publicJwk] }));
+ * writeFileSync('agent-a.key.json', JSON.stringify(pair.privateJwk), { mode: 0o600 });
+ * ```
+ */
 export interface GeneratedKeyPair {
   readonly privateJwk: JWK & { kid: string; alg: Algorithm; use: 'sig' };
   readonly publicJwk: JWK & { kid: string; alg: Algorithm; use: 'sig' };
 }
 
-/** Generates a key pair for `alg` (default ES256); `kid` defaults to the RFC 7638 thumbprint. */
+/**
+ * Generates a key pair for `alg` (default ES256); `kid` defaults to the RFC 7638 thumbprint.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair } from 'wimse-ect';
+ *
+ * const agent = generateKeyPair({ alg: 'ES256', kid: 'agent-a-1' });
+ * const ledgerKey = generateKeyPair({ alg: 'EdDSA' }); // ledgers sign with Ed25519
+ * console.log(agent.publicJwk.kid, ledgerKey.publicJwk.crv); // agent-a-1 Ed25519
+ * ```
+ */
 export function generateKeyPair(options: { alg?: Algorithm; kid?: string } = {}): GeneratedKeyPair {
   const alg = options.alg ?? DEFAULT_ALGORITHM;
   const spec = algorithmSpec(alg);

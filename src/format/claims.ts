@@ -10,7 +10,19 @@ import { hasSpiffeScheme, spiffeIdProblem } from './spiffe-id.js';
 import { canonicalId } from './task-key.js';
 import type { ECTClaims } from './types.js';
 
-/** The [P] numbers and switches of section 4; see `DEFAULT_CLAIM_RULES`. */
+/**
+ * The [P] numbers and switches of section 4; see `DEFAULT_CLAIM_RULES`.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CLAIM_RULES, validateClaims, type ClaimRules } from 'wimse-ect';
+ *
+ * const relaxed: ClaimRules = { ...DEFAULT_CLAIM_RULES, requireUuid: false };
+ * const payload = { iss: 'spiffe://example.org/a', aud: 'b', iat: 1, exp: 2, jti: 'task-1' };
+ * const claims = { ...payload, exec_act: 'x', pred: [] };
+ * console.log(validateClaims(claims, relaxed).claims.jti); // task-1
+ * ```
+ */
 export interface ClaimRules {
   /** CLM-5, CLM-7, CLM-8: `jti`, `pred` entries and `wid` must be UUIDs. */
   readonly requireUuid: boolean;
@@ -22,6 +34,17 @@ export interface ClaimRules {
   readonly acceptLegacy: boolean;
 }
 
+/**
+ * The profile's defaults of the claim rules: UUIDs required, at most 100 `pred` entries,
+ * `exec_act` of at most 256 characters, no -00 claim names.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CLAIM_RULES } from 'wimse-ect';
+ *
+ * console.log(DEFAULT_CLAIM_RULES.maxPred, DEFAULT_CLAIM_RULES.requireUuid); // 100 true
+ * ```
+ */
 export const DEFAULT_CLAIM_RULES: ClaimRules = Object.freeze({
   requireUuid: true,
   maxPred: 100,
@@ -29,9 +52,34 @@ export const DEFAULT_CLAIM_RULES: ClaimRules = Object.freeze({
   acceptLegacy: false,
 });
 
-/** CLM-10: `ect_ext` serialized size limit, bytes (draft: MUST NOT exceed 4096). */
+/**
+ * CLM-10: `ect_ext` serialized size limit, bytes (draft: MUST NOT exceed 4096).
+ *
+ * @example
+ * ```ts
+ * import { createECT, EXT_MAX_BYTES } from 'wimse-ect';
+ *
+ * // An ect_ext larger than EXT_MAX_BYTES serialized is refused (ECT_EXT_LIMIT).
+ * const ect_ext = { note: 'x'.repeat(EXT_MAX_BYTES) };
+ * try {
+ *   createECT({ iss: 'spiffe://example.org/a', aud: 'b', exec_act: 'x', ect_ext }, { level: 1 });
+ * } catch (error) {
+ *   console.log((error as { code?: string }).code); // ECT_EXT_LIMIT
+ * }
+ * ```
+ */
 export const EXT_MAX_BYTES = 4096;
-/** CLM-10: `ect_ext` nesting depth limit; the object itself is depth 1. */
+/**
+ * CLM-10: `ect_ext` nesting depth limit; the object itself is depth 1.
+ *
+ * @example
+ * ```ts
+ * import { EXT_MAX_DEPTH } from 'wimse-ect';
+ *
+ * // { a: { b: { c: { d: {} } } } } is five levels deep: the most an ect_ext may be.
+ * console.log(EXT_MAX_DEPTH); // 5
+ * ```
+ */
 export const EXT_MAX_DEPTH = 5;
 /** CLM-9: a SHA-256 digest in unpadded base64url is 43 characters. */
 const HASH_LENGTH = 43;
@@ -39,7 +87,16 @@ const HASH_LENGTH = 43;
 /** RFC 9562 §4: 8-4-4-4-12 hexadecimal digits (either case on input). */
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
-/** True for the RFC 9562 textual form of a UUID. */
+/**
+ * True for the RFC 9562 textual form of a UUID.
+ *
+ * @example
+ * ```ts
+ * import { isUuid } from 'wimse-ect';
+ *
+ * console.log(isUuid('0b6f2a8e-5c3d-4f1a-9e7b-2d4c6a8e0f13'), isUuid('task-1')); // true false
+ * ```
+ */
 export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID.test(value);
 }
@@ -94,7 +151,16 @@ function checkId(value: unknown, member: string, rules: ClaimRules): string {
   return value;
 }
 
-/** CLM-9: base64url (no padding) of a 32-byte SHA-256 digest, no algorithm prefix. */
+/**
+ * CLM-9: base64url (no padding) of a 32-byte SHA-256 digest, no algorithm prefix.
+ *
+ * @example
+ * ```ts
+ * import { hashBytes, isDigest } from 'wimse-ect';
+ *
+ * console.log(isDigest(hashBytes('report v1')), isDigest('sha-256:abc')); // true false
+ * ```
+ */
 export function isDigest(value: unknown): value is string {
   return typeof value === 'string' && value.length === HASH_LENGTH && isCanonicalBase64url(value);
 }
@@ -148,7 +214,22 @@ function migrateLegacy(payload: Record<string, unknown>): { claims: Record<strin
   return { claims, legacy: true };
 }
 
-/** The validated claims and whether -00 names were read. */
+/**
+ * The validated claims and whether -00 names were read.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CLAIM_RULES, validateClaims, type ValidatedClaims } from 'wimse-ect';
+ *
+ * // A -00 token: `par` instead of `pred`.
+ * const jti = '0b6f2a8e-5c3d-4f1a-9e7b-2d4c6a8e0f13';
+ * const payload = { iss: 'spiffe://example.org/a', aud: 'b', iat: 1, exp: 2, jti, exec_act: 'x' };
+ * const legacy = { ...payload, par: [] };
+ * const rules = { ...DEFAULT_CLAIM_RULES, acceptLegacy: true };
+ * const result: ValidatedClaims = validateClaims(legacy, rules);
+ * console.log(result.legacy, result.claims.pred); // true []
+ * ```
+ */
 export interface ValidatedClaims {
   readonly claims: ECTClaims;
   readonly legacy: boolean;
@@ -158,6 +239,18 @@ export interface ValidatedClaims {
  * VER-7: presence (`ECT_CLAIM_MISSING`), then syntax (`ECT_CLAIM_INVALID`, `ECT_EXT_LIMIT`), of
  * every claim of section 4. Time windows are checked later (VER-10); this only checks types and
  * that `exp` is after `iat` (CLM-4).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CLAIM_RULES, ECTError, validateClaims } from 'wimse-ect';
+ *
+ * try {
+ *   const payload = { iss: 'spiffe://example.org/a', aud: 'b', iat: 1, exp: 2 };
+ *   validateClaims(payload, DEFAULT_CLAIM_RULES);
+ * } catch (error) {
+ *   if (error instanceof ECTError) console.log(error.code, error.member); // ECT_CLAIM_MISSING jti
+ * }
+ * ```
  */
 export function validateClaims(payload: Record<string, unknown>, rules: ClaimRules): ValidatedClaims {
   const { claims, legacy } = rules.acceptLegacy ? migrateLegacy(payload) : { claims: payload, legacy: false };

@@ -8,13 +8,42 @@ import { ECTError } from '../errors.js';
 import { decodeBase64url } from './base64url.js';
 import { isJSONObject, parseStrictJSON, type StrictJSONFailure } from './json.js';
 
-/** A decoded L1 token (FMT-2): only claims. */
+/**
+ * A decoded L1 token (FMT-2): only claims.
+ *
+ * @example
+ * ```ts
+ * import { createECT, parseToken, type ParsedL1 } from 'wimse-ect';
+ *
+ * const claims = { iss: 'spiffe://example.org/a', aud: 'b', exec_act: 'x' };
+ * const parsed = parseToken(createECT(claims, { level: 1 }));
+ * if (parsed.level === 1) {
+ *   const l1: ParsedL1 = parsed;
+ *   console.log(l1.payload['exec_act']); // x
+ * }
+ * ```
+ */
 export interface ParsedL1 {
   readonly level: 1;
   readonly payload: Record<string, unknown>;
 }
 
-/** A decoded JWS (FMT-1): header, claims, and what the signature covers. */
+/**
+ * A decoded JWS (FMT-1): header, claims, and what the signature covers.
+ *
+ * @example
+ * ```ts
+ * import { createECT, generateKeyPair, parseToken, type ParsedJWS } from 'wimse-ect';
+ *
+ * const key = generateKeyPair({ kid: 'agent-a-1' });
+ * const claims = { iss: 'spiffe://example.org/a', aud: 'b', exec_act: 'x' };
+ * const parsed = parseToken(createECT(claims, { key: key.privateJwk }));
+ * if (parsed.level === 2) {
+ *   const jws: ParsedJWS = parsed;
+ *   console.log(jws.header['kid'], jws.signature.length); // agent-a-1 64
+ * }
+ * ```
+ */
 export interface ParsedJWS {
   readonly level: 2;
   readonly header: Record<string, unknown>;
@@ -24,6 +53,18 @@ export interface ParsedJWS {
   readonly signature: Buffer;
 }
 
+/**
+ * A decoded token of either level; `level` tells them apart. Nothing is verified.
+ *
+ * @example
+ * ```ts
+ * import { parseToken, type ParsedToken } from 'wimse-ect';
+ *
+ * function issuerOf(parsed: ParsedToken): unknown {
+ *   return parsed.payload['iss'];
+ * }
+ * ```
+ */
 export type ParsedToken = ParsedL1 | ParsedJWS;
 
 // Header segments repeat (one per issuer key): their parse is cached. Bounded, and cleared when
@@ -58,7 +99,21 @@ function decodeJSONSegment(segment: string, what: string, context: { level?: 1 |
   return parsed.value;
 }
 
-/** Level detection and decoding (FMT-3). Throws `ECTError('ECT_MALFORMED')`. */
+/**
+ * Level detection and decoding (FMT-3). Throws `ECTError('ECT_MALFORMED')`.
+ *
+ * @example
+ * ```ts
+ * import { createECT, generateKeyPair, parseToken } from 'wimse-ect';
+ *
+ * const key = generateKeyPair();
+ * const claims = { iss: 'spiffe://example.org/a', aud: 'b', exec_act: 'x' };
+ * const token = createECT(claims, { key: key.privateJwk });
+ * // Decoding only: the signature is not checked (use a verifier for that).
+ * const parsed = parseToken(token);
+ * console.log(parsed.level, parsed.payload['exec_act']); // 2 x
+ * ```
+ */
 export function parseToken(token: string): ParsedToken {
   const first = token.indexOf('.');
   if (first === -1) {

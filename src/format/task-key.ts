@@ -25,7 +25,17 @@ export function sameId(a: string | undefined, b: string | undefined): boolean {
   return a !== undefined && b !== undefined && canonicalId(a) === canonicalId(b);
 }
 
-/** A string key unique per (`wid`, `jti`); the `wid` is length-prefixed so no pair collides. */
+/**
+ * A string key unique per (`wid`, `jti`); the `wid` is length-prefixed so no pair collides.
+ *
+ * @example
+ * ```ts
+ * import { replayKey } from 'wimse-ect';
+ *
+ * // What a replay store records for a task: its jti within its workflow, UUIDs in lowercase.
+ * console.log(replayKey('0B6F2A8E-5C3D-4F1A-9E7B-2D4C6A8E0F13', undefined)); // -:0b6f2a8e-…
+ * ```
+ */
 export function taskKey(jti: string, wid: string | undefined): string {
   const j = canonicalId(jti);
   if (wid === undefined) return `-:${j}`;

@@ -3,7 +3,28 @@
  * @module
  */
 
-/** A replay cache. Implementations: `MemoryReplayStore`, `RedisReplayStore` (`ect/redis`). */
+/**
+ * A replay cache. Implementations: `MemoryReplayStore`, `RedisReplayStore` (`ect/redis`).
+ *
+ * @example
+ * ```ts
+ * import type { ReplayStore } from 'wimse-ect';
+ *
+ * // A replay cache of your own (one process): check and record in one step.
+ * const seen = new Map<string, number>();
+ * const store: ReplayStore = {
+ *   async checkAndRecord(key, expiresAt, now) {
+ *     for (const [k, until] of seen) if (until <= now) seen.delete(k);
+ *     if (seen.has(key)) return false;
+ *     seen.set(key, expiresAt);
+ *     return true;
+ *   },
+ *   async forget(key) {
+ *     seen.delete(key);
+ *   },
+ * };
+ * ```
+ */
 export interface ReplayStore {
   /**
    * Records `key` until `expiresAt` (Unix seconds) unless it is already recorded (RPL-2).
