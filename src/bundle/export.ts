@@ -11,7 +11,25 @@ import type { Ledger } from '../ledger/ledger.js';
 import type { LedgerEntry } from '../ledger/types.js';
 import { BUNDLE_FORMAT, type EvidenceBundle } from './format.js';
 
-/** Options of `exportBundle`. */
+/**
+ * Options of `exportBundle`.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { exportBundle, type ExportBundleOptions } from 'wimse-ect';
+ * import { openLedger } from 'wimse-ect/stores';
+ *
+ * const ledger = await openLedger('sqlite:audit.db');
+ * const agents = JSON.parse(readFileSync('agents.jwks.json', 'utf8'));
+ * const options: ExportBundleOptions = {
+ *   ledger,
+ *   wid: '0b6f2a8e-5c3d-4f1a-9e7b-2d4c6a8e0f13',
+ *   jwks: agents,
+ * };
+ * const bundle = await exportBundle(options);
+ * ```
+ */
 export interface ExportBundleOptions {
   readonly ledger: Ledger;
   /** The workflow to export; or give `entries`. */
@@ -26,7 +44,28 @@ export interface ExportBundleOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
-/** Builds the bundle; throws `ECTConfigError` when there is nothing to export. */
+/**
+ * Builds the bundle; throws `ECTConfigError` when there is nothing to export.
+ *
+ * @example
+ * ```ts
+ * import { createECT, exportBundle, generateKeyPair, Ledger } from 'wimse-ect';
+ *
+ * const agent = generateKeyPair();
+ * const ledger = await Ledger.open({
+ *   key: generateKeyPair({ alg: 'EdDSA' }).privateJwk,
+ *   origin: 'example.org/ect-ledger',
+ * });
+ * const wid = '0b6f2a8e-5c3d-4f1a-9e7b-2d4c6a8e0f13';
+ * const token = createECT(
+ *   { iss: 'spiffe://example.org/a', aud: 'b', exec_act: 'x', wid },
+ *   { key: agent.privateJwk },
+ * );
+ * await ledger.append({ token, level: 3 });
+ * // The workflow's entries, their inclusion proofs, the checkpoint and the issuers' public keys.
+ * const bundle = await exportBundle({ ledger, wid, jwks: { keys: [agent.publicJwk] } });
+ * ```
+ */
 export async function exportBundle(options: ExportBundleOptions): Promise<EvidenceBundle> {
   const { ledger } = options;
   let entries: readonly LedgerEntry[];

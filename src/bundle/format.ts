@@ -9,10 +9,33 @@
 import { ECTConfigError } from '../errors.js';
 import type { JWKSet } from '../identity/jwks.js';
 
-/** The value of `format`. */
+/**
+ * The value of `format`.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { BUNDLE_FORMAT } from 'wimse-ect';
+ *
+ * const looksLikeBundle = (file: string): boolean =>
+ *   JSON.parse(readFileSync(file, 'utf8')).format === BUNDLE_FORMAT;
+ * ```
+ */
 export const BUNDLE_FORMAT = 'ect-evidence-bundle/v1';
 
-/** One recorded entry and its inclusion proof. */
+/**
+ * One recorded entry and its inclusion proof.
+ *
+ * @example
+ * ```ts
+ * import { parseBundle, parseEntry, type BundleEntry } from 'wimse-ect';
+ *
+ * function tokensOf(bundleText: string): string[] {
+ *   const entries: readonly BundleEntry[] = parseBundle(bundleText).entries;
+ *   return entries.map((e) => parseEntry(e.entry)?.token ?? '');
+ * }
+ * ```
+ */
 export interface BundleEntry {
   /** The exact entry text of LED-2 (the leaf's bytes): header, seq, level, time, token. */
   readonly entry: string;
@@ -20,7 +43,22 @@ export interface BundleEntry {
   readonly proof: string;
 }
 
-/** An evidence bundle. */
+/**
+ * An evidence bundle.
+ *
+ * @example
+ * ```ts
+ * import { exportBundle, type EvidenceBundle } from 'wimse-ect';
+ * import { openLedger } from 'wimse-ect/stores';
+ *
+ * const ledger = await openLedger('sqlite:audit.db');
+ * const bundle: EvidenceBundle = await exportBundle({
+ *   ledger,
+ *   wid: '0b6f2a8e-5c3d-4f1a-9e7b-2d4c6a8e0f13',
+ * });
+ * console.log(bundle.format, bundle.entries.length, bundle.checkpoint);
+ * ```
+ */
 export interface EvidenceBundle {
   readonly format: typeof BUNDLE_FORMAT;
   /** The workflow exported, when it is one. */
@@ -53,7 +91,18 @@ function object(value: unknown, member: string, allowed: readonly string[]): Rec
   return value as Record<string, unknown>;
 }
 
-/** Reads a bundle file's text; throws `ECTConfigError` naming what is wrong. */
+/**
+ * Reads a bundle file's text; throws `ECTConfigError` naming what is wrong.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { parseBundle } from 'wimse-ect';
+ *
+ * const bundle = parseBundle(readFileSync('workflow.bundle.json', 'utf8'));
+ * console.log(bundle.wid, bundle.entries.length);
+ * ```
+ */
 export function parseBundle(source: string): EvidenceBundle {
   let value: unknown;
   try {
@@ -91,7 +140,20 @@ export function parseBundle(source: string): EvidenceBundle {
   };
 }
 
-/** The bundle as file text (two-space JSON, a final newline). */
+/**
+ * The bundle as file text (two-space JSON, a final newline).
+ *
+ * @example
+ * ```ts
+ * import { writeFileSync } from 'node:fs';
+ * import { exportBundle, formatBundle } from 'wimse-ect';
+ * import { openLedger } from 'wimse-ect/stores';
+ *
+ * const ledger = await openLedger('sqlite:audit.db');
+ * const bundle = await exportBundle({ ledger, wid: '0b6f2a8e-5c3d-4f1a-9e7b-2d4c6a8e0f13' });
+ * writeFileSync('workflow.bundle.json', formatBundle(bundle));
+ * ```
+ */
 export function formatBundle(bundle: EvidenceBundle): string {
   return `${JSON.stringify(bundle, null, 2)}\n`;
 }

@@ -23,7 +23,19 @@ import { verifyInclusion } from '../tlog/verify-proof.js';
 import { createVerifier } from '../verify/verify.js';
 import { parseBundle, type EvidenceBundle } from './format.js';
 
-/** One checked item of a bundle. */
+/**
+ * One checked item of a bundle.
+ *
+ * @example
+ * ```ts
+ * import { verifyBundle, type BundleItem } from 'wimse-ect';
+ *
+ * function print(items: readonly BundleItem[]): void {
+ *   for (const item of items)
+ *     console.log(item.ok ? 'ok  ' : 'FAIL', item.item, item.seq ?? '', item.message);
+ * }
+ * ```
+ */
 export interface BundleItem {
   /** `checkpoint`, `witnesses`, `keys`, `entry`, `dag`. */
   readonly item: string;
@@ -37,14 +49,48 @@ export interface BundleItem {
   readonly warning?: boolean;
 }
 
-/** The outcome of `verifyBundle`: ok when every item is. */
+/**
+ * The outcome of `verifyBundle`: ok when every item is.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { verifyBundle, type BundleReport } from 'wimse-ect';
+ *
+ * const report: BundleReport = await verifyBundle({
+ *   bundle: readFileSync('workflow.bundle.json', 'utf8'),
+ *   ledgerVkey: readFileSync('ledger.vkey', 'utf8').trim(),
+ * });
+ * console.log(
+ *   report.ok,
+ *   report.entries,
+ *   report.items.filter((i) => !i.ok),
+ * );
+ * ```
+ */
 export interface BundleReport {
   readonly ok: boolean;
   readonly entries: number;
   readonly items: readonly BundleItem[];
 }
 
-/** Options of `verifyBundle`. */
+/**
+ * Options of `verifyBundle`.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { verifyBundle, type VerifyBundleOptions } from 'wimse-ect';
+ *
+ * const options: VerifyBundleOptions = {
+ *   bundle: readFileSync('workflow.bundle.json', 'utf8'),
+ *   ledgerVkey: readFileSync('ledger.vkey', 'utf8').trim(), // as the auditor knows it
+ *   witnessVkeys: [readFileSync('witness.vkey', 'utf8').trim()],
+ *   keys: JSON.parse(readFileSync('agents.jwks.json', 'utf8')),
+ * };
+ * const report = await verifyBundle(options);
+ * ```
+ */
 export interface VerifyBundleOptions {
   /** The bundle, as file text or parsed. */
   readonly bundle: string | EvidenceBundle;
@@ -65,7 +111,36 @@ function tlogItem(item: string, error: unknown, extra: Partial<BundleItem> = {})
   return { item, ok: false, ...(code === undefined ? {} : { code }), message: (error as Error).message, ...extra };
 }
 
-/** Checks every item of a bundle; never throws for a bad bundle (only for bad options). */
+/**
+ * Checks every item of a bundle; never throws for a bad bundle (only for bad options).
+ *
+ * @example
+ * ```ts
+ * import { createECT, exportBundle, generateKeyPair, Ledger, verifyBundle } from 'wimse-ect';
+ *
+ * const agent = generateKeyPair();
+ * const ledger = await Ledger.open({
+ *   key: generateKeyPair({ alg: 'EdDSA' }).privateJwk,
+ *   origin: 'example.org/ect-ledger',
+ * });
+ * const wid = '0b6f2a8e-5c3d-4f1a-9e7b-2d4c6a8e0f13';
+ * await ledger.append({
+ *   token: createECT(
+ *     { iss: 'spiffe://example.org/a', aud: 'b', exec_act: 'x', wid },
+ *     { key: agent.privateJwk },
+ *   ),
+ *   level: 3,
+ * });
+ * const bundle = await exportBundle({ ledger, wid });
+ * // Offline: the auditor's copy of the ledger's verifier key and of the agents' keys.
+ * const report = await verifyBundle({
+ *   bundle,
+ *   ledgerVkey: (await ledger.vkey())!,
+ *   keys: { keys: [agent.publicJwk] },
+ * });
+ * console.log(report.ok, report.entries); // true 1
+ * ```
+ */
 export async function verifyBundle(options: VerifyBundleOptions): Promise<BundleReport> {
   const bundle = typeof options.bundle === 'string' ? parseBundle(options.bundle) : options.bundle;
   const items: BundleItem[] = [];

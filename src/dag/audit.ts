@@ -8,14 +8,44 @@ import { canonicalId, sameId, taskKey } from '../format/task-key.js';
 import { DEFAULT_DAG_CLOCK_TOLERANCE } from './validate.js';
 import type { DagNode } from './store.js';
 
-/** One finding of an audit. */
+/**
+ * One finding of an audit.
+ *
+ * @example
+ * ```ts
+ * import { auditWorkflow, type AuditIssue } from 'wimse-ect';
+ *
+ * const orphan = {
+ *   jti: '6f1c0e0a-1b2c-4d3e-8f40-5a6b7c8d9e02',
+ *   iat: 100,
+ *   pred: ['6f1c0e0a-1b2c-4d3e-8f40-5a6b7c8d9e01'],
+ *   level: 2,
+ * } as const;
+ * const issues: readonly AuditIssue[] = auditWorkflow([orphan]).issues;
+ * // ECT_DAG_PREDECESSOR_UNKNOWN 6f1c0e0a-…-5a6b7c8d9e02
+ * for (const issue of issues) console.log(issue.code, issue.jti);
+ * ```
+ */
 export interface AuditIssue {
   readonly jti: string;
   readonly code: ECTErrorCode;
   readonly message: string;
 }
 
-/** The result of `auditWorkflow`. */
+/**
+ * The result of `auditWorkflow`.
+ *
+ * @example
+ * ```ts
+ * import { auditWorkflow, MemoryECTStore, type AuditReport } from 'wimse-ect';
+ *
+ * const store = new MemoryECTStore(); // filled by a verifier with dag: { store }
+ * const report: AuditReport = auditWorkflow(
+ *   store.listWorkflow('0b6f2a8e-5c3d-4f1a-9e7b-2d4c6a8e0f13'),
+ * );
+ * console.log(report.ok, report.roots, report.order);
+ * ```
+ */
 export interface AuditReport {
   readonly ok: boolean;
   readonly nodes: number;
@@ -26,7 +56,22 @@ export interface AuditReport {
   readonly issues: readonly AuditIssue[];
 }
 
-/** Options of `auditWorkflow`. */
+/**
+ * Options of `auditWorkflow`.
+ *
+ * @example
+ * ```ts
+ * import { auditWorkflow, type AuditOptions, type DagNode } from 'wimse-ect';
+ *
+ * const nodes: DagNode[] = []; // one workflow's tasks
+ * const fromOtherWorkflows = new Set(['6f1c0e0a-1b2c-4d3e-8f40-5a6b7c8d9e01']);
+ * const options: AuditOptions = {
+ *   clockTolerance: 5,
+ *   external: (jti) => fromOtherWorkflows.has(jti),
+ * };
+ * const report = auditWorkflow(nodes, options);
+ * ```
+ */
 export interface AuditOptions {
   /** DAG-3 tolerance, seconds (default 30). */
   readonly clockTolerance?: number;
@@ -34,7 +79,24 @@ export interface AuditOptions {
   readonly external?: (jti: string) => boolean;
 }
 
-/** Checks DAG-1 ... DAG-5 over one workflow's nodes. */
+/**
+ * Checks DAG-1 ... DAG-5 over one workflow's nodes.
+ *
+ * @example
+ * ```ts
+ * import { auditWorkflow } from 'wimse-ect';
+ *
+ * const a = { jti: '6f1c0e0a-1b2c-4d3e-8f40-5a6b7c8d9e01', iat: 100, pred: [], level: 2 } as const;
+ * const b = {
+ *   jti: '6f1c0e0a-1b2c-4d3e-8f40-5a6b7c8d9e02',
+ *   iat: 110,
+ *   pred: [a.jti],
+ *   level: 2,
+ * } as const;
+ * const report = auditWorkflow([b, a]);
+ * console.log(report.ok, report.order); // true [ a.jti, b.jti ]
+ * ```
+ */
 export function auditWorkflow(nodes: readonly DagNode[], options: AuditOptions = {}): AuditReport {
   const tolerance = options.clockTolerance ?? DEFAULT_DAG_CLOCK_TOLERANCE;
   const issues: AuditIssue[] = [];

@@ -34,6 +34,26 @@ function inScope(slot: Slot | undefined, wid: string | undefined): DagNode | und
   return undefined;
 }
 
+/**
+ * An in-memory store of accepted tasks for DAG validation (profile section 6): every lookup
+ * is one hash lookup. A verifier given `dag: { store }` adds each accepted token to it.
+ *
+ * @example
+ * ```ts
+ * import { createECT, createVerifier, generateKeyPair, MemoryECTStore } from 'wimse-ect';
+ *
+ * const key = generateKeyPair();
+ * const store = new MemoryECTStore();
+ * const verifier = createVerifier({
+ *   audience: 'b',
+ *   keys: { keys: [key.publicJwk] },
+ *   dag: { store },
+ * });
+ * const claims = { iss: 'spiffe://example.org/a', aud: 'b', exec_act: 'x' };
+ * const { claims: first } = await verifier.verify(createECT(claims, { key: key.privateJwk }));
+ * console.log(store.get(first.jti, undefined)?.exec_act, store.size); // x 1
+ * ```
+ */
 export class MemoryECTStore implements WritableECTStore {
   readonly #slots = new Map<string, Slot>();
   /** `wid` → its nodes in arrival order. */

@@ -16,12 +16,39 @@ import type { Level } from '../format/types.js';
 import { canonicalId, sameId, taskKey } from '../format/task-key.js';
 import type { DagNode, ECTStore } from './store.js';
 
-/** DAG-4 [P]: most ancestors visited by one cycle check. */
+/**
+ * DAG-4 [P]: most ancestors visited by one cycle check.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, DEFAULT_MAX_ANCESTORS, MemoryECTStore } from 'wimse-ect';
+ *
+ * // Deep workflows: allow a longer ancestor walk than the default 10,000.
+ * const dag = { store: new MemoryECTStore(), maxAncestors: 10 * DEFAULT_MAX_ANCESTORS };
+ * const verifier = createVerifier({ audience: 'b', minLevel: 1, dag });
+ * ```
+ */
 export const DEFAULT_MAX_ANCESTORS = 10_000;
 /** DAG-3 [P]: tolerance for a predecessor's `iat` after the child's, seconds. */
 export const DEFAULT_DAG_CLOCK_TOLERANCE = 30;
 
-/** Options of DAG validation. */
+/**
+ * Options of DAG validation.
+ *
+ * @example
+ * ```ts
+ * import { MemoryECTStore, validateDag, type DagOptions } from 'wimse-ect';
+ *
+ * const options: DagOptions = { store: new MemoryECTStore(), partial: true };
+ * const node = {
+ *   jti: '6f1c0e0a-1b2c-4d3e-8f40-5a6b7c8d9e02',
+ *   iat: 100,
+ *   pred: ['6f1c0e0a-1b2c-4d3e-8f40-5a6b7c8d9e01'],
+ *   level: 2,
+ * } as const;
+ * console.log((await validateDag(node, options)).missing); // [ '6f1c0e0a-…-5a6b7c8d9e01' ]
+ * ```
+ */
 export interface DagOptions {
   readonly store: ECTStore;
   /** DAG-2 [P]: list missing predecessors in the result instead of failing. Default false. */
@@ -36,7 +63,23 @@ export interface DagOptions {
   readonly minPredecessorLevel?: Level | undefined;
 }
 
-/** What DAG validation found. */
+/**
+ * What DAG validation found.
+ *
+ * @example
+ * ```ts
+ * import { MemoryECTStore, validateDag, type DagResult } from 'wimse-ect';
+ *
+ * const node = {
+ *   jti: '6f1c0e0a-1b2c-4d3e-8f40-5a6b7c8d9e01',
+ *   iat: 100,
+ *   pred: [],
+ *   level: 2,
+ * } as const;
+ * const result: DagResult = await validateDag(node, { store: new MemoryECTStore() });
+ * console.log(result.missing.length); // 0
+ * ```
+ */
 export interface DagResult {
   /** Predecessors not in the store (only with `partial: true`). */
   readonly missing: readonly string[];
@@ -54,7 +97,27 @@ async function findPredecessor(store: ECTStore, jti: string, wid: string | undef
   return elsewhere[0];
 }
 
-/** DAG-1 ... DAG-6 for one new node. Throws `ECTError` with an `ECT_DAG_*` code. */
+/**
+ * DAG-1 ... DAG-6 for one new node. Throws `ECTError` with an `ECT_DAG_*` code.
+ *
+ * @example
+ * ```ts
+ * import { ECTError, MemoryECTStore, validateDag } from 'wimse-ect';
+ *
+ * const store = new MemoryECTStore();
+ * const child = {
+ *   jti: '6f1c0e0a-1b2c-4d3e-8f40-5a6b7c8d9e02',
+ *   iat: 100,
+ *   pred: ['6f1c0e0a-1b2c-4d3e-8f40-5a6b7c8d9e01'],
+ *   level: 2,
+ * } as const;
+ * try {
+ *   await validateDag(child, { store });
+ * } catch (error) {
+ *   if (error instanceof ECTError) console.log(error.code); // ECT_DAG_PREDECESSOR_UNKNOWN
+ * }
+ * ```
+ */
 export async function validateDag(node: DagNode, options: DagOptions): Promise<DagResult> {
   const { store } = options;
   const tolerance = options.clockTolerance ?? DEFAULT_DAG_CLOCK_TOLERANCE;

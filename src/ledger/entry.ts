@@ -15,10 +15,35 @@
 import type { Level } from '../format/types.js';
 import { leafHash } from '../tlog/hash.js';
 
-/** The first line of every entry (LED-2). */
+/**
+ * The first line of every entry (LED-2).
+ *
+ * @example
+ * ```ts
+ * import { ENTRY_HEADER, formatEntry } from 'wimse-ect';
+ *
+ * const text = formatEntry({
+ *   seq: 1,
+ *   level: 1,
+ *   recordedAt: 1_700_000_000_000,
+ *   token: 'eyJpc3MiOiJ4In0',
+ * });
+ * console.log(text.startsWith(`${ENTRY_HEADER}\n`)); // true
+ * ```
+ */
 export const ENTRY_HEADER = 'ect-ledger-entry/v1';
 
-/** The four recorded fields of an entry. */
+/**
+ * The four recorded fields of an entry.
+ *
+ * @example
+ * ```ts
+ * import { entryLeafHash, type Entry } from 'wimse-ect';
+ *
+ * const entry: Entry = { seq: 1, level: 3, recordedAt: 1_700_000_000_000, token: 'eyJ.eyJ.sig' };
+ * console.log(Buffer.from(entryLeafHash(entry)).toString('base64'));
+ * ```
+ */
 export interface Entry {
   /** Position in the log, from 1, without gaps. */
   readonly seq: number;
@@ -42,7 +67,19 @@ export function isEntryToken(token: string): boolean {
   return TOKEN_TEXT.test(token);
 }
 
-/** The entry text of LED-2. Throws `RangeError` for fields that cannot form an entry. */
+/**
+ * The entry text of LED-2. Throws `RangeError` for fields that cannot form an entry.
+ *
+ * @example
+ * ```ts
+ * import { formatEntry } from 'wimse-ect';
+ *
+ * console.log(
+ *   formatEntry({ seq: 7, level: 3, recordedAt: 1_700_000_000_000, token: 'eyJ.eyJ.sig' }),
+ * );
+ * // ect-ledger-entry/v1\n7\n3\n1700000000000\neyJ.eyJ.sig\n
+ * ```
+ */
 export function formatEntry(entry: Entry): string {
   const { seq, level, recordedAt, token } = entry;
   if (!Number.isSafeInteger(seq) || seq < 1) throw new RangeError(`seq must be ≥ 1, got ${seq}`);
@@ -54,7 +91,17 @@ export function formatEntry(entry: Entry): string {
   return `${ENTRY_HEADER}\n${seq}\n${level}\n${recordedAt}\n${token}\n`;
 }
 
-/** Reads an entry text back (bundles, exports); `undefined` when it is not one. */
+/**
+ * Reads an entry text back (bundles, exports); `undefined` when it is not one.
+ *
+ * @example
+ * ```ts
+ * import { parseEntry } from 'wimse-ect';
+ *
+ * const entry = parseEntry('ect-ledger-entry/v1\n7\n3\n1700000000000\neyJ.eyJ.sig\n');
+ * console.log(entry?.seq, entry?.token); // 7 eyJ.eyJ.sig
+ * ```
+ */
 export function parseEntry(text: string): Entry | undefined {
   const lines = text.split('\n');
   if (lines.length !== 6 || lines[0] !== ENTRY_HEADER || lines[5] !== '') return undefined;
@@ -69,7 +116,18 @@ export function parseEntry(text: string): Entry | undefined {
   return { seq, level: Number(levelText) as Level, recordedAt, token };
 }
 
-/** The RFC 9162 leaf hash of an entry: SHA-256(0x00 ‖ entry text) (LED-2). */
+/**
+ * The RFC 9162 leaf hash of an entry: SHA-256(0x00 ‖ entry text) (LED-2).
+ *
+ * @example
+ * ```ts
+ * import { entryLeafHash, parseEntry } from 'wimse-ect';
+ *
+ * // The leaf hash an inclusion proof starts from (RFC 9162: SHA-256 of 0x00 and the entry text).
+ * const entry = parseEntry('ect-ledger-entry/v1\n7\n3\n1700000000000\neyJ.eyJ.sig\n');
+ * if (entry) console.log(Buffer.from(entryLeafHash(entry)).toString('base64'));
+ * ```
+ */
 export function entryLeafHash(entry: Entry): Uint8Array {
   return leafHash(Buffer.from(formatEntry(entry), 'utf8'));
 }

@@ -29,7 +29,22 @@ import {
 } from './rows.js';
 import type { IntegrityProblem, IntegrityReport, LedgerBackend } from './types.js';
 
-/** A checkpoint or receipt a client kept, to check the stored ledger against (LED-10). */
+/**
+ * A checkpoint or receipt a client kept, to check the stored ledger against (LED-10).
+ *
+ * @example
+ * ```ts
+ * import { Ledger, type IntegrityAnchor } from 'wimse-ect';
+ *
+ * const ledger = await Ledger.open({ origin: 'example.org/ect-ledger' });
+ * const kept = await ledger.checkpoint(); // a client keeps a checkpoint…
+ * const anchors: IntegrityAnchor[] = kept
+ *   ? [{ kind: 'checkpoint', note: kept.note, source: 'monday' }]
+ *   : [];
+ * // …and later checks that the ledger still contains it (LED-10).
+ * console.log((await ledger.verifyIntegrity({ anchors })).ok);
+ * ```
+ */
 export type IntegrityAnchor =
   | { readonly kind: 'checkpoint'; readonly note: string; readonly source: string }
   | {
@@ -40,7 +55,22 @@ export type IntegrityAnchor =
       readonly source: string;
     };
 
-/** Options of `verifyLedgerIntegrity`. */
+/**
+ * Options of `verifyLedgerIntegrity`.
+ *
+ * @example
+ * ```ts
+ * import { Ledger, type IntegrityOptions } from 'wimse-ect';
+ *
+ * const ledger = await Ledger.open({ origin: 'example.org/ect-ledger' });
+ * const vkey = await ledger.vkey();
+ * const options: Omit<IntegrityOptions, 'backend'> = {
+ *   ...(vkey === undefined ? {} : { ledgerVkey: vkey }),
+ *   onProgress: (checked) => process.stderr.write(`\r${checked} entries checked`),
+ * };
+ * const report = await ledger.verifyIntegrity(options);
+ * ```
+ */
 export interface IntegrityOptions {
   readonly backend: LedgerBackend;
   /** The ledger's verifier key as the auditor knows it; default: the one stored in the ledger. */

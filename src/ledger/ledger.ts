@@ -35,7 +35,20 @@ import { verifyLedgerIntegrity, type IntegrityOptions } from './integrity.js';
 import type { IntegrityReport, LedgerBackend, Receipt } from './types.js';
 import { WitnessPool, type WitnessOptions, type WitnessStatus } from './witnessing.js';
 
-/** Options of `Ledger`. */
+/**
+ * Options of `Ledger`.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair, Ledger, type LedgerOptions } from 'wimse-ect';
+ *
+ * const options: LedgerOptions = {
+ *   key: generateKeyPair({ alg: 'EdDSA' }).privateJwk, // signs checkpoints and receipts
+ *   origin: 'example.org/ect-ledger',
+ * };
+ * const ledger = await Ledger.open(options);
+ * ```
+ */
 export interface LedgerOptions {
   /** Row storage (default: in memory). */
   readonly backend?: LedgerBackend;
@@ -94,7 +107,18 @@ function startSignerThread(signer: ReceiptSigner): Promise<Thread> {
   });
 }
 
-/** A ledger entry as the DAG sees it. */
+/**
+ * A ledger entry as the DAG sees it.
+ *
+ * @example
+ * ```ts
+ * import { entryToNode, Ledger } from 'wimse-ect';
+ *
+ * const ledger = await Ledger.open({ origin: 'example.org/ect-ledger' });
+ * const entry = await ledger.entryAt(1);
+ * if (entry) console.log(entryToNode(entry).pred);
+ * ```
+ */
 export function entryToNode(entry: LedgerEntry): DagNode {
   const { claims } = entry;
   return {
@@ -117,7 +141,25 @@ interface Pending {
   readonly reject: (error: unknown) => void;
 }
 
-/** A stored checkpoint with its cosignatures attached. */
+/**
+ * A stored checkpoint with its cosignatures attached.
+ *
+ * @example
+ * ```ts
+ * import { createECT, generateKeyPair, Ledger, type LedgerCheckpoint } from 'wimse-ect';
+ *
+ * const ledger = await Ledger.open({
+ *   key: generateKeyPair({ alg: 'EdDSA' }).privateJwk,
+ *   origin: 'example.org/ect-ledger',
+ * });
+ * await ledger.append({
+ *   token: createECT({ iss: 'spiffe://example.org/a', aud: 'b', exec_act: 'x' }, { level: 1 }),
+ *   level: 1,
+ * });
+ * const checkpoint: LedgerCheckpoint | undefined = await ledger.checkpoint();
+ * console.log(checkpoint?.size, checkpoint?.note.split('\n')[0]); // 1 example.org/ect-ledger
+ * ```
+ */
 export interface LedgerCheckpoint {
   readonly size: number;
   /** The signed note, ledger signature first, then the witnesses' cosignature lines. */
@@ -130,6 +172,31 @@ interface Signing {
   readonly receipts: ReceiptSigner;
 }
 
+/**
+ * The verifiable audit ledger (LED-1 to LED-12): an RFC 9162 transparency log of accepted
+ * tokens with signed checkpoints, receipts with inclusion proofs, consistency proofs, witness
+ * cosignatures and an integrity check of every stored value. Rows live in a `LedgerBackend`
+ * (memory here; SQLite and PostgreSQL through `openLedger`).
+ *
+ * @example
+ * ```ts
+ * import { createECT, generateKeyPair, Ledger } from 'wimse-ect';
+ *
+ * const ledgerKey = generateKeyPair({ alg: 'EdDSA' });
+ * const ledger = await Ledger.open({
+ *   key: ledgerKey.privateJwk,
+ *   origin: 'example.org/ect-ledger',
+ * });
+ * const token = createECT(
+ *   { iss: 'spiffe://example.org/a', aud: 'b', exec_act: 'x' },
+ *   { level: 1 },
+ * );
+ * const receipt = await ledger.append({ token, level: 1 });
+ * console.log(receipt.seq, await ledger.prove({ seq: receipt.seq }));
+ * console.log((await ledger.verifyIntegrity()).ok); // true
+ * await ledger.close();
+ * ```
+ */
 export class Ledger implements ECTStore {
   readonly backend: LedgerBackend;
   readonly #key: KeyObject | undefined;

@@ -29,6 +29,19 @@ export interface MemoryTables {
   meta: LedgerMeta | undefined;
 }
 
+/**
+ * Ledger rows in memory (the default backend of `Ledger`): for tests, demos and one-process
+ * use. Nothing survives the process.
+ *
+ * @example
+ * ```ts
+ * import { Ledger, MemoryLedgerBackend } from 'wimse-ect';
+ *
+ * const backend = new MemoryLedgerBackend();
+ * const ledger = await Ledger.open({ backend, origin: 'example.org/ect-ledger' });
+ * console.log(backend.tables.entries.length); // 0
+ * ```
+ */
 export class MemoryLedgerBackend implements LedgerBackend {
   readonly location = 'memory:';
   /** The stored rows (tests tamper with them). */

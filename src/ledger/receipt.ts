@@ -22,7 +22,19 @@ import { ledgerVerifier, openCheckpoint, type VerifiedCheckpoint } from './check
 import { entryLeafHash } from './entry.js';
 import type { Receipt } from './types.js';
 
-/** The `typ` of a receipt. */
+/**
+ * The `typ` of a receipt.
+ *
+ * @example
+ * ```ts
+ * import { parseToken, RECEIPT_TYP } from 'wimse-ect';
+ *
+ * function isReceipt(jws: string): boolean {
+ *   const parsed = parseToken(jws);
+ *   return parsed.level === 2 && parsed.header['typ'] === RECEIPT_TYP;
+ * }
+ * ```
+ */
 export const RECEIPT_TYP = 'ect-receipt+jwt';
 
 /** The ledger's receipt signing key. */
@@ -93,13 +105,56 @@ export async function signReceipt(options: {
   return { ...receipt, jws: await signCompactAsync(signer.encodedHeader, claims, signer.key, signer.alg) };
 }
 
-/** Thrown when a receipt does not verify. */
+/**
+ * Thrown when a receipt does not verify.
+ *
+ * @example
+ * ```ts
+ * import { ReceiptError, verifyReceipt } from 'wimse-ect';
+ *
+ * try {
+ *   verifyReceipt({
+ *     jws: 'eyJ.eyJ.sig',
+ *     key: { kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' },
+ *   });
+ * } catch (error) {
+ *   // ECT_RECEIPT_INVALID, and what is wrong
+ *   if (error instanceof ReceiptError) console.log(error.code, error.message);
+ * }
+ * ```
+ */
 export class ReceiptError extends Error {
   override readonly name = 'ReceiptError';
   readonly code = 'ECT_RECEIPT_INVALID' as const;
 }
 
-/** A verified receipt: its contents and the checkpoint it is proven against. */
+/**
+ * A verified receipt: its contents and the checkpoint it is proven against.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   createECT,
+ *   generateKeyPair,
+ *   Ledger,
+ *   verifyReceipt,
+ *   type VerifiedReceipt,
+ * } from 'wimse-ect';
+ *
+ * const ledgerKey = generateKeyPair({ alg: 'EdDSA' });
+ * const ledger = await Ledger.open({
+ *   key: ledgerKey.privateJwk,
+ *   origin: 'example.org/ect-ledger',
+ * });
+ * const token = createECT(
+ *   { iss: 'spiffe://example.org/a', aud: 'b', exec_act: 'x' },
+ *   { level: 1 },
+ * );
+ * const { jws } = await ledger.append({ token, level: 1 });
+ * const checked: VerifiedReceipt = verifyReceipt({ jws, key: ledgerKey.publicJwk, token });
+ * console.log(checked.seq, checked.checkpoint.size); // 1 1
+ * ```
+ */
 export interface VerifiedReceipt extends Receipt {
   readonly checkpoint: VerifiedCheckpoint;
 }
@@ -109,6 +164,25 @@ export interface VerifiedReceipt extends Receipt {
  * checkpoint with the ledger's verifier key (`ledgerVkey`, or, when `key` is the Ed25519
  * checkpoint key, the key itself under the checkpoint's origin); the inclusion of the leaf hash
  * in that checkpoint; and, given the `token`, that the leaf is this token's entry.
+ *
+ * @example
+ * ```ts
+ * import { createECT, generateKeyPair, Ledger, verifyReceipt } from 'wimse-ect';
+ *
+ * const ledgerKey = generateKeyPair({ alg: 'EdDSA' });
+ * const ledger = await Ledger.open({
+ *   key: ledgerKey.privateJwk,
+ *   origin: 'example.org/ect-ledger',
+ * });
+ * const token = createECT(
+ *   { iss: 'spiffe://example.org/a', aud: 'b', exec_act: 'x' },
+ *   { key: generateKeyPair().privateJwk },
+ * );
+ * const receipt = await ledger.append({ token, level: 3 });
+ * // Offline, with only the ledger's public key: signature, checkpoint, inclusion, and the token.
+ * const checked = verifyReceipt({ jws: receipt.jws, key: ledgerKey.publicJwk, token });
+ * console.log(checked.seq, checked.level); // 1 3
+ * ```
  */
 export function verifyReceipt(options: {
   readonly jws: string;

@@ -17,7 +17,22 @@ import type { Entry } from './entry.js';
 /** The current schema version of the stored ledger (2: the RFC 9162 tree of LED-2). */
 export const LEDGER_SCHEMA_VERSION = 2;
 
-/** A stored row that no longer decodes (changed outside the ledger, or damaged). */
+/**
+ * A stored row that no longer decodes (changed outside the ledger, or damaged).
+ *
+ * @example
+ * ```ts
+ * import { Ledger, LedgerRowError } from 'wimse-ect';
+ *
+ * const ledger = await Ledger.open({ origin: 'example.org/ect-ledger' });
+ * try {
+ *   await ledger.entryAt(1);
+ * } catch (error) {
+ *   // A row changed outside the ledger: which table, row and column.
+ *   if (error instanceof LedgerRowError) console.log(error.table, error.seq, error.column);
+ * }
+ * ```
+ */
 export class LedgerRowError extends ECTError {
   /** The `seq` of the row, as stored (it may itself be what is damaged). */
   readonly seq: unknown;
@@ -257,7 +272,29 @@ export function firstDifferentColumn<T extends object>(options: {
   return undefined;
 }
 
-/** A decoded entry as readers see it: the recorded fields plus the parsed claims. */
+/**
+ * A decoded entry as readers see it: the recorded fields plus the parsed claims.
+ *
+ * @example
+ * ```ts
+ * import { createECT, generateKeyPair, Ledger, type LedgerEntry } from 'wimse-ect';
+ *
+ * const ledger = await Ledger.open({
+ *   key: generateKeyPair({ alg: 'EdDSA' }).privateJwk,
+ *   origin: 'example.org/ect-ledger',
+ * });
+ * const wid = '0b6f2a8e-5c3d-4f1a-9e7b-2d4c6a8e0f13';
+ * await ledger.append({
+ *   token: createECT(
+ *     { iss: 'spiffe://example.org/a', aud: 'b', exec_act: 'x', wid },
+ *     { level: 1 },
+ *   ),
+ *   level: 1,
+ * });
+ * const entries: readonly LedgerEntry[] = await ledger.workflowEntries(wid);
+ * console.log(entries[0]?.seq, entries[0]?.claims.exec_act); // 1 x
+ * ```
+ */
 export interface LedgerEntry extends Entry {
   /** `jti` and `wid` in canonical case (CLM-5). */
   readonly jti: string;

@@ -31,6 +31,17 @@ export interface AppendTip {
  * One append transaction, holding the append lock from `beginAppend` to `commit` or `rollback`
  * (LED-2: one writer builds on the tip at a time, across processes). Other readers never see its
  * rows before the commit. Two round trips a batch: the tip, then the rows with the commit.
+ *
+ * @example
+ * ```ts
+ * import { MemoryLedgerBackend, type AppendTransaction } from 'wimse-ect';
+ *
+ * // A backend's append transaction: the tip under the lock, then the rows with the commit.
+ * const backend = new MemoryLedgerBackend();
+ * const transaction: AppendTransaction = await backend.beginAppend({ scopes: [] });
+ * console.log(transaction.tip.size); // 0
+ * await transaction.rollback();
+ * ```
  */
 export interface AppendTransaction {
   /** The tip, read under the lock when the transaction began. */
@@ -45,7 +56,19 @@ export interface AppendTransaction {
   rollback(): Promise<void>;
 }
 
-/** Row storage for a `Ledger`. Every read is one indexed lookup or range (DAG-7). */
+/**
+ * Row storage for a `Ledger`. Every read is one indexed lookup or range (DAG-7).
+ *
+ * @example
+ * ```ts
+ * import { Ledger, MemoryLedgerBackend, type LedgerBackend } from 'wimse-ect';
+ *
+ * // Any row storage: memory here; openSqliteLedger and openPostgresLedger bring the others.
+ * const backend: LedgerBackend = new MemoryLedgerBackend();
+ * const ledger = await Ledger.open({ backend, origin: 'example.org/ect-ledger' });
+ * console.log(backend.location, await ledger.size()); // memory: 0
+ * ```
+ */
 export interface LedgerBackend {
   /** Human-readable location for messages (a path, a redacted URL). */
   readonly location: string;
@@ -92,7 +115,25 @@ export interface LedgerBackend {
 /** Row types a test or a custom backend may need. */
 export type { BatchRows, CheckpointRow, CosignatureRow, LedgerMeta, NodeRow, PredRow };
 
-/** What an append returns (LED-5). */
+/**
+ * What an append returns (LED-5).
+ *
+ * @example
+ * ```ts
+ * import { createECT, generateKeyPair, Ledger, type Receipt } from 'wimse-ect';
+ *
+ * const ledger = await Ledger.open({
+ *   key: generateKeyPair({ alg: 'EdDSA' }).privateJwk,
+ *   origin: 'example.org/ect-ledger',
+ * });
+ * const token = createECT(
+ *   { iss: 'spiffe://example.org/a', aud: 'b', exec_act: 'x' },
+ *   { key: generateKeyPair().privateJwk },
+ * );
+ * const receipt: Receipt = await ledger.append({ token, level: 3 });
+ * console.log(receipt.seq, receipt.proof.split('\n')[0]); // 1 c2sp.org/tlog-proof@v1
+ * ```
+ */
 export interface Receipt {
   readonly seq: number;
   readonly jti: string;
@@ -109,7 +150,21 @@ export interface Receipt {
   readonly jws: string;
 }
 
-/** One problem an integrity check found (LED-2, LED-10): where, and what. */
+/**
+ * One problem an integrity check found (LED-2, LED-10): where, and what.
+ *
+ * @example
+ * ```ts
+ * import { Ledger, type IntegrityProblem } from 'wimse-ect';
+ *
+ * const ledger = await Ledger.open({ origin: 'example.org/ect-ledger' });
+ * const problem: IntegrityProblem | undefined = (await ledger.verifyIntegrity()).firstBad;
+ * if (problem)
+ *   console.log(
+ *     `${problem.table} ${problem.seq ?? ''} ${problem.column ?? ''}: ${problem.reason}`,
+ *   );
+ * ```
+ */
 export interface IntegrityProblem {
   /** The table (`entries`, `preds`, `nodes`, `checkpoints`, `cosignatures`, `meta`, `schema`) or `anchor`. */
   readonly table: string;
@@ -119,7 +174,18 @@ export interface IntegrityProblem {
   readonly reason: string;
 }
 
-/** The outcome of an integrity check (LED-1, LED-2, LED-10). */
+/**
+ * The outcome of an integrity check (LED-1, LED-2, LED-10).
+ *
+ * @example
+ * ```ts
+ * import { Ledger, type IntegrityReport } from 'wimse-ect';
+ *
+ * const ledger = await Ledger.open({ origin: 'example.org/ect-ledger' });
+ * const report: IntegrityReport = await ledger.verifyIntegrity();
+ * console.log(report.ok, report.checked, report.size); // true 0 0
+ * ```
+ */
 export interface IntegrityReport {
   readonly ok: boolean;
   /** How many entries were checked. */

@@ -11,7 +11,21 @@ import { openNote, parseNote, parseVerifierKey, type NoteVerifier } from '../tlo
 import { requestCosignature } from '../witness/client.js';
 import type { LedgerBackend } from './types.js';
 
-/** One witness of a ledger. */
+/**
+ * One witness of a ledger.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair, Ledger, type WitnessOptions } from 'wimse-ect';
+ *
+ * const witness: WitnessOptions = { url: 'https://witness.example.net/', timeoutMs: 2000 };
+ * const ledger = await Ledger.open({
+ *   key: generateKeyPair({ alg: 'EdDSA' }).privateJwk,
+ *   origin: 'example.org/ect-ledger',
+ *   witnesses: [witness],
+ * });
+ * ```
+ */
 export interface WitnessOptions {
   /** The witness's submission prefix: `add-checkpoint` is appended. */
   readonly url: string;
@@ -25,7 +39,18 @@ export interface WitnessOptions {
   readonly timeoutMs?: number;
 }
 
-/** What the ledger last heard from a witness. */
+/**
+ * What the ledger last heard from a witness.
+ *
+ * @example
+ * ```ts
+ * import { Ledger, type WitnessStatus } from 'wimse-ect';
+ *
+ * const ledger = await Ledger.open({ origin: 'example.org/ect-ledger' });
+ * const statuses: readonly WitnessStatus[] = ledger.witnessStatus();
+ * for (const w of statuses) console.log(w.url, w.cosignedSize, w.error ?? 'ok');
+ * ```
+ */
 export interface WitnessStatus {
   readonly url: string;
   /** The largest size this witness cosigned (as far as this process knows). */

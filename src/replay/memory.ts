@@ -8,15 +8,58 @@
 import { ECTConfigError, ECTError } from '../errors.js';
 import type { ReplayStore } from './store.js';
 
-/** RPL-3 [P]: default capacity of the in-memory cache, entries (about 100 bytes each). */
+/**
+ * RPL-3 [P]: default capacity of the in-memory cache, entries (about 100 bytes each).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_REPLAY_CAPACITY, MemoryReplayStore } from 'wimse-ect';
+ *
+ * // A busy verifier: four times the default capacity (about 100 bytes an entry).
+ * const replay = new MemoryReplayStore({ maxEntries: 4 * DEFAULT_REPLAY_CAPACITY });
+ * ```
+ */
 export const DEFAULT_REPLAY_CAPACITY = 100_000;
 
-/** Options of `MemoryReplayStore`. */
+/**
+ * Options of `MemoryReplayStore`.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, MemoryReplayStore, type MemoryReplayStoreOptions } from 'wimse-ect';
+ *
+ * const options: MemoryReplayStoreOptions = { maxEntries: 10_000 };
+ * const verifier = createVerifier({
+ *   audience: 'b',
+ *   minLevel: 1,
+ *   replay: new MemoryReplayStore(options),
+ * });
+ * ```
+ */
 export interface MemoryReplayStoreOptions {
   /** Most live entries held (default 100,000). */
   readonly maxEntries?: number;
 }
 
+/**
+ * A bounded in-memory replay cache for one process (RPL-1 to RPL-3). Full of unexpired entries,
+ * it refuses new tokens (`ECT_REPLAY_STORE_UNAVAILABLE`) rather than forget a live one.
+ *
+ * @example
+ * ```ts
+ * import { createECT, MemoryReplayStore, verifyECT } from 'wimse-ect';
+ *
+ * // One cache shared by one-shot verifications: the second presentation is a replay.
+ * const replay = new MemoryReplayStore();
+ * const token = createECT(
+ *   { iss: 'spiffe://example.org/a', aud: 'b', exec_act: 'x' },
+ *   { level: 1 },
+ * );
+ * await verifyECT(token, { audience: 'b', minLevel: 1, replay });
+ * const again = verifyECT(token, { audience: 'b', minLevel: 1, replay });
+ * await again.catch((e) => console.log(e.code)); // ECT_REPLAY
+ * ```
+ */
 export class MemoryReplayStore implements ReplayStore {
   readonly maxEntries: number;
   readonly #expiries = new Map<string, number>();

@@ -6,7 +6,18 @@
  * @module
  */
 
-/** The stable codes of `TlogError`. They never change between versions. */
+/**
+ * The stable codes of `TlogError`. They never change between versions.
+ *
+ * @example
+ * ```ts
+ * import { TLOG_ERROR_CODES, type TlogErrorCode } from 'wimse-ect';
+ *
+ * const serious: TlogErrorCode[] = TLOG_ERROR_CODES.filter(
+ *   (code) => code !== 'TLOG_WITNESS_POLICY',
+ * );
+ * ```
+ */
 export const TLOG_ERROR_CODES = [
   /** Text or bytes that do not follow the format (a note, a checkpoint, a proof file, a hash). */
   'TLOG_MALFORMED',
@@ -20,10 +31,34 @@ export const TLOG_ERROR_CODES = [
   'TLOG_WITNESS_POLICY',
 ] as const;
 
-/** One of `TLOG_ERROR_CODES`. */
+/**
+ * One of `TLOG_ERROR_CODES`.
+ *
+ * @example
+ * ```ts
+ * import { TlogError, type TlogErrorCode } from 'wimse-ect';
+ *
+ * function codeOf(error: unknown): TlogErrorCode | undefined {
+ *   return error instanceof TlogError ? error.code : undefined;
+ * }
+ * ```
+ */
 export type TlogErrorCode = (typeof TLOG_ERROR_CODES)[number];
 
-/** A transparency-log check failed; `code` says which kind of failure. */
+/**
+ * A transparency-log check failed; `code` says which kind of failure.
+ *
+ * @example
+ * ```ts
+ * import { TlogError } from 'wimse-ect';
+ *
+ * function describe(error: unknown): string {
+ *   return error instanceof TlogError
+ *     ? `transparency log: ${error.code}: ${error.message}`
+ *     : String(error);
+ * }
+ * ```
+ */
 export class TlogError extends Error {
   override readonly name = 'TlogError';
   readonly code: TlogErrorCode;
