@@ -1,11 +1,13 @@
 /**
- * The optional peer packages (better-sqlite3, pg, redis, express, fastify) and the one place that
- * loads them: `loadOptional({ name })` imports a package the first time a feature needs it. A
+ * The optional peer packages (better-sqlite3, pg, redis, express, fastify, the MCP SDK, the
+ * OpenTelemetry API) and the one place that loads them: `loadOptional({ name })` imports a package
+ * the first time a feature needs it (`requireOptional` where the caller cannot wait). A
  * plain install carries none of them, so a package that is not installed becomes an
  * `ECTConfigError` naming it, what needs it and the command that installs it, instead of a
  * module-resolution stack trace.
  * @module
  */
+import { createRequire } from 'node:module';
 import { ECTConfigError } from './errors.js';
 
 /** Each optional package, and what needs it (for the message when it is missing). */
@@ -15,6 +17,8 @@ export const OPTIONAL_PACKAGES = {
   redis: 'the Redis replay cache (redis:// URLs, wimse-ect/redis)',
   express: 'the Express adapter (wimse-ect/express)',
   fastify: 'the Fastify adapter (wimse-ect/fastify)',
+  '@modelcontextprotocol/sdk': 'the MCP integration (wimse-ect/mcp)',
+  '@opentelemetry/api': 'the OpenTelemetry instrumentation (wimse-ect/otel)',
 } as const;
 
 /** The name of an optional peer package. */
@@ -30,6 +34,20 @@ export interface OptionalModules {
   readonly redis: typeof import('redis');
   readonly express: { readonly default: typeof import('express') };
   readonly fastify: { readonly default: typeof import('fastify') };
+  readonly '@modelcontextprotocol/sdk': typeof import('@modelcontextprotocol/sdk/types.js');
+  readonly '@opentelemetry/api': typeof import('@opentelemetry/api');
+}
+
+/**
+ * The module loaded for a package whose main entry is not the one used (the MCP SDK has no
+ * working root entry; its protocol types are a subpath).
+ */
+const ENTRY_POINTS: Readonly<Partial<Record<OptionalPackage, string>>> = {
+  '@modelcontextprotocol/sdk': '@modelcontextprotocol/sdk/types.js',
+};
+
+function entryPoint(name: string): string {
+  return (ENTRY_POINTS as Readonly<Record<string, string>>)[name] ?? name;
 }
 
 /** Options of `loadOptional`. */
@@ -59,7 +77,7 @@ function isModuleNotFound(error: unknown): boolean {
 /** Whether an optional package is installed (resolvable from this library), without loading it. */
 export function isInstalled(options: { readonly name: OptionalPackage }): boolean {
   try {
-    import.meta.resolve(options.name);
+    import.meta.resolve(entryPoint(options.name));
     return true;
   } catch (error) {
     if (isModuleNotFound(error)) return false;
@@ -79,7 +97,7 @@ export async function loadOptional<N extends OptionalPackage>(
   // Resolving first tells "not installed" apart from an error raised while the package loads.
   let url: string;
   try {
-    url = import.meta.resolve(name);
+    url = import.meta.resolve(entryPoint(name));
   } catch (error) {
     if (isModuleNotFound(error)) {
       throw missingPackageError(name, { feature: options.feature, cause: error });
@@ -87,6 +105,27 @@ export async function loadOptional<N extends OptionalPackage>(
     throw error;
   }
   return (await import(url)) as OptionalModules[N];
+}
+
+/**
+ * Loads an optional peer package synchronously (`require`, which Node 20.19 also allows for ES
+ * modules), for code that cannot wait; the errors are those of `loadOptional`.
+ */
+export function requireOptional<N extends OptionalPackage>(
+  options: LoadOptionalOptions<N>,
+): OptionalModules[N] {
+  const name: string = options.name;
+  let path: string;
+  const require = createRequire(import.meta.url);
+  try {
+    path = require.resolve(entryPoint(name));
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'MODULE_NOT_FOUND') {
+      throw missingPackageError(name, { feature: options.feature, cause: error });
+    }
+    throw error;
+  }
+  return require(path) as OptionalModules[N];
 }
 
 /**

@@ -13,39 +13,44 @@ function fromBits(hex: string): number {
 }
 
 function refused(value: unknown, pattern: RegExp): void {
-  assert.throws(() => canonicalJSON(value), (error: Error & { code?: string }) => {
-    assert.equal(error.code, 'ECT_MALFORMED');
-    assert.match(error.message, pattern);
-    return true;
-  });
+  assert.throws(
+    () => canonicalJSON(value),
+    (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'ECT_MALFORMED');
+      assert.match(error.message, pattern);
+      return true;
+    },
+  );
 }
 
 describe('RFC 8785 canonical JSON (CLM-9)', () => {
   test('CLM-9: the §3.2.2 sample (numbers, escapes, literals, member order)', () => {
     const input = JSON.parse(
-      '{\n  "numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],\n'
-        + '  "string": "\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/",\n'
-        + '  "literals": [null, true, false]\n}',
+      '{\n  "numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],\n' +
+        '  "string": "\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/",\n' +
+        '  "literals": [null, true, false]\n}',
     );
-    const expected = '{"literals":[null,true,false],'
-      + '"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],'
-      + '"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}';
+    const expected =
+      '{"literals":[null,true,false],' +
+      '"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],' +
+      '"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}';
     assert.equal(canonicalJSON(input), expected);
   });
 
   test('CLM-9: the §3.2.3 sorting sample (UTF-16 code units, not code points)', () => {
     const input = JSON.parse(
-      '{"\\u20ac":"Euro Sign","\\r":"Carriage Return","\\ufb33":"Hebrew Letter Dalet With Dagesh",'
-        + '"1":"One","\\ud83d\\ude00":"Emoji: Grinning Face","\\u0080":"Control",'
-        + '"\\u00f6":"Latin Small Letter O With Diaeresis"}',
+      '{"\\u20ac":"Euro Sign","\\r":"Carriage Return",' +
+        '"\\ufb33":"Hebrew Letter Dalet With Dagesh",' +
+        '"1":"One","\\ud83d\\ude00":"Emoji: Grinning Face","\\u0080":"Control",' +
+        '"\\u00f6":"Latin Small Letter O With Diaeresis"}',
     );
     // Not JavaScript's property order either: that puts the integer-like name "1" first.
     assert.deepEqual(Object.keys(input)[0], '1');
     assert.equal(
       canonicalJSON(input),
-      '{"\\r":"Carriage Return","1":"One","\u0080":"Control",'
-        + '"ö":"Latin Small Letter O With Diaeresis","€":"Euro Sign",'
-        + '"😀":"Emoji: Grinning Face","\ufb33":"Hebrew Letter Dalet With Dagesh"}',
+      '{"\\r":"Carriage Return","1":"One","\u0080":"Control",' +
+        '"ö":"Latin Small Letter O With Diaeresis","€":"Euro Sign",' +
+        '"😀":"Emoji: Grinning Face","\ufb33":"Hebrew Letter Dalet With Dagesh"}',
     );
   });
 

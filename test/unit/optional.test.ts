@@ -12,6 +12,7 @@ import {
   isInstalled,
   loadOptional,
   optionalPackageError,
+  requireOptional,
   OPTIONAL_PACKAGES,
   type OptionalPackage,
 } from '../../src/optional.js';
@@ -47,5 +48,24 @@ test('optionalPackageError recognises only a missing optional package', async ()
   assert.equal(optionalPackageError(real), undefined, 'not one of the optional peers');
   assert.equal(optionalPackageError(new Error('boom')), undefined);
   const names = ['better-sqlite3', 'pg', 'redis', 'express', 'fastify'];
+  names.push('@modelcontextprotocol/sdk', '@opentelemetry/api');
   assert.deepEqual(Object.keys(OPTIONAL_PACKAGES), names);
+});
+
+test('the MCP SDK loads by its types subpath (no root entry); OTel API by require', async () => {
+  const mcp = await loadOptional({ name: '@modelcontextprotocol/sdk' });
+  assert.equal(typeof mcp.CallToolResultSchema.parse, 'function');
+  assert.equal(isInstalled({ name: '@modelcontextprotocol/sdk' }), true);
+  const api = requireOptional({ name: '@opentelemetry/api' });
+  assert.equal(typeof api.trace.getTracer, 'function');
+  const error = (() => {
+    try {
+      requireOptional({ name: ABSENT, feature: 'the test feature' });
+    } catch (caught) {
+      return caught;
+    }
+    return assert.fail('loaded');
+  })();
+  assert.ok(error instanceof ECTConfigError);
+  assert.match(error.message, new RegExp(`npm install ${ABSENT}$`));
 });

@@ -1,0 +1,171 @@
+/**
+ * The calling side of `wimse-ect/mcp`: every `tools/call` goes out with the caller's ECT (CLM-6
+ * `exec_act` the tool name, CLM-9 `inp_hash` of the canonical arguments, CLM-7 `pred` from the
+ * task the caller works under, CLM-8 `wid` carried along) in `params._meta["wimse.ect"]`, and the
+ * ECT the tool server returns with the result is verified: its signature and claims (section 5),
+ * `pred` naming the call's task and `out_hash` the canonical result (HTTP-5 applied to MCP).
+ * @module
+ */
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { CallToolRequest, CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { createSigner, type ECTSigner } from '../create/create.js';
+import { ECTConfigError, ECTError } from '../errors.js';
+import { parseToken } from '../format/parse.js';
+import type { ECTClaims } from '../format/types.js';
+import type { SignerIdentity } from '../http/respond.js';
+import type { VerifyOptions } from '../verify/options.js';
+import { createVerifier, type VerifiedECT, type Verifier } from '../verify/verify.js';
+import { argumentsHash, metaToken, resultHash, withToken, type JSONObject } from './meta.js';
+
+/** What `createECTToolCaller` needs of an MCP client: its `callTool` (an SDK `Client`). */
+export type ToolCallClient = Pick<Client, 'callTool'>;
+
+/** The task a caller works under: a verified ECT, or the claims of its own ECT. */
+export type CallerContext = VerifiedECT | Pick<ECTClaims, 'jti' | 'wid'>;
+
+/** Options of `createECTToolCaller`. */
+export interface ECTToolCallerOptions {
+  /** The MCP client (connected to any transport). */
+  readonly client: ToolCallClient;
+  /** The caller's identity and key: `iss` and signer of its ECTs. */
+  readonly identity: SignerIdentity;
+  /** CLM-2: the tool server's identity, `aud` of the call's ECT. */
+  readonly audience: string | readonly string[];
+  /** Verifies the ECT of each result (its audience is the caller's identity). */
+  readonly verifier: Verifier | VerifyOptions;
+  /** CLM-6: the `exec_act` of a call to a tool (default: the tool's name). */
+  readonly execAct?: (tool: string) => string;
+  /** Refuse a result without an ECT (default true; `ECT_MALFORMED`). */
+  readonly requireResultECT?: boolean;
+}
+
+/** Per call: the context the call continues, and claims to set. */
+export interface ToolCallECT {
+  /** The task the caller works under: its `jti` goes into `pred`, its `wid` is carried along. */
+  readonly context?: CallerContext;
+  /** More predecessors (CLM-7). */
+  readonly pred?: readonly string[];
+  /** CLM-8: the workflow (default: the context's `wid`). */
+  readonly wid?: string;
+  /** CLM-6 for this call (default: `execAct(tool)`). */
+  readonly exec_act?: string;
+  /** The call's task id (default: a new UUID). */
+  readonly jti?: string;
+  readonly ect_ext?: Readonly<Record<string, unknown>>;
+}
+
+/** What a call returns. */
+export interface ECTToolCallResult {
+  /** The tool's result, as the SDK returns it (its `_meta` still holds the server's ECT). */
+  readonly result: CallToolResult;
+  /** The caller's ECT as sent, and its claims. */
+  readonly token: string;
+  readonly claims: ECTClaims;
+  /** The tool server's ECT, as received (`undefined` when it sent none). */
+  readonly resultToken: string | undefined;
+  /** The tool server's ECT, verified. */
+  readonly resultECT: VerifiedECT | undefined;
+}
+
+/** Calls tools with ECTs. */
+export interface ECTToolCaller {
+  /** Calls a tool: the ECT is added to `params._meta`; the result's ECT is verified. */
+  callTool(
+    params: CallToolRequest['params'],
+    ect?: ToolCallECT,
+    options?: RequestOptions,
+  ): Promise<ECTToolCallResult>;
+}
+
+function contextClaims(
+  context: CallerContext | undefined,
+): Pick<ECTClaims, 'jti' | 'wid'> | undefined {
+  if (context === undefined) return undefined;
+  return 'claims' in context ? context.claims : context;
+}
+
+function isVerifier(value: Verifier | VerifyOptions): value is Verifier {
+  return typeof (value as Verifier).verify === 'function';
+}
+
+function signerOf(identity: SignerIdentity): ECTSigner {
+  if (typeof identity !== 'object' || identity === null || typeof identity.iss !== 'string') {
+    throw new ECTConfigError('identity', 'the caller needs an identity (iss) and a key');
+  }
+  return createSigner({
+    key: identity.key,
+    ...(identity.kid === undefined ? {} : { kid: identity.kid }),
+    ...(identity.alg === undefined ? {} : { alg: identity.alg }),
+    ...(identity.ttl === undefined ? {} : { ttl: identity.ttl }),
+  });
+}
+
+/** Checks the server's ECT against the call: `pred` names the call, `wid` is the call's. */
+function checkResultClaims(result: VerifiedECT, call: ECTClaims): void {
+  if (!result.claims.pred.some((p) => p.toLowerCase() === call.jti.toLowerCase())) {
+    const message = `the result's ECT does not list the call's task ${call.jti} in pred (HTTP-5)`;
+    throw new ECTError('ECT_CLAIM_INVALID', message, { member: 'pred', claims: result.claims });
+  }
+  if (call.wid !== undefined && result.claims.wid?.toLowerCase() !== call.wid.toLowerCase()) {
+    const message = `the result's ECT is not in the call's workflow ${call.wid}`;
+    throw new ECTError('ECT_CLAIM_INVALID', message, { member: 'wid', claims: result.claims });
+  }
+}
+
+/**
+ * Builds a caller: the key is imported and the verifier built once. A refusal by the server (its
+ * verifier rejected the call's ECT) arrives as the SDK's `McpError` with code
+ * `ECT_REJECTED_ERROR_CODE` and the profile code in `error.data.code`; a result whose ECT fails
+ * verification is an `ECTError` with the section 11 code.
+ */
+export function createECTToolCaller(options: ECTToolCallerOptions): ECTToolCaller {
+  const { client, identity } = options;
+  if (typeof client?.callTool !== 'function') {
+    throw new ECTConfigError('client', 'give an MCP Client (@modelcontextprotocol/sdk)');
+  }
+  const signer = signerOf(identity);
+  if (options.verifier === undefined) {
+    throw new ECTConfigError(
+      'verifier',
+      "the result's ECT is verified: give a Verifier or VerifyOptions",
+    );
+  }
+  const verifier = isVerifier(options.verifier)
+    ? options.verifier
+    : createVerifier(options.verifier);
+  const execAct = options.execAct ?? ((tool: string): string => tool);
+  const requireResult = options.requireResultECT ?? true;
+
+  return {
+    async callTool(params, ect = {}, requestOptions) {
+      const context = contextClaims(ect.context);
+      const pred = [...(ect.pred ?? []), ...(context === undefined ? [] : [context.jti])];
+      const wid = ect.wid ?? context?.wid;
+      const token = signer.sign({
+        iss: identity.iss,
+        aud: options.audience,
+        exec_act: ect.exec_act ?? execAct(params.name),
+        pred: [...new Set(pred)],
+        ...(wid === undefined ? {} : { wid }),
+        ...(ect.jti === undefined ? {} : { jti: ect.jti }),
+        inp_hash: argumentsHash(params.arguments),
+        ...(ect.ect_ext === undefined ? {} : { ect_ext: ect.ect_ext }),
+      });
+      const claims = parseToken(token).payload as unknown as ECTClaims;
+      const sent = withToken(params as JSONObject, token) as CallToolRequest['params'];
+      const result = (await client.callTool(sent, undefined, requestOptions)) as CallToolResult;
+      const resultToken = metaToken(result._meta);
+      if (resultToken === undefined) {
+        if (requireResult) {
+          throw new ECTError('ECT_MALFORMED', `the result of ${params.name} carries no ECT`);
+        }
+        return { result, token, claims, resultToken, resultECT: undefined };
+      }
+      const expect = { out_hash: resultHash(result as JSONObject), inp_hash: claims.inp_hash! };
+      const resultECT = await verifier.verify(resultToken, { expect });
+      checkResultClaims(resultECT, claims);
+      return { result, token, claims, resultToken, resultECT };
+    },
+  };
+}
