@@ -2,7 +2,7 @@
  * wimse-ect: Execution Context Tokens (draft-nennemann-wimse-ect-01). The core: create, verify, DAG,
  * replay cache and ledger contracts with in-memory implementations. Storage backends and HTTP
  * middleware live in subpath exports so that nobody loads what they do not use.
- * @module
+ * @module wimse-ect
  */
 export { ECT_ERROR_CODES, ECTConfigError, ECTError, isECTError, isECTErrorCode, type ECTErrorCode, type ECTErrorContext } from './errors.js';
 export type { ECTClaims, ECTHeader, Level } from './format/types.js';

@@ -213,6 +213,7 @@ export class MemoryLedgerBackend implements LedgerBackend {
     return [];
   }
 
+  /** Nothing to release: the rows stay readable in `tables`. */
   async close(): Promise<void> {}
 }
 

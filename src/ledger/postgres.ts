@@ -18,7 +18,7 @@
  * - Never a hang: a connection timeout, a server-side `statement_timeout` (also bounds the wait
  *   for the append lock) and a client-side query timeout; every failure to reach or use the server
  *   is `ECT_LEDGER_UNAVAILABLE`.
- * @module
+ * @module wimse-ect/postgres
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
@@ -45,7 +45,22 @@ import {
 import { frontierIds } from '../tlog/stored-hash.js';
 import type { AppendTip, AppendTransaction, LedgerBackend } from './types.js';
 
-/** Options of `PostgresLedgerBackend.open`. */
+/**
+ * Options of `PostgresLedgerBackend.open`.
+ *
+ * @example
+ * ```ts
+ * import { Ledger } from 'wimse-ect';
+ * import { PostgresLedgerBackend, type PostgresLedgerBackendOptions } from 'wimse-ect/postgres';
+ *
+ * const options: PostgresLedgerBackendOptions = {
+ *   url: 'postgres://ect@db.internal/audit',
+ *   table: 'payments_ledger', // several ledgers in one database
+ *   maxConnections: 20,
+ * };
+ * const ledger = await Ledger.open({ backend: await PostgresLedgerBackend.open(options) });
+ * ```
+ */
 export interface PostgresLedgerBackendOptions {
   /** `postgres://user:password@host:port/database`; or give `pool`. */
   readonly url?: string;
@@ -63,7 +78,22 @@ export interface PostgresLedgerBackendOptions {
   readonly allowOldSchema?: true;
 }
 
-/** Options of `openPostgresLedger`: the ledger's options plus the backend's. */
+/**
+ * Options of `openPostgresLedger`: the ledger's options plus the backend's.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair } from 'wimse-ect';
+ * import { openPostgresLedger, type OpenPostgresLedgerOptions } from 'wimse-ect/postgres';
+ *
+ * const options: OpenPostgresLedgerOptions = {
+ *   key: generateKeyPair({ alg: 'EdDSA' }).privateJwk,
+ *   origin: 'example.org/ect-ledger',
+ *   statementTimeoutMs: 2000,
+ * };
+ * const ledger = await openPostgresLedger('postgres://ect@db.internal/audit', options);
+ * ```
+ */
 export type OpenPostgresLedgerOptions = Omit<LedgerOptions, 'backend'> &
   Omit<PostgresLedgerBackendOptions, 'url' | 'pool' | 'allowOldSchema'>;
 
@@ -201,6 +231,24 @@ async function rollback(client: pg.PoolClient): Promise<Error | undefined> {
   }
 }
 
+/**
+ * Ledger rows in PostgreSQL (`npm install pg`), shared by many verifier instances: appends
+ * serialise on an advisory lock. Usually opened through `openPostgresLedger` or
+ * `openLedger('postgres://…')`.
+ *
+ * @example
+ * ```ts
+ * import { Ledger } from 'wimse-ect';
+ * import { PostgresLedgerBackend } from 'wimse-ect/postgres';
+ *
+ * const backend = await PostgresLedgerBackend.open({
+ *   url: 'postgres://auditor@db.internal/audit',
+ * });
+ * const ledger = await Ledger.open({ backend }); // read and verify only: no key given
+ * console.log((await ledger.verifyIntegrity()).ok);
+ * await ledger.close();
+ * ```
+ */
 export class PostgresLedgerBackend implements LedgerBackend {
   readonly location: string;
   readonly table: string;
@@ -425,6 +473,7 @@ export class PostgresLedgerBackend implements LedgerBackend {
     return missingObjects({ tables: this.tables, present: new Set(rows.map((r) => String(r['relname']))) });
   }
 
+  /** Ends the connection pool this backend created (a pool given in the options stays open). */
   async close(): Promise<void> {
     if (this.#ownsPool && !this.#pool.ended) await this.#pool.end();
   }
@@ -465,7 +514,20 @@ function metaOf(rows: readonly Row[]): LedgerMeta | undefined {
   return { origin, vkey };
 }
 
-/** Opens a `Ledger` stored in PostgreSQL (tables created when missing). */
+/**
+ * Opens a `Ledger` stored in PostgreSQL (tables created when missing).
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { openPostgresLedger } from 'wimse-ect/postgres';
+ *
+ * const ledger = await openPostgresLedger('postgres://ect@db.internal/audit', {
+ *   key: JSON.parse(readFileSync('ledger.key.json', 'utf8')),
+ *   origin: 'example.org/ect-ledger',
+ * });
+ * ```
+ */
 export async function openPostgresLedger(
   url: string,
   options: OpenPostgresLedgerOptions = {},

@@ -14,7 +14,7 @@
  *   `:memory:` database has one connection, so there the writes run in the calling thread.
  * - LED-3 uniqueness: a UNIQUE index on `scope` (canonical `taskKey(jti, wid)`). Not on (wid,
  *   jti): SQL NULLs are distinct, so two tokens without a `wid` would both pass such an index.
- * @module
+ * @module wimse-ect/sqlite
  */
 import type Database from 'better-sqlite3';
 import { ECTConfigError, ECTError } from '../errors.js';
@@ -34,7 +34,18 @@ import {
 } from './sqlite-write.js';
 import type { AppendTransaction, LedgerBackend } from './types.js';
 
-/** Options of `SqliteLedgerBackend.open`. */
+/**
+ * Options of `SqliteLedgerBackend.open`.
+ *
+ * @example
+ * ```ts
+ * import { Ledger } from 'wimse-ect';
+ * import { SqliteLedgerBackend, type SqliteLedgerBackendOptions } from 'wimse-ect/sqlite';
+ *
+ * const options: SqliteLedgerBackendOptions = { path: 'audit.db', busyTimeoutMs: 10_000 };
+ * const ledger = await Ledger.open({ backend: await SqliteLedgerBackend.open(options) });
+ * ```
+ */
 export interface SqliteLedgerBackendOptions {
   /** The database file (created when missing), or `:memory:` for a private in-memory database. */
   readonly path: string;
@@ -44,7 +55,22 @@ export interface SqliteLedgerBackendOptions {
   readonly allowOldSchema?: true;
 }
 
-/** Options of `openSqliteLedger`: the ledger's options plus the backend's. */
+/**
+ * Options of `openSqliteLedger`: the ledger's options plus the backend's.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair } from 'wimse-ect';
+ * import { openSqliteLedger, type OpenSqliteLedgerOptions } from 'wimse-ect/sqlite';
+ *
+ * const options: OpenSqliteLedgerOptions = {
+ *   key: generateKeyPair({ alg: 'EdDSA' }).privateJwk,
+ *   origin: 'example.org/ect-ledger',
+ *   busyTimeoutMs: 10_000, // several processes share the file
+ * };
+ * const ledger = await openSqliteLedger('audit.db', options);
+ * ```
+ */
 export type OpenSqliteLedgerOptions = Omit<LedgerOptions, 'backend'> &
   Omit<SqliteLedgerBackendOptions, 'path' | 'allowOldSchema'>;
 
@@ -145,6 +171,22 @@ function createOrCheck(db: Database.Database, tables: LedgerTables, allowOld: bo
   }).immediate();
 }
 
+/**
+ * Ledger rows in one SQLite file (`npm install better-sqlite3`): WAL with `synchronous=FULL`,
+ * appends under the database's write lock, several processes on one file. Usually opened through
+ * `openSqliteLedger` or `openLedger('sqlite:PATH')`.
+ *
+ * @example
+ * ```ts
+ * import { Ledger } from 'wimse-ect';
+ * import { SqliteLedgerBackend } from 'wimse-ect/sqlite';
+ *
+ * const backend = await SqliteLedgerBackend.open({ path: 'audit.db' });
+ * const ledger = await Ledger.open({ backend }); // read and verify only: no key given
+ * console.log((await ledger.verifyIntegrity()).ok);
+ * await ledger.close();
+ * ```
+ */
 export class SqliteLedgerBackend implements LedgerBackend {
   readonly location: string;
   readonly path: string;
@@ -321,6 +363,7 @@ export class SqliteLedgerBackend implements LedgerBackend {
     });
   }
 
+  /** Stops the writer thread and closes the database. */
   async close(): Promise<void> {
     await this.#writer.close();
     if (this.#db.open) this.#db.close();
@@ -344,7 +387,21 @@ export class SqliteLedgerBackend implements LedgerBackend {
   }
 }
 
-/** Opens a `Ledger` stored in a SQLite file (created when missing). */
+/**
+ * Opens a `Ledger` stored in a SQLite file (created when missing).
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { openSqliteLedger } from 'wimse-ect/sqlite';
+ *
+ * const ledger = await openSqliteLedger('audit.db', {
+ *   key: JSON.parse(readFileSync('ledger.key.json', 'utf8')),
+ *   origin: 'example.org/ect-ledger',
+ * });
+ * console.log(await ledger.size(), await ledger.vkey());
+ * ```
+ */
 export async function openSqliteLedger(
   path: string,
   options: OpenSqliteLedgerOptions = {},

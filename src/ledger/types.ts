@@ -109,6 +109,7 @@ export interface LedgerBackend {
   cosignaturesBetween(from: number, to: number): Promise<readonly Readonly<Record<string, unknown>>[]>;
   /** Problems with the stored schema (a missing table or index), reported, never repaired. */
   schemaProblems(): Promise<readonly string[]>;
+  /** Releases the connections and files; the backend is unusable afterwards. */
   close(): Promise<void>;
 }
 

@@ -10,14 +10,28 @@
  *   through unchecked. The client reconnects by itself in the background.
  * - CLM-5: keys are stored as given; `replayKey` has already put the UUIDs in lowercase, so one
  *   task has one Redis key whatever the case of its `jti` and `wid`.
- * @module
+ * @module wimse-ect/redis
  */
 import { createClient } from 'redis';
 import { ECTConfigError, ECTError } from '../errors.js';
 import { redactUrl } from '../stores/redact.js';
 import type { ReplayStore } from './store.js';
 
-/** Options of `RedisReplayStore.open`. */
+/**
+ * Options of `RedisReplayStore.open`.
+ *
+ * @example
+ * ```ts
+ * import { RedisReplayStore, type RedisReplayStoreOptions } from 'wimse-ect/redis';
+ *
+ * const options: RedisReplayStoreOptions = {
+ *   url: 'redis://replay.internal:6379',
+ *   keyPrefix: 'payments:replay:',
+ *   commandTimeoutMs: 500,
+ * };
+ * const replay = await RedisReplayStore.open(options);
+ * ```
+ */
 export interface RedisReplayStoreOptions {
   /** `redis://[[user]:password@]host[:port][/db]` or `rediss://…` (TLS). */
   readonly url: string;
@@ -29,7 +43,22 @@ export interface RedisReplayStoreOptions {
   readonly connectTimeoutMs?: number;
 }
 
-/** One check of a batch. */
+/**
+ * One check of a batch.
+ *
+ * @example
+ * ```ts
+ * import { openRedisReplayStore, type ReplayCheck } from 'wimse-ect/redis';
+ *
+ * const replay = await openRedisReplayStore('redis://replay.internal:6379');
+ * const now = Date.now() / 1000;
+ * const checks: ReplayCheck[] = [
+ *   { key: '-:6f1c0e0a-1b2c-4d3e-8f40-5a6b7c8d9e01', expiresAt: now + 600 },
+ *   { key: '-:6f1c0e0a-1b2c-4d3e-8f40-5a6b7c8d9e02', expiresAt: now + 600 },
+ * ];
+ * console.log(await replay.checkAndRecordMany(checks, now)); // [ true, true ] the first time
+ * ```
+ */
 export interface ReplayCheck {
   readonly key: string;
   /** Unix seconds. */
@@ -60,6 +89,22 @@ function expiryMs(expiresAt: number, now: number): number {
   return Math.max(Math.ceil(expiresAt * 1000), Math.floor(now * 1000) + 1);
 }
 
+/**
+ * A replay cache in Redis (`npm install redis`), shared by every verifier that uses the same
+ * server: one `SET NX PXAT` per token, so two instances never both accept one. Fails closed:
+ * an unreachable server is `ECT_REPLAY_STORE_UNAVAILABLE`.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier } from 'wimse-ect';
+ * import { RedisReplayStore } from 'wimse-ect/redis';
+ *
+ * const replay = await RedisReplayStore.open({ url: 'redis://replay.internal:6379' });
+ * const verifier = createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1, replay });
+ * // … at shutdown
+ * await replay.close();
+ * ```
+ */
 export class RedisReplayStore implements ReplayStore {
   readonly keyPrefix: string;
   /** The server's URL without its password, for messages. */
@@ -175,7 +220,18 @@ export class RedisReplayStore implements ReplayStore {
   }
 }
 
-/** Connects a Redis replay cache (`redis://…` or `rediss://…`). */
+/**
+ * Connects a Redis replay cache (`redis://…` or `rediss://…`).
+ *
+ * @example
+ * ```ts
+ * import { createVerifier } from 'wimse-ect';
+ * import { openRedisReplayStore } from 'wimse-ect/redis';
+ *
+ * const replay = await openRedisReplayStore('rediss://replay.internal:6380', { keyPrefix: 'b:' });
+ * const verifier = createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1, replay });
+ * ```
+ */
 export async function openRedisReplayStore(url: string, options: Omit<RedisReplayStoreOptions, 'url'> = {}): Promise<RedisReplayStore> {
   return RedisReplayStore.open({ ...options, url });
 }
