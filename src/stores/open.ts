@@ -78,7 +78,8 @@ function badUrl(setting: string, url: unknown, problem: string, forms: string): 
 }
 
 /**
- * Parses a ledger URL; throws `ECTConfigError` naming the URL (without its password) and the accepted forms.
+ * Parses a ledger URL; throws `ECTConfigError` naming the URL (without its password) and the
+ * accepted forms.
  *
  * @example
  * ```ts
