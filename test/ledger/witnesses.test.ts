@@ -14,11 +14,11 @@ import type { Ledger } from '../../src/ledger/ledger.js';
 import { parseNote, ed25519VerifierKey } from '../../src/tlog/note.js';
 import { useTestServers } from '../helpers/servers.js';
 import { startWitnessProcess, type WitnessProcess } from '../witness/fixtures.js';
-import { appendBatches, chainOfTokens, ledgerKey, storedLedger } from './support.js';
+import { appendBatches, AUD, chainOfTokens, issuer, ledgerKey, storedLedger } from './support.js';
 
 const env = useTestServers({ tempDir: 'ect-ledger-witness-' });
 /** One log per test: a witness keeps one view per origin, so tests must not share one. */
-const ORIGINS = ['example.org/ledger-a', 'example.org/ledger-b', 'example.org/ledger-c'];
+const ORIGINS = ['example.org/ledger-a', 'example.org/ledger-b', 'example.org/ledger-c', 'example.org/ledger-d'];
 const LOG_VKEYS = ORIGINS.map((name) => ed25519VerifierKey({ name, publicKey: importPublicKey(ledgerKey.publicJwk) }));
 
 async function freePort(): Promise<number> {
@@ -136,5 +136,24 @@ describe('LED-11 witnesses', () => {
     await appendBatches(honest, chainOfTokens(4), [4]);
     await eventually(async () => (await cosigners(honest)).length === 1 && (await honest.checkpoint())!.size === 7, 'honest cosigned');
     await Promise.all([honest.close(), fork.close()]);
+  });
+
+  test('LED-11: ect verify --ledger … --witness URL (and ECT_WITNESSES) gets the checkpoints cosigned', async () => {
+    const { cli } = await import('../cli/run.js');
+    const keyFile = join(env.dir, 'cli-ledger.key.json');
+    writeFileSync(keyFile, JSON.stringify(ledgerKey.privateJwk));
+    const jwks = join(env.dir, 'issuer.jwks.json');
+    writeFileSync(jwks, JSON.stringify({ keys: [issuer.publicJwk] }));
+    const batch = join(env.dir, 'cli-batch.txt');
+    const url = `sqlite:${join(env.dir, 'cli-witnessed.db')}`;
+    writeFileSync(batch, chainOfTokens(3).join('\n'));
+    const base = ['verify', '--batch', batch, '--dag', '--jwks', jwks, '--audience', AUD, '--ledger', url, '--ledger-key', keyFile, '--ledger-origin', ORIGINS[3]!];
+    const r = await cli([...base, '--witness', w1.process.url], { env: { ECT_WITNESSES: w2.process.url } });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const note = (await cli(['ledger', 'checkpoint', url])).stdout;
+    const names = parseNote({ note }).signatures.map((s) => s.name);
+    assert.ok(names.includes(w1.name), `${w1.name} cosigned: ${names.join(', ')}`);
+    const verified = await cli(['ledger', 'verify', url, '--witness-vkey', w1.process.vkey]);
+    assert.equal(verified.code, 0, verified.stdout);
   });
 });
