@@ -18,13 +18,54 @@ import type { VerifyOptions } from '../verify/options.js';
 import { createVerifier, type VerifiedECT, type Verifier } from '../verify/verify.js';
 import { argumentsHash, metaToken, resultHash, withToken, type JSONObject } from './meta.js';
 
-/** What `createECTToolCaller` needs of an MCP client: its `callTool` (an SDK `Client`). */
+/**
+ * What `createECTToolCaller` needs of an MCP client: its `callTool` (an SDK `Client`).
+ *
+ * @example
+ * ```ts
+ * import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+ * import type { ToolCallClient } from 'wimse-ect/mcp';
+ *
+ * const client: ToolCallClient = new Client({ name: 'agent', version: '1.0.0' });
+ * ```
+ */
 export type ToolCallClient = Pick<Client, 'callTool'>;
 
-/** The task a caller works under: a verified ECT, or the claims of its own ECT. */
+/**
+ * The task a caller works under: a verified ECT, or the claims of its own ECT.
+ *
+ * @example
+ * ```ts
+ * import { randomUUID } from 'node:crypto';
+ * import type { CallerContext } from 'wimse-ect/mcp';
+ *
+ * // The task the agent works under: the ECT it was called with (verified), or its own claims.
+ * const context: CallerContext = { jti: randomUUID(), wid: randomUUID() };
+ * ```
+ */
 export type CallerContext = VerifiedECT | Pick<ECTClaims, 'jti' | 'wid'>;
 
-/** Options of `createECTToolCaller`. */
+/**
+ * Options of `createECTToolCaller`.
+ *
+ * @example
+ * ```ts
+ * import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+ * import { generateKeyPair } from 'wimse-ect';
+ * import { createECTToolCaller, type ECTToolCallerOptions } from 'wimse-ect/mcp';
+ *
+ * const agent = generateKeyPair();
+ * const tools = generateKeyPair();
+ * const options: ECTToolCallerOptions = {
+ *   client: new Client({ name: 'agent', version: '1.0.0' }),
+ *   identity: { iss: 'spiffe://example.org/agent', key: agent.privateJwk },
+ *   audience: 'spiffe://example.org/tools',
+ *   verifier: { audience: 'spiffe://example.org/agent', keys: { keys: [tools.publicJwk] } },
+ *   execAct: (tool) => `mcp:${tool}`,
+ * };
+ * const caller = createECTToolCaller(options);
+ * ```
+ */
 export interface ECTToolCallerOptions {
   /** The MCP client (connected to any transport). */
   readonly client: ToolCallClient;
@@ -40,7 +81,21 @@ export interface ECTToolCallerOptions {
   readonly requireResultECT?: boolean;
 }
 
-/** Per call: the context the call continues, and claims to set. */
+/**
+ * Per call: the context the call continues, and claims to set.
+ *
+ * @example
+ * ```ts
+ * import { randomUUID } from 'node:crypto';
+ * import type { ToolCallECT } from 'wimse-ect/mcp';
+ *
+ * const ect: ToolCallECT = {
+ *   context: { jti: randomUUID(), wid: randomUUID() }, // pred and wid come from here
+ *   exec_act: 'summarise_ticket',
+ *   ect_ext: { ticket: 'OPS-42' },
+ * };
+ * ```
+ */
 export interface ToolCallECT {
   /** The task the caller works under: its `jti` goes into `pred`, its `wid` is carried along. */
   readonly context?: CallerContext;
@@ -55,7 +110,24 @@ export interface ToolCallECT {
   readonly ect_ext?: Readonly<Record<string, unknown>>;
 }
 
-/** What a call returns. */
+/**
+ * What a call returns.
+ *
+ * @example
+ * ```ts
+ * import type { ECTToolCaller, ECTToolCallResult } from 'wimse-ect/mcp';
+ *
+ * async function review(caller: ECTToolCaller, text: string): Promise<string | undefined> {
+ *   const call: ECTToolCallResult = await caller.callTool({
+ *     name: 'review_spec',
+ *     arguments: { text },
+ *   });
+ *   // The server's task follows the call's: its pred is the call's jti.
+ *   console.log(call.claims.jti, call.resultECT?.claims.pred);
+ *   return call.resultToken;
+ * }
+ * ```
+ */
 export interface ECTToolCallResult {
   /** The tool's result, as the SDK returns it (its `_meta` still holds the server's ECT). */
   readonly result: CallToolResult;
@@ -68,7 +140,19 @@ export interface ECTToolCallResult {
   readonly resultECT: VerifiedECT | undefined;
 }
 
-/** Calls tools with ECTs. */
+/**
+ * Calls tools with ECTs.
+ *
+ * @example
+ * ```ts
+ * import type { ECTToolCaller } from 'wimse-ect/mcp';
+ *
+ * async function search(caller: ECTToolCaller, query: string): Promise<unknown> {
+ *   const { result } = await caller.callTool({ name: 'search', arguments: { query } });
+ *   return result.structuredContent;
+ * }
+ * ```
+ */
 export interface ECTToolCaller {
   /** Calls a tool: the ECT is added to `params._meta`; the result's ECT is verified. */
   callTool(
@@ -118,6 +202,32 @@ function checkResultClaims(result: VerifiedECT, call: ECTClaims): void {
  * verifier rejected the call's ECT) arrives as the SDK's `McpError` with code
  * `ECT_REJECTED_ERROR_CODE` and the profile code in `error.data.code`; a result whose ECT fails
  * verification is an `ECTError` with the section 11 code.
+ *
+ * @example
+ * ```ts
+ * import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+ * import {
+ *   StreamableHTTPClientTransport,
+ * } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+ * import { generateKeyPair } from 'wimse-ect';
+ * import { createECTToolCaller, ectMcpFetch } from 'wimse-ect/mcp';
+ *
+ * const agent = generateKeyPair();
+ * const tools = generateKeyPair(); // the tool server's key pair; the agent trusts its public half
+ * const client = new Client({ name: 'agent', version: '1.0.0' });
+ * const url = new URL('https://tools.example.org/mcp');
+ * await client.connect(new StreamableHTTPClientTransport(url, { fetch: ectMcpFetch() }));
+ * const caller = createECTToolCaller({
+ *   client,
+ *   identity: { iss: 'spiffe://example.org/agent', key: agent.privateJwk },
+ *   audience: 'spiffe://example.org/tools',
+ *   verifier: { audience: 'spiffe://example.org/agent', keys: { keys: [tools.publicJwk] } },
+ * });
+ * const { result, resultECT } = await caller.callTool({
+ *   name: 'review_spec',
+ *   arguments: { text: 'v1' },
+ * });
+ * ```
  */
 export function createECTToolCaller(options: ECTToolCallerOptions): ECTToolCaller {
   const { client, identity } = options;

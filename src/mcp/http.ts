@@ -11,7 +11,17 @@ import { isECTError } from '../errors.js';
 import { EXECUTION_CONTEXT_HEADER, formatExecutionContext, headerLimit } from '../http/header.js';
 import { isObject, metaToken, TOOLS_CALL, withoutToken } from './meta.js';
 
-/** Options of `ectMcpFetch`. */
+/**
+ * Options of `ectMcpFetch`.
+ *
+ * @example
+ * ```ts
+ * import { ectMcpFetch, type ECTMcpFetchOptions } from 'wimse-ect/mcp';
+ *
+ * const options: ECTMcpFetchOptions = { maxHeaderSize: 16 * 1024 };
+ * const fetchWithECT = ectMcpFetch(options);
+ * ```
+ */
 export interface ECTMcpFetchOptions {
   /** HTTP-3: most bytes of an `Execution-Context` value (default 8 KiB). */
   readonly maxHeaderSize?: number;
@@ -38,6 +48,19 @@ function takeToken(body: string): { readonly body: string; readonly token: strin
 /**
  * A fetch that sends each `tools/call`'s ECT in the `Execution-Context` header. Give it to the
  * transport: `new StreamableHTTPClientTransport(url, { fetch: ectMcpFetch() })`.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   StreamableHTTPClientTransport,
+ * } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+ * import { ectMcpFetch } from 'wimse-ect/mcp';
+ *
+ * // Each tools/call's ECT also travels in the Execution-Context header.
+ * const transport = new StreamableHTTPClientTransport(new URL('https://tools.example.org/mcp'), {
+ *   fetch: ectMcpFetch(),
+ * });
+ * ```
  */
 export function ectMcpFetch(options: ECTMcpFetchOptions = {}): FetchLike {
   const maxHeaderSize = headerLimit(options);

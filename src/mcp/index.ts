@@ -4,7 +4,7 @@
  * side (`createECTToolCaller`), the tool server's side (`ectServerTransport`, `ectOf`), the
  * Streamable HTTP header (`ectMcpFetch`), and where the token travels (`ECT_META_KEY`).
  * docs/mcp.md describes the mapping.
- * @module
+ * @module wimse-ect/mcp
  */
 export {
   createECTToolCaller,

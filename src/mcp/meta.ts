@@ -17,19 +17,54 @@ import { ECTError, isECTError } from '../errors.js';
 import { hashJSON } from '../format/canonical-json.js';
 import { ECT_MISSING_CODE, problemFor, type ProblemCode } from '../http/problem.js';
 
-/** The `_meta` member that carries an ECT in a `tools/call` request and its result. */
+/**
+ * The `_meta` member that carries an ECT in a `tools/call` request and its result.
+ *
+ * @example
+ * ```ts
+ * import { ECT_META_KEY } from 'wimse-ect/mcp';
+ *
+ * // Where a raw JSON-RPC tools/call carries its ECT.
+ * const params = { name: 'review_spec', arguments: {}, _meta: { [ECT_META_KEY]: 'eyJ…' } };
+ * ```
+ */
 export const ECT_META_KEY = 'wimse.ect';
 
 /**
  * The JSON-RPC error code of a `tools/call` refused because of its ECT (in the range JSON-RPC
  * leaves to implementations); `error.data` is `McpECTErrorData`.
+ *
+ * @example
+ * ```ts
+ * import { McpError } from '@modelcontextprotocol/sdk/types.js';
+ * import { ECT_REJECTED_ERROR_CODE, type McpECTErrorData } from 'wimse-ect/mcp';
+ *
+ * function refusalCode(error: unknown): string | undefined {
+ *   if (!(error instanceof McpError) || error.code !== ECT_REJECTED_ERROR_CODE) return undefined;
+ *   return (error.data as McpECTErrorData).code; // e.g. ECT_EXPIRED
+ * }
+ * ```
  */
 export const ECT_REJECTED_ERROR_CODE = -32003;
 
 /** The method whose requests carry ECTs. */
 export const TOOLS_CALL = 'tools/call';
 
-/** `error.data` of a refused call: the section 11 code (or `EXECUTION_CONTEXT_MISSING`). */
+/**
+ * `error.data` of a refused call: the section 11 code (or `EXECUTION_CONTEXT_MISSING`).
+ *
+ * @example
+ * ```ts
+ * import type { McpECTErrorData } from 'wimse-ect/mcp';
+ *
+ * const data: McpECTErrorData = {
+ *   type: 'urn:ect:error:ECT_REPLAY',
+ *   title: 'Replayed Execution Context',
+ *   detail: 'task 6f1c0e0a-1b2c-4d3e-8f40-5a6b7c8d9e01 was already presented',
+ *   code: 'ECT_REPLAY',
+ * };
+ * ```
+ */
 export interface McpECTErrorData {
   /** `urn:ect:error:<code>`, as in the HTTP problem bodies (HTTP-2). */
   readonly type: string;
@@ -71,12 +106,34 @@ export function withToken(value: JSONObject, token: string): JSONObject {
   return { ...value, _meta: { ...meta, [ECT_META_KEY]: token } };
 }
 
-/** CLM-9 `inp_hash` of a call: the canonical JSON of its arguments (`{}` when there are none). */
+/**
+ * CLM-9 `inp_hash` of a call: the canonical JSON of its arguments (`{}` when there are none).
+ *
+ * @example
+ * ```ts
+ * import { argumentsHash } from 'wimse-ect/mcp';
+ *
+ * // The inp_hash of a call: key order does not matter (RFC 8785 canonical JSON).
+ * console.log(argumentsHash({ a: 1, b: 2 }) === argumentsHash({ b: 2, a: 1 })); // true
+ * ```
+ */
 export function argumentsHash(args: unknown): string {
   return hashJSON(args ?? {});
 }
 
-/** CLM-9 `out_hash` of a result: its canonical JSON without the ECT it carries. */
+/**
+ * CLM-9 `out_hash` of a result: its canonical JSON without the ECT it carries.
+ *
+ * @example
+ * ```ts
+ * import { ECT_META_KEY, resultHash } from 'wimse-ect/mcp';
+ *
+ * const result = { content: [{ type: 'text', text: 'ok' }] };
+ * // The ECT the result carries is not part of its out_hash.
+ * const signed = { ...result, _meta: { [ECT_META_KEY]: 'eyJ…' } };
+ * console.log(resultHash(result) === resultHash(signed)); // true
+ * ```
+ */
 export function resultHash(result: JSONObject): string {
   return hashJSON(withoutToken(result));
 }

@@ -44,7 +44,24 @@ import {
   type JSONObject,
 } from './meta.js';
 
-/** Options of `ectServerTransport`. */
+/**
+ * Options of `ectServerTransport`.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair } from 'wimse-ect';
+ * import type { ECTServerTransportOptions } from 'wimse-ect/mcp';
+ *
+ * const agent = generateKeyPair();
+ * const tools = generateKeyPair();
+ * const options: ECTServerTransportOptions = {
+ *   verifier: { audience: 'spiffe://example.org/tools', keys: { keys: [agent.publicJwk] } },
+ *   identity: { iss: 'spiffe://example.org/tools', key: tools.privateJwk },
+ *   required: true,
+ *   onError: (error) => console.error('tool server:', error),
+ * };
+ * ```
+ */
 export interface ECTServerTransportOptions {
   /** Verifies callers' ECTs; its audience is this server's identity (CLM-2). */
   readonly verifier: Verifier | VerifyOptions;
@@ -67,7 +84,18 @@ interface PendingCall {
   readonly inpHash: string;
 }
 
-/** What a tool handler's `extra` holds that `ectOf` reads: the request's `_meta`. */
+/**
+ * What a tool handler's `extra` holds that `ectOf` reads: the request's `_meta`.
+ *
+ * @example
+ * ```ts
+ * import { ectOf, type ECTRequestExtra } from 'wimse-ect/mcp';
+ *
+ * function callerOf(extra: ECTRequestExtra): string {
+ *   return ectOf(extra)?.claims.iss ?? 'anonymous';
+ * }
+ * ```
+ */
 export interface ECTRequestExtra {
   readonly _meta?: object | undefined;
 }
@@ -77,6 +105,18 @@ const verifiedByMeta = new WeakMap<object, VerifiedECT>();
 /**
  * The verified ECT of the call a tool handler is running for (the handler's second argument,
  * `extra`), or `undefined` when the call came without one (`required: false`).
+ *
+ * @example
+ * ```ts
+ * import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+ * import { ectOf } from 'wimse-ect/mcp';
+ *
+ * const server = new McpServer({ name: 'tools', version: '1.0.0' });
+ * server.registerTool('whoami', { description: 'Names the caller' }, async (extra) => {
+ *   const ect = ectOf(extra); // verified before the tool runs
+ *   return { content: [{ type: 'text', text: `task ${ect?.claims.jti} of ${ect?.claims.iss}` }] };
+ * });
+ * ```
  */
 export function ectOf(extra: ECTRequestExtra): VerifiedECT | undefined {
   return extra._meta === undefined ? undefined : verifiedByMeta.get(extra._meta);
@@ -292,6 +332,26 @@ class ECTServerTransport implements Transport {
  * Wraps a server transport so that every `tools/call` is verified before the server sees it.
  * Connect the `Server` or `McpServer` to the returned transport; keep using the original one for
  * what is transport-specific (`handleRequest` of the Streamable HTTP transport).
+ *
+ * @example
+ * ```ts
+ * import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+ * import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+ * import { generateKeyPair } from 'wimse-ect';
+ * import { ectServerTransport } from 'wimse-ect/mcp';
+ *
+ * // The calling agent's key pair: the server trusts its public half.
+ * const agent = generateKeyPair();
+ * const tools = generateKeyPair();
+ * const server = new McpServer({ name: 'tools', version: '1.0.0' });
+ * // … server.registerTool(…)
+ * await server.connect(
+ *   ectServerTransport(new StdioServerTransport(), {
+ *     verifier: { audience: 'spiffe://example.org/tools', keys: { keys: [agent.publicJwk] } },
+ *     identity: { iss: 'spiffe://example.org/tools', key: tools.privateJwk },
+ *   }),
+ * );
+ * ```
  */
 export function ectServerTransport(
   transport: Transport,
