@@ -25,6 +25,8 @@ blocks('ts').forEach((code, index) => {
     if (index === 1) assert.match(run.stdout, /true 4/);
     if (index === 2) assert.match(run.stdout, /200 review_spec true/);
     if (index === 3) assert.match(run.stdout, /3 1 true/);
+    if (index === 4) assert.match(run.stdout, /spec v1 reviewed for spiffe:\/\/example.org\/agent true/);
+    if (index === 5) assert.match(run.stdout, /ect\.verify plan\nplan true/);
   });
 });
 
