@@ -32,7 +32,20 @@ const INTERNAL = 0 as SpanKind.INTERNAL;
 const UNSET = 0 as SpanStatusCode.UNSET;
 const SAMPLED = 1;
 
-/** One recorded task: what a ledger entry or a bundle entry says. */
+/**
+ * One recorded task: what a ledger entry or a bundle entry says.
+ *
+ * @example
+ * ```ts
+ * import { ledgerTasks, type RecordedTask } from 'wimse-ect/otel';
+ * import { openLedger } from 'wimse-ect/stores';
+ *
+ * const ledger = await openLedger('sqlite:audit.db');
+ * const tasks: RecordedTask[] = await ledgerTasks(ledger, '0b6f2a8e-5c3d-4f1a-9e7b-2d4c6a8e0f13');
+ * for (const task of tasks)
+ *   console.log(task.seq, task.claims['exec_act'], new Date(task.recordedAt));
+ * ```
+ */
 export interface RecordedTask {
   readonly seq: number;
   readonly level: Level;
@@ -43,7 +56,19 @@ export interface RecordedTask {
   readonly claims: Readonly<Record<string, unknown>>;
 }
 
-/** A span's resource: the SDK's `Resource` shape (attributes and the methods exporters call). */
+/**
+ * A span's resource: the SDK's `Resource` shape (attributes and the methods exporters call).
+ *
+ * @example
+ * ```ts
+ * import { spanResource, type SpanResource } from 'wimse-ect/otel';
+ *
+ * const resource: SpanResource = spanResource({
+ *   'service.name': 'agent-a',
+ *   'deployment.environment': 'prod',
+ * });
+ * ```
+ */
 export interface SpanResource {
   readonly attributes: Attributes;
   readonly asyncAttributesPending?: boolean;
@@ -51,7 +76,21 @@ export interface SpanResource {
   getRawAttributes(): [string, AttributeValue | undefined][];
 }
 
-/** A finished span in the SDK's `ReadableSpan` shape, ready for any `SpanExporter`. */
+/**
+ * A finished span in the SDK's `ReadableSpan` shape, ready for any `SpanExporter`.
+ *
+ * @example
+ * ```ts
+ * import { bundleTasks, workflowSpans, type WorkflowSpan } from 'wimse-ect/otel';
+ * import { readFileSync } from 'node:fs';
+ *
+ * const spans: WorkflowSpan[] = workflowSpans({
+ *   tasks: bundleTasks(readFileSync('workflow.bundle.json', 'utf8')),
+ * });
+ * for (const span of spans)
+ *   console.log(span.name, span.spanContext().spanId, span.parentSpanContext?.spanId);
+ * ```
+ */
 export interface WorkflowSpan {
   readonly name: string;
   readonly kind: SpanKind;
@@ -72,18 +111,63 @@ export interface WorkflowSpan {
   readonly droppedLinksCount: number;
 }
 
-/** What `SpanExporter.export` reports (`code` 0 success). */
+/**
+ * What `SpanExporter.export` reports (`code` 0 success).
+ *
+ * @example
+ * ```ts
+ * import type { ExportOutcome, SpanExporterLike } from 'wimse-ect/otel';
+ *
+ * // An exporter that prints the span names (any OpenTelemetry SpanExporter fits too).
+ * const printer: SpanExporterLike = {
+ *   export(spans, done: (outcome: ExportOutcome) => void) {
+ *     for (const span of spans) console.log(span.name);
+ *     done({ code: 0 });
+ *   },
+ * };
+ * ```
+ */
 export interface ExportOutcome {
   readonly code: number;
   readonly error?: Error;
 }
 
-/** The part of an OpenTelemetry `SpanExporter` used here. */
+/**
+ * The part of an OpenTelemetry `SpanExporter` used here.
+ *
+ * @example
+ * ```ts
+ * import { ConsoleSpanExporter } from '@opentelemetry/sdk-trace-base';
+ * import type { SpanExporterLike } from 'wimse-ect/otel';
+ *
+ * // Any OpenTelemetry SpanExporter: OTLP for Jaeger or Tempo, the console here.
+ * const exporter: SpanExporterLike = new ConsoleSpanExporter();
+ * ```
+ */
 export interface SpanExporterLike {
   export(spans: WorkflowSpan[], done: (outcome: ExportOutcome) => void): void;
 }
 
-/** Options of `workflowSpans`. */
+/**
+ * Options of `workflowSpans`.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   spanResource,
+ *   workflowSpans,
+ *   type RecordedTask,
+ *   type WorkflowSpansOptions,
+ * } from 'wimse-ect/otel';
+ *
+ * const tasks: RecordedTask[] = []; // from ledgerTasks or bundleTasks
+ * const options: WorkflowSpansOptions = {
+ *   tasks,
+ *   resourceFor: (iss) => spanResource({ 'service.name': new URL(iss).pathname.slice(1) }),
+ * };
+ * const spans = workflowSpans(options);
+ * ```
+ */
 export interface WorkflowSpansOptions {
   /** The tasks, in any order. */
   readonly tasks: readonly RecordedTask[];
@@ -91,7 +175,19 @@ export interface WorkflowSpansOptions {
   readonly resourceFor?: (iss: string) => SpanResource;
 }
 
-/** A minimal resource with these attributes (what the SDK's exporters read). */
+/**
+ * A minimal resource with these attributes (what the SDK's exporters read).
+ *
+ * @example
+ * ```ts
+ * import { spanResource, workflowSpans } from 'wimse-ect/otel';
+ *
+ * const spans = workflowSpans({
+ *   tasks: [],
+ *   resourceFor: (iss) => spanResource({ 'service.name': iss }),
+ * });
+ * ```
+ */
 export function spanResource(attributes: Attributes): SpanResource {
   return {
     attributes,
@@ -128,6 +224,25 @@ function predOf(claims: Readonly<Record<string, unknown>>): string[] {
  * The spans of recorded tasks. Tasks with a `wid` are in the trace of their workflow; tasks
  * without one are in the trace of their root task (following the first recorded predecessor),
  * whose `jti` then plays the part of the `wid`.
+ *
+ * @example
+ * ```ts
+ * import { createECT, generateKeyPair, Ledger } from 'wimse-ect';
+ * import { ledgerTasks, workflowSpans } from 'wimse-ect/otel';
+ *
+ * const ledger = await Ledger.open({
+ *   key: generateKeyPair({ alg: 'EdDSA' }).privateJwk,
+ *   origin: 'example.org/ect-ledger',
+ * });
+ * const wid = crypto.randomUUID();
+ * const first = createECT(
+ *   { iss: 'spiffe://example.org/a', aud: 'b', exec_act: 'plan', wid },
+ *   { level: 1 },
+ * );
+ * await ledger.append({ token: first, level: 1 });
+ * const [span] = workflowSpans({ tasks: await ledgerTasks(ledger, wid) });
+ * console.log(span?.name, span?.spanContext().traceId === wid.replaceAll('-', '')); // plan true
+ * ```
  */
 export function workflowSpans(options: WorkflowSpansOptions): WorkflowSpan[] {
   const byJti = new Map<string, RecordedTask>();
@@ -224,7 +339,19 @@ export function workflowSpans(options: WorkflowSpansOptions): WorkflowSpan[] {
   return spans;
 }
 
-/** The tasks of a ledger's workflow (`ledger.workflowEntries(wid)`). */
+/**
+ * The tasks of a ledger's workflow (`ledger.workflowEntries(wid)`).
+ *
+ * @example
+ * ```ts
+ * import { ledgerTasks } from 'wimse-ect/otel';
+ * import { openLedger } from 'wimse-ect/stores';
+ *
+ * const ledger = await openLedger('sqlite:audit.db');
+ * const tasks = await ledgerTasks(ledger, '0b6f2a8e-5c3d-4f1a-9e7b-2d4c6a8e0f13');
+ * console.log(tasks.map((task) => task.claims['exec_act']));
+ * ```
+ */
 export async function ledgerTasks(
   ledger: Pick<Ledger, 'workflowEntries'>,
   wid: string,
@@ -238,7 +365,18 @@ export async function ledgerTasks(
   }));
 }
 
-/** The tasks of an evidence bundle (its text or `parseBundle`'s result); not verified here. */
+/**
+ * The tasks of an evidence bundle (its text or `parseBundle`'s result); not verified here.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { bundleTasks } from 'wimse-ect/otel';
+ *
+ * // Verify the bundle first (verifyBundle): the tasks are taken as they are.
+ * const tasks = bundleTasks(readFileSync('workflow.bundle.json', 'utf8'));
+ * ```
+ */
 export function bundleTasks(bundle: EvidenceBundle | string): RecordedTask[] {
   const parsed = typeof bundle === 'string' ? parseBundle(bundle) : bundle;
   return parsed.entries.map((item, index) => {
@@ -249,7 +387,18 @@ export function bundleTasks(bundle: EvidenceBundle | string): RecordedTask[] {
   });
 }
 
-/** Hands spans to a span exporter; resolves when it reports success. */
+/**
+ * Hands spans to a span exporter; resolves when it reports success.
+ *
+ * @example
+ * ```ts
+ * import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+ * import { exportSpans, workflowSpans } from 'wimse-ect/otel';
+ *
+ * const exporter = new InMemorySpanExporter();
+ * await exportSpans(exporter, workflowSpans({ tasks: [] }));
+ * ```
+ */
 export function exportSpans(exporter: SpanExporterLike, spans: WorkflowSpan[]): Promise<void> {
   return new Promise((resolve, reject) => {
     exporter.export(spans, (outcome) => {
@@ -259,7 +408,23 @@ export function exportSpans(exporter: SpanExporterLike, spans: WorkflowSpan[]): 
   });
 }
 
-/** Options of `exportWorkflow`: where the workflow comes from, and the exporter. */
+/**
+ * Options of `exportWorkflow`: where the workflow comes from, and the exporter.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+ * import { exportWorkflow, type ExportWorkflowOptions } from 'wimse-ect/otel';
+ *
+ * // From an evidence bundle (or: { ledger, wid }).
+ * const options: ExportWorkflowOptions = {
+ *   bundle: readFileSync('workflow.bundle.json', 'utf8'),
+ *   exporter: new InMemorySpanExporter(),
+ * };
+ * const spans = await exportWorkflow(options);
+ * ```
+ */
 export type ExportWorkflowOptions = {
   readonly exporter: SpanExporterLike;
   readonly resourceFor?: (iss: string) => SpanResource;
@@ -268,7 +433,25 @@ export type ExportWorkflowOptions = {
   | { readonly bundle: EvidenceBundle | string }
 );
 
-/** Exports one recorded workflow as spans; returns them. */
+/**
+ * Exports one recorded workflow as spans; returns them.
+ *
+ * @example
+ * ```ts
+ * import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+ * import { exportWorkflow } from 'wimse-ect/otel';
+ * import { openLedger } from 'wimse-ect/stores';
+ *
+ * const exporter = new InMemorySpanExporter(); // in production an OTLP exporter (Jaeger, Tempo)
+ * const ledger = await openLedger('sqlite:audit.db');
+ * const spans = await exportWorkflow({
+ *   ledger,
+ *   wid: '0b6f2a8e-5c3d-4f1a-9e7b-2d4c6a8e0f13',
+ *   exporter,
+ * });
+ * console.log(`${spans.length} tasks exported as one trace`);
+ * ```
+ */
 export async function exportWorkflow(options: ExportWorkflowOptions): Promise<WorkflowSpan[]> {
   const tasks =
     'bundle' in options

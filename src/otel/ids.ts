@@ -24,7 +24,18 @@ function digestHex(text: string, bytes: number): string {
   return createHash('sha256').update(text, 'utf8').digest().subarray(0, bytes).toString('hex');
 }
 
-/** The trace id (32 lowercase hex digits) of a workflow id. */
+/**
+ * The trace id (32 lowercase hex digits) of a workflow id.
+ *
+ * @example
+ * ```ts
+ * import { traceIdOf } from 'wimse-ect/otel';
+ *
+ * // A workflow is one trace: its wid's hexadecimal digits are the trace id.
+ * // 0b6f2a8e5c3d4f1a9e7b2d4c6a8e0f13
+ * console.log(traceIdOf('0B6F2A8E-5C3D-4F1A-9E7B-2D4C6A8E0F13'));
+ * ```
+ */
 export function traceIdOf(wid: string): string {
   if (isUuid(wid)) {
     const hex = wid.replaceAll('-', '').toLowerCase();
@@ -34,7 +45,17 @@ export function traceIdOf(wid: string): string {
   return NIL.test(hex) ? '00000000000000000000000000000001' : hex;
 }
 
-/** The span id (16 lowercase hex digits) of a task id. */
+/**
+ * The span id (16 lowercase hex digits) of a task id.
+ *
+ * @example
+ * ```ts
+ * import { spanIdOf } from 'wimse-ect/otel';
+ *
+ * // The same task always gets the same span id, in every process and exporter.
+ * console.log(spanIdOf('6f1c0e0a-1b2c-4d3e-8f40-5a6b7c8d9e01').length); // 16
+ * ```
+ */
 export function spanIdOf(jti: string): string {
   const hex = digestHex(canonical(jti), 8);
   return NIL.test(hex) ? '0000000000000001' : hex;

@@ -3,7 +3,7 @@
  * wrappers do nothing). Opt-in instrumentation of creating, verifying and recording ECTs (spans and
  * metrics), and an exporter that turns a recorded workflow into spans. docs/otel.md documents the
  * attributes and the mapping of ECT ids to W3C trace context.
- * @module
+ * @module wimse-ect/otel
  */
 export { spanIdOf, traceIdOf } from './ids.js';
 export {

@@ -32,22 +32,115 @@ import { isInstalled, requireOptional } from '../optional.js';
 import type { VerifyContext } from '../identity/key-source.js';
 import type { VerifiedECT, Verifier } from '../verify/verify.js';
 
-/** The instrumentation scope name of every span and metric. */
+/**
+ * The instrumentation scope name of every span and metric.
+ *
+ * @example
+ * ```ts
+ * import { trace } from '@opentelemetry/api';
+ * import { INSTRUMENTATION_NAME } from 'wimse-ect/otel';
+ *
+ * const tracer = trace.getTracer(INSTRUMENTATION_NAME); // the tracer the wrappers use by default
+ * ```
+ */
 export const INSTRUMENTATION_NAME = 'wimse-ect';
-/** Span names. */
+/**
+ * The span of a creation (`ect.create`): `createECT` or a signer's `sign`.
+ *
+ * @example
+ * ```ts
+ * import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+ * import { SPAN_CREATE } from 'wimse-ect/otel';
+ *
+ * const exporter = new InMemorySpanExporter();
+ * const created = exporter.getFinishedSpans().filter((span) => span.name === SPAN_CREATE);
+ * ```
+ */
 export const SPAN_CREATE = 'ect.create';
+/**
+ * The span of a verification (`ect.verify`); failed ones carry `ect.code`.
+ *
+ * @example
+ * ```ts
+ * import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+ * import { SPAN_VERIFY } from 'wimse-ect/otel';
+ *
+ * const exporter = new InMemorySpanExporter();
+ * const refused = exporter
+ *   .getFinishedSpans()
+ *   .filter((span) => span.name === SPAN_VERIFY && span.attributes['ect.code'] !== undefined);
+ * ```
+ */
 export const SPAN_VERIFY = 'ect.verify';
+/**
+ * The span of a ledger append (`ect.record`), with the entry's `ect.seq`.
+ *
+ * @example
+ * ```ts
+ * import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+ * import { SPAN_RECORD } from 'wimse-ect/otel';
+ *
+ * const exporter = new InMemorySpanExporter();
+ * const appends = exporter.getFinishedSpans().filter((span) => span.name === SPAN_RECORD);
+ * ```
+ */
 export const SPAN_RECORD = 'ect.record';
-/** Metric names. */
+/**
+ * The histogram of verification times, milliseconds (`ect.verify.duration`).
+ *
+ * @example
+ * ```ts
+ * import { METRIC_VERIFY_DURATION } from 'wimse-ect/otel';
+ *
+ * // A histogram, in milliseconds: alert on its p99.
+ * console.log(`histogram_quantile(0.99, ${METRIC_VERIFY_DURATION.replaceAll('.', '_')})`);
+ * ```
+ */
 export const METRIC_VERIFY_DURATION = 'ect.verify.duration';
+/**
+ * The counter of rejected tokens (`ect.verify.rejections`), by `ect.code`.
+ *
+ * @example
+ * ```ts
+ * import { METRIC_REJECTIONS } from 'wimse-ect/otel';
+ *
+ * // A counter with the attribute ect.code: a spike of ECT_REPLAY deserves a look.
+ * console.log(`sum by (ect_code) (rate(${METRIC_REJECTIONS.replaceAll('.', '_')}[5m]))`);
+ * ```
+ */
 export const METRIC_REJECTIONS = 'ect.verify.rejections';
-/** How many tasks' span contexts are kept for links, by default. */
+/**
+ * How many tasks' span contexts are kept for links, by default.
+ *
+ * @example
+ * ```ts
+ * import { createECTInstrumentation, DEFAULT_REMEMBERED_SPANS } from 'wimse-ect/otel';
+ *
+ * // Long workflows: keep more span contexts for the links from pred.
+ * const otel = createECTInstrumentation({ maxRemembered: 10 * DEFAULT_REMEMBERED_SPANS });
+ * ```
+ */
 export const DEFAULT_REMEMBERED_SPANS = 10_000;
 
 const INTERNAL = 0 as SpanKind.INTERNAL;
 const ERROR = 2 as SpanStatusCode.ERROR;
 
-/** Options of `createECTInstrumentation`. */
+/**
+ * Options of `createECTInstrumentation`.
+ *
+ * @example
+ * ```ts
+ * import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+ * import { createECTInstrumentation, type ECTInstrumentationOptions } from 'wimse-ect/otel';
+ *
+ * const provider = new BasicTracerProvider();
+ * const options: ECTInstrumentationOptions = {
+ *   tracer: provider.getTracer('orders'),
+ *   maxRemembered: 50_000,
+ * };
+ * const otel = createECTInstrumentation(options);
+ * ```
+ */
 export interface ECTInstrumentationOptions {
   /** The tracer (default: the global tracer provider's, `wimse-ect`). */
   readonly tracer?: Tracer;
@@ -59,7 +152,17 @@ export interface ECTInstrumentationOptions {
   readonly maxRemembered?: number;
 }
 
-/** The wrappers, sharing one memory of span contexts (so a verify span links to a create span). */
+/**
+ * The wrappers, sharing one memory of span contexts (so a verify span links to a create span).
+ *
+ * @example
+ * ```ts
+ * import { createECTInstrumentation, type ECTInstrumentation } from 'wimse-ect/otel';
+ *
+ * const otel: ECTInstrumentation = createECTInstrumentation(); // the global providers
+ * if (!otel.enabled) console.log('@opentelemetry/api is not installed: nothing is recorded');
+ * ```
+ */
 export interface ECTInstrumentation {
   /** Whether spans and metrics are recorded (false: the OpenTelemetry API is not installed). */
   readonly enabled: boolean;
@@ -278,6 +381,32 @@ const NO_OP: ECTInstrumentation = {
  * Prepares the instrumentation. With `tracer` (and optionally `meter`) given, they are used;
  * otherwise the global providers of `@opentelemetry/api` (a no-op until an SDK registers), or, when
  * the API is not installed, nothing is recorded at all.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   createSigner,
+ *   createVerifier,
+ *   generateKeyPair,
+ *   Ledger,
+ *   MemoryECTStore,
+ * } from 'wimse-ect';
+ * import { createECTInstrumentation } from 'wimse-ect/otel';
+ *
+ * const otel = createECTInstrumentation(); // the global tracer and meter providers
+ * const key = generateKeyPair();
+ * const signer = otel.instrumentSigner(createSigner({ key: key.privateJwk }));
+ * const ledger = otel.instrumentLedger(await Ledger.open({ origin: 'example.org/ect-ledger' }));
+ * const verifier = otel.instrumentVerifier(
+ *   createVerifier({
+ *     audience: 'b',
+ *     keys: { keys: [key.publicJwk] },
+ *     record: { ledger },
+ *     dag: {},
+ *   }),
+ * );
+ * await verifier.verify(signer.sign({ iss: 'spiffe://example.org/a', aud: 'b', exec_act: 'x' }));
+ * ```
  */
 export function createECTInstrumentation(
   options: ECTInstrumentationOptions = {},
@@ -295,7 +424,19 @@ export function createECTInstrumentation(
   return new Instrumentation(tracer, meter, options);
 }
 
-/** Shorthand: one verifier instrumented (see `createECTInstrumentation`). */
+/**
+ * Shorthand: one verifier instrumented (see `createECTInstrumentation`).
+ *
+ * @example
+ * ```ts
+ * import { createVerifier } from 'wimse-ect';
+ * import { instrumentVerifier } from 'wimse-ect/otel';
+ *
+ * const verifier = instrumentVerifier(
+ *   createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1 }),
+ * );
+ * ```
+ */
 export function instrumentVerifier(
   verifier: Verifier,
   options: ECTInstrumentationOptions = {},
