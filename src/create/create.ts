@@ -12,6 +12,7 @@ import { encodeBase64url } from '../format/base64url.js';
 import { DEFAULT_CLAIM_RULES, validateClaims, type ClaimRules } from '../format/claims.js';
 import { hasLoneSurrogate } from '../format/json.js';
 import type { ECTClaims } from '../format/types.js';
+import { numberSetting } from '../settings.js';
 import { ECT_TYP } from '../verify/header.js';
 
 /**
@@ -123,10 +124,7 @@ function resolveAlg(input: KeyInput, key: KeyObject, explicit: Algorithm | undef
 }
 
 function checkTime(value: number | undefined, setting: string): number | undefined {
-  if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
-    throw new ECTConfigError(setting, 'must be a non-negative number of seconds');
-  }
-  return value;
+  return value === undefined ? undefined : numberSetting({ value, setting, unit: 'seconds' });
 }
 
 const CREATE_RULES: ClaimRules = Object.freeze({ ...DEFAULT_CLAIM_RULES, acceptLegacy: false });

@@ -8,6 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { ECTConfigError } from '../errors.js';
+import { numberSetting } from '../settings.js';
 import { BodyTooLargeError } from './problem.js';
 
 /** HTTP-4 [P]: most body bytes read for body binding, by default (1 MiB). */
@@ -21,9 +22,13 @@ export interface BodyReadOptions {
 
 /** Checks a configured body limit once, when a middleware is built. */
 export function bodyLimit(maxBytes: number | undefined, setting = 'bodyBinding.maxBytes'): number {
-  const limit = maxBytes ?? DEFAULT_MAX_BODY_BYTES;
-  if (!Number.isSafeInteger(limit) || limit < 0) throw new ECTConfigError(setting, `must be a non-negative integer number of bytes, got ${String(limit)}`);
-  return limit;
+  return numberSetting({
+    value: maxBytes,
+    fallback: DEFAULT_MAX_BODY_BYTES,
+    setting,
+    integer: true,
+    unit: 'bytes',
+  });
 }
 
 /** The `Content-Length` of a request, when it is a plain number. */

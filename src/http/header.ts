@@ -3,7 +3,8 @@
  * and the header size limit on both sides (HTTP-3).
  * @module
  */
-import { ECTConfigError, ECTError } from '../errors.js';
+import { ECTError } from '../errors.js';
+import { numberSetting } from '../settings.js';
 
 /** HTTP-1: the field that carries an ECT, in requests and (HTTP-5) responses. */
 export const EXECUTION_CONTEXT_HEADER = 'Execution-Context';
@@ -28,9 +29,14 @@ const TOKEN_CHARS = /^[A-Za-z0-9_\-.]+$/;
 
 /** Checks a configured header size limit once, when a middleware or client is built. */
 export function headerLimit(options: HeaderCodecOptions, setting = 'maxHeaderSize'): number {
-  const limit = options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
-  if (!Number.isSafeInteger(limit) || limit < 1) throw new ECTConfigError(setting, `must be a positive integer number of bytes, got ${String(limit)}`);
-  return limit;
+  return numberSetting({
+    value: options.maxHeaderSize,
+    fallback: DEFAULT_MAX_HEADER_SIZE,
+    setting,
+    min: 1,
+    integer: true,
+    unit: 'bytes',
+  });
 }
 
 /**

@@ -16,6 +16,7 @@
 import type { KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, customFetch, type FetchImplementation, type RemoteJWKSet } from 'jose/jwks/remote';
 import { ECTConfigError, ECTError } from '../errors.js';
+import { numberSetting } from '../settings.js';
 import { indexJWKSet, type JWKSet, type JWKSetIndex } from './jwks.js';
 import type { KeySet } from './key-set.js';
 
@@ -80,9 +81,7 @@ export function checkKeySetUrl(url: string | URL, options: KeySetUrlOptions = {}
 }
 
 function durationMs(value: number | undefined, fallback: number, setting: string, min = 0): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) throw new ECTConfigError(setting, `must be a number of milliseconds of at least ${min}`);
-  return value;
+  return numberSetting({ value, fallback, setting, min, unit: 'milliseconds' });
 }
 
 /** A fetch that refuses bodies over `maxBytes` (declared or actual). */

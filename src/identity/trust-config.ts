@@ -11,8 +11,15 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { ECTConfigError, ECTError } from '../errors.js';
 import { isJSONObject, parseStrictJSON } from '../format/json.js';
+import { choiceSetting, numberSetting } from '../settings.js';
 import type { JWKSet } from './jwks.js';
-import type { IssuerBinding, KeyRequest, KeySource, ResolvedKey } from './key-source.js';
+import {
+  issuerMatches,
+  type IssuerBinding,
+  type KeyRequest,
+  type KeySource,
+  type ResolvedKey,
+} from './key-source.js';
 import { staticKeySet, type KeySet } from './key-set.js';
 import { remoteKeySet } from './remote-jwks.js';
 import { issuerKeySets, trustDomainPrefix, type IssuerTrust } from './trust.js';
@@ -47,7 +54,7 @@ function unresolved(message: string, member = 'kid'): ECTError {
 }
 
 function hasBinding(entries: readonly IssuerTrust[], iss: string): boolean {
-  return entries.some((entry) => entry.issuers.some((b) => ('exact' in b ? b.exact === iss : iss.startsWith(b.prefix))));
+  return entries.some((entry) => issuerMatches(iss, entry.issuers));
 }
 
 /**
@@ -63,7 +70,10 @@ export function createTrustSource(options: TrustSourceOptions): KeySource {
   const jwkSource = issuers === undefined ? undefined : issuerKeySets(issuers);
   const x509 = options.x509 === undefined ? undefined : x509Trust(options.x509);
   const wimse = options.wimse === undefined ? undefined : wimseTrust(options.wimse);
-  const wimsePrefixes = options.wimse?.trustDomains.map((domain) => trustDomainPrefix(domain.trustDomain)) ?? [];
+  const wimseDomains = options.wimse?.trustDomains ?? [];
+  const wimsePrefixes: readonly IssuerBinding[] = wimseDomains.map((domain) => ({
+    prefix: trustDomainPrefix(domain.trustDomain),
+  }));
   if (jwkSource === undefined && x509 === undefined && wimse === undefined) {
     throw new ECTConfigError('trust', 'the trust configuration names no issuer key set, X.509 anchor or WIMSE trust domain');
   }
@@ -72,7 +82,8 @@ export function createTrustSource(options: TrustSourceOptions): KeySource {
       if (x509 !== undefined && request.header['x5c'] !== undefined) return x509.resolve(request);
       if (wimse !== undefined && request.context.workloadIdentityToken !== undefined) return wimse.resolve(request);
       const iss = typeof request.claims['iss'] === 'string' ? request.claims['iss'] : '';
-      if (wimse !== undefined && wimsePrefixes.some((prefix) => iss.startsWith(prefix)) && !(issuers !== undefined && hasBinding(issuers, iss))) {
+      const inWimseDomain = wimse !== undefined && issuerMatches(iss, wimsePrefixes);
+      if (inWimseDomain && !(issuers !== undefined && hasBinding(issuers, iss))) {
         return wimse.resolve(request);
       }
       if (jwkSource !== undefined) return jwkSource.resolve(request);
@@ -128,10 +139,7 @@ class Reader {
   number(name: string, options: { min: number; integer?: boolean }): number | undefined {
     const value = this.raw(name);
     if (value === undefined) return undefined;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < options.min || (options.integer === true && !Number.isSafeInteger(value))) {
-      throw new ECTConfigError(`${this.path}.${name}`, `must be ${options.integer === true ? 'an integer' : 'a number'} of at least ${options.min}`);
-    }
-    return value;
+    return numberSetting({ value, setting: `${this.path}.${name}`, ...options });
   }
 
   boolean(name: string): boolean | undefined {
@@ -242,8 +250,13 @@ function readX509(value: unknown, path: string, context: Context, revocation: Re
   const maxChainLength = reader.number('max_chain_length', { min: 1, integer: true });
   const cacheSeconds = reader.number('cache_seconds', { min: 0 });
   const revocationTimeoutMs = reader.number('revocation_timeout_ms', { min: 1, integer: true });
-  const failure = reader.string('revocation_failure');
-  if (failure !== undefined && failure !== 'reject' && failure !== 'allow') throw new ECTConfigError(`${path}.revocation_failure`, 'must be "reject" or "allow"');
+  const failureName = reader.string('revocation_failure');
+  const failure = failureName === undefined ? undefined : choiceSetting({
+    value: failureName,
+    fallback: 'reject',
+    setting: `${path}.revocation_failure`,
+    choices: ['reject', 'allow'],
+  });
   reader.done();
   return {
     anchors,

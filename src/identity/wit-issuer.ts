@@ -12,7 +12,9 @@ import { defaultAlgorithmFor, generateKeyPair, importPrivateKey, importPublicKey
 import { ECTConfigError } from '../errors.js';
 import { isJSONObject } from '../format/json.js';
 import { hasSpiffeScheme, spiffeIdProblem } from '../format/spiffe-id.js';
+import { numberSetting } from '../settings.js';
 import type { JWKSet } from './jwks.js';
+import { issuerMatches } from './key-source.js';
 import { trustDomainPrefix } from './trust.js';
 import { WIT_TYP } from './wit.js';
 
@@ -95,14 +97,21 @@ export function createTrustDomainIssuer(options: TrustDomainIssuerOptions): Trus
     kid,
     alg,
     issueWit(wit: IssueWitOptions): string {
-      if (typeof wit.sub !== 'string' || !wit.sub.startsWith(prefix)) throw new ECTConfigError('sub', `must be a workload identity within ${prefix}`);
+      if (typeof wit.sub !== 'string' || !issuerMatches(wit.sub, [{ prefix }])) {
+        throw new ECTConfigError('sub', `must be a workload identity within ${prefix}`);
+      }
       // CLM-1: the verifier (wimseTrust) refuses a SPIFFE subject that is not a valid SPIFFE ID.
       const problem = hasSpiffeScheme(wit.sub) ? spiffeIdProblem(wit.sub) : undefined;
       if (problem !== undefined) {
         throw new ECTConfigError('sub', `not a valid SPIFFE ID: ${problem}`);
       }
-      const ttl = wit.ttl ?? DEFAULT_WIT_TTL_SECONDS;
-      if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) throw new ECTConfigError('ttl', 'must be more than 0 seconds');
+      const ttl = numberSetting({
+        value: wit.ttl,
+        fallback: DEFAULT_WIT_TTL_SECONDS,
+        setting: 'ttl',
+        exclusive: true,
+        unit: 'seconds',
+      });
       const now = wit.now ?? Math.floor(Date.now() / 1000);
       const claims = { iss: issuer, sub: wit.sub, iat: now, exp: now + ttl, jti: randomUUID(), cnf: { jwk: publicPart(wit.publicJwk, 'publicJwk') } };
       return signCompact({ alg, typ: WIT_TYP, kid }, claims, privateKey, alg);

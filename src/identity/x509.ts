@@ -17,6 +17,7 @@ import { isAlgorithm } from '../crypto/algorithms.js';
 import { keyFitsAlgorithm } from '../crypto/keys.js';
 import { ECTConfigError, ECTError } from '../errors.js';
 import { hasSpiffeScheme, spiffeIdProblem } from '../format/spiffe-id.js';
+import { choiceSetting, numberSetting } from '../settings.js';
 import { issuerMatches, type IssuerBinding, type KeyRequest, type KeySource, type ResolvedKey } from './key-source.js';
 import { OID_BASIC_CONSTRAINTS, OID_KEY_USAGE, OID_SUBJECT_ALT_NAME, readCertificateFields, type CertificateFields } from './x509-der.js';
 
@@ -217,16 +218,40 @@ export function x509Trust(options: X509TrustOptions): KeySource {
     }
   });
   const anchorsByDer = new Map(anchors.map((anchor) => [anchor.x509.raw.toString('base64'), anchor]));
-  const maxChainLength = options.maxChainLength ?? DEFAULT_MAX_CHAIN_LENGTH;
-  if (!Number.isSafeInteger(maxChainLength) || maxChainLength < 1) throw new ECTConfigError(`${setting}.max_chain_length`, 'must be an integer of at least 1');
-  const cacheSeconds = options.cacheSeconds ?? DEFAULT_CHAIN_CACHE_SECONDS;
-  if (typeof cacheSeconds !== 'number' || !Number.isFinite(cacheSeconds) || cacheSeconds < 0) throw new ECTConfigError(`${setting}.cache_seconds`, 'must be a non-negative number');
-  const cacheSize = options.cacheSize ?? DEFAULT_CHAIN_CACHE_SIZE;
-  if (!Number.isSafeInteger(cacheSize) || cacheSize < 1) throw new ECTConfigError(`${setting}.cache_size`, 'must be an integer of at least 1');
-  const failurePolicy = options.revocationFailure ?? 'reject';
-  if (failurePolicy !== 'reject' && failurePolicy !== 'allow') throw new ECTConfigError(`${setting}.revocation_failure`, 'must be "reject" or "allow"');
-  const revocationTimeoutMs = options.revocationTimeoutMs ?? DEFAULT_REVOCATION_TIMEOUT_MS;
-  if (!Number.isSafeInteger(revocationTimeoutMs) || revocationTimeoutMs < 1) throw new ECTConfigError(`${setting}.revocation_timeout_ms`, 'must be an integer of at least 1');
+  const maxChainLength = numberSetting({
+    value: options.maxChainLength,
+    fallback: DEFAULT_MAX_CHAIN_LENGTH,
+    setting: `${setting}.max_chain_length`,
+    min: 1,
+    integer: true,
+  });
+  const cacheSeconds = numberSetting({
+    value: options.cacheSeconds,
+    fallback: DEFAULT_CHAIN_CACHE_SECONDS,
+    setting: `${setting}.cache_seconds`,
+    unit: 'seconds',
+  });
+  const cacheSize = numberSetting({
+    value: options.cacheSize,
+    fallback: DEFAULT_CHAIN_CACHE_SIZE,
+    setting: `${setting}.cache_size`,
+    min: 1,
+    integer: true,
+  });
+  const failurePolicy = choiceSetting({
+    value: options.revocationFailure,
+    fallback: 'reject',
+    setting: `${setting}.revocation_failure`,
+    choices: ['reject', 'allow'],
+  });
+  const revocationTimeoutMs = numberSetting({
+    value: options.revocationTimeoutMs,
+    fallback: DEFAULT_REVOCATION_TIMEOUT_MS,
+    setting: `${setting}.revocation_timeout_ms`,
+    min: 1,
+    integer: true,
+    unit: 'milliseconds',
+  });
   const allowed = options.issuers;
   const cache = new Map<string, { chain: ValidChain; until: number }>();
 

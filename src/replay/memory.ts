@@ -5,7 +5,8 @@
  * between instances. Keys are compared exactly; `replayKey` makes them canonical (CLM-5).
  * @module
  */
-import { ECTConfigError, ECTError } from '../errors.js';
+import { ECTError } from '../errors.js';
+import { numberSetting } from '../settings.js';
 import type { ReplayStore } from './store.js';
 
 /**
@@ -68,9 +69,13 @@ export class MemoryReplayStore implements ReplayStore {
   #nextSweepAt = 0;
 
   constructor(options: MemoryReplayStoreOptions = {}) {
-    const max = options.maxEntries ?? DEFAULT_REPLAY_CAPACITY;
-    if (!Number.isSafeInteger(max) || max < 1) throw new ECTConfigError('maxEntries', 'must be a positive integer');
-    this.maxEntries = max;
+    this.maxEntries = numberSetting({
+      value: options.maxEntries,
+      fallback: DEFAULT_REPLAY_CAPACITY,
+      setting: 'maxEntries',
+      min: 1,
+      integer: true,
+    });
   }
 
   /** Live entries (expired ones are dropped lazily). */

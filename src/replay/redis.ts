@@ -14,6 +14,7 @@
  */
 import { createClient } from 'redis';
 import { ECTConfigError, ECTError } from '../errors.js';
+import { numberSetting } from '../settings.js';
 import { redactUrl } from '../stores/redact.js';
 import type { ReplayStore } from './store.js';
 
@@ -72,9 +73,7 @@ const DEFAULT_PREFIX = 'ect:replay:';
 const MAX_RECONNECT_DELAY_MS = 1000;
 
 function positiveInteger(value: number | undefined, fallback: number, setting: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1) throw new ECTConfigError(setting, `must be a positive integer, got ${String(value)}`);
-  return value;
+  return numberSetting({ value, fallback, setting, min: 1, integer: true });
 }
 
 function unavailable(error: unknown, where: string): ECTError {

@@ -153,15 +153,15 @@ describe('trust configuration errors name the bad entry (section 7)', () => {
     configError({ issuers: [{ iss: 'a', jwks_url: 'https://x.example/' }] }, 'trust.issuers[0]: give exactly one of jwks, jwks_file, jwks_uri');
     configError({ issuers: [{ iss: 'a', jwks: { keys: [] }, kid: 'x' }] }, 'trust.issuers[0].kid: unknown setting');
     configError({ issuers: [], x509s: {} }, 'trust.x509s: unknown setting');
-    configError({ issuers: [{ iss: 'a', jwks_uri: 'https://x.example/', timeout_ms: -1 }] }, 'trust.issuers[0].timeout_ms: must be an integer of at least 1');
+    configError({ issuers: [{ iss: 'a', jwks_uri: 'https://x.example/', timeout_ms: -1 }] }, 'trust.issuers[0].timeout_ms: must be an integer of at least 1, got -1');
   });
 
   test('IDB-2: X.509 settings are checked and named', () => {
     writeFileSync(join(dir, 'not-pem.pem'), 'hello');
     configError({ x509: { anchors_file: 'not-pem.pem' } }, 'trust.x509.anchors_file: no PEM certificate found');
     configError({ x509: {} }, 'trust.x509: give exactly one of anchors_file (a PEM bundle) and anchors_pem (PEM text)');
-    configError({ x509: { anchors_pem: root.pem, revocation_failure: 'ignore' } }, 'trust.x509.revocation_failure: must be "reject" or "allow"');
-    configError({ x509: { anchors_pem: root.pem, max_chain_length: 0 } }, 'trust.x509.max_chain_length: must be an integer of at least 1');
+    configError({ x509: { anchors_pem: root.pem, revocation_failure: 'ignore' } }, 'trust.x509.revocation_failure: must be "reject" or "allow", got "ignore"');
+    configError({ x509: { anchors_pem: root.pem, max_chain_length: 0 } }, 'trust.x509.max_chain_length: must be an integer of at least 1, got 0');
   });
 
   test('IDB-3: WIMSE settings are checked and named', () => {
