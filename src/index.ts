@@ -6,7 +6,17 @@
  */
 export { ECT_ERROR_CODES, ECTConfigError, ECTError, isECTError, isECTErrorCode, type ECTErrorCode, type ECTErrorContext } from './errors.js';
 export type { ECTClaims, ECTHeader, Level } from './format/types.js';
-export { DEFAULT_CLAIM_RULES, EXT_MAX_BYTES, EXT_MAX_DEPTH, isDigest, isUuid, validateClaims, type ClaimRules, type ValidatedClaims } from './format/claims.js';
+export {
+  DEFAULT_CLAIM_RULES,
+  EXT_MAX_BYTES,
+  EXT_MAX_DEPTH,
+  isDigest,
+  isUuid,
+  validateClaims,
+  type ClaimExpectations,
+  type ClaimRules,
+  type ValidatedClaims,
+} from './format/claims.js';
 export { parseToken, type ParsedJWS, type ParsedL1, type ParsedToken } from './format/parse.js';
 export { hashBytes, hashStream } from './format/hash.js';
 export { ALGORITHMS, DEFAULT_ALGORITHM, isAlgorithm, type Algorithm } from './crypto/algorithms.js';
@@ -23,7 +33,7 @@ export {
   DEFAULT_MAX_TOKEN_SIZE,
   DEFAULT_MIN_LEVEL,
   type DagVerifyOptions,
-  type NormalizedOptions,
+  type RecordOptions,
   type VerifyOptions,
 } from './verify/options.js';
 export { createVerifier, verifyECT, type OneShotVerifyOptions, type VerifiedECT, type Verifier } from './verify/verify.js';

@@ -166,8 +166,12 @@ export async function verifierOptions(flags: VerifierFlags, io: Io, extra: { dag
   if (env.maxPred !== undefined) options.maxPred = env.maxPred;
   if (env.maxTokenSize !== undefined) options.maxTokenSize = env.maxTokenSize;
   if (env.requireUuid !== undefined) options.requireUuid = env.requireUuid;
-  if (env.ledgerFailure !== undefined) options.ledgerFailure = env.ledgerFailure;
-  if (extra.stores?.ledger !== undefined) options.ledger = extra.stores.ledger;
+  const ledger = extra.stores?.ledger;
+  if (ledger !== undefined) {
+    // LED-7: ECT_LEDGER_FAILURE chooses the failure policy of synchronous recording.
+    const failure = env.ledgerFailure === undefined ? {} : { failure: env.ledgerFailure };
+    options.record = { ledger, ...failure };
+  }
   if (extra.stores?.replay !== undefined) options.replay = extra.stores.replay;
   if (extra.dag !== undefined) options.dag = extra.dag;
   return options;

@@ -64,7 +64,7 @@ export function agentVerifier(self: Agent, trust: DemoTrust, options: { readonly
   const verifyOptions: VerifyOptions = {
     audience: self.id,
     keys: trustDomainSource(trust.trustDomain),
-    ledger: trust.ledger,
+    record: { ledger: trust.ledger },
     ...(trust.minLevel === undefined ? {} : { minLevel: trust.minLevel }),
     // dag: {} uses the ledger as the store of accepted tasks (VER-11).
     ...(options.dag ? { dag: {} } : {}),

@@ -1,9 +1,11 @@
 /**
- * Claim presence and syntax (profile section 4, verification step VER-7). Creation runs the same
- * checks, so a token this library signs never fails them at a verifier.
+ * The claims validation of the library (profile section 4): presence and syntax (VER-7, which
+ * creation runs too, so a token this library signs never fails it at a verifier), the issuer
+ * binding (VER-8), the audience (VER-9), the time window (VER-10, shared with the WITs of IDB-3)
+ * and the claim values a caller expects (HTTP-4 body binding: `out_hash`), in that order.
  * @module
  */
-import { ECTError, type ECTErrorCode } from '../errors.js';
+import { ECTConfigError, ECTError, type ECTErrorCode } from '../errors.js';
 import { isCanonicalBase64url } from './base64url.js';
 import { isJSONObject } from './json.js';
 import { hasSpiffeScheme, spiffeIdProblem } from './spiffe-id.js';
@@ -306,4 +308,138 @@ export function validateClaims(payload: Record<string, unknown>, rules: ClaimRul
   if (claims['ect_ext'] !== undefined) checkExtension(claims['ect_ext']);
 
   return { claims: claims as ECTClaims, legacy };
+}
+
+/** The clock of VER-10 (CLM-3, CLM-4). */
+export interface TimeRules {
+  /** Verification time, Unix seconds. */
+  readonly now: number;
+  /** Clock skew allowed both ways, seconds. */
+  readonly clockTolerance: number;
+  /** CLM-3: most seconds since `iat`; 0 = no limit. */
+  readonly maxIatAge: number;
+}
+
+/**
+ * VER-10 (CLM-3, CLM-4) on NumericDates already checked: `ECT_EXPIRED` when `now > exp +
+ * tolerance`, `ECT_IAT_FUTURE` for an `iat` beyond `now + tolerance`, `ECT_IAT_TOO_OLD` for one
+ * older than the maximum age. `iat` is optional for tokens that may omit it (a WIT).
+ */
+export function checkTimes(
+  times: { readonly iat?: number | undefined; readonly exp: number },
+  rules: TimeRules,
+): void {
+  const { now, clockTolerance: tolerance } = rules;
+  const { iat, exp } = times;
+  if (now > exp + tolerance) fail('ECT_EXPIRED', 'exp', `the token expired at ${exp}`);
+  if (iat === undefined) return;
+  if (iat > now + tolerance)
+    fail('ECT_IAT_FUTURE', 'iat', `the token is issued in the future (iat ${iat})`);
+  if (rules.maxIatAge > 0 && now - iat > rules.maxIatAge + tolerance) {
+    fail('ECT_IAT_TOO_OLD', 'iat', `the token was issued more than ${rules.maxIatAge} s ago`);
+  }
+}
+
+/** Claim values a verification requires, besides the rules (HTTP-4: the body's `out_hash`). */
+export interface ClaimExpectations {
+  /** CLM-9: the SHA-256 (unpadded base64url) the token's `out_hash` must equal. */
+  readonly out_hash?: string;
+  /** CLM-9: the SHA-256 (unpadded base64url) the token's `inp_hash` must equal. */
+  readonly inp_hash?: string;
+}
+
+const EXPECTABLE = ['out_hash', 'inp_hash'] as const satisfies readonly (keyof ClaimExpectations)[];
+
+/**
+ * Checks an expectation object before it is used: only digest claims, each a CLM-9 digest. A
+ * misspelt name (`outHash`) would otherwise switch the binding off without a word.
+ */
+export function checkExpectations(expect: unknown, setting: string): ClaimExpectations {
+  if (typeof expect !== 'object' || expect === null)
+    throw new ECTConfigError(setting, 'must be an object such as { out_hash }');
+  for (const [name, value] of Object.entries(expect)) {
+    if (!(EXPECTABLE as readonly string[]).includes(name)) {
+      throw new ECTConfigError(
+        `${setting}.${name}`,
+        `cannot be expected; expect one of ${EXPECTABLE.join(', ')}`,
+      );
+    }
+    if (value !== undefined && !isDigest(value)) {
+      throw new ECTConfigError(
+        `${setting}.${name}`,
+        'must be an unpadded base64url SHA-256 digest (CLM-9), such as hashBytes(body)',
+      );
+    }
+  }
+  return expect as ClaimExpectations;
+}
+
+/** `ECT_CLAIM_MISSING` or `ECT_CLAIM_INVALID` for a claim that is not the expected value. */
+function checkExpected(claims: ECTClaims, expect: ClaimExpectations): void {
+  for (const name of EXPECTABLE) {
+    const expected = expect[name];
+    if (expected === undefined) continue;
+    const actual = claims[name];
+    // HTTP-4 is the use: say so, the message is what an operator reads in the log.
+    const what = name === 'out_hash' ? ' (HTTP-4 binds out_hash to the body)' : '';
+    if (actual === undefined) {
+      fail('ECT_CLAIM_MISSING', name, `this verification expects ${name}${what}`);
+    }
+    if (actual !== expected) {
+      fail('ECT_CLAIM_INVALID', name, `${name} is not the expected digest${what}`);
+    }
+  }
+}
+
+/** What VER-7 to VER-10 check the claims of an ECT against. */
+export interface ClaimChecks {
+  readonly rules: ClaimRules;
+  /**
+   * VER-8: whether the key that verified the signature is bound to the claimed `iss` (the caller
+   * knows the key's bindings); `false` fails after VER-7. Absent when the key is bound to no
+   * issuer (a resolver's key) or nothing was signed (L1).
+   */
+  readonly issuerBound?: boolean | undefined;
+  /** CLM-2: the verifier's identities; one must be in `aud`. */
+  readonly audience: ReadonlySet<string>;
+  readonly time: TimeRules;
+  /** Checked last, after the time window (checked with `checkExpectations` beforehand). */
+  readonly expect?: ClaimExpectations | undefined;
+}
+
+/**
+ * VER-7 to VER-10 and the expectations, in that order; throws the first failure as an `ECTError`.
+ * Errors after VER-7 carry the validated claims and the legacy flag.
+ */
+export function checkClaims(
+  payload: Record<string, unknown>,
+  checks: ClaimChecks,
+): ValidatedClaims {
+  const validated = validateClaims(payload, checks.rules);
+  const { claims } = validated;
+  try {
+    // VER-8: the key speaks only for the issuers it is bound to.
+    if (checks.issuerBound === false) {
+      fail('ECT_ISSUER_MISMATCH', 'iss', `the key is not bound to issuer ${claims.iss}`);
+    }
+    // VER-9 (CLM-2)
+    const aud = claims.aud;
+    const audience = checks.audience;
+    if (typeof aud === 'string' ? !audience.has(aud) : !aud.some((a) => audience.has(a))) {
+      const self = [...audience].join(', ');
+      fail(
+        'ECT_AUDIENCE_MISMATCH',
+        'aud',
+        `this verifier (${self}) is not in the token's audience`,
+      );
+    }
+    // VER-10 (CLM-3, CLM-4)
+    checkTimes(claims, checks.time);
+    if (checks.expect !== undefined) checkExpected(claims, checks.expect);
+  } catch (error) {
+    throw error instanceof ECTError
+      ? error.withContext({ claims, legacy: validated.legacy })
+      : error;
+  }
+  return validated;
 }

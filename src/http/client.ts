@@ -106,16 +106,22 @@ export function createECTFetch(options: ECTFetchOptions): ECTFetch {
     if (responseToken === undefined || verifier === undefined) return { response, token, claims, responseToken, responseECT: undefined };
     // IDB-3: the responder's WIT travels beside its response ECT.
     const responseWit = response.headers.get(WORKLOAD_IDENTITY_HEADER) ?? undefined;
-    const responseECT = await verifier.verify(responseToken, responseWit === undefined ? {} : { workloadIdentityToken: responseWit });
+    // HTTP-4 on the response: the verifier expects the response body's hash as out_hash.
+    const received = responseMaxBytes === undefined
+      ? undefined
+      : hashBytes(await readWebBody(response.clone().body, { maxBytes: responseMaxBytes }));
+    const responseECT = await verifier.verify(responseToken, {
+      ...(responseWit === undefined ? {} : { workloadIdentityToken: responseWit }),
+      ...(received === undefined ? {} : { expect: { out_hash: received } }),
+    });
     // HTTP-5: the callee's task follows the caller's.
     if (!responseECT.claims.pred.includes(claims.jti)) {
       throw new ECTError('ECT_CLAIM_INVALID', `the response ECT does not list the request's task ${claims.jti} in pred (HTTP-5)`, { member: 'pred', claims: responseECT.claims });
     }
-    if (responseMaxBytes !== undefined) {
-      const received = hashBytes(await readWebBody(response.clone().body, { maxBytes: responseMaxBytes }));
-      if (responseECT.claims.out_hash !== received) {
-        throw new ECTError(responseECT.claims.out_hash === undefined ? 'ECT_CLAIM_MISSING' : 'ECT_CLAIM_INVALID', 'the response ECT\'s out_hash is not the SHA-256 of the response body', { member: 'out_hash' });
-      }
+    // A custom Verifier may not know `expect`: the binding must hold whatever verified it.
+    if (received !== undefined && responseECT.claims.out_hash !== received) {
+      const message = "the response ECT's out_hash is not the SHA-256 of the response body";
+      throw new ECTError('ECT_CLAIM_INVALID', message, { member: 'out_hash' });
     }
     return { response, token, claims, responseToken, responseECT };
   };

@@ -1,17 +1,16 @@
 /**
- * The core of every server adapter: reads `Execution-Context` (HTTP-1, HTTP-3), optionally binds
- * the request body to the token (HTTP-4), verifies with a verifier built once, and turns every
- * rejection into a problem (HTTP-2). Adapters only translate their framework's request and
- * response to `ECTRequestInput` and back.
+ * The core of every server adapter: reads `Execution-Context` (HTTP-1, HTTP-3), verifies with a
+ * verifier built once — binding the request body to the token (HTTP-4) by asking the verifier to
+ * expect its hash as `out_hash` — and turns every rejection into a problem (HTTP-2). Adapters
+ * only translate their framework's request and response to `ECTRequestInput` and back.
  * @module
  */
 import { ECTConfigError, ECTError, isECTError } from '../errors.js';
 import { hashBytes } from '../format/hash.js';
-import { parseToken } from '../format/parse.js';
 import type { VerifyContext } from '../identity/key-source.js';
 import type { Receipt } from '../ledger/types.js';
 import type { VerifyOptions } from '../verify/options.js';
-import { createVerifier, runVerification, type VerifiedECT, type Verifier } from '../verify/verify.js';
+import { createVerifier, type VerifiedECT, type Verifier } from '../verify/verify.js';
 import { bodyLimit, type BodyReadOptions } from './body.js';
 import { EXECUTION_CONTEXT_HEADER, headerLimit, RECEIPT_HEADER, readExecutionContext, singleValue, WORKLOAD_IDENTITY_HEADER, type FieldLines } from './header.js';
 import { BodyTooLargeError, ECT_MISSING_CODE, problemFor, problemFromError, type ProblemDetails } from './problem.js';
@@ -85,7 +84,7 @@ export interface ECTHandler {
 }
 
 function isVerifier(value: Verifier | VerifyOptions): value is Verifier {
-  return typeof (value as Verifier).verify === 'function' && typeof (value as Verifier).options === 'object';
+  return typeof (value as Verifier).verify === 'function';
 }
 
 interface Settings {
@@ -105,29 +104,6 @@ function routeSettings(base: Omit<Settings, 'required' | 'bodyMaxBytes'>, route:
   else if (binding !== undefined && binding !== false) throw new ECTConfigError('bodyBinding', 'must be true, false or { maxBytes }');
   if (route.required !== undefined && typeof route.required !== 'boolean') throw new ECTConfigError('required', 'must be a boolean');
   return { ...base, required: route.required ?? true, bodyMaxBytes };
-}
-
-/**
- * HTTP-4 before anything is recorded: a token whose `out_hash` (read unverified) does not match
- * the body is checked by VER-1 ... VER-10 without the replay cache, store or ledger, so that it is
- * refused with the code section 5 gives first, and a mismatch is never recorded as a used task.
- */
-async function checkBinding(token: string, bodyHash: string, verifier: Verifier, context: VerifyContext): Promise<void> {
-  let claimed: unknown;
-  try {
-    claimed = parseToken(token).payload['out_hash'];
-  } catch {
-    return; // the verifier reports ECT_MALFORMED itself
-  }
-  if (claimed === bodyHash) return;
-  const options = verifier.options;
-  await runVerification(
-    token,
-    { ...options, replay: undefined, dag: undefined, ledger: undefined, minLevel: options.minLevel === 3 && options.ledger !== undefined ? 2 : options.minLevel },
-    context,
-  );
-  if (claimed === undefined) throw new ECTError('ECT_CLAIM_MISSING', 'body binding needs out_hash (HTTP-4)', { member: 'out_hash' });
-  throw new ECTError('ECT_CLAIM_INVALID', 'out_hash is not the SHA-256 of the request body (HTTP-4)', { member: 'out_hash' });
 }
 
 function buildHandler(verifier: Verifier, settings: Settings, base: Omit<Settings, 'required' | 'bodyMaxBytes'>): ECTHandler {
@@ -154,18 +130,23 @@ function buildHandler(verifier: Verifier, settings: Settings, base: Omit<Setting
       return { ok: true, context: makeContext(input, settings, undefined, undefined, undefined) };
     }
     const wit = singleValue(input.wit);
-    const context: VerifyContext = wit === undefined ? {} : { workloadIdentityToken: wit };
     let bodyHash: string | undefined;
     let verified: VerifiedECT;
     try {
       if (settings.bodyMaxBytes !== undefined) {
         bodyHash = hashBytes(await input.readBody({ maxBytes: settings.bodyMaxBytes }));
-        await checkBinding(token, bodyHash, verifier, context);
       }
+      // HTTP-4: the verifier checks the binding itself, after VER-10 and before the token is
+      // recorded anywhere, so a mismatch never uses up the task.
+      const context: VerifyContext = {
+        ...(wit === undefined ? {} : { workloadIdentityToken: wit }),
+        ...(bodyHash === undefined ? {} : { expect: { out_hash: bodyHash } }),
+      };
       verified = await verifier.verify(token, context);
-      // The verified claims are the ones pre-checked; this guards custom verifiers that rewrite them.
+      // A custom Verifier may not know `expect`: the binding must hold whatever verified it.
       if (bodyHash !== undefined && verified.claims.out_hash !== bodyHash) {
-        throw new ECTError('ECT_CLAIM_INVALID', 'out_hash is not the SHA-256 of the request body (HTTP-4)', { member: 'out_hash' });
+        const message = 'out_hash is not the SHA-256 of the request body (HTTP-4)';
+        throw new ECTError('ECT_CLAIM_INVALID', message, { member: 'out_hash' });
       }
     } catch (error) {
       if (error instanceof BodyTooLargeError || isECTError(error)) return reject(error);

@@ -5,6 +5,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import type { KeyInput } from '../crypto/keys.js';
+import type { ClaimExpectations } from '../format/claims.js';
 
 /** Which `iss` values a key may sign for (VER-8): an exact identity or an identity prefix. */
 export type IssuerBinding = { readonly exact: string } | { readonly prefix: string };
@@ -19,6 +20,11 @@ export interface ResolvedKey {
 export interface VerifyContext {
   /** IDB-3: the `Workload-Identity-Token` sent with the ECT (WIMSE profile). */
   readonly workloadIdentityToken?: string;
+  /**
+   * Claim values this verification requires, checked after VER-10 and before anything is recorded
+   * (`ECT_CLAIM_MISSING`, `ECT_CLAIM_INVALID`). HTTP-4: `{ out_hash: hashBytes(body) }`.
+   */
+  readonly expect?: ClaimExpectations;
 }
 
 /** What a key source sees: the verified-to-be-allowed header, and the not-yet-verified claims. */
@@ -47,10 +53,28 @@ export type KeyResolver = (header: Readonly<Record<string, unknown>>, claims: Re
   | ResolvedKey
   | Promise<KeyInput | ResolvedKey>;
 
-/** True when `iss` is allowed by one of `issuers`. */
-export function issuerMatches(iss: string, issuers: readonly IssuerBinding[]): boolean {
+/** `issuerRank` of an exact binding: more specific than any prefix. */
+export const EXACT_ISSUER_RANK = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The one issuer matching of the library (VER-8, IDB-1, IDB-3): how specifically `issuers` covers
+ * `iss`. An exact binding ranks `EXACT_ISSUER_RANK`, a prefix its length (a longer prefix is more
+ * specific), no match -1. Choosing a key set by issuer, a trust domain by workload identity and
+ * checking the binding of a verified key all ask this.
+ */
+export function issuerRank(iss: string, issuers: readonly IssuerBinding[]): number {
+  let best = -1;
   for (const binding of issuers) {
-    if ('exact' in binding ? iss === binding.exact : iss.startsWith(binding.prefix)) return true;
+    if ('exact' in binding) {
+      if (iss === binding.exact) return EXACT_ISSUER_RANK;
+    } else if (iss.startsWith(binding.prefix) && binding.prefix.length > best) {
+      best = binding.prefix.length;
+    }
   }
-  return false;
+  return best;
+}
+
+/** True when `iss` is allowed by one of `issuers` (VER-8). */
+export function issuerMatches(iss: string, issuers: readonly IssuerBinding[]): boolean {
+  return issuerRank(iss, issuers) >= 0;
 }

@@ -8,7 +8,13 @@
 import type { KeyObject } from 'node:crypto';
 import { ECTConfigError, ECTError } from '../errors.js';
 import { requireKid } from './jwks.js';
-import type { IssuerBinding, KeyRequest, KeySource, ResolvedKey } from './key-source.js';
+import {
+  issuerRank,
+  type IssuerBinding,
+  type KeyRequest,
+  type KeySource,
+  type ResolvedKey,
+} from './key-source.js';
 import type { KeySet } from './key-set.js';
 
 /** One trust entry: the issuers a key set may sign for. */
@@ -22,19 +28,6 @@ export interface IssuerTrust {
 export interface IssuerKeySetsOptions {
   /** The setting named in configuration errors (default `issuers`). */
   readonly setting?: string;
-}
-
-/** How specific a binding is for `iss`: exact beats any prefix, a longer prefix beats a shorter one. */
-function specificity(iss: string, issuers: readonly IssuerBinding[]): number {
-  let best = -1;
-  for (const binding of issuers) {
-    if ('exact' in binding) {
-      if (binding.exact === iss) return Number.MAX_SAFE_INTEGER;
-    } else if (iss.startsWith(binding.prefix)) {
-      best = Math.max(best, binding.prefix.length);
-    }
-  }
-  return best;
 }
 
 /** Checks a list of bindings; throws `ECTConfigError` naming the bad one. */
@@ -67,7 +60,7 @@ export function issuerKeySets(entries: readonly IssuerTrust[], options: IssuerKe
       // Claims are not verified yet: `iss` only chooses where to look; VER-8 checks it afterwards.
       const claimed = typeof iss === 'string' ? iss : '';
       const bound = list
-        .map((entry) => ({ entry, rank: specificity(claimed, entry.issuers) }))
+        .map((entry) => ({ entry, rank: issuerRank(claimed, entry.issuers) }))
         .filter((candidate) => candidate.rank >= 0)
         .sort((a, b) => b.rank - a.rank);
       let failure: ECTError | undefined;

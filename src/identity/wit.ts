@@ -1,23 +1,37 @@
 /**
  * IDB-3, the WIMSE profile: the ECT travels with a Workload Identity Token (WIT, header field
  * `Workload-Identity-Token`, `typ` `wit+jwt`) signed by the issuer of the workload's trust domain.
- * The WIT is verified against that issuer's JWK Set, its `exp` is checked, the workload's key is
- * taken from its `cnf.jwk` (RFC 7800 §3.2), and the ECT is verified with that key; the returned
- * binding makes VER-8 require ECT `iss` = WIT `sub`. Every failure of the WIT itself is
+ * The WIT is verified against that issuer's JWK Set by the library's one JWS verification
+ * (src/crypto/verify-jws.ts), its time window by the claims validation of VER-10, the workload's
+ * key is taken from its `cnf.jwk` (RFC 7800 §3.2), and the ECT is verified with that key; the
+ * returned binding makes VER-8 require ECT `iss` = WIT `sub`. Every failure of the WIT itself is
  * `ECT_KEY_UNRESOLVED`: it is the key resolution step (VER-5) that failed, not the ECT.
  * @module
  */
 import type { JsonWebKey, KeyObject } from 'node:crypto';
 import { ALGORITHMS, isAlgorithm, type Algorithm } from '../crypto/algorithms.js';
-import { verifySignature } from '../crypto/jws.js';
 import { importPublicKey, keyFitsAlgorithm } from '../crypto/keys.js';
+import {
+  isMediaType,
+  verifyJWS,
+  type JWSFailure,
+  type JWSHeaderRules,
+  type JWSKey,
+} from '../crypto/verify-jws.js';
 import { ECTConfigError, ECTError } from '../errors.js';
-import { isNumericDate } from '../format/claims.js';
+import { checkTimes, isNumericDate } from '../format/claims.js';
 import { isJSONObject } from '../format/json.js';
 import { parseToken } from '../format/parse.js';
 import { hasSpiffeScheme, spiffeIdProblem } from '../format/spiffe-id.js';
+import { numberSetting } from '../settings.js';
 import { requireKid } from './jwks.js';
-import type { KeyRequest, KeySource, ResolvedKey } from './key-source.js';
+import {
+  issuerRank,
+  type IssuerBinding,
+  type KeyRequest,
+  type KeySource,
+  type ResolvedKey,
+} from './key-source.js';
 import type { KeySet } from './key-set.js';
 import { trustDomainPrefix } from './trust.js';
 
@@ -71,15 +85,10 @@ function unresolved(message: string, member = 'kid'): ECTError {
   return new ECTError('ECT_KEY_UNRESOLVED', message, { member });
 }
 
-/** `wit+jwt`, case-insensitive, with or without `application/` (RFC 7515 §4.1.9), ASCII only. */
-function isWitTyp(typ: unknown): boolean {
-  if (typeof typ !== 'string' || !/^[\x20-\x7e]+$/.test(typ)) return false;
-  const value = typ.toLowerCase();
-  return value === WIT_TYP || value === `application/${WIT_TYP}`;
-}
-
 interface Domain {
   readonly prefix: string;
+  /** The prefix as an issuer binding, for the one issuer matching (`issuerRank`). */
+  readonly binding: readonly IssuerBinding[];
   readonly keys: KeySet;
   readonly witIssuer: string | undefined;
 }
@@ -87,7 +96,7 @@ interface Domain {
 interface Checked {
   readonly domains: readonly Domain[];
   readonly tolerance: number;
-  readonly algorithms: ReadonlySet<string>;
+  readonly headerRules: JWSHeaderRules;
   readonly cacheSeconds: number;
 }
 
@@ -111,15 +120,24 @@ function checkOptions(options: WimseTrustOptions): Checked {
     if (domain.keys === undefined || typeof domain.keys.select !== 'function') throw new ECTConfigError(`${setting}[${index}]`, 'the trust domain needs the JWK set of its WIT issuer');
     const prefix = trustDomainPrefix(domain.trustDomain);
     checkTrustDomainPrefix(prefix, `${setting}[${index}].trust_domain`);
-    return { prefix, keys: domain.keys, witIssuer: domain.witIssuer };
+    return { prefix, binding: [{ prefix }], keys: domain.keys, witIssuer: domain.witIssuer };
   });
-  const tolerance = options.clockTolerance ?? DEFAULT_WIT_CLOCK_TOLERANCE;
-  if (typeof tolerance !== 'number' || !Number.isFinite(tolerance) || tolerance < 0) throw new ECTConfigError(`${setting}.clock_tolerance`, 'must be a non-negative number of seconds');
+  const tolerance = numberSetting({
+    value: options.clockTolerance,
+    fallback: DEFAULT_WIT_CLOCK_TOLERANCE,
+    setting: `${setting}.clock_tolerance`,
+    unit: 'seconds',
+  });
   const algorithms = options.algorithms ?? ALGORITHMS;
   for (const alg of algorithms) if (!isAlgorithm(alg)) throw new ECTConfigError(`${setting}.algorithms`, `${JSON.stringify(alg)} cannot be allowed (HDR-2)`);
-  const cacheSeconds = options.cacheSeconds ?? DEFAULT_WIT_CACHE_SECONDS;
-  if (typeof cacheSeconds !== 'number' || !Number.isFinite(cacheSeconds) || cacheSeconds < 0) throw new ECTConfigError(`${setting}.cache_seconds`, 'must be a non-negative number');
-  return { domains, tolerance, algorithms: new Set(algorithms), cacheSeconds };
+  const cacheSeconds = numberSetting({
+    value: options.cacheSeconds,
+    fallback: DEFAULT_WIT_CACHE_SECONDS,
+    setting: `${setting}.cache_seconds`,
+    unit: 'seconds',
+  });
+  const headerRules = { typName: WIT_TYP, typ: isWitTyp, algorithms: new Set<string>(algorithms) };
+  return { domains, tolerance, headerRules, cacheSeconds };
 }
 
 /** The workload key of `cnf.jwk` (RFC 7800 §3.2): a public key, imported once per WIT. */
@@ -135,6 +153,36 @@ function confirmationKey(claims: Record<string, unknown>): { key: KeyObject; jwk
   }
 }
 
+/** `wit+jwt`, case-insensitive, with or without `application/` (RFC 7515 §4.1.9), ASCII only. */
+function isWitTyp(typ: unknown): boolean {
+  return isMediaType(typ, [WIT_TYP]);
+}
+
+/** The trust domain of a workload identity: the longest configured prefix it lies in. */
+function domainOf(sub: string, domains: readonly Domain[]): Domain | undefined {
+  let best: Domain | undefined;
+  let bestRank = -1;
+  for (const domain of domains) {
+    const rank = issuerRank(sub, domain.binding);
+    if (rank > bestRank) [best, bestRank] = [domain, rank];
+  }
+  return best;
+}
+
+/** The WIT's claims before its key is chosen: `sub` picks the trust domain. */
+function subjectOf(claims: Readonly<Record<string, unknown>>): string {
+  const sub = claims['sub'];
+  if (typeof sub !== 'string' || sub.length === 0) {
+    throw unresolved('the WIT has no sub (the workload identity)', 'sub');
+  }
+  // CLM-1: a SPIFFE subject is a valid SPIFFE ID before it chooses a trust domain by prefix.
+  const subProblem = hasSpiffeScheme(sub) ? spiffeIdProblem(sub) : undefined;
+  if (subProblem !== undefined) {
+    throw unresolved(`the WIT's subject is not a valid SPIFFE ID: ${subProblem}`, 'sub');
+  }
+  return sub;
+}
+
 async function verifyWITWith(wit: string, checked: Checked, now: number): Promise<VerifiedWIT> {
   if (typeof wit !== 'string' || wit.length === 0) throw unresolved('the WIMSE profile needs the Workload-Identity-Token sent with the ECT', 'wit');
   if (wit.length > DEFAULT_WIT_MAX_SIZE) throw unresolved(`the WIT is larger than ${DEFAULT_WIT_MAX_SIZE} bytes`, 'wit');
@@ -146,45 +194,86 @@ async function verifyWITWith(wit: string, checked: Checked, now: number): Promis
   }
   if (parsed.level !== 2) throw unresolved('the WIT is not a JWS', 'wit');
   const { header, payload: claims } = parsed;
-  if (!isWitTyp(header['typ'])) throw unresolved(`the WIT's typ must be ${WIT_TYP}, got ${JSON.stringify(header['typ'] ?? null)}`, 'typ');
-  const alg = header['alg'];
-  if (typeof alg !== 'string' || !checked.algorithms.has(alg)) throw unresolved(`the WIT's algorithm ${JSON.stringify(alg)} is not allowed (HDR-2)`, 'alg');
-  if (header['crit'] !== undefined || (header['b64'] !== undefined && header['b64'] !== true)) throw unresolved('the WIT uses critical header parameters (HDR-4)', 'crit');
-  const kid = requireKid(header, 'WIMSE');
-  const sub = claims['sub'];
-  if (typeof sub !== 'string' || sub.length === 0) throw unresolved('the WIT has no sub (the workload identity)', 'sub');
-  // CLM-1: a SPIFFE subject is a valid SPIFFE ID before it chooses a trust domain by prefix.
-  const subProblem = hasSpiffeScheme(sub) ? spiffeIdProblem(sub) : undefined;
-  if (subProblem !== undefined) {
-    throw unresolved(`the WIT's subject is not a valid SPIFFE ID: ${subProblem}`, 'sub');
-  }
-  // The trust domain is chosen by the workload's identity, so an issuer trusted for one domain
-  // never vouches for a workload of another.
-  const domain = checked.domains.filter((d) => sub.startsWith(d.prefix)).sort((a, b) => b.prefix.length - a.prefix.length)[0];
-  if (domain === undefined) throw unresolved(`the WIT's subject ${JSON.stringify(sub)} is in no trusted trust domain`, 'sub');
-  const iss = typeof claims['iss'] === 'string' ? claims['iss'] : undefined;
-  if (domain.witIssuer !== undefined && iss !== domain.witIssuer) throw unresolved(`the WIT's issuer ${JSON.stringify(iss ?? null)} is not the issuer of trust domain ${domain.prefix}`, 'iss');
-  let issuerKey: KeyObject;
-  try {
-    issuerKey = await domain.keys.select(kid, alg);
-  } catch (error) {
-    throw unresolved(`the WIT's signing key is not trusted for ${domain.prefix}: ${(error as Error).message}`);
-  }
-  if (!verifySignature(alg as Algorithm, issuerKey, parsed.signingInput, parsed.signature)) {
-    throw unresolved(`the WIT's signature does not verify with the key of trust domain ${domain.prefix}`, 'wit');
-  }
+  // The shared JWS verification: header rules (HDR-1, HDR-2, HDR-4), the trust domain's key for
+  // the WIT's kid (HDR-3), bound to the algorithm, and the signature. Every failure of the WIT is
+  // a failure to resolve the ECT's key (VER-5).
+  const lookup: WitLookup = { header, claims, domains: checked.domains, domain: undefined };
+  const rules = checked.headerRules;
+  await verifyJWS({ jws: parsed, rules, context: lookup, key: witKey, fail: witFailure });
+  const sub = claims['sub'] as string;
+  const trusted = lookup.domain!;
   const exp = claims['exp'];
   if (!isNumericDate(exp)) throw unresolved('the WIT has no exp in the NumericDate range', 'exp');
   const iat = claims['iat'];
-  if (iat !== undefined && (typeof iat !== 'number' || iat > now + checked.tolerance)) throw unresolved('the WIT is issued in the future', 'iat');
+  if (iat !== undefined && !isNumericDate(iat)) {
+    throw unresolved('the WIT has an iat out of the NumericDate range', 'iat');
+  }
   const { key, jwk } = confirmationKey(claims);
-  const result: VerifiedWIT = { sub, iss, exp, key, jwk, trustDomain: domain.prefix };
-  checkExpiry(result, checked, now);
+  const iss = typeof claims['iss'] === 'string' ? claims['iss'] : undefined;
+  const result: VerifiedWIT = { sub, iss, exp, key, jwk, trustDomain: trusted.prefix };
+  checkTime(result, iat, checked, now);
   return result;
 }
 
-function checkExpiry(wit: VerifiedWIT, checked: Checked, now: number): void {
-  if (now > wit.exp + checked.tolerance) throw unresolved(`the WIT expired at ${wit.exp}`, 'exp');
+/** The key lookup of one WIT; it notes the trust domain it chose. */
+interface WitLookup {
+  readonly header: Readonly<Record<string, unknown>>;
+  readonly claims: Readonly<Record<string, unknown>>;
+  readonly domains: readonly Domain[];
+  domain: Domain | undefined;
+}
+
+/**
+ * The WIT issuer's key for the WIT's kid (HDR-3). The trust domain is chosen by the workload's
+ * identity, so an issuer trusted for one domain never vouches for a workload of another.
+ */
+async function witKey(alg: Algorithm, lookup: WitLookup): Promise<JWSKey> {
+  const { header, claims } = lookup;
+  const kid = requireKid(header, 'WIMSE');
+  const sub = subjectOf(claims);
+  const domain = domainOf(sub, lookup.domains);
+  if (domain === undefined) {
+    const subject = JSON.stringify(sub);
+    throw unresolved(`the WIT's subject ${subject} is in no trusted trust domain`, 'sub');
+  }
+  lookup.domain = domain;
+  const iss = claims['iss'];
+  if (domain.witIssuer !== undefined && iss !== domain.witIssuer) {
+    const named = JSON.stringify(iss ?? null);
+    const message = `the WIT's issuer ${named} is not the issuer of trust domain ${domain.prefix}`;
+    throw unresolved(message, 'iss');
+  }
+  try {
+    return { key: await domain.keys.select(kid, alg) };
+  } catch (error) {
+    throw unresolved(`the WIT's signing key is not trusted for ${domain.prefix}: ${(error as Error).message}`);
+  }
+}
+
+/** A JWS failure of the WIT as `ECT_KEY_UNRESOLVED`; the key lookup's own errors pass through. */
+function witFailure(failure: JWSFailure, lookup: WitLookup): ECTError {
+  const { domain } = lookup;
+  if (failure.cause instanceof ECTError) return failure.cause;
+  if (failure.check === 'signature') {
+    const where = domain === undefined ? '' : ` of trust domain ${domain.prefix}`;
+    return unresolved(`the WIT's signature does not verify with the key${where}`, 'wit');
+  }
+  const message = `the WIT's header: ${failure.message} (HDR-1, HDR-2, HDR-4)`;
+  return unresolved(message, failure.member ?? 'wit');
+}
+
+/**
+ * VER-10's time window, applied to the WIT (IDB-3): expired, or issued in the future, it cannot
+ * vouch for a key. Checked on every use, also of a cached WIT.
+ */
+function checkTime(wit: VerifiedWIT, iat: number | undefined, checked: Checked, now: number): void {
+  try {
+    checkTimes({ iat, exp: wit.exp }, { now, clockTolerance: checked.tolerance, maxIatAge: 0 });
+  } catch (error) {
+    const member = error instanceof ECTError ? (error.member ?? 'exp') : 'exp';
+    const reason = member === 'iat' ? 'is issued in the future' : `expired at ${wit.exp}`;
+    throw unresolved(`the WIT ${reason}`, member);
+  }
 }
 
 /** Verifies a WIT on its own (for HTTP layers that want the workload identity). Throws `ECT_KEY_UNRESOLVED`. */
@@ -200,7 +289,7 @@ export function wimseTrust(options: WimseTrustOptions): KeySource {
   async function verified(wit: string, now: number): Promise<VerifiedWIT> {
     const hit = cache.get(wit);
     if (hit !== undefined && Date.now() < hit.until) {
-      checkExpiry(hit.wit, checked, now);
+      checkTime(hit.wit, undefined, checked, now);
       return hit.wit;
     }
     if (hit !== undefined) cache.delete(wit);

@@ -7,10 +7,11 @@
  * @module
  */
 import type { KeyObject } from 'node:crypto';
-import type { Algorithm } from '../crypto/algorithms.js';
-import { signCompact, signCompactAsync, verifySignature } from '../crypto/jws.js';
+import { ALGORITHMS, type Algorithm } from '../crypto/algorithms.js';
+import { signCompact, signCompactAsync } from '../crypto/jws.js';
 import { encodeBase64url } from '../format/base64url.js';
 import { importPublicKey, keyFitsAlgorithm, type KeyInput } from '../crypto/keys.js';
+import { verifyJWS, type JWSFailure, type JWSHeaderRules } from '../crypto/verify-jws.js';
 import { ECTConfigError } from '../errors.js';
 import { parseToken } from '../format/parse.js';
 import type { Level } from '../format/types.js';
@@ -128,6 +129,29 @@ export class ReceiptError extends Error {
   readonly code = 'ECT_RECEIPT_INVALID' as const;
 }
 
+// A receipt's header: exactly the typ the ledger signs (no media-type variants), any algorithm
+// of the profile (the key binds it, HDR-2), no crit, no b64: false.
+const RECEIPT_HEADER_RULES: JWSHeaderRules = {
+  typName: RECEIPT_TYP,
+  typ: (typ: unknown): boolean => typ === RECEIPT_TYP,
+  algorithms: new Set(ALGORITHMS),
+};
+
+/** The ledger's public key as the caller gave it (JWK, PEM or KeyObject), imported once. */
+function receiptKey(_alg: Algorithm, input: KeyInput): { key: KeyObject } {
+  return { key: importPublicKey(input, 'receipt key') };
+}
+
+/** A JWS failure of a receipt as a `ReceiptError`; an unusable key stays a configuration error. */
+function receiptFailure(failure: JWSFailure): Error {
+  if (failure.cause instanceof ECTConfigError) return failure.cause;
+  if (failure.check === 'signature') return new ReceiptError('the receipt signature is invalid');
+  if (failure.check === 'key') {
+    return new ReceiptError(`${failure.message}, the receipt's algorithm`);
+  }
+  return new ReceiptError(`the receipt's header: ${failure.message}`);
+}
+
 /**
  * A verified receipt: its contents and the checkpoint it is proven against.
  *
@@ -198,16 +222,16 @@ export function verifyReceipt(options: {
     throw new ReceiptError(`the receipt is malformed: ${(error as Error).message}`);
   }
   if (parsed.level !== 2) throw new ReceiptError('a receipt is a signed JWS');
-  const { header, payload } = parsed;
-  if (header['typ'] !== RECEIPT_TYP) throw new ReceiptError(`expected typ ${RECEIPT_TYP}`);
-  const alg = header['alg'] as Algorithm;
-  const key = importPublicKey(options.key, 'receipt key');
-  if (!keyFitsAlgorithm(key, alg)) {
-    throw new ReceiptError(`the key does not fit the receipt's algorithm ${String(alg)}`);
-  }
-  if (!verifySignature(alg, key, parsed.signingInput, parsed.signature)) {
-    throw new ReceiptError('the receipt signature is invalid');
-  }
+  const { payload } = parsed;
+  // The library's one JWS verification: header rules, the ledger's key bound to the algorithm,
+  // the signature.
+  const { key } = verifyJWS({
+    jws: parsed,
+    rules: RECEIPT_HEADER_RULES,
+    context: options.key,
+    key: receiptKey,
+    fail: receiptFailure,
+  }).key;
   const { seq, level, jti, wid } = payload;
   const text = (name: string): string => {
     const value = payload[name];

@@ -4,6 +4,7 @@
  * @module
  */
 import { ALGORITHMS, isAlgorithm, type Algorithm } from '../crypto/algorithms.js';
+import type { JWSHeaderRules } from '../crypto/verify-jws.js';
 import type { ECTStore } from '../dag/store.js';
 import { DEFAULT_MAX_ANCESTORS } from '../dag/validate.js';
 import { ECTConfigError } from '../errors.js';
@@ -14,6 +15,8 @@ import type { KeyResolver, KeySource } from '../identity/key-source.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { ReplayStore } from '../replay/store.js';
 import { resolverSource } from '../identity/resolver.js';
+import { choiceSetting, numberSetting } from '../settings.js';
+import { ectHeaderRules } from './header.js';
 import type { LedgerFailure, RetryPolicy } from './recording.js';
 
 /** FMT-5 [P]: token size limit, bytes. */
@@ -45,15 +48,44 @@ export interface DagVerifyOptions {
   readonly checkLevels?: boolean;
 }
 
+/**
+ * VER-13, LED-7: where and how a verifier records the tokens it accepts. Recorded L2 tokens count
+ * as L3 (FMT-6) and carry the ledger's receipt (LED-5).
+ */
+export interface RecordOptions {
+  /** The ledger that records accepted tokens. */
+  readonly ledger: Ledger;
+  /**
+   * `sync` (default): recorded before `verify` returns (L3 with a receipt, or the failure policy).
+   * `async`: `verify` returns at once at the token's own level and the token is recorded in the
+   * background with retries; the result's `recording` resolves to the receipt, or to `undefined`
+   * once `onFailure` was told.
+   */
+  readonly mode?: 'sync' | 'async';
+  /** Timeout of each append, milliseconds (default 2000). */
+  readonly timeoutMs?: number;
+  /**
+   * Sync mode: when the ledger fails, `reject` (`ECT_LEDGER_UNAVAILABLE`, default) or `degrade`
+   * (accept at L2 and say so in `ledgerDegraded`).
+   */
+  readonly failure?: 'reject' | 'degrade';
+  /** Async mode: retries after the first failed append (default 3). */
+  readonly retries?: number;
+  /** Async mode: delay before the first retry, doubled each time, milliseconds (default 250). */
+  readonly retryDelayMs?: number;
+  /** Async mode: told when a token could finally not be recorded (it counts as L2). */
+  readonly onFailure?: (failure: LedgerFailure) => void;
+}
+
 /** Options of `verifyECT` / `createVerifier`. */
 export interface VerifyOptions {
   /** CLM-2: the verifier's own identity (or identities); one must be in the token's `aud`. */
   readonly audience: string | readonly string[];
   /** VER-5: where keys come from: a `KeySource`, a JWK Set, or a resolver function. */
   readonly keys?: KeySource | JWKSet | KeyResolver;
-  /** HDR-2: allowed algorithms (default: all of ES256, ES384, ES512, EdDSA, PS256, PS384, PS512). */
+  /** HDR-2: allowed algorithms (default: ES256, ES384, ES512, EdDSA, PS256, PS384, PS512). */
   readonly algorithms?: readonly Algorithm[];
-  /** FMT-4: minimum level (default 2). Level 3 needs a `ledger`. */
+  /** FMT-4: minimum level (default 2). Level 3 needs `record` (a ledger, synchronously). */
   readonly minLevel?: Level;
   /** CLM-3, CLM-4, DAG-3: clock tolerance, seconds (default 30). */
   readonly clockTolerance?: number;
@@ -75,24 +107,8 @@ export interface VerifyOptions {
   readonly replay?: ReplayStore | false;
   /** VER-11: DAG validation; off when absent. */
   readonly dag?: DagVerifyOptions;
-  /** VER-13: record accepted tokens here; L2 tokens then count as L3 (FMT-6). */
-  readonly ledger?: Ledger;
-  /** LED-7: synchronous append timeout, milliseconds (default 2000). */
-  readonly ledgerTimeoutMs?: number;
-  /** LED-7: on ledger failure reject (`ECT_LEDGER_UNAVAILABLE`, default) or degrade to L2. */
-  readonly ledgerFailure?: 'reject' | 'degrade';
-  /**
-   * LED-7: `sync` (default) records before `verify` returns (L3 with a receipt, or the failure
-   * policy); `async` returns at once at L2 and records in the background with retries, the result's
-   * `recording` resolving to the receipt (or `undefined` once `onLedgerFailure` was told).
-   */
-  readonly ledgerMode?: 'sync' | 'async';
-  /** LED-7 async mode: retries after the first failed append (default 3). */
-  readonly ledgerRetries?: number;
-  /** LED-7 async mode: delay before the first retry, doubled each time, milliseconds (default 250). */
-  readonly ledgerRetryDelayMs?: number;
-  /** LED-7 async mode: told when a token could finally not be recorded (it counts as L2). */
-  readonly onLedgerFailure?: (failure: LedgerFailure) => void;
+  /** VER-13, LED-7: record accepted tokens in a ledger; L2 tokens then count as L3 (FMT-6). */
+  readonly record?: RecordOptions;
   /**
    * Check signatures on libuv's thread pool instead of the event loop (default false). Turn it on
    * for servers verifying many tokens at once: they then use every core. See `npm run bench`.
@@ -100,11 +116,23 @@ export interface VerifyOptions {
   readonly asyncCrypto?: boolean;
 }
 
-/** Options after defaults and checks. */
+/** `record` after defaults and checks. */
+export interface NormalizedRecord {
+  readonly ledger: Ledger;
+  readonly mode: 'sync' | 'async';
+  readonly timeoutMs: number;
+  readonly failure: 'reject' | 'degrade';
+  /** Async mode: retries, delays, timeout and the failure callback. */
+  readonly retry: RetryPolicy;
+}
+
+/** Options after defaults and checks. Internal: not part of the package's API. */
 export interface NormalizedOptions {
   readonly audience: ReadonlySet<string>;
   readonly keys: KeySource | undefined;
   readonly algorithms: ReadonlySet<string>;
+  /** VER-4: the header rules of the shared JWS verification, built once. */
+  readonly headerRules: JWSHeaderRules;
   readonly minLevel: Level;
   readonly clockTolerance: number;
   readonly maxIatAge: number;
@@ -112,25 +140,10 @@ export interface NormalizedOptions {
   readonly maxTokenSize: number;
   readonly now: () => number;
   readonly replay: ReplayStore | undefined;
-  readonly dag: (Required<Omit<DagVerifyOptions, 'store'>> & { readonly store: ECTStore }) | undefined;
-  readonly ledger: Ledger | undefined;
-  readonly ledgerTimeoutMs: number;
-  readonly ledgerFailure: 'reject' | 'degrade';
-  readonly ledgerMode: 'sync' | 'async';
-  readonly retry: RetryPolicy;
+  readonly dag:
+    (Required<Omit<DagVerifyOptions, 'store'>> & { readonly store: ECTStore }) | undefined;
+  readonly record: NormalizedRecord | undefined;
   readonly asyncCrypto: boolean;
-}
-
-function nonNegative(value: number | undefined, fallback: number, setting: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new ECTConfigError(setting, `must be a non-negative number, got ${String(value)}`);
-  return value;
-}
-
-function integer(value: number | undefined, fallback: number, setting: string, min: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < min) throw new ECTConfigError(setting, `must be an integer of at least ${min}, got ${String(value)}`);
-  return value;
 }
 
 // Every option name, checked against the interfaces by the compiler (`satisfies`): a misspelt
@@ -150,13 +163,7 @@ const VERIFY_OPTION_NAMES = {
   now: true,
   replay: true,
   dag: true,
-  ledger: true,
-  ledgerTimeoutMs: true,
-  ledgerFailure: true,
-  ledgerMode: true,
-  ledgerRetries: true,
-  ledgerRetryDelayMs: true,
-  onLedgerFailure: true,
+  record: true,
   asyncCrypto: true,
 } as const satisfies Record<keyof VerifyOptions, true>;
 
@@ -167,6 +174,27 @@ const DAG_OPTION_NAMES = {
   maxAncestors: true,
   checkLevels: true,
 } as const satisfies Record<keyof DagVerifyOptions, true>;
+
+const RECORD_OPTION_NAMES = {
+  ledger: true,
+  mode: true,
+  timeoutMs: true,
+  failure: true,
+  retries: true,
+  retryDelayMs: true,
+  onFailure: true,
+} as const satisfies Record<keyof RecordOptions, true>;
+
+// The flat ledger options of 0.1.0, now members of `record`: named in the error that refuses them.
+const MOVED_OPTION_NAMES: Readonly<Record<string, string>> = {
+  ledger: 'record.ledger',
+  ledgerMode: 'record.mode',
+  ledgerTimeoutMs: 'record.timeoutMs',
+  ledgerFailure: 'record.failure',
+  ledgerRetries: 'record.retries',
+  ledgerRetryDelayMs: 'record.retryDelayMs',
+  onLedgerFailure: 'record.onFailure',
+};
 
 /** Edit distance of two names, case-insensitive (Levenshtein, one row at a time). */
 function distance(a: string, b: string): number {
@@ -184,14 +212,21 @@ function distance(a: string, b: string): number {
   return row[y.length]!;
 }
 
-/** Throws `ECTConfigError` for a member of `given` not in `names`, naming the closest one. */
+/**
+ * Throws `ECTConfigError` for a member of `given` not in `names`, naming the closest one (or,
+ * for an option that moved, where it went).
+ */
 function rejectUnknownNames(
   given: object,
   names: Readonly<Record<string, true>>,
   path: string,
+  moved: Readonly<Record<string, string>> = {},
 ): void {
   for (const name of Object.keys(given)) {
     if (Object.hasOwn(names, name)) continue;
+    if (Object.hasOwn(moved, name)) {
+      throw new ECTConfigError(`${path}.${name}`, `is now ${path}.${moved[name]}`);
+    }
     let closest = '';
     for (const valid of Object.keys(names)) {
       if (closest === '' || distance(name, valid) < distance(name, closest)) closest = valid;
@@ -207,7 +242,12 @@ const jwkSetSources = new WeakMap<object, KeySource>();
 function keySource(keys: VerifyOptions['keys']): KeySource | undefined {
   if (keys === undefined) return undefined;
   if (typeof keys === 'function') return resolverSource(keys);
-  if (typeof keys === 'object' && keys !== null && typeof (keys as KeySource).resolve === 'function') return keys as KeySource;
+  if (
+    typeof keys === 'object' &&
+    keys !== null &&
+    typeof (keys as KeySource).resolve === 'function'
+  )
+    return keys as KeySource;
   if (typeof keys === 'object' && keys !== null && Array.isArray((keys as JWKSet).keys)) {
     let source = jwkSetSources.get(keys);
     if (source === undefined) {
@@ -216,92 +256,238 @@ function keySource(keys: VerifyOptions['keys']): KeySource | undefined {
     }
     return source;
   }
-  throw new ECTConfigError('options.keys', 'expected a KeySource, a JWK Set ({ keys: [...] }) or a resolver function');
+  throw new ECTConfigError(
+    'options.keys',
+    'expected a KeySource, a JWK Set ({ keys: [...] }) or a resolver function',
+  );
+}
+
+/** `record` with its defaults; the async-only members are refused in sync mode and back. */
+function normalizeRecord(
+  record: RecordOptions | undefined,
+  minLevel: Level,
+): NormalizedRecord | undefined {
+  if (record === undefined) return undefined;
+  if (typeof record !== 'object' || record === null) {
+    throw new ECTConfigError('options.record', 'must be an object such as { ledger }');
+  }
+  if (typeof (record as unknown as Ledger).append === 'function') {
+    const message =
+      'takes the ledger as a member, with the recording settings: { ledger, mode, … }';
+    throw new ECTConfigError('options.record', message);
+  }
+  rejectUnknownNames(record, RECORD_OPTION_NAMES, 'options.record');
+  const ledger = record.ledger as unknown;
+  if (
+    typeof ledger !== 'object' ||
+    ledger === null ||
+    typeof (ledger as Ledger).append !== 'function'
+  ) {
+    throw new ECTConfigError(
+      'options.record.ledger',
+      'a Ledger to record accepted tokens in is required',
+    );
+  }
+  const mode = choiceSetting({
+    value: record.mode,
+    fallback: 'sync',
+    setting: 'options.record.mode',
+    choices: ['sync', 'async'],
+  });
+  const only = mode === 'sync' ? ['retries', 'retryDelayMs', 'onFailure'] : ['failure'];
+  const other = mode === 'sync' ? 'async' : 'sync';
+  for (const name of only) {
+    if (record[name as keyof RecordOptions] !== undefined) {
+      throw new ECTConfigError(`options.record.${name}`, `applies only with mode "${other}"`);
+    }
+  }
+  if (mode === 'async' && minLevel === 3) {
+    const message =
+      'minimum level 3 needs each token recorded before it is accepted: use the sync mode';
+    throw new ECTConfigError('options.record.mode', message);
+  }
+  if (record.onFailure !== undefined && typeof record.onFailure !== 'function') {
+    throw new ECTConfigError('options.record.onFailure', 'must be a function');
+  }
+  const timeoutMs = numberSetting({
+    value: record.timeoutMs,
+    fallback: DEFAULT_LEDGER_TIMEOUT_MS,
+    setting: 'options.record.timeoutMs',
+    min: 1,
+    integer: true,
+  });
+  return {
+    ledger: ledger as Ledger,
+    mode,
+    timeoutMs,
+    failure: choiceSetting({
+      value: record.failure,
+      fallback: 'reject',
+      setting: 'options.record.failure',
+      choices: ['reject', 'degrade'],
+    }),
+    retry: {
+      retries: numberSetting({
+        value: record.retries,
+        fallback: DEFAULT_LEDGER_RETRIES,
+        setting: 'options.record.retries',
+        integer: true,
+      }),
+      delayMs: numberSetting({
+        value: record.retryDelayMs,
+        fallback: DEFAULT_LEDGER_RETRY_DELAY_MS,
+        setting: 'options.record.retryDelayMs',
+        integer: true,
+      }),
+      timeoutMs,
+      onFailure: record.onFailure,
+    },
+  };
+}
+
+/** The verifier's clock: the system clock, a fixed time, or the caller's clock. */
+function clockOf(now: VerifyOptions['now']): () => number {
+  if (now === undefined) return () => Date.now() / 1000;
+  if (typeof now === 'function') return now;
+  const fixed = numberSetting({ value: now, setting: 'options.now', unit: 'seconds' });
+  return () => fixed;
+}
+
+/** VER-11 settings; the store defaults to the ledger that records (synchronously). */
+function normalizeDag(
+  dag: DagVerifyOptions | undefined,
+  record: NormalizedRecord | undefined,
+): NormalizedOptions['dag'] {
+  if (dag === undefined) return undefined;
+  if (typeof dag !== 'object' || dag === null)
+    throw new ECTConfigError('options.dag', 'must be an object such as { store }');
+  rejectUnknownNames(dag, DAG_OPTION_NAMES, 'options.dag');
+  // A successor may arrive before its predecessor is recorded: the DAG needs a store of its own.
+  if (record?.mode === 'async' && (dag.store === undefined || dag.store === record.ledger)) {
+    const message =
+      'with record.mode "async" the ledger cannot be the DAG store (tasks are recorded later); ' +
+      'give a store such as MemoryECTStore';
+    throw new ECTConfigError('options.dag.store', message);
+  }
+  const store = dag.store ?? record?.ledger;
+  if (store === undefined)
+    throw new ECTConfigError(
+      'options.dag.store',
+      'DAG validation needs a store of accepted ECTs (or a ledger to record in)',
+    );
+  return {
+    store,
+    partial: dag.partial ?? false,
+    allowCrossWorkflow: dag.allowCrossWorkflow ?? false,
+    maxAncestors: numberSetting({
+      value: dag.maxAncestors,
+      fallback: DEFAULT_MAX_ANCESTORS,
+      setting: 'options.dag.maxAncestors',
+      min: 1,
+      integer: true,
+    }),
+    checkLevels: dag.checkLevels ?? true,
+  };
 }
 
 /** Applies defaults and checks every option. */
-export function normalizeOptions(options: VerifyOptions, defaultReplay: () => ReplayStore | undefined): NormalizedOptions {
-  if (typeof options !== 'object' || options === null) throw new ECTConfigError('options', 'verification options are required (at least the audience)');
-  rejectUnknownNames(options, VERIFY_OPTION_NAMES, 'options');
-  if (typeof options.dag === 'object' && options.dag !== null) {
-    rejectUnknownNames(options.dag, DAG_OPTION_NAMES, 'options.dag');
-  }
+export function normalizeOptions(
+  options: VerifyOptions,
+  defaultReplay: () => ReplayStore | undefined,
+): NormalizedOptions {
+  if (typeof options !== 'object' || options === null)
+    throw new ECTConfigError(
+      'options',
+      'verification options are required (at least the audience)',
+    );
+  rejectUnknownNames(options, VERIFY_OPTION_NAMES, 'options', MOVED_OPTION_NAMES);
   const audienceList = typeof options.audience === 'string' ? [options.audience] : options.audience;
-  if (!Array.isArray(audienceList) || audienceList.length === 0 || !audienceList.every((a) => typeof a === 'string' && a.length > 0)) {
-    throw new ECTConfigError('options.audience', "the verifier's own identity is required (CLM-2): a non-empty string or list of strings");
+  if (
+    !Array.isArray(audienceList) ||
+    audienceList.length === 0 ||
+    !audienceList.every((a) => typeof a === 'string' && a.length > 0)
+  ) {
+    throw new ECTConfigError(
+      'options.audience',
+      "the verifier's own identity is required (CLM-2): a non-empty string or list of strings",
+    );
   }
   const algorithms = options.algorithms ?? ALGORITHMS;
-  if (!Array.isArray(algorithms) || algorithms.length === 0) throw new ECTConfigError('options.algorithms', 'must be a non-empty list');
+  if (!Array.isArray(algorithms) || algorithms.length === 0)
+    throw new ECTConfigError('options.algorithms', 'must be a non-empty list');
   for (const alg of algorithms) {
-    if (!isAlgorithm(alg)) throw new ECTConfigError('options.algorithms', `${JSON.stringify(alg)} cannot be allowed; choose from ${ALGORITHMS.join(', ')} (none and HS* never, HDR-2)`);
+    if (!isAlgorithm(alg))
+      throw new ECTConfigError(
+        'options.algorithms',
+        `${JSON.stringify(alg)} cannot be allowed; choose from ${ALGORITHMS.join(', ')} ` +
+          '(none and HS* never, HDR-2)',
+      );
   }
   const minLevel = options.minLevel ?? DEFAULT_MIN_LEVEL;
-  if (minLevel !== 1 && minLevel !== 2 && minLevel !== 3) throw new ECTConfigError('options.minLevel', 'must be 1, 2 or 3');
-  if (minLevel === 3 && options.ledger === undefined) throw new ECTConfigError('options.minLevel', 'level 3 needs a ledger to record tokens in (FMT-6)');
+  if (minLevel !== 1 && minLevel !== 2 && minLevel !== 3)
+    throw new ECTConfigError('options.minLevel', 'must be 1, 2 or 3');
+  if (minLevel === 3 && options.record === undefined) {
+    throw new ECTConfigError(
+      'options.minLevel',
+      'level 3 needs a ledger to record tokens in (FMT-6): give options.record',
+    );
+  }
   // Without keys no signature can be checked: from level 2 up, every token would be refused.
   if (minLevel >= 2 && options.keys === undefined) {
-    const message = `no key source: a verifier with minimum level ${minLevel} could never accept a `
-      + 'signed token; give keys (a JWK Set, a KeySource or a resolver), or minLevel 1';
+    const message =
+      `no key source: a verifier with minimum level ${minLevel} could never accept a ` +
+      'signed token; give keys (a JWK Set, a KeySource or a resolver), or minLevel 1';
     throw new ECTConfigError('options.keys', message);
   }
-  const clockTolerance = nonNegative(options.clockTolerance, DEFAULT_CLOCK_TOLERANCE, 'options.clockTolerance');
-  const now = options.now;
-  let clock: () => number;
-  if (now === undefined) clock = () => Date.now() / 1000;
-  else if (typeof now === 'function') clock = now;
-  else clock = () => nonNegative(now, 0, 'options.now');
-  if (typeof now === 'number') nonNegative(now, 0, 'options.now');
-  const ledgerFailure = options.ledgerFailure ?? 'reject';
-  if (ledgerFailure !== 'reject' && ledgerFailure !== 'degrade') throw new ECTConfigError('options.ledgerFailure', 'must be "reject" or "degrade"');
-  const ledgerMode = options.ledgerMode ?? 'sync';
-  if (ledgerMode !== 'sync' && ledgerMode !== 'async') throw new ECTConfigError('options.ledgerMode', 'must be "sync" or "async"');
-  if (ledgerMode === 'async') {
-    if (minLevel === 3) throw new ECTConfigError('options.ledgerMode', 'minimum level 3 needs each token recorded before it is accepted: use the sync mode');
-    // A successor may arrive before its predecessor is recorded: the DAG needs a store of its own.
-    if (options.dag !== undefined && (options.dag.store === undefined || options.dag.store === options.ledger)) {
-      throw new ECTConfigError('options.dag.store', 'with ledgerMode "async" the ledger cannot be the DAG store (tasks are recorded later); give a store such as MemoryECTStore');
-    }
-  }
-
-  let dag: NormalizedOptions['dag'];
-  if (options.dag !== undefined) {
-    const store = options.dag.store ?? options.ledger;
-    if (store === undefined) throw new ECTConfigError('options.dag.store', 'DAG validation needs a store of accepted ECTs (or a ledger)');
-    dag = {
-      store,
-      partial: options.dag.partial ?? false,
-      allowCrossWorkflow: options.dag.allowCrossWorkflow ?? false,
-      maxAncestors: integer(options.dag.maxAncestors, DEFAULT_MAX_ANCESTORS, 'options.dag.maxAncestors', 1),
-      checkLevels: options.dag.checkLevels ?? true,
-    };
-  }
+  const record = normalizeRecord(options.record, minLevel);
+  const allowed: ReadonlySet<string> = new Set(algorithms);
   return {
     audience: new Set(audienceList),
     keys: keySource(options.keys),
-    algorithms: new Set(algorithms),
+    algorithms: allowed,
+    headerRules: ectHeaderRules(allowed),
     minLevel,
-    clockTolerance,
-    maxIatAge: nonNegative(options.maxIatAge, DEFAULT_MAX_IAT_AGE, 'options.maxIatAge'),
+    clockTolerance: numberSetting({
+      value: options.clockTolerance,
+      fallback: DEFAULT_CLOCK_TOLERANCE,
+      setting: 'options.clockTolerance',
+      unit: 'seconds',
+    }),
+    maxIatAge: numberSetting({
+      value: options.maxIatAge,
+      fallback: DEFAULT_MAX_IAT_AGE,
+      setting: 'options.maxIatAge',
+      unit: 'seconds',
+    }),
     rules: {
       requireUuid: options.requireUuid ?? DEFAULT_CLAIM_RULES.requireUuid,
-      maxPred: integer(options.maxPred, DEFAULT_CLAIM_RULES.maxPred, 'options.maxPred', 0),
-      maxExecActLength: integer(options.maxExecActLength, DEFAULT_CLAIM_RULES.maxExecActLength, 'options.maxExecActLength', 1),
+      maxPred: numberSetting({
+        value: options.maxPred,
+        fallback: DEFAULT_CLAIM_RULES.maxPred,
+        setting: 'options.maxPred',
+        integer: true,
+      }),
+      maxExecActLength: numberSetting({
+        value: options.maxExecActLength,
+        fallback: DEFAULT_CLAIM_RULES.maxExecActLength,
+        setting: 'options.maxExecActLength',
+        min: 1,
+        integer: true,
+      }),
       acceptLegacy: options.acceptLegacy ?? false,
     },
-    maxTokenSize: integer(options.maxTokenSize, DEFAULT_MAX_TOKEN_SIZE, 'options.maxTokenSize', 1),
-    now: clock,
+    maxTokenSize: numberSetting({
+      value: options.maxTokenSize,
+      fallback: DEFAULT_MAX_TOKEN_SIZE,
+      setting: 'options.maxTokenSize',
+      min: 1,
+      integer: true,
+      unit: 'bytes',
+    }),
+    now: clockOf(options.now),
     replay: options.replay === false ? undefined : (options.replay ?? defaultReplay()),
-    dag,
-    ledger: options.ledger,
-    ledgerTimeoutMs: integer(options.ledgerTimeoutMs, DEFAULT_LEDGER_TIMEOUT_MS, 'options.ledgerTimeoutMs', 1),
-    ledgerFailure,
-    ledgerMode,
-    retry: {
-      retries: integer(options.ledgerRetries, DEFAULT_LEDGER_RETRIES, 'options.ledgerRetries', 0),
-      delayMs: integer(options.ledgerRetryDelayMs, DEFAULT_LEDGER_RETRY_DELAY_MS, 'options.ledgerRetryDelayMs', 0),
-      timeoutMs: integer(options.ledgerTimeoutMs, DEFAULT_LEDGER_TIMEOUT_MS, 'options.ledgerTimeoutMs', 1),
-      onFailure: options.onLedgerFailure,
-    },
+    dag: normalizeDag(options.dag, record),
+    record,
     asyncCrypto: options.asyncCrypto ?? false,
   };
 }

@@ -1,23 +1,25 @@
 /**
  * The verification procedure of profile section 5, steps VER-1 to VER-13, in that order. The first
  * failing step ends verification with its code; nothing is recorded (replay cache, store, ledger)
- * for a token that failed an earlier step.
+ * for a token that failed an earlier step. The JWS is checked by the library's one JWS
+ * verification (src/crypto/verify-jws.ts), the claims by its one claims validation
+ * (src/format/claims.ts), and the level is decided by src/verify/level.ts.
  * @module
  */
-import { verifySignature, verifySignatureAsync } from '../crypto/jws.js';
-import { keyFitsAlgorithm } from '../crypto/keys.js';
+import { verifyJWS, type JWSFailure, type VerifiedJWS } from '../crypto/verify-jws.js';
 import type { DagNode, WritableECTStore } from '../dag/store.js';
 import { validateDag } from '../dag/validate.js';
 import { ECTConfigError, ECTError, type ECTErrorCode } from '../errors.js';
-import { validateClaims } from '../format/claims.js';
-import { parseToken, type ParsedToken } from '../format/parse.js';
+import { checkClaims, checkExpectations, type ValidatedClaims } from '../format/claims.js';
+import { parseToken, type ParsedJWS } from '../format/parse.js';
 import { taskKey } from '../format/task-key.js';
 import type { ECTClaims, ECTHeader, Level } from '../format/types.js';
 import { issuerMatches, type ResolvedKey, type VerifyContext } from '../identity/key-source.js';
 import type { Receipt } from '../ledger/types.js';
 import { MemoryReplayStore } from '../replay/memory.js';
 import type { ReplayStore } from '../replay/store.js';
-import { checkHeader } from './header.js';
+import { JWS_CHECK_CODES } from './header.js';
+import { levelOf, reachesMinimum, type Recording } from './level.js';
 import { normalizeOptions, type NormalizedOptions, type VerifyOptions } from './options.js';
 import { appendWithTimeout, recordInBackground } from './recording.js';
 
@@ -42,32 +44,98 @@ export interface VerifiedECT {
 
 /** A verifier built once from options (keys imported, defaults applied, its own replay cache). */
 export interface Verifier {
-  /** Verifies one token; throws `ECTError` with a section 11 code. */
+  /**
+   * Verifies one token; throws `ECTError` with a section 11 code. `context` carries what travels
+   * beside the token (the WIT of IDB-3) and the claim values the caller expects (`expect`, the
+   * body's `out_hash` of HTTP-4), checked after VER-10 and before anything is recorded.
+   */
   verify(token: string, context?: VerifyContext): Promise<VerifiedECT>;
-  readonly options: NormalizedOptions;
+}
+
+/** What is known about a token when a step fails. */
+interface Known {
+  readonly level: Level;
+  readonly header: Record<string, unknown> | null;
+  readonly claims: Record<string, unknown>;
+  readonly legacy?: boolean;
 }
 
 function isWritable(store: unknown): store is WritableECTStore {
   return typeof (store as WritableECTStore).add === 'function';
 }
 
-/** Attaches what is known about the token to an error raised in a later step. */
-function within(error: unknown, context: { level: Level; header: Record<string, unknown> | null; claims: Record<string, unknown>; legacy?: boolean }, fallback: ECTErrorCode): ECTError {
-  const base = error instanceof ECTError ? error : new ECTError(fallback, (error as Error)?.message ?? String(error), { cause: error });
-  return base.withContext({ level: context.level, ...(context.header ? { header: context.header } : {}), claims: context.claims, ...(context.legacy === undefined ? {} : { legacy: context.legacy }) });
+/**
+ * Attaches what is known about the token to an error raised in a later step (claims the error
+ * already carries, the validated ones, are kept).
+ */
+function within(error: unknown, known: Known, fallback: ECTErrorCode): ECTError {
+  const base = error instanceof ECTError
+    ? error
+    : new ECTError(fallback, (error as Error)?.message ?? String(error), { cause: error });
+  return base.withContext({
+    level: known.level,
+    ...(known.header ? { header: known.header } : {}),
+    claims: base.claims ?? known.claims,
+    ...(known.legacy === undefined ? {} : { legacy: known.legacy }),
+  });
 }
 
-async function resolveKey(parsed: Extract<ParsedToken, { level: 2 }>, alg: string, options: NormalizedOptions, now: number, context: VerifyContext): Promise<ResolvedKey> {
-  if (options.keys === undefined) throw new ECTError('ECT_KEY_UNRESOLVED', 'this verifier has no trusted keys for signed tokens');
-  const resolved = await options.keys.resolve({ header: parsed.header, claims: parsed.payload, alg, now, context });
-  // HDR-2: whatever the source returned, the key must fit the header's algorithm.
-  if (!keyFitsAlgorithm(resolved.key, alg as never)) throw new ECTError('ECT_KEY_UNRESOLVED', `the resolved key does not fit ${alg}`, { member: 'alg' });
-  return resolved;
+/** What the key lookup and the failures of VER-4 to VER-6 need of one token. */
+interface SignedRequest {
+  readonly parsed: ParsedJWS;
+  readonly options: NormalizedOptions;
+  readonly now: number;
+  readonly context: VerifyContext;
+  readonly known: Known;
 }
 
+/** VER-5: the key of the identity binding, for the header's (allowed) algorithm. */
+function resolveKey(alg: string, request: SignedRequest): ResolvedKey | Promise<ResolvedKey> {
+  const { parsed, options, now, context } = request;
+  if (options.keys === undefined) {
+    throw new ECTError('ECT_KEY_UNRESOLVED', 'this verifier has no trusted keys for signed tokens');
+  }
+  return options.keys.resolve({ header: parsed.header, claims: parsed.payload, alg, now, context });
+}
+
+/** VER-4 to VER-6 failures as section 11 codes; a key source's own error keeps its code. */
+function jwsError(failure: JWSFailure, request: SignedRequest): ECTError {
+  const { known } = request;
+  if (failure.cause !== undefined) return within(failure.cause, known, 'ECT_KEY_UNRESOLVED');
+  const message = failure.check === 'signature'
+    ? 'the signature does not verify with the key of this issuer'
+    : failure.message;
+  const member = failure.member === undefined ? {} : { member: failure.member };
+  return new ECTError(JWS_CHECK_CODES[failure.check], message, { ...known, ...member });
+}
+
+/** VER-4 to VER-6: the header, the key of the identity binding (VER-5), the signature. */
+function verifySigned(request: SignedRequest): ResolvedKey | Promise<ResolvedKey> {
+  const verified = verifyJWS({
+    jws: request.parsed,
+    rules: request.options.headerRules,
+    context: request,
+    key: resolveKey,
+    fail: jwsError,
+    threadPool: request.options.asyncCrypto,
+  });
+  return verified instanceof Promise ? verified.then(keyOf) : verified.key;
+}
+
+function keyOf(verified: VerifiedJWS<ResolvedKey>): ResolvedKey {
+  return verified.key;
+}
 
 /** Runs the procedure with normalized options. */
-export async function runVerification(token: string, options: NormalizedOptions, context: VerifyContext = {}): Promise<VerifiedECT> {
+export async function runVerification(
+  token: string,
+  options: NormalizedOptions,
+  context: VerifyContext = {},
+): Promise<VerifiedECT> {
+  // A mistake of the caller, not of the token: before anything else.
+  const expect = context.expect === undefined
+    ? undefined
+    : checkExpectations(context.expect, 'context.expect');
   // VER-1 (FMT-5): size, before any decoding. Length first: UTF-8 is never shorter than UTF-16 units.
   if (typeof token !== 'string') throw new ECTError('ECT_MALFORMED', 'the token must be a string');
   if (token.length > options.maxTokenSize || Buffer.byteLength(token, 'utf8') > options.maxTokenSize) {
@@ -76,61 +144,54 @@ export async function runVerification(token: string, options: NormalizedOptions,
   // VER-2 (FMT-3, CLM-12)
   const parsed = parseToken(token);
   const header = parsed.level === 2 ? parsed.header : null;
-  const partial = { level: parsed.level, header, claims: parsed.payload } as const;
+  const partial: Known = { level: parsed.level, header, claims: parsed.payload };
+  const record = options.record;
   // VER-3 (FMT-4): anti-downgrade. An L2 token satisfies minimum 3 through the ledger (FMT-6).
-  if (parsed.level < options.minLevel && !(parsed.level === 2 && options.ledger !== undefined)) {
-    throw new ECTError('ECT_LEVEL_TOO_LOW', `a level ${parsed.level} token is below this verifier's minimum level ${options.minLevel}`, partial);
+  const records = record?.mode === 'sync';
+  if (!reachesMinimum({ wire: parsed.level, minLevel: options.minLevel, records })) {
+    const message =
+      `a level ${parsed.level} token is below this verifier's minimum level ${options.minLevel}`;
+    throw new ECTError('ECT_LEVEL_TOO_LOW', message, partial);
   }
   const now = options.now();
-  let resolved: ResolvedKey | undefined;
+  // VER-4, VER-5, VER-6
+  let issuers: ResolvedKey['issuers'];
   if (parsed.level === 2) {
-    // VER-4
-    let alg: string;
-    try {
-      alg = checkHeader(parsed.header, options.algorithms);
-    } catch (error) {
-      throw within(error, partial, 'ECT_MALFORMED');
-    }
-    // VER-5
-    try {
-      resolved = await resolveKey(parsed, alg, options, now, context);
-    } catch (error) {
-      throw within(error, partial, 'ECT_KEY_UNRESOLVED');
-    }
-    // VER-6
-    const valid = options.asyncCrypto
-      ? await verifySignatureAsync(alg as never, resolved.key, parsed.signingInput, parsed.signature)
-      : verifySignature(alg as never, resolved.key, parsed.signingInput, parsed.signature);
-    if (!valid) {
-      throw new ECTError('ECT_SIGNATURE_INVALID', 'the signature does not verify with the key of this issuer', partial);
-    }
+    const signed = verifySigned({ parsed, options, now, context, known: partial });
+    ({ issuers } = signed instanceof Promise ? await signed : signed);
   }
-  // VER-7
-  let claims: ECTClaims;
-  let legacy: boolean;
+  // VER-8's verdict on the claimed iss, reported after VER-7 has checked that iss is a string.
+  const iss = parsed.payload['iss'];
+  const issuerBound = issuers === undefined || typeof iss !== 'string'
+    ? undefined
+    : issuerMatches(iss, issuers);
+  // VER-7 to VER-10, then the caller's expectations (HTTP-4)
+  let validated: ValidatedClaims;
   try {
-    ({ claims, legacy } = validateClaims(parsed.payload, options.rules));
+    validated = checkClaims(parsed.payload, {
+      rules: options.rules,
+      issuerBound,
+      audience: options.audience,
+      time: { now, clockTolerance: options.clockTolerance, maxIatAge: options.maxIatAge },
+      expect,
+    });
   } catch (error) {
     throw within(error, partial, 'ECT_CLAIM_INVALID');
   }
-  const known = { level: parsed.level, header, claims, legacy } as const;
-  // VER-8: the key speaks only for the issuers it is bound to.
-  if (resolved?.issuers !== undefined && !issuerMatches(claims.iss, resolved.issuers)) {
-    throw new ECTError('ECT_ISSUER_MISMATCH', `the key is not bound to issuer ${claims.iss}`, { ...known, member: 'iss' });
-  }
-  // VER-9 (CLM-2)
-  const aud = claims.aud;
-  const audienceOk = typeof aud === 'string' ? options.audience.has(aud) : aud.some((a) => options.audience.has(a));
-  if (!audienceOk) throw new ECTError('ECT_AUDIENCE_MISMATCH', `this verifier (${[...options.audience].join(', ')}) is not in the token's audience`, { ...known, member: 'aud' });
-  // VER-10 (CLM-3, CLM-4)
+  const { claims, legacy } = validated;
   const tolerance = options.clockTolerance;
-  if (now > claims.exp + tolerance) throw new ECTError('ECT_EXPIRED', `the token expired at ${claims.exp}`, { ...known, member: 'exp' });
-  if (claims.iat > now + tolerance) throw new ECTError('ECT_IAT_FUTURE', `the token is issued in the future (iat ${claims.iat})`, { ...known, member: 'iat' });
-  if (options.maxIatAge > 0 && now - claims.iat > options.maxIatAge + tolerance) {
-    throw new ECTError('ECT_IAT_TOO_OLD', `the token was issued more than ${options.maxIatAge} s ago`, { ...known, member: 'iat' });
-  }
-  const recordedLevel: Level = parsed.level === 2 && options.ledger !== undefined ? 3 : parsed.level;
-  const node: DagNode = { jti: claims.jti, wid: claims.wid, iat: claims.iat, pred: claims.pred, level: recordedLevel, iss: claims.iss, exec_act: claims.exec_act };
+  const known: Known = { level: parsed.level, header, claims, legacy };
+  // The level the ledger entry gets: the token counts as L3 once a ledger holds it (FMT-6).
+  const entryLevel = levelOf(parsed.level, record === undefined ? 'none' : 'recorded');
+  const node: DagNode = {
+    jti: claims.jti,
+    wid: claims.wid,
+    iat: claims.iat,
+    pred: claims.pred,
+    level: entryLevel,
+    iss: claims.iss,
+    exec_act: claims.exec_act,
+  };
   // VER-11
   let missingPredecessors: readonly string[] = [];
   const dag = options.dag;
@@ -163,26 +224,31 @@ export async function runVerification(token: string, options: NormalizedOptions,
   let receipt: Receipt | undefined;
   let recording: Promise<Receipt | undefined> | undefined;
   let ledgerDegraded: string | undefined;
-  let level: Level = parsed.level;
-  if (options.ledger !== undefined && options.ledgerMode === 'async') {
+  let outcome: Recording = 'none';
+  if (record?.mode === 'async') {
     // Accepted now at its own level; it becomes L3 when the background append succeeds.
-    recording = recordInBackground(options.ledger, token, claims, recordedLevel, options.retry);
-  } else if (options.ledger !== undefined) {
+    recording = recordInBackground(record.ledger, token, claims, entryLevel, record.retry);
+    outcome = 'pending';
+  } else if (record !== undefined) {
     try {
-      receipt = await appendWithTimeout(options.ledger, token, recordedLevel, options.ledgerTimeoutMs);
-      level = recordedLevel;
+      receipt = await appendWithTimeout(record.ledger, token, entryLevel, record.timeoutMs);
+      outcome = 'recorded';
     } catch (error) {
       const failure = within(error, known, 'ECT_LEDGER_UNAVAILABLE');
-      if (failure.code !== 'ECT_LEDGER_UNAVAILABLE' || options.ledgerFailure === 'reject' || options.minLevel === 3) {
+      const degradable = failure.code === 'ECT_LEDGER_UNAVAILABLE' && record.failure === 'degrade';
+      const minLevel = options.minLevel;
+      if (!degradable || !reachesMinimum({ wire: parsed.level, minLevel, records: false })) {
         // The token is rejected: undo its replay record, or a retry after the outage would be
         // refused as a replay. Best effort: if the cache is down too, the entry expires with exp.
         await options.replay?.forget?.(taskKey(claims.jti, claims.wid)).catch(() => undefined);
         throw failure;
       }
       ledgerDegraded = failure.message;
+      outcome = 'degraded';
     }
   }
-  if (dag !== undefined && dag.store !== options.ledger && isWritable(dag.store)) {
+  const level = levelOf(parsed.level, outcome);
+  if (dag !== undefined && dag.store !== record?.ledger && isWritable(dag.store)) {
     try {
       // The level the token got: 2, not 3, when the ledger failed or records later (LED-7).
       await dag.store.add(level === node.level ? node : { ...node, level });
@@ -209,7 +275,9 @@ export async function runVerification(token: string, options: NormalizedOptions,
  */
 export function createVerifier(options: VerifyOptions): Verifier {
   const normalized = normalizeOptions(options, () => new MemoryReplayStore());
-  return { options: normalized, verify: (token: string, context?: VerifyContext) => runVerification(token, normalized, context) };
+  return {
+    verify: (token: string, context?: VerifyContext) => runVerification(token, normalized, context),
+  };
 }
 
 /**

@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
+import { hashBytes } from '../../src/format/hash.js';
 import { createECTHandler } from '../../src/http/index.js';
+import type { Verifier } from '../../src/verify/verify.js';
 import { checkFetchRequest, ectFetchHandler, ectOf } from '../../src/http/fetch.js';
 import { adapterSuite, answerTask, callerToken, listen, serveFetch, serverVerifier } from './support.js';
 
@@ -28,5 +30,28 @@ describe('Fetch API adapter', () => {
     assert.equal(ok.ok, true);
     assert.equal(ectOf(request)?.verified?.claims.exec_act, 'send_task');
     assert.ok(ok.ok && ok.headers.get('execution-context-receipt'));
+  });
+
+  test('fetch HTTP-4: a custom Verifier (verify only) still gets the body bound', async () => {
+    const inner = serverVerifier();
+    // A verifier that does not know `expect`: the handler's own check still binds the body.
+    const custom: Verifier = {
+      verify: (token, context = {}) => {
+        const { expect: _ignored, ...rest } = context;
+        return inner.verify(token, rest);
+      },
+    };
+    const handler = createECTHandler({ verifier: custom, bodyBinding: true });
+    const request = (body: string, token: string): Request =>
+      new Request('http://x/', { method: 'POST', body, headers: { 'execution-context': token } });
+    const bound = callerToken({ out_hash: hashBytes('{"a":1}') });
+    assert.equal((await checkFetchRequest(request('{"a":1}', bound), { handler })).ok, true);
+    const other = callerToken({ out_hash: hashBytes('{"a":1}') });
+    const refused = await checkFetchRequest(request('{"a":2}', other), { handler });
+    assert.equal(refused.ok, false);
+    if (!refused.ok) {
+      const problem = (await refused.response.json()) as { code: string };
+      assert.equal(problem.code, 'ECT_CLAIM_INVALID');
+    }
   });
 });

@@ -37,7 +37,8 @@ export function recordingKeys(seen: VerifyContext[]): KeySource {
 /** The server's verifier: trusts the caller, records into a ledger signed with `ledgerKeys`. */
 export function serverVerifier(seen: VerifyContext[] = [], extra: Partial<VerifyOptions> = {}): Verifier {
   const ledger = new Ledger({ key: ledgerKeys.privateJwk, origin: LEDGER_ORIGIN });
-  return createVerifier({ audience: SERVER, keys: recordingKeys(seen), ledger, ...extra });
+  const keys = recordingKeys(seen);
+  return createVerifier({ audience: SERVER, keys, record: { ledger }, ...extra });
 }
 
 /** A caller ECT for the server. */
@@ -209,6 +210,17 @@ export function adapterSuite(name: string, factory: AppFactory): void {
     assert.match(problem.detail, /out_hash/);
     // Nothing was recorded for the refused request (section 5): the same token with its body passes.
     assert.equal((await post('/task', token, json)).status, 200);
+  });
+
+  test(`${name} HTTP-4: the verifier gets expect: { out_hash }, once per request`, async () => {
+    seen.length = 0;
+    const bound = (): string => callerToken({ out_hash: hashBytes(json) });
+    assert.equal((await post('/task', bound(), json)).status, 200);
+    assertProblem(await post('/task', bound(), '{"spec":"v2"}'), 'ECT_CLAIM_INVALID');
+    assert.deepEqual(
+      seen.map((context) => context.expect),
+      [{ out_hash: hashBytes(json) }, { out_hash: hashBytes('{"spec":"v2"}') }],
+    );
   });
 
   test(`${name} HTTP-4: a bound route refuses an ECT without out_hash with ECT_CLAIM_MISSING`, async () => {

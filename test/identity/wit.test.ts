@@ -106,7 +106,7 @@ describe('WIMSE profile (IDB-3)', () => {
   test('IDB-3: a WIT with the wrong typ is rejected with ECT_KEY_UNRESOLVED', async () => {
     for (const typ of ['JWT', 'exec+jwt', undefined]) {
       const wit = handMadeWit({ typ });
-      await rejects(source(), ectBy(), 'ECT_KEY_UNRESOLVED', { context: { workloadIdentityToken: wit }, message: /typ must be wit\+jwt/ });
+      await rejects(source(), ectBy(), 'ECT_KEY_UNRESOLVED', { context: { workloadIdentityToken: wit }, message: /expected typ wit\+jwt/ });
     }
   });
 

@@ -300,7 +300,7 @@ export function ledgerContract(factory: BackendFactory): void {
           const verifier = createVerifier({
             audience: AUD,
             keys: { keys: [issuerKeys.publicJwk] },
-            ledger,
+            record: { ledger },
             dag: {},
           });
           const wid = randomUUID();

@@ -102,7 +102,7 @@ describe('Redis outage', () => {
     const replay = await RedisReplayStore.open({ url: env.redis.url, keyPrefix: `outage:${randomUUID()}:` });
     const ledger = await openPgLedger('redis_outage');
     try {
-      const verifier = createVerifier({ audience: AUD, keys: { keys: [issuerKeys.publicJwk] }, replay, ledger });
+      const verifier = createVerifier({ audience: AUD, keys: { keys: [issuerKeys.publicJwk] }, replay, record: { ledger } });
       const outcomes = await verifyThroughOutage(verifier, env.redis);
       assert.ok(outcomes.filter((o) => o.phase === 'down' && o.code !== undefined).length >= 5);
       for (const o of outcomes) if (o.code !== undefined) assert.equal(o.code, 'ECT_REPLAY_STORE_UNAVAILABLE');
@@ -121,7 +121,7 @@ describe('PostgreSQL outage', () => {
   it('LED-7: while PostgreSQL is down a verifier with a ledger rejects with ECT_LEDGER_UNAVAILABLE, never accepts an unrecorded token, and resumes after the restart', { timeout: 90_000 }, async () => {
     const ledger = await openPgLedger('pg_outage', { connectionTimeoutMs: 1000 });
     try {
-      const verifier = createVerifier({ audience: AUD, keys: { keys: [issuerKeys.publicJwk] }, ledger });
+      const verifier = createVerifier({ audience: AUD, keys: { keys: [issuerKeys.publicJwk] }, record: { ledger } });
       const outcomes = await verifyThroughOutage(verifier, env.pg);
       const rejected = outcomes.filter((o) => o.code !== undefined);
       assert.ok(rejected.filter((o) => o.phase === 'down').length >= 5);
@@ -137,7 +137,7 @@ describe('PostgreSQL outage', () => {
   it('LED-7: with the degrade policy a token is accepted as L2 while PostgreSQL is down, and says so', { timeout: 60_000 }, async () => {
     const ledger = await openPgLedger('degrade', { connectionTimeoutMs: 1000 });
     try {
-      const verifier = createVerifier({ audience: AUD, keys: { keys: [issuerKeys.publicJwk] }, ledger, ledgerFailure: 'degrade' });
+      const verifier = createVerifier({ audience: AUD, keys: { keys: [issuerKeys.publicJwk] }, record: { ledger, failure: 'degrade' } });
       assert.equal((await verifier.verify(makeToken().token)).level, 3);
       await env.pg.stop();
       const degraded = await verifier.verify(makeToken().token);

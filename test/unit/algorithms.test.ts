@@ -8,6 +8,7 @@ import { createECT } from '../../src/create/create.js';
 import { ECTConfigError } from '../../src/errors.js';
 import { parseToken } from '../../src/format/parse.js';
 import { localJWKSet } from '../../src/identity/jwks.js';
+import { normalizeOptions } from '../../src/verify/options.js';
 import { createVerifier, verifyECT } from '../../src/verify/verify.js';
 import { claims, ecHeader, jwksOf, keyPair, NOW, payload, rejectsWith, signJSON, verifyOptions } from '../helpers/fixtures.js';
 
@@ -17,7 +18,7 @@ describe('round trip per algorithm (HDR-2)', () => {
   test('HDR-2: the default allow-list is ES256, ES384, ES512, EdDSA, PS256, PS384, PS512; ES256 is the creation default', () => {
     assert.deepEqual([...ALGORITHMS], ['ES256', 'ES384', 'ES512', 'EdDSA', 'PS256', 'PS384', 'PS512']);
     assert.equal(DEFAULT_ALGORITHM, 'ES256');
-    assert.equal(createVerifier(verifyOptions()).options.algorithms.size, 7);
+    assert.equal(normalizeOptions(verifyOptions(), () => undefined).algorithms.size, 7);
     for (const alg of ['none', 'HS256', 'HS384', 'HS512', 'RS256', 'toString', '__proto__']) assert.equal(isAlgorithm(alg), false);
     const jws = createECT(claims(), { key: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, now: NOW });
     assert.equal(parseToken(jws).level === 2 && (parseToken(jws) as { header: Record<string, unknown> }).header['alg'], 'ES256');

@@ -11,7 +11,7 @@ import { RECEIPT_TYP, ReceiptError, verifyReceipt } from '../../src/ledger/recei
 import type { EntryRow } from '../../src/ledger/rows.js';
 import type { AppendTransaction, Receipt } from '../../src/ledger/types.js';
 import { parseTlogProof } from '../../src/tlog/proof-file.js';
-import { DEFAULT_LEDGER_TIMEOUT_MS } from '../../src/verify/options.js';
+import { DEFAULT_LEDGER_TIMEOUT_MS, normalizeOptions } from '../../src/verify/options.js';
 import { createVerifier } from '../../src/verify/verify.js';
 import {
   keyPair,
@@ -332,7 +332,7 @@ describe('recording through the verifier (FMT-6, VER-13, LED-7)', () => {
       'as L3 with a receipt',
     async () => {
       const ledger = new Ledger({ key: ledgerKey().privateJwk });
-      const verifier = createVerifier(verifyOptions({ ledger }));
+      const verifier = createVerifier(verifyOptions({ record: { ledger } }));
       const jws = token({ wid: WID });
       const result = await verifier.verify(jws);
       assert.equal(result.level, 3);
@@ -353,7 +353,7 @@ describe('recording through the verifier (FMT-6, VER-13, LED-7)', () => {
       '(ECT_LEVEL_TOO_LOW)',
     async () => {
       const ledger = new Ledger();
-      const verifier = createVerifier(verifyOptions({ ledger, minLevel: 3 }));
+      const verifier = createVerifier(verifyOptions({ record: { ledger }, minLevel: 3 }));
       assert.equal((await verifier.verify(token())).level, 3);
       await rejectsWith(verifier.verify(l1Token({ jti: uuid(2) })), 'ECT_LEVEL_TOO_LOW');
       assert.throws(() => createVerifier(verifyOptions({ minLevel: 3 })), {
@@ -364,7 +364,8 @@ describe('recording through the verifier (FMT-6, VER-13, LED-7)', () => {
 
   test('FMT-6: an accepted L1 token is recorded at level 1 and stays level 1', async () => {
     const ledger = new Ledger();
-    const result = await createVerifier(verifyOptions({ ledger, minLevel: 1 })).verify(l1Token());
+    const verifier = createVerifier(verifyOptions({ record: { ledger }, minLevel: 1 }));
+    const result = await verifier.verify(l1Token());
     assert.equal(result.level, 1);
     assert.equal(result.receipt?.level, 1);
     assert.equal((await ledger.entry(uuid(1), undefined))?.level, 1);
@@ -372,7 +373,7 @@ describe('recording through the verifier (FMT-6, VER-13, LED-7)', () => {
 
   test('VER-11, VER-13: the ledger serves as the DAG store when none is given', async () => {
     const ledger = new Ledger();
-    const verifier = createVerifier(verifyOptions({ ledger, dag: {} }));
+    const verifier = createVerifier(verifyOptions({ record: { ledger }, dag: {} }));
     await verifier.verify(token({ wid: WID }));
     assert.equal(
       (await verifier.verify(token({ jti: uuid(2), wid: WID, pred: [uuid(1)] }))).level,
@@ -391,18 +392,17 @@ describe('recording through the verifier (FMT-6, VER-13, LED-7)', () => {
 
   test('LED-7: the synchronous append timeout defaults to 2 s', () => {
     assert.equal(DEFAULT_LEDGER_TIMEOUT_MS, 2000);
-    assert.equal(
-      createVerifier(verifyOptions({ ledger: new Ledger() })).options.ledgerTimeoutMs,
-      2000,
-    );
-    assert.equal(
-      createVerifier(verifyOptions({ ledger: new Ledger() })).options.ledgerFailure,
-      'reject',
-    );
-    assert.throws(() => createVerifier(verifyOptions({ ledgerTimeoutMs: 0 })), {
+    const options = verifyOptions({ record: { ledger: new Ledger() } });
+    const record = normalizeOptions(options, () => undefined).record;
+    assert.equal(record?.timeoutMs, 2000);
+    assert.equal(record?.failure, 'reject');
+    assert.equal(record?.mode, 'sync');
+    const ledger = new Ledger();
+    assert.throws(() => createVerifier(verifyOptions({ record: { ledger, timeoutMs: 0 } })), {
       name: 'ECTConfigError',
     });
-    assert.throws(() => createVerifier(verifyOptions({ ledgerFailure: 'ignore' as never })), {
+    const failure = 'ignore' as never;
+    assert.throws(() => createVerifier(verifyOptions({ record: { ledger, failure } })), {
       name: 'ECTConfigError',
     });
   });
@@ -413,7 +413,7 @@ describe('recording through the verifier (FMT-6, VER-13, LED-7)', () => {
     async () => {
       const ledger = new Ledger({ backend: new BrokenBackend('throw') });
       const error = await rejectsWith(
-        createVerifier(verifyOptions({ ledger })).verify(token()),
+        createVerifier(verifyOptions({ record: { ledger } })).verify(token()),
         'ECT_LEDGER_UNAVAILABLE',
       );
       assert.equal(error.claims?.['jti'], uuid(1));
@@ -422,12 +422,12 @@ describe('recording through the verifier (FMT-6, VER-13, LED-7)', () => {
   );
 
   test(
-    'LED-7, VER-13: a ledger that does not answer within ledgerTimeoutMs is ' +
+    'LED-7, VER-13: a ledger that does not answer within record.timeoutMs is ' +
       'ECT_LEDGER_UNAVAILABLE',
     async () => {
       const ledger = new Ledger({ backend: new BrokenBackend('hang') });
       await rejectsWith(
-        createVerifier(verifyOptions({ ledger, ledgerTimeoutMs: 20 })).verify(token()),
+        createVerifier(verifyOptions({ record: { ledger, timeoutMs: 20 } })).verify(token()),
         'ECT_LEDGER_UNAVAILABLE',
       );
     },
@@ -437,7 +437,7 @@ describe('recording through the verifier (FMT-6, VER-13, LED-7)', () => {
     for (const mode of ['throw', 'hang'] as const) {
       const ledger = new Ledger({ backend: new BrokenBackend(mode) });
       const result = await createVerifier(
-        verifyOptions({ ledger, ledgerTimeoutMs: 20, ledgerFailure: 'degrade' }),
+        verifyOptions({ record: { ledger, timeoutMs: 20, failure: 'degrade' } }),
       ).verify(token());
       assert.equal(result.level, 2);
       assert.equal(result.receipt, undefined);
@@ -452,11 +452,12 @@ describe('recording through the verifier (FMT-6, VER-13, LED-7)', () => {
       const store = new MemoryECTStore();
       const ledger = new Ledger({ backend: new BrokenBackend('throw') });
       const verifier = createVerifier(
-        verifyOptions({ ledger, ledgerFailure: 'degrade', dag: { store } }),
+        verifyOptions({ record: { ledger, failure: 'degrade' }, dag: { store } }),
       );
       assert.equal((await verifier.verify(token({ wid: WID }))).level, 2);
       assert.equal(store.get(uuid(1), WID)?.level, 2);
-      const healthy = createVerifier(verifyOptions({ ledger: new Ledger(), dag: { store } }));
+      const record = { ledger: new Ledger() };
+      const healthy = createVerifier(verifyOptions({ record, dag: { store } }));
       assert.equal((await healthy.verify(token({ jti: uuid(2), wid: WID }))).level, 3);
       assert.equal(store.get(uuid(2), WID)?.level, 3);
     },
@@ -466,14 +467,14 @@ describe('recording through the verifier (FMT-6, VER-13, LED-7)', () => {
     const broken = new Ledger({ backend: new BrokenBackend('throw') });
     await rejectsWith(
       createVerifier(
-        verifyOptions({ ledger: broken, minLevel: 3, ledgerFailure: 'degrade' }),
+        verifyOptions({ record: { ledger: broken, failure: 'degrade' }, minLevel: 3 }),
       ).verify(token()),
       'ECT_LEDGER_UNAVAILABLE',
     );
     const ledger = new Ledger();
     await ledger.append({ token: token(), level: 3 });
     await rejectsWith(
-      createVerifier(verifyOptions({ ledger, ledgerFailure: 'degrade' })).verify(token()),
+      createVerifier(verifyOptions({ record: { ledger, failure: 'degrade' } })).verify(token()),
       'ECT_DAG_DUPLICATE',
     );
   });
@@ -481,7 +482,7 @@ describe('recording through the verifier (FMT-6, VER-13, LED-7)', () => {
   test('LED-7: a backend error that is an ECTError keeps its code', async () => {
     const ledger = new Ledger({ backend: new BrokenBackend('unavailable') });
     const error = await rejectsWith(
-      createVerifier(verifyOptions({ ledger })).verify(token()),
+      createVerifier(verifyOptions({ record: { ledger } })).verify(token()),
       'ECT_LEDGER_UNAVAILABLE',
     );
     assert.match(error.message, /database is locked/);

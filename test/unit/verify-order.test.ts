@@ -132,7 +132,8 @@ describe('order of the steps (VER-1 ... VER-13)', () => {
     const store = new MemoryECTStore();
     const replay = new SpyReplay();
     const ledger = new Ledger();
-    const verifier = createVerifier(verifyOptions({ dag: { store }, replay, ledger, now: NOW }));
+    const options = verifyOptions({ dag: { store }, replay, record: { ledger }, now: NOW });
+    const verifier = createVerifier(options);
     const orphan = token({ pred: [uuid(99)] });
     await rejectsWith(verifier.verify(token({ iat: NOW - 2000, exp: NOW - 1000, pred: [uuid(99)] })), 'ECT_EXPIRED');
     await rejectsWith(verifier.verify(orphan), 'ECT_DAG_PREDECESSOR_UNKNOWN');
@@ -148,7 +149,8 @@ describe('order of the steps (VER-1 ... VER-13)', () => {
 
   test('VER-12, VER-13: a replayed token is not appended to the ledger again', async () => {
     const ledger = new Ledger();
-    const verifier = createVerifier(verifyOptions({ ledger, replay: new MemoryReplayStore() }));
+    const replay = new MemoryReplayStore();
+    const verifier = createVerifier(verifyOptions({ record: { ledger }, replay }));
     await verifier.verify(token());
     await rejectsWith(verifier.verify(token()), 'ECT_REPLAY');
     assert.equal((ledger.backend as MemoryLedgerBackend).tables.entries.length, 1);
