@@ -340,7 +340,21 @@ export function checkTimes(
   }
 }
 
-/** Claim values a verification requires, besides the rules (HTTP-4: the body's `out_hash`). */
+/**
+ * Claim values a verification requires, besides the rules (HTTP-4: the body's `out_hash`).
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, hashBytes, type ClaimExpectations } from 'wimse-ect';
+ *
+ * const verifier = createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1 });
+ * async function verifyWithBody(token: string, body: Uint8Array): Promise<void> {
+ *   // HTTP-4: the token's out_hash must be the hash of the body that came with it.
+ *   const expect: ClaimExpectations = { out_hash: hashBytes(body) };
+ *   await verifier.verify(token, { expect });
+ * }
+ * ```
+ */
 export interface ClaimExpectations {
   /** CLM-9: the SHA-256 (unpadded base64url) the token's `out_hash` must equal. */
   readonly out_hash?: string;

@@ -11,10 +11,51 @@ import { ECTConfigError } from '../errors.js';
 import { numberSetting } from '../settings.js';
 import { BodyTooLargeError } from './problem.js';
 
-/** HTTP-4 [P]: most body bytes read for body binding, by default (1 MiB). */
+/**
+ * HTTP-4 [P]: most body bytes read for body binding, by default (1 MiB).
+ *
+ * @example
+ * ```ts
+ * import { createVerifier } from 'wimse-ect';
+ * import { DEFAULT_MAX_BODY_BYTES, ectNodeHandler } from 'wimse-ect/http';
+ *
+ * // Uploads: bind bodies of up to 16 MiB to the caller's out_hash (HTTP-4).
+ * const handler = ectNodeHandler(
+ *   (_request, response) => {
+ *     response.end('stored');
+ *   },
+ *   {
+ *     verifier: createVerifier({ audience: 'spiffe://example.org/store', minLevel: 1 }),
+ *     bodyBinding: { maxBytes: 16 * DEFAULT_MAX_BODY_BYTES },
+ *   },
+ * );
+ * ```
+ */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
-/** Options of the body readers. */
+/**
+ * Options of the body readers.
+ *
+ * @example
+ * ```ts
+ * import { BodyTooLargeError, type BodyReadOptions } from 'wimse-ect/http';
+ *
+ * // A server of your own: hand the core handler a bounded body reader.
+ * async function readAtMost(
+ *   stream: AsyncIterable<Uint8Array>,
+ *   options: BodyReadOptions,
+ * ): Promise<Uint8Array> {
+ *   const chunks: Uint8Array[] = [];
+ *   let size = 0;
+ *   for await (const chunk of stream) {
+ *     size += chunk.length;
+ *     if (size > options.maxBytes) throw new BodyTooLargeError(options.maxBytes); // answered 413
+ *     chunks.push(chunk);
+ *   }
+ *   return Buffer.concat(chunks);
+ * }
+ * ```
+ */
 export interface BodyReadOptions {
   /** Most bytes read; one more is a `BodyTooLargeError`. */
   readonly maxBytes: number;

@@ -15,7 +15,27 @@ import { bodyLimit, readWebBody } from './body.js';
 import { EXECUTION_CONTEXT_HEADER, formatExecutionContext, headerLimit, readExecutionContext, WORKLOAD_IDENTITY_HEADER } from './header.js';
 import type { SignerIdentity } from './respond.js';
 
-/** Options of `createECTFetch`. */
+/**
+ * Options of `createECTFetch`.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, generateKeyPair } from 'wimse-ect';
+ * import { createECTFetch, type ECTFetchOptions } from 'wimse-ect/http';
+ *
+ * const me = generateKeyPair();
+ * const service = generateKeyPair();
+ * const options: ECTFetchOptions = {
+ *   identity: { iss: 'spiffe://example.org/shop', key: me.privateJwk },
+ *   verifier: createVerifier({
+ *     audience: 'spiffe://example.org/shop',
+ *     keys: { keys: [service.publicJwk] },
+ *   }),
+ *   responseBinding: true, // the response ECT's out_hash must be the response body's hash
+ * };
+ * const ectFetch = createECTFetch(options);
+ * ```
+ */
 export interface ECTFetchOptions {
   /** The caller's identity and key: `iss` and signer of its ECTs. */
   readonly identity: SignerIdentity;
@@ -31,7 +51,22 @@ export interface ECTFetchOptions {
   readonly fetch?: typeof fetch;
 }
 
-/** The task the request carries: the claims of the caller's ECT besides `iss` and `out_hash`. */
+/**
+ * The task the request carries: the claims of the caller's ECT besides `iss` and `out_hash`.
+ *
+ * @example
+ * ```ts
+ * import { randomUUID } from 'node:crypto';
+ * import type { RequestTask } from 'wimse-ect/http';
+ *
+ * const task: RequestTask = {
+ *   aud: 'spiffe://example.org/orders',
+ *   exec_act: 'place_order',
+ *   wid: randomUUID(),
+ *   pred: ['6f1c0e0a-1b2c-4d3e-8f40-5a6b7c8d9e01'],
+ * };
+ * ```
+ */
 export interface RequestTask {
   readonly aud: ECTInput['aud'];
   readonly exec_act: string;
@@ -44,13 +79,45 @@ export interface RequestTask {
   readonly [claim: string]: unknown;
 }
 
-/** A request: `RequestInit` with a body the wrapper can hash, and the task to send. */
+/**
+ * A request: `RequestInit` with a body the wrapper can hash, and the task to send.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair } from 'wimse-ect';
+ * import { createECTFetch, type ECTRequestInit } from 'wimse-ect/http';
+ *
+ * const ectFetch = createECTFetch({
+ *   identity: { iss: 'spiffe://example.org/shop', key: generateKeyPair().privateJwk },
+ * });
+ * const init: ECTRequestInit = {
+ *   method: 'POST',
+ *   headers: { 'content-type': 'application/json' },
+ *   body: '{"order":42}', // hashed into out_hash, sent as it is
+ *   ect: { aud: 'spiffe://example.org/orders', exec_act: 'place_order' },
+ * };
+ * const { response } = await ectFetch('https://orders.example.org/orders', init);
+ * ```
+ */
 export interface ECTRequestInit extends Omit<RequestInit, 'body'> {
   readonly body?: string | Uint8Array | ArrayBuffer | null;
   readonly ect: RequestTask;
 }
 
-/** What `ECTFetch` returns. */
+/**
+ * What `ECTFetch` returns.
+ *
+ * @example
+ * ```ts
+ * import type { ECTFetchResult } from 'wimse-ect/http';
+ *
+ * function summary(result: ECTFetchResult): string {
+ *   const answer = result.responseECT?.claims;
+ *   const by = answer?.iss ?? 'nobody';
+ *   return `${result.response.status}: sent task ${result.claims.jti}, answered by ${by}`;
+ * }
+ * ```
+ */
 export interface ECTFetchResult {
   readonly response: Response;
   /** The caller's ECT as sent, and its claims. */
@@ -62,7 +129,22 @@ export interface ECTFetchResult {
   readonly responseECT: VerifiedECT | undefined;
 }
 
-/** A fetch that sends ECTs. */
+/**
+ * A fetch that sends ECTs.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair } from 'wimse-ect';
+ * import { createECTFetch, type ECTFetch } from 'wimse-ect/http';
+ *
+ * const ectFetch: ECTFetch = createECTFetch({
+ *   identity: { iss: 'spiffe://example.org/shop', key: generateKeyPair().privateJwk },
+ * });
+ * const { response, token } = await ectFetch('https://orders.example.org/orders', {
+ *   ect: { aud: 'spiffe://example.org/orders', exec_act: 'list_orders' },
+ * });
+ * ```
+ */
 export type ECTFetch = (input: string | URL, init: ECTRequestInit) => Promise<ECTFetchResult>;
 
 function bodyBytes(body: ECTRequestInit['body']): Uint8Array | string {
@@ -72,7 +154,32 @@ function bodyBytes(body: ECTRequestInit['body']): Uint8Array | string {
   throw new ECTConfigError('body', 'the ECT fetch wrapper hashes the body it sends: give a string, Uint8Array or ArrayBuffer');
 }
 
-/** Builds the wrapper; keys, limits and the response verifier are prepared once. */
+/**
+ * Builds the wrapper; keys, limits and the response verifier are prepared once.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, generateKeyPair } from 'wimse-ect';
+ * import { createECTFetch } from 'wimse-ect/http';
+ *
+ * const shop = generateKeyPair();
+ * const orders = generateKeyPair(); // the service's public key, for its response ECTs
+ * const ectFetch = createECTFetch({
+ *   identity: { iss: 'spiffe://example.org/shop', key: shop.privateJwk },
+ *   verifier: createVerifier({
+ *     audience: 'spiffe://example.org/shop',
+ *     keys: { keys: [orders.publicJwk] },
+ *   }),
+ * });
+ * // Signs an ECT for the request (out_hash: the body's hash), verifies the one that comes back.
+ * const { response, claims, responseECT } = await ectFetch('https://orders.example.org/orders', {
+ *   method: 'POST',
+ *   body: '{"order":42}',
+ *   ect: { aud: 'spiffe://example.org/orders', exec_act: 'place_order' },
+ * });
+ * console.log(response.status, responseECT?.claims.pred.includes(claims.jti));
+ * ```
+ */
 export function createECTFetch(options: ECTFetchOptions): ECTFetch {
   const { identity } = options;
   if (typeof identity !== 'object' || identity === null || typeof identity.iss !== 'string') throw new ECTConfigError('identity', 'the caller needs an identity (iss) and a key');

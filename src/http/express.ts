@@ -1,7 +1,7 @@
 /**
  * The Express adapter (`wimse-ect/express`). Imports only Express's types, so loading it never loads
  * Express. The verified ECT is at `req.ect` (an `ECTContext`), like `req.user` of auth middleware.
- * @module
+ * @module wimse-ect/express
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ECTContext, ECTHandler, ECTMiddlewareOptions, RouteECTOptions } from './handler.js';
@@ -17,7 +17,25 @@ declare global {
   }
 }
 
-/** The Express middleware, with per-route variants that share its verifier. */
+/**
+ * The Express middleware, with per-route variants that share its verifier.
+ *
+ * @example
+ * ```ts
+ * import express from 'express';
+ * import { createVerifier } from 'wimse-ect';
+ * import { ectExpress, type ExpressECTMiddleware } from 'wimse-ect/express';
+ *
+ * const app = express();
+ * const ect: ExpressECTMiddleware = ectExpress({
+ *   verifier: createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1 }),
+ * });
+ * app.post('/tasks', ect, (req, res) => res.send(`task ${req.ect?.verified?.claims.jti}`));
+ * app.get('/status', ect.forRoute({ required: false }), (req, res) =>
+ *   res.send(req.ect?.token ? 'with ECT' : 'anonymous'),
+ * );
+ * ```
+ */
 export interface ExpressECTMiddleware extends RequestHandler {
   readonly handler: ECTHandler;
   /** The same middleware (same verifier and replay cache) with other route settings. */
@@ -42,6 +60,30 @@ function middleware(core: ECTHandler): ExpressECTMiddleware {
 /**
  * Express middleware checking the request's ECT (profile section 10). Mount it before body parsers
  * when body binding is on: it reads the body (bounded) and puts the bytes back for them.
+ *
+ * @example
+ * ```ts
+ * import express from 'express';
+ * import { createVerifier, generateKeyPair } from 'wimse-ect';
+ * import { ectExpress } from 'wimse-ect/express';
+ *
+ * const caller = generateKeyPair();
+ * const app = express();
+ * app.post(
+ *   '/review',
+ *   // Before the body parsers: with body binding it reads the body and puts it back for them.
+ *   ectExpress({
+ *     verifier: createVerifier({
+ *       audience: 'spiffe://example.org/reviewer',
+ *       keys: { keys: [caller.publicJwk] },
+ *     }),
+ *     bodyBinding: true,
+ *   }),
+ *   express.json(),
+ *   (req, res) => res.json({ reviewed: req.body, task: req.ect?.verified?.claims.jti }),
+ * );
+ * app.listen(8080);
+ * ```
  */
 export function ectExpress(options: ECTMiddlewareOptions | { readonly handler: ECTHandler }): ExpressECTMiddleware {
   return middleware(coreHandler(options));

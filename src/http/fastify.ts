@@ -4,7 +4,7 @@
  * `request.ect` (a request decoration, `null` until set). Routes choose with their config:
  * `{ config: { ect: false } }` skips the check, `{ config: { ect: { required: false } } }` accepts
  * requests without an ECT, `{ config: { ect: { bodyBinding: true } } }` binds the body (HTTP-4).
- * @module
+ * @module wimse-ect/fastify
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
@@ -25,7 +25,22 @@ declare module 'fastify' {
   }
 }
 
-/** Options of the plugin: the middleware options, or an existing core handler. */
+/**
+ * Options of the plugin: the middleware options, or an existing core handler.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify';
+ * import { createVerifier } from 'wimse-ect';
+ * import { ectFastify, type FastifyECTOptions } from 'wimse-ect/fastify';
+ *
+ * const options: FastifyECTOptions = {
+ *   verifier: createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1 }),
+ * };
+ * const app = Fastify();
+ * await app.register(ectFastify, options);
+ * ```
+ */
 export type FastifyECTOptions = ECTMiddlewareOptions | { readonly handler: ECTHandler };
 
 type Done = (error: Error | null, payload?: Readable) => void;
@@ -34,6 +49,27 @@ type Done = (error: Error | null, payload?: Readable) => void;
  * The plugin. It is not encapsulated (like `fastify-plugin`): its hook applies to every route of
  * the instance it is registered on. The check runs in `preParsing`, the only hook that sees the
  * raw body and may hand the parsers a new stream, so body binding leaves body parsing intact.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify';
+ * import { createVerifier, generateKeyPair } from 'wimse-ect';
+ * import { ectFastify } from 'wimse-ect/fastify';
+ *
+ * const caller = generateKeyPair();
+ * const app = Fastify();
+ * await app.register(ectFastify, {
+ *   verifier: createVerifier({
+ *     audience: 'spiffe://example.org/b',
+ *     keys: { keys: [caller.publicJwk] },
+ *   }),
+ * });
+ * app.post('/tasks', async (request) => ({ task: request.ect?.verified?.claims.jti }));
+ * // Per route: skip the check, or change its settings.
+ * app.get('/health', { config: { ect: false } }, async () => 'ok');
+ * app.post('/upload', { config: { ect: { bodyBinding: true } } }, async () => 'stored');
+ * await app.listen({ port: 8080 });
+ * ```
  */
 export function ectFastify(instance: FastifyInstance, options: FastifyECTOptions, done: (error?: Error) => void): void {
   const core = coreHandler(options);

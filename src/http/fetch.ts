@@ -3,32 +3,104 @@
  * (Hono, Deno, Bun, workers, Node's own fetch handlers). The handler receives the `ECTContext` as
  * its second argument; code further down (a Hono route holding `c.req.raw`) finds it with
  * `ectOf(request)`.
- * @module
+ * @module wimse-ect/fetch
  */
 import { readWebBody } from './body.js';
 import { createECTHandler, type ECTContext, type ECTHandler, type ECTMiddlewareOptions } from './handler.js';
 import { EXECUTION_CONTEXT_HEADER, WORKLOAD_IDENTITY_HEADER } from './header.js';
 import { BodyTooLargeError, PROBLEM_CONTENT_TYPE, problemBody, type ProblemDetails } from './problem.js';
 
-/** A Fetch API handler that also receives the verified ECT. */
+/**
+ * A Fetch API handler that also receives the verified ECT.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier } from 'wimse-ect';
+ * import { ectFetchHandler, type FetchECTRequestHandler } from 'wimse-ect/fetch';
+ *
+ * const tasks: FetchECTRequestHandler = (request, ect) =>
+ *   Response.json({ task: ect.verified?.claims.jti });
+ * export default {
+ *   fetch: ectFetchHandler(tasks, {
+ *     verifier: createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1 }),
+ *   }),
+ * };
+ * ```
+ */
 export type FetchECTRequestHandler = (request: Request, ect: ECTContext) => Response | Promise<Response>;
 
-/** Options of the Fetch adapter: the middleware options, or an existing core handler. */
+/**
+ * Options of the Fetch adapter: the middleware options, or an existing core handler.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier } from 'wimse-ect';
+ * import { ectFetchHandler, type FetchECTOptions } from 'wimse-ect/fetch';
+ *
+ * const options: FetchECTOptions = {
+ *   verifier: createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1 }),
+ *   bodyBinding: true,
+ * };
+ * const handle = ectFetchHandler(async (request) => new Response(await request.text()), options);
+ * ```
+ */
 export type FetchECTOptions = ECTMiddlewareOptions | { readonly handler: ECTHandler };
 
-/** The outcome of `checkFetchRequest`: the context and the headers to add to the response, or the refusal. */
+/**
+ * The outcome of `checkFetchRequest`: the context and the headers to add to the response, or
+ * the refusal.
+ *
+ * @example
+ * ```ts
+ * import { createECTHandler } from 'wimse-ect/http';
+ * import { checkFetchRequest, type FetchECTCheck } from 'wimse-ect/fetch';
+ *
+ * const handler = createECTHandler({
+ *   verifier: { audience: 'spiffe://example.org/b', minLevel: 1 },
+ * });
+ * async function guard(request: Request): Promise<Response | undefined> {
+ *   const check: FetchECTCheck = await checkFetchRequest(request, { handler });
+ *   return check.ok ? undefined : check.response; // the 403 problem, ready to send
+ * }
+ * ```
+ */
 export type FetchECTCheck =
   | { readonly ok: true; readonly context: ECTContext; readonly headers: Headers }
   | { readonly ok: false; readonly response: Response };
 
 const contexts = new WeakMap<Request, ECTContext>();
 
-/** The ECT context of a request that passed `ectFetchHandler` or `checkFetchRequest`. */
+/**
+ * The ECT context of a request that passed `ectFetchHandler` or `checkFetchRequest`.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier } from 'wimse-ect';
+ * import { ectFetchHandler, ectOf } from 'wimse-ect/fetch';
+ *
+ * // Deeper in the application, from the request alone.
+ * const whoCalled = (request: Request): string | undefined => ectOf(request)?.verified?.claims.iss;
+ * const handle = ectFetchHandler((request) => new Response(`hello ${whoCalled(request)}`), {
+ *   verifier: createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1 }),
+ * });
+ * ```
+ */
 export function ectOf(request: Request): ECTContext | undefined {
   return contexts.get(request);
 }
 
-/** A problem as a Fetch `Response` (HTTP-2). */
+/**
+ * A problem as a Fetch `Response` (HTTP-2).
+ *
+ * @example
+ * ```ts
+ * import { problemFor } from 'wimse-ect/http';
+ * import { problemResponse } from 'wimse-ect/fetch';
+ *
+ * const refused: Response = problemResponse(problemFor('ECT_REPLAY'));
+ * console.log(refused.status, refused.headers.get('content-type')); // 403 application/problem+json
+ * ```
+ */
 export function problemResponse(problem: ProblemDetails): Response {
   const headers: Record<string, string> = { 'Content-Type': PROBLEM_CONTENT_TYPE, 'Cache-Control': 'no-store' };
   if (problem.status === 413) headers['Connection'] = 'close';
@@ -43,6 +115,24 @@ function declared(request: Request): number | undefined {
 /**
  * Checks one request with a core handler. The handler's request stays untouched: body binding
  * reads a clone (bounded), so the original body is still there for the application.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from 'hono';
+ * import { createECTHandler } from 'wimse-ect/http';
+ * import { checkFetchRequest } from 'wimse-ect/fetch';
+ *
+ * const handler = createECTHandler({
+ *   verifier: { audience: 'spiffe://example.org/b', minLevel: 1 },
+ * });
+ * const app = new Hono();
+ * app.use('/tasks/*', async (c, next) => {
+ *   const check = await checkFetchRequest(c.req.raw, { handler });
+ *   if (!check.ok) return check.response;
+ *   await next();
+ *   check.headers.forEach((value, name) => c.header(name, value)); // receipt, response ECT
+ * });
+ * ```
  */
 export async function checkFetchRequest(request: Request, options: { readonly handler: ECTHandler }): Promise<FetchECTCheck> {
   const headers = new Headers();
@@ -80,6 +170,26 @@ function withHeaders(response: Response, headers: Headers): Response {
  * Wraps a Fetch handler: the ECT is checked first; a rejected request gets a problem response and
  * never reaches `handler`. The receipt and a response ECT made with `ect.respond()` are added to
  * the handler's response.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, generateKeyPair } from 'wimse-ect';
+ * import { ectFetchHandler } from 'wimse-ect/fetch';
+ *
+ * const caller = generateKeyPair();
+ * // Deno.serve, Bun.serve, Cloudflare Workers, Hono: anything that speaks Request and Response.
+ * const handle = ectFetchHandler(
+ *   (request, ect) => Response.json({ task: ect.verified?.claims.jti }),
+ *   {
+ *     verifier: createVerifier({
+ *       audience: 'spiffe://example.org/b',
+ *       keys: { keys: [caller.publicJwk] },
+ *     }),
+ *   },
+ * );
+ * const response = await handle(new Request('https://b.example.org/tasks', { method: 'POST' }));
+ * console.log(response.status); // 403: no Execution-Context header
+ * ```
  */
 export function ectFetchHandler(handler: FetchECTRequestHandler, options: FetchECTOptions): (request: Request) => Promise<Response> {
   const core = 'handler' in options ? options.handler : createECTHandler(options);

@@ -16,7 +16,23 @@ import { EXECUTION_CONTEXT_HEADER, headerLimit, RECEIPT_HEADER, readExecutionCon
 import { BodyTooLargeError, ECT_MISSING_CODE, problemFor, problemFromError, type ProblemDetails } from './problem.js';
 import { createResponseECT, type RespondInit, type SignerIdentity } from './respond.js';
 
-/** Per-route settings: whether an ECT is required, and body binding. */
+/**
+ * Per-route settings: whether an ECT is required, and body binding.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier } from 'wimse-ect';
+ * import { ectExpress } from 'wimse-ect/express';
+ * import type { RouteECTOptions } from 'wimse-ect/http';
+ *
+ * const ect = ectExpress({
+ *   verifier: createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1 }),
+ * });
+ * const health: RouteECTOptions = { required: false }; // passes without an ECT, unverified
+ * const upload: RouteECTOptions = { bodyBinding: { maxBytes: 10 * 1024 * 1024 } };
+ * const [healthCheck, uploadCheck] = [ect.forRoute(health), ect.forRoute(upload)];
+ * ```
+ */
 export interface RouteECTOptions {
   /** `true` (default): a request without an ECT is refused with 403; `false`: it passes, unverified. */
   readonly required?: boolean;
@@ -24,7 +40,30 @@ export interface RouteECTOptions {
   readonly bodyBinding?: boolean | { readonly maxBytes?: number };
 }
 
-/** Options of every server adapter. */
+/**
+ * Options of every server adapter.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, generateKeyPair } from 'wimse-ect';
+ * import { ectNodeHandler, type ECTMiddlewareOptions } from 'wimse-ect/http';
+ *
+ * const caller = generateKeyPair();
+ * const server = generateKeyPair();
+ * const options: ECTMiddlewareOptions = {
+ *   verifier: createVerifier({
+ *     audience: 'spiffe://example.org/b',
+ *     keys: { keys: [caller.publicJwk] },
+ *   }),
+ *   bodyBinding: true, // HTTP-4
+ *   responder: { iss: 'spiffe://example.org/b', key: server.privateJwk }, // HTTP-5
+ *   onReject: (problem, cause) => console.warn(problem.code, cause),
+ * };
+ * const handler = ectNodeHandler((_request, response) => {
+ *   response.end('ok');
+ * }, options);
+ * ```
+ */
 export interface ECTMiddlewareOptions extends RouteECTOptions {
   /**
    * The verifier (its replay cache, ECT store, ledger and minimum level apply), or options to build
@@ -41,7 +80,24 @@ export interface ECTMiddlewareOptions extends RouteECTOptions {
   readonly onReject?: (problem: ProblemDetails, error: unknown) => void;
 }
 
-/** What a request gives the core, in framework-neutral form. */
+/**
+ * What a request gives the core, in framework-neutral form.
+ *
+ * @example
+ * ```ts
+ * import { createECTHandler, type ECTRequestInput } from 'wimse-ect/http';
+ *
+ * // Any server: give the core handler the header lines and a way to set response headers.
+ * const core = createECTHandler({ verifier: { audience: 'spiffe://example.org/b', minLevel: 1 } });
+ * const input: ECTRequestInput = {
+ *   ect: 'eyJ…',
+ *   wit: undefined,
+ *   readBody: async () => new Uint8Array(),
+ *   setHeader: (name, value) => console.log(name, value),
+ * };
+ * const outcome = await core.handle(input);
+ * ```
+ */
 export interface ECTRequestInput {
   /** The `Execution-Context` field lines. */
   readonly ect: FieldLines;
@@ -53,7 +109,30 @@ export interface ECTRequestInput {
   readonly setHeader: (name: string, value: string) => void;
 }
 
-/** What a handler sees of the request's ECT. */
+/**
+ * What a handler sees of the request's ECT.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier } from 'wimse-ect';
+ * import { ectNodeHandler, type ECTContext } from 'wimse-ect/http';
+ *
+ * function describe(ect: ECTContext): string {
+ *   const claims = ect.verified?.claims;
+ *   return claims === undefined
+ *     ? 'no ECT'
+ *     : `${claims.exec_act} by ${claims.iss} (task ${claims.jti})`;
+ * }
+ * const handler = ectNodeHandler(
+ *   (_request, response, ect) => {
+ *     response.end(describe(ect));
+ *   },
+ *   {
+ *     verifier: createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1 }),
+ *   },
+ * );
+ * ```
+ */
 export interface ECTContext {
   /** The token as received (`undefined` on an optional route without one). */
   readonly token: string | undefined;
@@ -71,10 +150,52 @@ export interface ECTContext {
   respond(init: RespondInit): string;
 }
 
-/** The outcome of one request: accepted with its context, or refused with a problem. */
+/**
+ * The outcome of one request: accepted with its context, or refused with a problem.
+ *
+ * @example
+ * ```ts
+ * import { createECTHandler, type ECTOutcome, type ECTRequestInput } from 'wimse-ect/http';
+ *
+ * const core = createECTHandler({ verifier: { audience: 'spiffe://example.org/b', minLevel: 1 } });
+ * async function check(input: ECTRequestInput): Promise<string> {
+ *   const outcome: ECTOutcome = await core.handle(input);
+ *   return outcome.ok
+ *     ? `accepted ${outcome.context.verified?.claims.jti}`
+ *     : `refused ${outcome.problem.code}`;
+ * }
+ * ```
+ */
 export type ECTOutcome = { readonly ok: true; readonly context: ECTContext } | { readonly ok: false; readonly problem: ProblemDetails };
 
-/** A core handler: one verifier, settings checked once. */
+/**
+ * A core handler: one verifier, settings checked once.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier } from 'wimse-ect';
+ * import { createECTHandler, ectNodeHandler, type ECTHandler } from 'wimse-ect/http';
+ *
+ * // One handler, one verifier and replay cache, for several routes and adapters.
+ * const core: ECTHandler = createECTHandler({
+ *   verifier: createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1 }),
+ * });
+ * const tasks = ectNodeHandler(
+ *   (_request, response) => {
+ *     response.end('ok');
+ *   },
+ *   { handler: core },
+ * );
+ * const uploads = ectNodeHandler(
+ *   (_request, response) => {
+ *     response.end('ok');
+ *   },
+ *   {
+ *     handler: core.forRoute({ bodyBinding: true }),
+ *   },
+ * );
+ * ```
+ */
 export interface ECTHandler {
   readonly verifier: Verifier;
   /** Runs the checks for one request. Errors other than token and body-limit failures are thrown. */
@@ -178,7 +299,26 @@ function makeContext(input: ECTRequestInput, settings: Settings, token: string |
   };
 }
 
-/** Builds the core handler; the verifier is built here once when options are given. */
+/**
+ * Builds the core handler; the verifier is built here once when options are given.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier } from 'wimse-ect';
+ * import { createECTHandler } from 'wimse-ect/http';
+ *
+ * const core = createECTHandler({
+ *   verifier: createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1 }),
+ * });
+ * const outcome = await core.handle({
+ *   ect: undefined,
+ *   wit: undefined,
+ *   readBody: async () => new Uint8Array(),
+ *   setHeader: () => {},
+ * });
+ * console.log(outcome.ok ? 'accepted' : outcome.problem.code); // EXECUTION_CONTEXT_MISSING
+ * ```
+ */
 export function createECTHandler(options: ECTMiddlewareOptions): ECTHandler {
   if (typeof options !== 'object' || options === null || options.verifier === undefined) {
     throw new ECTConfigError('verifier', 'the ECT middleware needs a verifier or verifier options');

@@ -6,19 +6,99 @@
 import { ECTError } from '../errors.js';
 import { numberSetting } from '../settings.js';
 
-/** HTTP-1: the field that carries an ECT, in requests and (HTTP-5) responses. */
+/**
+ * HTTP-1: the field that carries an ECT, in requests and (HTTP-5) responses.
+ *
+ * @example
+ * ```ts
+ * import { createECT, generateKeyPair } from 'wimse-ect';
+ * import { EXECUTION_CONTEXT_HEADER, formatExecutionContext } from 'wimse-ect/http';
+ *
+ * const key = generateKeyPair();
+ * const claims = { iss: 'spiffe://example.org/a', aud: 'spiffe://example.org/b', exec_act: 'x' };
+ * const token = createECT(claims, { key: key.privateJwk });
+ * await fetch('https://b.example.org/tasks', {
+ *   method: 'POST',
+ *   headers: { [EXECUTION_CONTEXT_HEADER]: formatExecutionContext(token) },
+ * });
+ * ```
+ */
 export const EXECUTION_CONTEXT_HEADER = 'Execution-Context';
-/** The response field carrying the ledger's receipt JWS (LED-5) of the request's ECT. */
+/**
+ * The response field carrying the ledger's receipt JWS (LED-5) of the request's ECT.
+ *
+ * @example
+ * ```ts
+ * import { RECEIPT_HEADER } from 'wimse-ect/http';
+ *
+ * const response = await fetch('https://b.example.org/tasks', { method: 'POST' });
+ * // The ledger's receipt of the request's ECT, when the server records at level 3.
+ * const receipt = response.headers.get(RECEIPT_HEADER);
+ * ```
+ */
 export const RECEIPT_HEADER = 'Execution-Context-Receipt';
-/** IDB-3: the WIMSE Workload Identity Token sent beside the ECT. */
+/**
+ * IDB-3: the WIMSE Workload Identity Token sent beside the ECT.
+ *
+ * @example
+ * ```ts
+ * import { WORKLOAD_IDENTITY_HEADER } from 'wimse-ect/http';
+ *
+ * const wit = process.env['WORKLOAD_WIT'] ?? ''; // the caller's WIT, from its trust domain
+ * const headers = new Headers({ [WORKLOAD_IDENTITY_HEADER]: wit }); // sent beside the ECT (IDB-3)
+ * ```
+ */
 export const WORKLOAD_IDENTITY_HEADER = 'Workload-Identity-Token';
-/** HTTP-3 [P]: most bytes of an `Execution-Context` value, on sending and on receiving. */
+/**
+ * HTTP-3 [P]: most bytes of an `Execution-Context` value, on sending and on receiving.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier } from 'wimse-ect';
+ * import { DEFAULT_MAX_HEADER_SIZE, ectNodeHandler } from 'wimse-ect/http';
+ *
+ * // Tokens with X.509 chains need more room in the header.
+ * const handler = ectNodeHandler(
+ *   (_request, response) => {
+ *     response.end('ok');
+ *   },
+ *   {
+ *     verifier: createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1 }),
+ *     maxHeaderSize: 2 * DEFAULT_MAX_HEADER_SIZE,
+ *   },
+ * );
+ * ```
+ */
 export const DEFAULT_MAX_HEADER_SIZE = 8 * 1024;
 
-/** The field lines of one header as a message holds them: none, one joined value, or one per line. */
+/**
+ * The field lines of one header as a message holds them: none, one joined value, or one per line.
+ *
+ * @example
+ * ```ts
+ * import type { IncomingMessage } from 'node:http';
+ * import { readExecutionContext, type FieldLines } from 'wimse-ect/http';
+ *
+ * function tokenOf(request: IncomingMessage): string | undefined {
+ *   // One entry per field line: two ECTs in two lines are refused, not joined.
+ *   const lines: FieldLines = request.headersDistinct['execution-context'];
+ *   return readExecutionContext(lines);
+ * }
+ * ```
+ */
 export type FieldLines = string | readonly string[] | null | undefined;
 
-/** Options of the codec. */
+/**
+ * Options of the codec.
+ *
+ * @example
+ * ```ts
+ * import { readExecutionContext, type HeaderCodecOptions } from 'wimse-ect/http';
+ *
+ * const options: HeaderCodecOptions = { maxHeaderSize: 16 * 1024 };
+ * const token = readExecutionContext(new Headers().get('execution-context'), options);
+ * ```
+ */
 export interface HeaderCodecOptions {
   /** HTTP-3: most bytes of the value (default 8 KiB). */
   readonly maxHeaderSize?: number;
@@ -45,6 +125,17 @@ export function headerLimit(options: HeaderCodecOptions, setting = 'maxHeaderSiz
  * line, a comma-separated list (HTTP-1) or an empty value. Give every field line separately where
  * the framework allows (Node's `headersDistinct`); a joined value (Fetch `Headers.get`) holds the
  * lines comma-separated, which is rejected just the same.
+ *
+ * @example
+ * ```ts
+ * import { readExecutionContext } from 'wimse-ect/http';
+ *
+ * const request = new Request('https://b.example.org/', {
+ *   headers: { 'Execution-Context': 'eyJ.eyJ.sig' },
+ * });
+ * // The one ECT of the message; two field lines or a list are ECT_MALFORMED (HTTP-1).
+ * console.log(readExecutionContext(request.headers.get('execution-context'))); // eyJ.eyJ.sig
+ * ```
  */
 export function readExecutionContext(lines: FieldLines, options: HeaderCodecOptions = {}): string | undefined {
   if (lines === undefined || lines === null) return undefined;
@@ -69,6 +160,19 @@ export function readExecutionContext(lines: FieldLines, options: HeaderCodecOpti
  * The sending side: checks a token before it is put in an `Execution-Context` field. Throws
  * `ECT_TOO_LARGE` naming the size and the limit (HTTP-3), and `ECT_MALFORMED` for characters that
  * no ECT contains (which also keeps CR/LF out of the header).
+ *
+ * @example
+ * ```ts
+ * import { createECT } from 'wimse-ect';
+ * import { formatExecutionContext } from 'wimse-ect/http';
+ *
+ * const token = createECT(
+ *   { iss: 'spiffe://example.org/a', aud: 'b', exec_act: 'x' },
+ *   { level: 1 },
+ * );
+ * // Checked before it is sent: too large for the header is ECT_TOO_LARGE, here, not at the server.
+ * const value = formatExecutionContext(token, { maxHeaderSize: 4096 });
+ * ```
  */
 export function formatExecutionContext(token: string, options: HeaderCodecOptions = {}): string {
   const limit = options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;

@@ -3,7 +3,7 @@
  * handler with the `node:http` adapter, response ECTs and the client `fetch` wrapper. The Express,
  * Fastify and Fetch API adapters are separate entry points (`wimse-ect/express`, `wimse-ect/fastify`,
  * `wimse-ect/fetch`), so no framework is loaded unless its adapter is imported.
- * @module
+ * @module wimse-ect/http
  */
 export {
   DEFAULT_MAX_HEADER_SIZE,
@@ -27,7 +27,7 @@ export {
   type ProblemCode,
   type ProblemDetails,
 } from './problem.js';
-export { DEFAULT_MAX_BODY_BYTES } from './body.js';
+export { DEFAULT_MAX_BODY_BYTES, type BodyReadOptions } from './body.js';
 export {
   createECTHandler,
   type ECTContext,

@@ -9,16 +9,63 @@ import { createECTHandler, type ECTContext, type ECTHandler, type ECTMiddlewareO
 import { EXECUTION_CONTEXT_HEADER, WORKLOAD_IDENTITY_HEADER } from './header.js';
 import { PROBLEM_CONTENT_TYPE, problemBody, type ProblemDetails } from './problem.js';
 
-/** A `node:http` request handler that also receives the verified ECT. */
+/**
+ * A `node:http` request handler that also receives the verified ECT.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * import { createVerifier } from 'wimse-ect';
+ * import { ectNodeHandler, type NodeECTRequestHandler } from 'wimse-ect/http';
+ *
+ * const tasks: NodeECTRequestHandler = (request, response, ect) => {
+ *   response.end(`task ${ect.verified?.claims.jti} accepted`);
+ * };
+ * const verifier = createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1 });
+ * createServer(ectNodeHandler(tasks, { verifier })).listen(8080);
+ * ```
+ */
 export type NodeECTRequestHandler = (request: IncomingMessage, response: ServerResponse, ect: ECTContext) => void | Promise<void>;
 
-/** Options of `ectNodeHandler`: the middleware options, or an existing core handler. */
+/**
+ * Options of `ectNodeHandler`: the middleware options, or an existing core handler.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier } from 'wimse-ect';
+ * import { ectNodeHandler, type NodeECTOptions } from 'wimse-ect/http';
+ *
+ * const options: NodeECTOptions = {
+ *   verifier: createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1 }),
+ *   onError: (error) => console.error('handler failed:', error), // the client gets a bare 500
+ * };
+ * const handler = ectNodeHandler((_request, response) => {
+ *   response.end('ok');
+ * }, options);
+ * ```
+ */
 export type NodeECTOptions = (ECTMiddlewareOptions | { readonly handler: ECTHandler }) & {
   /** Called with failures other than rejections (a throwing handler); the client gets a bare 500. */
   readonly onError?: (error: unknown) => void;
 };
 
-/** The framework-neutral view of a Node request (every field line kept apart, HTTP-1). */
+/**
+ * The framework-neutral view of a Node request (every field line kept apart, HTTP-1).
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * import { createECTHandler, nodeRequestInput, sendNodeProblem } from 'wimse-ect/http';
+ *
+ * // The core handler by hand (what ectNodeHandler does), e.g. for a custom router.
+ * const core = createECTHandler({ verifier: { audience: 'spiffe://example.org/b', minLevel: 1 } });
+ * createServer(async (request, response) => {
+ *   const outcome = await core.handle(nodeRequestInput(request, response));
+ *   if (!outcome.ok) return sendNodeProblem(response, outcome.problem);
+ *   response.end(`hello ${outcome.context.verified?.claims.iss}`);
+ * }).listen(8080);
+ * ```
+ */
 export function nodeRequestInput(request: IncomingMessage, response: ServerResponse): ECTRequestInput {
   // headersDistinct keeps each field line; `headers` would join them with ", ".
   const lines = request.headersDistinct;
@@ -32,7 +79,22 @@ export function nodeRequestInput(request: IncomingMessage, response: ServerRespo
   };
 }
 
-/** Answers a rejection (HTTP-2): status 403 (413 for an oversized body) and a problem body. */
+/**
+ * Answers a rejection (HTTP-2): status 403 (413 for an oversized body) and a problem body.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * import { problemFor, sendNodeProblem } from 'wimse-ect/http';
+ *
+ * createServer((request, response) => {
+ *   // A route that takes no anonymous calls: the same 403 problem the middleware sends.
+ *   if (request.headers['execution-context'] === undefined)
+ *     return sendNodeProblem(response, problemFor('EXECUTION_CONTEXT_MISSING'));
+ *   response.end('ok');
+ * }).listen(8080);
+ * ```
+ */
 export function sendNodeProblem(response: ServerResponse, problem: ProblemDetails): void {
   const body = problemBody(problem);
   response.statusCode = problem.status;
@@ -52,6 +114,29 @@ export function coreHandler(options: ECTMiddlewareOptions | { readonly handler: 
 /**
  * Wraps a `node:http` handler: the request's ECT is checked first; a rejected request is answered
  * with a problem and never reaches `handler`. Unexpected failures answer 500 without detail.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * import { createVerifier, generateKeyPair } from 'wimse-ect';
+ * import { ectNodeHandler } from 'wimse-ect/http';
+ *
+ * const caller = generateKeyPair(); // the callers' public keys are what the verifier trusts
+ * const server = createServer(
+ *   ectNodeHandler(
+ *     (request, response, ect) => {
+ *       response.end(`${ect.verified?.claims.exec_act} accepted`);
+ *     },
+ *     {
+ *       verifier: createVerifier({
+ *         audience: 'spiffe://example.org/b',
+ *         keys: { keys: [caller.publicJwk] },
+ *       }),
+ *     },
+ *   ),
+ * );
+ * server.listen(8080);
+ * ```
  */
 export function ectNodeHandler(handler: NodeECTRequestHandler, options: NodeECTOptions): (request: IncomingMessage, response: ServerResponse) => void {
   const core = coreHandler(options);

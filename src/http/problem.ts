@@ -7,7 +7,18 @@
  */
 import { isECTError, type ECTErrorCode } from '../errors.js';
 
-/** RFC 9457 §3: the media type of a problem body. */
+/**
+ * RFC 9457 §3: the media type of a problem body.
+ *
+ * @example
+ * ```ts
+ * import { PROBLEM_CONTENT_TYPE } from 'wimse-ect/http';
+ *
+ * const response = await fetch('https://b.example.org/tasks', { method: 'POST' });
+ * if (response.headers.get('content-type') === PROBLEM_CONTENT_TYPE)
+ *   console.log(await response.json());
+ * ```
+ */
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /**
@@ -17,18 +28,62 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
  * like an empty value, which VER-2 rejects), but it would tell the caller to repair a token it
  * never sent. A distinct code lets clients tell "attach one" from "yours is broken"; the status
  * stays 403 as HTTP-2 asks of every rejection.
+ *
+ * @example
+ * ```ts
+ * import { ECT_MISSING_CODE } from 'wimse-ect/http';
+ *
+ * const response = await fetch('https://b.example.org/tasks', { method: 'POST' });
+ * const { code } = (await response.json()) as { code?: string };
+ * if (response.status === 403 && code === ECT_MISSING_CODE) {
+ *   console.log('this route needs an Execution-Context header');
+ * }
+ * ```
  */
 export const ECT_MISSING_CODE = 'EXECUTION_CONTEXT_MISSING';
 /**
  * The problem `code` (status 413) for a request body over the body-binding limit (HTTP-4): a
  * limit of this server, not a fault of the token, so no section 11 code applies.
+ *
+ * @example
+ * ```ts
+ * import { BODY_TOO_LARGE_CODE, problemFor } from 'wimse-ect/http';
+ *
+ * console.log(problemFor(BODY_TOO_LARGE_CODE).status); // 413
+ * ```
  */
 export const BODY_TOO_LARGE_CODE = 'BODY_TOO_LARGE';
 
-/** Every `code` a problem of this library can carry. */
+/**
+ * Every `code` a problem of this library can carry.
+ *
+ * @example
+ * ```ts
+ * import type { ProblemCode } from 'wimse-ect/http';
+ *
+ * // What a client may retry as it is: the server could not decide.
+ * const retryable: readonly ProblemCode[] = [
+ *   'ECT_LEDGER_UNAVAILABLE',
+ *   'ECT_REPLAY_STORE_UNAVAILABLE',
+ * ];
+ * ```
+ */
 export type ProblemCode = ECTErrorCode | typeof ECT_MISSING_CODE | typeof BODY_TOO_LARGE_CODE;
 
-/** An RFC 9457 problem details object with the `code` extension member. */
+/**
+ * An RFC 9457 problem details object with the `code` extension member.
+ *
+ * @example
+ * ```ts
+ * import type { ProblemDetails } from 'wimse-ect/http';
+ *
+ * const response = await fetch('https://b.example.org/tasks', { method: 'POST' });
+ * if (!response.ok) {
+ *   const problem = (await response.json()) as ProblemDetails;
+ *   console.log(problem.status, problem.code, problem.detail);
+ * }
+ * ```
+ */
 export interface ProblemDetails {
   readonly type: string;
   readonly title: string;
@@ -37,7 +92,16 @@ export interface ProblemDetails {
   readonly code: ProblemCode;
 }
 
-/** The URI prefix of the problem types: `urn:ect:error:<CODE>` (same namespace as `urn:ect:ledger`). */
+/**
+ * The URI prefix of the problem types: `urn:ect:error:<CODE>` (same namespace as `urn:ect:ledger`).
+ *
+ * @example
+ * ```ts
+ * import { PROBLEM_TYPE_PREFIX, problemFor } from 'wimse-ect/http';
+ *
+ * console.log(problemFor('ECT_EXPIRED').type === `${PROBLEM_TYPE_PREFIX}ECT_EXPIRED`); // true
+ * ```
+ */
 export const PROBLEM_TYPE_PREFIX = 'urn:ect:error:';
 
 const DETAILS: Readonly<Record<ProblemCode, readonly [title: string, detail: string]>> = {
@@ -71,7 +135,17 @@ const DETAILS: Readonly<Record<ProblemCode, readonly [title: string, detail: str
   BODY_TOO_LARGE: ['Request body too large', 'The request body is larger than this server binds to an ECT.'],
 };
 
-/** The problem details for a code (status 403, or 413 for `BODY_TOO_LARGE`). */
+/**
+ * The problem details for a code (status 403, or 413 for `BODY_TOO_LARGE`).
+ *
+ * @example
+ * ```ts
+ * import { problemFor } from 'wimse-ect/http';
+ *
+ * // { type: 'urn:ect:error:ECT_REPLAY', title, status: 403, detail: '… (member: jti)', code }
+ * console.log(problemFor('ECT_REPLAY', { member: 'jti' }));
+ * ```
+ */
 export function problemFor(code: ProblemCode, options: { readonly member?: string | undefined } = {}): ProblemDetails {
   const [title, detail] = DETAILS[code];
   // The member is a claim or header name chosen by this library (never a value), so it is safe to show.
@@ -82,6 +156,22 @@ export function problemFor(code: ProblemCode, options: { readonly member?: strin
 /**
  * The problem for an error of the ECT layer, or `undefined` for any other error (a bug or a
  * framework failure), which adapters hand to the framework's own error handling.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier } from 'wimse-ect';
+ * import { problemBody, problemFromError } from 'wimse-ect/http';
+ *
+ * const verifier = createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1 });
+ * try {
+ *   await verifier.verify('not a token');
+ * } catch (error) {
+ *   const problem = problemFromError(error); // undefined for an error that is not about the token
+ *   if (problem === undefined) throw error;
+ *   // 403 {"type":"urn:ect:error:ECT_MALFORMED",…}
+ *   console.log(problem.status, problemBody(problem));
+ * }
+ * ```
  */
 export function problemFromError(error: unknown): ProblemDetails | undefined {
   if (error instanceof BodyTooLargeError) return problemFor(BODY_TOO_LARGE_CODE);
@@ -89,7 +179,17 @@ export function problemFromError(error: unknown): ProblemDetails | undefined {
   return problemFor(error.code, { member: error.member });
 }
 
-/** The request body is larger than the body-binding limit (HTTP-4). */
+/**
+ * The request body is larger than the body-binding limit (HTTP-4).
+ *
+ * @example
+ * ```ts
+ * import { BodyTooLargeError, problemFromError } from 'wimse-ect/http';
+ *
+ * const problem = problemFromError(new BodyTooLargeError(1024));
+ * console.log(problem?.status, problem?.code); // 413 BODY_TOO_LARGE
+ * ```
+ */
 export class BodyTooLargeError extends Error {
   override readonly name = 'BodyTooLargeError';
   readonly limit: number;
@@ -100,7 +200,20 @@ export class BodyTooLargeError extends Error {
   }
 }
 
-/** The serialized body of a problem. */
+/**
+ * The serialized body of a problem.
+ *
+ * @example
+ * ```ts
+ * import { PROBLEM_CONTENT_TYPE, problemBody, problemFor } from 'wimse-ect/http';
+ *
+ * const problem = problemFor('ECT_EXPIRED');
+ * const response = new Response(problemBody(problem), {
+ *   status: problem.status,
+ *   headers: { 'content-type': PROBLEM_CONTENT_TYPE },
+ * });
+ * ```
+ */
 export function problemBody(problem: ProblemDetails): string {
   return JSON.stringify(problem);
 }

@@ -12,7 +12,22 @@ import { hashBytes } from '../format/hash.js';
 import type { VerifiedECT } from '../verify/verify.js';
 import { formatExecutionContext } from './header.js';
 
-/** Who signs ECTs over HTTP (response ECTs, client requests): a workload identity and its key. */
+/**
+ * Who signs ECTs over HTTP (response ECTs, client requests): a workload identity and its key.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair } from 'wimse-ect';
+ * import { createECTFetch, type SignerIdentity } from 'wimse-ect/http';
+ *
+ * const identity: SignerIdentity = {
+ *   iss: 'spiffe://example.org/shop',
+ *   key: generateKeyPair({ alg: 'EdDSA' }).privateJwk,
+ *   ttl: 60,
+ * };
+ * const ectFetch = createECTFetch({ identity });
+ * ```
+ */
 export interface SignerIdentity {
   /** The server's identity, `iss` of its ECTs (a SPIFFE ID in WIMSE deployments). */
   readonly iss: string;
@@ -26,7 +41,29 @@ export interface SignerIdentity {
   readonly workloadIdentityToken?: string;
 }
 
-/** What the handler says about the task it performed. */
+/**
+ * What the handler says about the task it performed.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, generateKeyPair } from 'wimse-ect';
+ * import { ectNodeHandler, type RespondInit } from 'wimse-ect/http';
+ *
+ * const server = generateKeyPair();
+ * const handler = ectNodeHandler(
+ *   (request, response, ect) => {
+ *     const body = JSON.stringify({ status: 'shipped' });
+ *     const init: RespondInit = { exec_act: 'ship_order', body, ect_ext: { carrier: 'post' } };
+ *     ect.respond(init); // the response's Execution-Context: pred = the caller's task
+ *     response.end(body);
+ *   },
+ *   {
+ *     verifier: createVerifier({ audience: 'spiffe://example.org/orders', minLevel: 1 }),
+ *     responder: { iss: 'spiffe://example.org/orders', key: server.privateJwk },
+ *   },
+ * );
+ * ```
+ */
 export interface RespondInit {
   /** CLM-6: the action performed. */
   readonly exec_act: string;
@@ -41,7 +78,31 @@ export interface RespondInit {
   readonly pred?: readonly string[];
 }
 
-/** Options of `createResponseECT`. */
+/**
+ * Options of `createResponseECT`.
+ *
+ * @example
+ * ```ts
+ * import { createECT, createVerifier, generateKeyPair } from 'wimse-ect';
+ * import { createResponseECT, type ResponseECTOptions } from 'wimse-ect/http';
+ *
+ * const server = generateKeyPair();
+ * const verifier = createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1 });
+ * const caller = await verifier.verify(
+ *   createECT(
+ *     { iss: 'spiffe://example.org/a', aud: 'spiffe://example.org/b', exec_act: 'ask' },
+ *     { level: 1 },
+ *   ),
+ * );
+ * const options: ResponseECTOptions = {
+ *   caller,
+ *   identity: { iss: 'spiffe://example.org/b', key: server.privateJwk },
+ *   exec_act: 'answer',
+ *   body: 'forty-two',
+ * };
+ * const token = createResponseECT(options);
+ * ```
+ */
 export interface ResponseECTOptions extends RespondInit {
   /** The caller's verified ECT: `pred` is its `jti`, `wid` its `wid`. */
   readonly caller: VerifiedECT;
@@ -52,7 +113,28 @@ export interface ResponseECTOptions extends RespondInit {
   readonly maxHeaderSize?: number;
 }
 
-/** Creates the response ECT of HTTP-5 and checks that it fits the header (HTTP-3). */
+/**
+ * Creates the response ECT of HTTP-5 and checks that it fits the header (HTTP-3).
+ *
+ * @example
+ * ```ts
+ * import { createECT, createVerifier, generateKeyPair, parseToken } from 'wimse-ect';
+ * import { createResponseECT } from 'wimse-ect/http';
+ *
+ * const server = generateKeyPair();
+ * const verifier = createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1 });
+ * const input = { iss: 'spiffe://example.org/a', aud: 'spiffe://example.org/b', exec_act: 'ask' };
+ * const caller = await verifier.verify(createECT(input, { level: 1 }));
+ * // Outside a middleware (a queue consumer answering later): the same ECT ect.respond() makes.
+ * const token = createResponseECT({
+ *   caller,
+ *   identity: { iss: 'spiffe://example.org/b', key: server.privateJwk },
+ *   exec_act: 'answer',
+ *   body: 'forty-two',
+ * });
+ * console.log(parseToken(token).payload['pred']); // [ the caller's jti ]
+ * ```
+ */
 export function createResponseECT(options: ResponseECTOptions): string {
   const { caller, identity } = options;
   if (caller === undefined) throw new ECTConfigError('caller', 'a response ECT needs the verified ECT of the request (HTTP-5)');

@@ -3,7 +3,7 @@
  * JWK sets by issuer, local or fetched (IDB-1), X.509 chains (IDB-2), WIMSE Workload Identity
  * Tokens (IDB-3) — and the trust configuration file that sets them up. A subpath of its own, so
  * the core never loads jose.
- * @module
+ * @module wimse-ect/identity
  */
 export { issuerMatches, type IssuerBinding, type KeyRequest, type KeySource, type ResolvedKey, type VerifyContext } from './key-source.js';
 export { indexJWKSet, localJWKSet, type IndexJWKSetOptions, type JWKSet, type JWKSetIndex, type LocalJWKSetOptions } from './jwks.js';

@@ -10,12 +10,37 @@ import { ECTConfigError, ECTError } from '../errors.js';
 import { isJSONObject } from '../format/json.js';
 import type { IssuerBinding, KeyRequest, KeySource, ResolvedKey } from './key-source.js';
 
-/** A JWK Set (RFC 7517 §5). */
+/**
+ * A JWK Set (RFC 7517 §5).
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { createVerifier, type JWKSet } from 'wimse-ect';
+ *
+ * // Written by: ect keygen --out agent.key.json --jwks-out agents.jwks.json
+ * const jwks: JWKSet = JSON.parse(readFileSync('agents.jwks.json', 'utf8'));
+ * const verifier = createVerifier({ audience: 'spiffe://example.org/b', keys: jwks });
+ * ```
+ */
 export interface JWKSet {
   readonly keys: readonly JsonWebKey[];
 }
 
-/** Options of `localJWKSet`. */
+/**
+ * Options of `localJWKSet`.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair, localJWKSet, type LocalJWKSetOptions } from 'wimse-ect';
+ *
+ * const options: LocalJWKSetOptions = {
+ *   issuers: [{ prefix: 'spiffe://partner.example/' }],
+ *   setting: 'partner.jwks.json',
+ * };
+ * const partner = localJWKSet({ keys: [generateKeyPair().publicJwk] }, options);
+ * ```
+ */
 export interface LocalJWKSetOptions {
   /** Issuers the set's keys may sign for (VER-8). Without it the keys are not bound to an issuer. */
   readonly issuers?: readonly IssuerBinding[];
@@ -23,7 +48,22 @@ export interface LocalJWKSetOptions {
   readonly setting?: string;
 }
 
-/** Options of `indexJWKSet`. */
+/**
+ * Options of `indexJWKSet`.
+ *
+ * @example
+ * ```ts
+ * import { indexJWKSet, type IndexJWKSetOptions } from 'wimse-ect/identity';
+ *
+ * // A fetched set may also publish encryption keys: skip what cannot verify signatures.
+ * const options: IndexJWKSetOptions = {
+ *   setting: 'https://keys.example.org/jwks.json',
+ *   invalidKeys: 'skip',
+ * };
+ * const index = indexJWKSet({ keys: [{ kty: 'RSA', use: 'enc', n: 'x', e: 'AQAB' }] }, options);
+ * console.log(index.size); // 0
+ * ```
+ */
 export interface IndexJWKSetOptions {
   /** Where the set came from, for error messages. */
   readonly setting?: string;
@@ -35,7 +75,18 @@ export interface IndexJWKSetOptions {
   readonly invalidKeys?: 'throw' | 'skip';
 }
 
-/** The keys of one JWK Set by `kid`, imported once. */
+/**
+ * The keys of one JWK Set by `kid`, imported once.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair } from 'wimse-ect';
+ * import { indexJWKSet, type JWKSetIndex } from 'wimse-ect/identity';
+ *
+ * const index: JWKSetIndex = indexJWKSet({ keys: [generateKeyPair({ kid: 'k1' }).publicJwk] });
+ * console.log(index.has('k1'), index.select('k1', 'ES256').asymmetricKeyType); // true ec
+ * ```
+ */
 export interface JWKSetIndex {
   /** True when the set has a key with this `kid`. */
   has(kid: string): boolean;
@@ -80,7 +131,22 @@ function importEntry(jwk: unknown, where: string): Entry & { kid: string } {
   return { jwk: jwk as Entry['jwk'], key, kid };
 }
 
-/** Indexes a JWK Set by `kid`. Invalid members throw `ECTConfigError` (or are skipped, see options). */
+/**
+ * Indexes a JWK Set by `kid`. Invalid members throw `ECTConfigError` (or are skipped, see options).
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair } from 'wimse-ect';
+ * import { indexJWKSet } from 'wimse-ect/identity';
+ *
+ * // Every key imported once, by kid; an unusable member is a configuration error at once.
+ * const index = indexJWKSet(
+ *   { keys: [generateKeyPair({ kid: 'k1' }).publicJwk] },
+ *   { setting: 'agents.jwks.json' },
+ * );
+ * console.log(index.size); // 1
+ * ```
+ */
 export function indexJWKSet(jwks: JWKSet, options: IndexJWKSetOptions = {}): JWKSetIndex {
   const setting = options.setting ?? 'jwks';
   if (!isJSONObject(jwks) || !Array.isArray(jwks.keys)) throw new ECTConfigError(setting, 'a JWK Set is an object with a "keys" array (RFC 7517 §5)');
@@ -123,7 +189,22 @@ export function requireKid(header: Readonly<Record<string, unknown>>, profile: s
   return kid;
 }
 
-/** Builds a key source from a JWK Set. Invalid keys are a configuration error, found at once. */
+/**
+ * Builds a key source from a JWK Set. Invalid keys are a configuration error, found at once.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, generateKeyPair, localJWKSet } from 'wimse-ect';
+ *
+ * const agentA = generateKeyPair({ kid: 'agent-a-1' });
+ * // Agent A's keys may sign only for agent A (VER-8): another issuer is ECT_ISSUER_MISMATCH.
+ * const keys = localJWKSet(
+ *   { keys: [agentA.publicJwk] },
+ *   { issuers: [{ exact: 'spiffe://example.org/agent-a' }] },
+ * );
+ * const verifier = createVerifier({ audience: 'spiffe://example.org/b', keys });
+ * ```
+ */
 export function localJWKSet(jwks: JWKSet, options: LocalJWKSetOptions = {}): KeySource {
   const index = indexJWKSet(jwks, { setting: options.setting ?? 'jwks' });
   const issuers = options.issuers;

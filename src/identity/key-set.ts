@@ -7,7 +7,21 @@
 import type { KeyObject } from 'node:crypto';
 import { indexJWKSet, type JWKSet } from './jwks.js';
 
-/** One JWK Set, local or remote. */
+/**
+ * One JWK Set, local or remote.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { remoteKeySet, staticKeySet, type KeySet } from 'wimse-ect/identity';
+ *
+ * const partner: KeySet = remoteKeySet({
+ *   url: 'https://keys.partner.example/.well-known/jwks.json',
+ * });
+ * const ours: KeySet = staticKeySet(JSON.parse(readFileSync('agents.jwks.json', 'utf8')));
+ * const key = await ours.select('agent-a-1', 'ES256'); // ECT_KEY_UNRESOLVED when absent
+ * ```
+ */
 export interface KeySet {
   /** For messages: `inline JWK set`, `jwks_file keys.json`, `jwks_uri https://…`. */
   readonly description: string;
@@ -20,13 +34,39 @@ export interface KeySet {
   select(kid: string, alg: string): KeyObject | Promise<KeyObject>;
 }
 
-/** Options of `staticKeySet`. */
+/**
+ * Options of `staticKeySet`.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair } from 'wimse-ect';
+ * import { staticKeySet, type StaticKeySetOptions } from 'wimse-ect/identity';
+ *
+ * const options: StaticKeySetOptions = { description: 'agents.jwks.json' };
+ * const keys = staticKeySet({ keys: [generateKeyPair().publicJwk] }, options);
+ * ```
+ */
 export interface StaticKeySetOptions {
   /** For messages and configuration errors. */
   readonly description?: string;
 }
 
-/** A JWK Set held in memory (inline in the configuration, or read from a file once). */
+/**
+ * A JWK Set held in memory (inline in the configuration, or read from a file once).
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, generateKeyPair } from 'wimse-ect';
+ * import { issuerKeySets, staticKeySet } from 'wimse-ect/identity';
+ *
+ * const agents = generateKeyPair({ kid: 'agents-2025' });
+ * const keys = staticKeySet({ keys: [agents.publicJwk] }, { description: 'agents.jwks.json' });
+ * const verifier = createVerifier({
+ *   audience: 'spiffe://example.org/b',
+ *   keys: issuerKeySets([{ issuers: [{ prefix: 'spiffe://example.org/agents/' }], keys }]),
+ * });
+ * ```
+ */
 export function staticKeySet(jwks: JWKSet, options: StaticKeySetOptions = {}): KeySet {
   const description = options.description ?? 'JWK set';
   const index = indexJWKSet(jwks, { setting: description });

@@ -20,14 +20,98 @@ import { numberSetting } from '../settings.js';
 import { indexJWKSet, type JWKSet, type JWKSetIndex } from './jwks.js';
 import type { KeySet } from './key-set.js';
 
-/** IDB-1 [P] defaults for remote sets. */
+/**
+ * IDB-1 [P] defaults for remote sets.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_JWKS_MAX_AGE_MS, remoteKeySet } from 'wimse-ect/identity';
+ *
+ * // Keys rotated often: fetch the set again after a minute.
+ * const keys = remoteKeySet({
+ *   url: 'https://keys.example.org/jwks.json',
+ *   maxAgeMs: DEFAULT_JWKS_MAX_AGE_MS / 10,
+ * });
+ * ```
+ */
 export const DEFAULT_JWKS_MAX_AGE_MS = 600_000;
+/**
+ * IDB-1 [P]: after a fetch, an unknown `kid` causes no other fetch for this long, milliseconds
+ * (30 seconds): a flood of made-up `kid`s cannot make the verifier hammer the key server.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_JWKS_COOLDOWN_MS, remoteKeySet } from 'wimse-ect/identity';
+ *
+ * const keys = remoteKeySet({
+ *   url: 'https://keys.example.org/jwks.json',
+ *   cooldownMs: 2 * DEFAULT_JWKS_COOLDOWN_MS,
+ * });
+ * ```
+ */
 export const DEFAULT_JWKS_COOLDOWN_MS = 30_000;
+/**
+ * IDB-1 [P]: limit of one fetch of a JWK Set, headers and body, milliseconds (5 seconds).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_JWKS_TIMEOUT_MS, remoteKeySet } from 'wimse-ect/identity';
+ *
+ * const keys = remoteKeySet({
+ *   url: 'https://keys.example.org/jwks.json',
+ *   timeoutMs: DEFAULT_JWKS_TIMEOUT_MS / 5,
+ * });
+ * ```
+ */
 export const DEFAULT_JWKS_TIMEOUT_MS = 5_000;
+/**
+ * IDB-1 [P]: largest JWK Set accepted, bytes (128 KiB).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_JWKS_MAX_BYTES, remoteKeySet } from 'wimse-ect/identity';
+ *
+ * // A set of many RSA keys: allow a larger body.
+ * const keys = remoteKeySet({
+ *   url: 'https://keys.example.org/jwks.json',
+ *   maxBytes: 4 * DEFAULT_JWKS_MAX_BYTES,
+ * });
+ * ```
+ */
 export const DEFAULT_JWKS_MAX_BYTES = 128 * 1024;
+/**
+ * IDB-1 [P]: after a failed fetch, tokens that need the set fail at once for this long instead
+ * of fetching again, milliseconds (5 seconds).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_JWKS_FAILURE_BACKOFF_MS, remoteKeySet } from 'wimse-ect/identity';
+ *
+ * const keys = remoteKeySet({
+ *   url: 'https://keys.example.org/jwks.json',
+ *   failureBackoffMs: 3 * DEFAULT_JWKS_FAILURE_BACKOFF_MS,
+ * });
+ * ```
+ */
 export const DEFAULT_JWKS_FAILURE_BACKOFF_MS = 5_000;
 
-/** Options of `remoteKeySet`. */
+/**
+ * Options of `remoteKeySet`.
+ *
+ * @example
+ * ```ts
+ * import { remoteKeySet, type RemoteKeySetOptions } from 'wimse-ect/identity';
+ *
+ * const options: RemoteKeySetOptions = {
+ *   url: 'https://keys.example.org/.well-known/jwks.json',
+ *   maxAgeMs: 300_000,
+ *   timeoutMs: 2_000,
+ *   headers: { 'user-agent': 'orders-service' },
+ *   setting: 'trust.issuers[0].jwks_uri',
+ * };
+ * const keys = remoteKeySet(options);
+ * ```
+ */
 export interface RemoteKeySetOptions {
   /** Where the set is: `https://…` (`http://` only for loopback hosts or with `allowInsecure`). */
   readonly url: string | URL;
@@ -55,7 +139,18 @@ function isLoopback(hostname: string): boolean {
   return LOOPBACK_HOSTS.has(hostname.toLowerCase()) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
-/** Options of `checkKeySetUrl`. */
+/**
+ * Options of `checkKeySetUrl`.
+ *
+ * @example
+ * ```ts
+ * import { checkKeySetUrl, type KeySetUrlOptions } from 'wimse-ect/identity';
+ *
+ * // A sidecar on another host of a private network, in clear text: said explicitly.
+ * const options: KeySetUrlOptions = { allowInsecure: true, setting: 'jwks_uri' };
+ * const url = checkKeySetUrl('http://keys.internal:8080/jwks.json', options);
+ * ```
+ */
 export interface KeySetUrlOptions {
   readonly allowInsecure?: boolean;
   readonly setting?: string;
@@ -64,6 +159,19 @@ export interface KeySetUrlOptions {
 /**
  * Parses a key set URL: `https:` always; `http:` only for loopback hosts (tests, a local sidecar)
  * or with `allowInsecure` — a set fetched in clear text can be replaced by anyone on the path.
+ *
+ * @example
+ * ```ts
+ * import { checkKeySetUrl } from 'wimse-ect/identity';
+ *
+ * checkKeySetUrl('https://keys.example.org/jwks.json'); // fine
+ * checkKeySetUrl('http://127.0.0.1:8080/jwks.json'); // loopback: fine
+ * try {
+ *   checkKeySetUrl('http://keys.example.org/jwks.json');
+ * } catch (error) {
+ *   console.log((error as Error).message); // jwks_uri: … https: …
+ * }
+ * ```
  */
 export function checkKeySetUrl(url: string | URL, options: KeySetUrlOptions = {}): URL {
   const setting = options.setting ?? 'jwks_uri';
@@ -136,6 +244,19 @@ interface State {
  * A JWK Set at a URL as a `KeySet`. Nothing is fetched until the first token needs it. Known keys
  * are used without the network while the set is younger than `maxAgeMs`; after that the set is
  * fetched again and, when that fails, tokens are rejected (a stale set could hold a withdrawn key).
+ *
+ * @example
+ * ```ts
+ * import { createVerifier } from 'wimse-ect';
+ * import { issuerKeySets, remoteKeySet } from 'wimse-ect/identity';
+ *
+ * // Fetched on first use, cached, fetched again on an unknown kid (at most every 30 s).
+ * const partner = remoteKeySet({ url: 'https://keys.partner.example/.well-known/jwks.json' });
+ * const verifier = createVerifier({
+ *   audience: 'spiffe://example.org/b',
+ *   keys: issuerKeySets([{ issuers: [{ prefix: 'spiffe://partner.example/' }], keys: partner }]),
+ * });
+ * ```
  */
 export function remoteKeySet(options: RemoteKeySetOptions): KeySet {
   const setting = options.setting ?? 'jwks_uri';

@@ -26,7 +26,26 @@ import { issuerKeySets, trustDomainPrefix, type IssuerTrust } from './trust.js';
 import { wimseTrust, type TrustDomainTrust, type WimseTrustOptions } from './wit.js';
 import { parsePemBundle, x509Trust, type RevocationCheck, type X509TrustOptions } from './x509.js';
 
-/** The programmatic form of a trust configuration: any of the three profiles. */
+/**
+ * The programmatic form of a trust configuration: any of the three profiles.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { createTrustSource, staticKeySet, type TrustSourceOptions } from 'wimse-ect/identity';
+ *
+ * const options: TrustSourceOptions = {
+ *   issuers: [
+ *     {
+ *       issuers: [{ prefix: 'spiffe://example.org/' }],
+ *       keys: staticKeySet(JSON.parse(readFileSync('agents.jwks.json', 'utf8'))),
+ *     },
+ *   ],
+ *   x509: { anchors: readFileSync('pki/anchors.pem', 'utf8') },
+ * };
+ * const keys = createTrustSource(options);
+ * ```
+ */
 export interface TrustSourceOptions {
   /** IDB-1: JWK sets bound to issuers. */
   readonly issuers?: readonly IssuerTrust[];
@@ -36,7 +55,21 @@ export interface TrustSourceOptions {
   readonly wimse?: WimseTrustOptions;
 }
 
-/** Options of `loadTrustConfig`. */
+/**
+ * Options of `loadTrustConfig`.
+ *
+ * @example
+ * ```ts
+ * import { loadTrustConfig, type LoadTrustOptions } from 'wimse-ect/identity';
+ *
+ * const options: LoadTrustOptions = {
+ *   baseDir: '/etc/ect', // where relative file names in the document are
+ *   revocation: async ({ certificate }) =>
+ *     certificate.serialNumber === '4F3A2B' ? 'revoked' : 'good',
+ * };
+ * const keys = loadTrustConfig('/etc/ect/trust.json', options);
+ * ```
+ */
 export interface LoadTrustOptions {
   /** Base directory of relative file names (default: the configuration file's directory, else the working directory). */
   readonly baseDir?: string;
@@ -46,7 +79,21 @@ export interface LoadTrustOptions {
   readonly setting?: string;
 }
 
-/** A JSON trust configuration document (see docs/trust.md). */
+/**
+ * A JSON trust configuration document (see docs/trust.md).
+ *
+ * @example
+ * ```ts
+ * import { loadTrustConfig, type TrustConfigDocument } from 'wimse-ect/identity';
+ *
+ * const document: TrustConfigDocument = {
+ *   issuers: [
+ *     { iss_prefix: 'spiffe://example.org/', jwks_uri: 'https://keys.example.org/jwks.json' },
+ *   ],
+ * };
+ * const keys = loadTrustConfig(document);
+ * ```
+ */
 export type TrustConfigDocument = Readonly<Record<string, unknown>>;
 
 function unresolved(message: string, member = 'kid'): ECTError {
@@ -64,6 +111,28 @@ function hasBinding(entries: readonly IssuerTrust[], iss: string): boolean {
  * 3. an `iss` inside a WIMSE trust domain that no JWK-set entry covers → WIMSE (which then asks for the WIT);
  * 4. otherwise the JWK sets by issuer (IDB-1).
  * `jku`, `x5u` and `jwk` header members are never read (HDR-5).
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, generateKeyPair } from 'wimse-ect';
+ * import { createTrustDomainIssuer, createTrustSource, staticKeySet } from 'wimse-ect/identity';
+ *
+ * const agents = generateKeyPair();
+ * const domain = createTrustDomainIssuer({ trustDomain: 'partner.example' });
+ * // JWK sets for our issuers, WIMSE for the partner's workloads: the token decides which applies.
+ * const keys = createTrustSource({
+ *   issuers: [
+ *     {
+ *       issuers: [{ prefix: 'spiffe://example.org/' }],
+ *       keys: staticKeySet({ keys: [agents.publicJwk] }),
+ *     },
+ *   ],
+ *   wimse: {
+ *     trustDomains: [{ trustDomain: 'partner.example', keys: staticKeySet(domain.jwks()) }],
+ *   },
+ * });
+ * const verifier = createVerifier({ audience: 'spiffe://example.org/b', keys });
+ * ```
  */
 export function createTrustSource(options: TrustSourceOptions): KeySource {
   const issuers = options.issuers !== undefined && options.issuers.length > 0 ? options.issuers : undefined;
@@ -294,7 +363,25 @@ function readWimse(value: unknown, path: string, context: Context): WimseTrustOp
   };
 }
 
-/** Reads a trust configuration document into `createTrustSource` options. */
+/**
+ * Reads a trust configuration document into `createTrustSource` options.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { createTrustSource, parseTrustConfig } from 'wimse-ect/identity';
+ *
+ * const options = parseTrustConfig(JSON.parse(readFileSync('trust.json', 'utf8')), {
+ *   baseDir: '.',
+ * });
+ * console.log(
+ *   options.issuers?.length ?? 0,
+ *   options.x509 !== undefined,
+ *   options.wimse !== undefined,
+ * );
+ * const keys = createTrustSource(options);
+ * ```
+ */
 export function parseTrustConfig(document: unknown, options: LoadTrustOptions = {}): TrustSourceOptions {
   const root = options.setting ?? 'trust';
   const reader = Reader.of(document, root);
@@ -314,6 +401,18 @@ export function parseTrustConfig(document: unknown, options: LoadTrustOptions = 
  * Loads a trust configuration (a JSON file name, or the parsed document) into one key source for
  * `createVerifier({ keys })`. Relative file names inside are resolved against the file's
  * directory. Throws `ECTConfigError` naming the bad entry.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier } from 'wimse-ect';
+ * import { loadTrustConfig } from 'wimse-ect/identity';
+ *
+ * // JWK sets by issuer, X.509 anchors and WIMSE trust domains from one file (docs/trust.md).
+ * const verifier = createVerifier({
+ *   audience: 'spiffe://example.org/b',
+ *   keys: loadTrustConfig('trust.json'),
+ * });
+ * ```
  */
 export function loadTrustConfig(source: string | TrustConfigDocument, options: LoadTrustOptions = {}): KeySource {
   if (typeof source === 'string') {

@@ -17,14 +17,40 @@ import {
 } from './key-source.js';
 import type { KeySet } from './key-set.js';
 
-/** One trust entry: the issuers a key set may sign for. */
+/**
+ * One trust entry: the issuers a key set may sign for.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { issuerKeySets, staticKeySet, type IssuerTrust } from 'wimse-ect/identity';
+ *
+ * const ci: IssuerTrust = {
+ *   issuers: [{ exact: 'https://ci.example.org' }],
+ *   keys: staticKeySet(JSON.parse(readFileSync('ci.jwks.json', 'utf8'))),
+ * };
+ * const keys = issuerKeySets([ci]);
+ * ```
+ */
 export interface IssuerTrust {
   /** Exact `iss` values and/or `iss` prefixes (at least one). */
   readonly issuers: readonly IssuerBinding[];
   readonly keys: KeySet;
 }
 
-/** Options of `issuerKeySets`. */
+/**
+ * Options of `issuerKeySets`.
+ *
+ * @example
+ * ```ts
+ * import { issuerKeySets, type IssuerKeySetsOptions, type IssuerTrust } from 'wimse-ect/identity';
+ *
+ * const entries: IssuerTrust[] = [];
+ * // The setting named in configuration errors.
+ * const options: IssuerKeySetsOptions = { setting: 'trust.issuers' };
+ * const keys = issuerKeySets(entries, options);
+ * ```
+ */
 export interface IssuerKeySetsOptions {
   /** The setting named in configuration errors (default `issuers`). */
   readonly setting?: string;
@@ -46,6 +72,26 @@ export function checkBindings(issuers: readonly IssuerBinding[], setting: string
  *    returned with its own binding: the signature is checked (VER-6) and VER-8 then answers
  *    `ECT_ISSUER_MISMATCH` — a key trusted for one issuer never verifies a token naming another;
  * 3. otherwise `ECT_KEY_UNRESOLVED`.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, generateKeyPair } from 'wimse-ect';
+ * import { issuerKeySets, remoteKeySet, staticKeySet } from 'wimse-ect/identity';
+ *
+ * const ours = generateKeyPair({ kid: 'agents-1' });
+ * // Each set speaks only for its issuers: a partner key never verifies a token naming our agents.
+ * const keys = issuerKeySets([
+ *   {
+ *     issuers: [{ prefix: 'spiffe://example.org/' }],
+ *     keys: staticKeySet({ keys: [ours.publicJwk] }),
+ *   },
+ *   {
+ *     issuers: [{ prefix: 'spiffe://partner.example/' }],
+ *     keys: remoteKeySet({ url: 'https://keys.partner.example/jwks.json' }),
+ *   },
+ * ]);
+ * const verifier = createVerifier({ audience: 'spiffe://example.org/b', keys });
+ * ```
  */
 export function issuerKeySets(entries: readonly IssuerTrust[], options: IssuerKeySetsOptions = {}): KeySource {
   const setting = options.setting ?? 'issuers';
@@ -87,7 +133,17 @@ export function issuerKeySets(entries: readonly IssuerTrust[], options: IssuerKe
   };
 }
 
-/** The prefix of a SPIFFE trust domain: `example.org` → `spiffe://example.org/`; a URI prefix stays. */
+/**
+ * The prefix of a SPIFFE trust domain: `example.org` → `spiffe://example.org/`; a URI prefix
+ * stays.
+ *
+ * @example
+ * ```ts
+ * import { trustDomainPrefix } from 'wimse-ect/identity';
+ *
+ * console.log(trustDomainPrefix('example.org')); // spiffe://example.org/
+ * ```
+ */
 export function trustDomainPrefix(trustDomain: string): string {
   const base = trustDomain.includes('://') ? trustDomain : `spiffe://${trustDomain}`;
   return base.endsWith('/') ? base : `${base}/`;

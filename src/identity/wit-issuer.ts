@@ -18,10 +18,41 @@ import { issuerMatches } from './key-source.js';
 import { trustDomainPrefix } from './trust.js';
 import { WIT_TYP } from './wit.js';
 
-/** Default lifetime of an issued WIT, seconds. */
+/**
+ * Default lifetime of an issued WIT, seconds.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair } from 'wimse-ect';
+ * import { createTrustDomainIssuer, DEFAULT_WIT_TTL_SECONDS } from 'wimse-ect/identity';
+ *
+ * const domain = createTrustDomainIssuer({ trustDomain: 'example.org' });
+ * const publicJwk = generateKeyPair().publicJwk;
+ * const wit = domain.issueWit({
+ *   sub: 'spiffe://example.org/batch',
+ *   publicJwk,
+ *   ttl: 8 * DEFAULT_WIT_TTL_SECONDS,
+ * });
+ * ```
+ */
 export const DEFAULT_WIT_TTL_SECONDS = 3600;
 
-/** Options of `createTrustDomainIssuer`. */
+/**
+ * Options of `createTrustDomainIssuer`.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair } from 'wimse-ect';
+ * import { createTrustDomainIssuer, type TrustDomainIssuerOptions } from 'wimse-ect/identity';
+ *
+ * const options: TrustDomainIssuerOptions = {
+ *   trustDomain: 'example.org',
+ *   privateKey: generateKeyPair({ alg: 'EdDSA' }).privateJwk,
+ *   kid: 'wit-issuer-2025',
+ * };
+ * const domain = createTrustDomainIssuer(options);
+ * ```
+ */
 export interface TrustDomainIssuerOptions {
   /** `example.org` (SPIFFE) or a URI prefix; every `sub` must lie within it. */
   readonly trustDomain: string;
@@ -35,7 +66,23 @@ export interface TrustDomainIssuerOptions {
   readonly kid?: string;
 }
 
-/** Options of `issueWit`. */
+/**
+ * Options of `issueWit`.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair } from 'wimse-ect';
+ * import { createTrustDomainIssuer, type IssueWitOptions } from 'wimse-ect/identity';
+ *
+ * const domain = createTrustDomainIssuer({ trustDomain: 'example.org' });
+ * const request: IssueWitOptions = {
+ *   sub: 'spiffe://example.org/agent-a',
+ *   publicJwk: generateKeyPair().publicJwk,
+ *   ttl: 600,
+ * };
+ * const wit = domain.issueWit(request);
+ * ```
+ */
 export interface IssueWitOptions {
   /** The workload identity, inside the trust domain (`spiffe://example.org/agent/a`). */
   readonly sub: string;
@@ -47,7 +94,19 @@ export interface IssueWitOptions {
   readonly now?: number;
 }
 
-/** A trust-domain issuer. */
+/**
+ * A trust-domain issuer.
+ *
+ * @example
+ * ```ts
+ * import { writeFileSync } from 'node:fs';
+ * import { createTrustDomainIssuer, type TrustDomainIssuer } from 'wimse-ect/identity';
+ *
+ * const domain: TrustDomainIssuer = createTrustDomainIssuer({ trustDomain: 'example.org' });
+ * // What verifiers configure for the trust domain (trust.json: wimse.trust_domains[].jwks_file).
+ * writeFileSync('wit-issuer.jwks.json', JSON.stringify(domain.jwks()));
+ * ```
+ */
 export interface TrustDomainIssuer {
   readonly trustDomain: string;
   /** The `iss` of its WITs. */
@@ -71,7 +130,21 @@ function publicPart(jwk: JsonWebKey, setting: string): JsonWebKey {
   return { ...out } as JsonWebKey;
 }
 
-/** Creates a trust-domain issuer (tests, demos). */
+/**
+ * Creates a trust-domain issuer (tests, demos).
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair } from 'wimse-ect';
+ * import { createTrustDomainIssuer } from 'wimse-ect/identity';
+ *
+ * // A trust domain's WIT issuer, for tests and demos.
+ * const domain = createTrustDomainIssuer({ trustDomain: 'example.org' });
+ * const agent = generateKeyPair();
+ * const wit = domain.issueWit({ sub: 'spiffe://example.org/agent-a', publicJwk: agent.publicJwk });
+ * console.log(domain.issuer); // spiffe://example.org
+ * ```
+ */
 export function createTrustDomainIssuer(options: TrustDomainIssuerOptions): TrustDomainIssuer {
   if (typeof options?.trustDomain !== 'string' || options.trustDomain.length === 0) throw new ECTConfigError('trustDomain', 'must be a non-empty string');
   const prefix = trustDomainPrefix(options.trustDomain);

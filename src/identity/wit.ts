@@ -35,17 +35,86 @@ import {
 import type { KeySet } from './key-set.js';
 import { trustDomainPrefix } from './trust.js';
 
-/** The `typ` of a WIT (draft-ietf-wimse-s2s-protocol). */
+/**
+ * The `typ` of a WIT (draft-ietf-wimse-s2s-protocol).
+ *
+ * @example
+ * ```ts
+ * import { parseToken } from 'wimse-ect';
+ * import { WIT_TYP } from 'wimse-ect/identity';
+ *
+ * const isWit = (token: string): boolean => {
+ *   const parsed = parseToken(token);
+ *   return parsed.level === 2 && parsed.header['typ'] === WIT_TYP;
+ * };
+ * ```
+ */
 export const WIT_TYP = 'wit+jwt';
-/** The HTTP header field that carries the WIT. */
+/**
+ * The HTTP header field that carries the WIT.
+ *
+ * @example
+ * ```ts
+ * import type { IncomingMessage } from 'node:http';
+ * import { WIT_HEADER } from 'wimse-ect/identity';
+ *
+ * const witOf = (request: IncomingMessage): string | undefined => {
+ *   const value = request.headers[WIT_HEADER.toLowerCase()];
+ *   return typeof value === 'string' ? value : undefined;
+ * };
+ * ```
+ */
 export const WIT_HEADER = 'Workload-Identity-Token';
-/** IDB-3 [P] defaults. */
+/**
+ * IDB-3 [P] defaults.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_WIT_MAX_SIZE } from 'wimse-ect/identity';
+ *
+ * const tooLarge = (wit: string): boolean => Buffer.byteLength(wit) > DEFAULT_WIT_MAX_SIZE;
+ * ```
+ */
 export const DEFAULT_WIT_MAX_SIZE = 16 * 1024;
+/**
+ * IDB-3 [P]: how long a verified WIT is remembered, seconds (60); its `exp` is still checked
+ * every time.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   createTrustDomainIssuer,
+ *   DEFAULT_WIT_CACHE_SECONDS,
+ *   staticKeySet,
+ *   wimseTrust,
+ * } from 'wimse-ect/identity';
+ *
+ * const domain = createTrustDomainIssuer({ trustDomain: 'example.org' });
+ * const keys = wimseTrust({
+ *   trustDomains: [{ trustDomain: 'example.org', keys: staticKeySet(domain.jwks()) }],
+ *   cacheSeconds: 5 * DEFAULT_WIT_CACHE_SECONDS,
+ * });
+ * ```
+ */
 export const DEFAULT_WIT_CACHE_SECONDS = 60;
 const DEFAULT_WIT_CLOCK_TOLERANCE = 30;
 const WIT_CACHE_SIZE = 1000;
 
-/** One trust domain: the prefix of its workload identities and its issuer's key set. */
+/**
+ * One trust domain: the prefix of its workload identities and its issuer's key set.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { staticKeySet, type TrustDomainTrust } from 'wimse-ect/identity';
+ *
+ * const domain: TrustDomainTrust = {
+ *   trustDomain: 'example.org',
+ *   keys: staticKeySet(JSON.parse(readFileSync('wit-issuer.jwks.json', 'utf8'))),
+ *   witIssuer: 'spiffe://example.org',
+ * };
+ * ```
+ */
 export interface TrustDomainTrust {
   /** `example.org` (a SPIFFE trust domain, → `spiffe://example.org/`) or a URI prefix. */
   readonly trustDomain: string;
@@ -55,7 +124,27 @@ export interface TrustDomainTrust {
   readonly witIssuer?: string;
 }
 
-/** Options of `wimseTrust` and `verifyWIT`. */
+/**
+ * Options of `wimseTrust` and `verifyWIT`.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   createTrustDomainIssuer,
+ *   staticKeySet,
+ *   wimseTrust,
+ *   type WimseTrustOptions,
+ * } from 'wimse-ect/identity';
+ *
+ * const domain = createTrustDomainIssuer({ trustDomain: 'example.org' });
+ * const options: WimseTrustOptions = {
+ *   trustDomains: [{ trustDomain: 'example.org', keys: staticKeySet(domain.jwks()) }],
+ *   clockTolerance: 10,
+ *   algorithms: ['ES256'],
+ * };
+ * const keys = wimseTrust(options);
+ * ```
+ */
 export interface WimseTrustOptions {
   readonly trustDomains: readonly TrustDomainTrust[];
   /** Tolerance for the WIT's `exp` and `iat`, seconds (default 30, as CLM-3/CLM-4). */
@@ -68,7 +157,31 @@ export interface WimseTrustOptions {
   readonly setting?: string;
 }
 
-/** A verified WIT. */
+/**
+ * A verified WIT.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair } from 'wimse-ect';
+ * import {
+ *   createTrustDomainIssuer,
+ *   staticKeySet,
+ *   verifyWIT,
+ *   type VerifiedWIT,
+ * } from 'wimse-ect/identity';
+ *
+ * const domain = createTrustDomainIssuer({ trustDomain: 'example.org' });
+ * const workload = generateKeyPair();
+ * const wit = domain.issueWit({
+ *   sub: 'spiffe://example.org/agent-a',
+ *   publicJwk: workload.publicJwk,
+ * });
+ * const trustDomains = [{ trustDomain: 'example.org', keys: staticKeySet(domain.jwks()) }];
+ * const verified: VerifiedWIT = await verifyWIT(wit, { trustDomains });
+ * // spiffe://example.org/agent-a spiffe://example.org/
+ * console.log(verified.sub, verified.trustDomain);
+ * ```
+ */
 export interface VerifiedWIT {
   /** The workload's identity: the only `iss` its ECTs may carry. */
   readonly sub: string;
@@ -276,12 +389,56 @@ function checkTime(wit: VerifiedWIT, iat: number | undefined, checked: Checked, 
   }
 }
 
-/** Verifies a WIT on its own (for HTTP layers that want the workload identity). Throws `ECT_KEY_UNRESOLVED`. */
+/**
+ * Verifies a WIT on its own (for HTTP layers that want the workload identity). Throws
+ * `ECT_KEY_UNRESOLVED`.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair } from 'wimse-ect';
+ * import { createTrustDomainIssuer, staticKeySet, verifyWIT } from 'wimse-ect/identity';
+ *
+ * const domain = createTrustDomainIssuer({ trustDomain: 'example.org' });
+ * const wit = domain.issueWit({
+ *   sub: 'spiffe://example.org/agent-a',
+ *   publicJwk: generateKeyPair().publicJwk,
+ * });
+ * // The workload's identity, for an HTTP layer that needs it before any ECT.
+ * const { sub } = await verifyWIT(wit, {
+ *   trustDomains: [{ trustDomain: 'example.org', keys: staticKeySet(domain.jwks()) }],
+ * });
+ * ```
+ */
 export async function verifyWIT(wit: string, options: WimseTrustOptions & { readonly now?: number }): Promise<VerifiedWIT> {
   return verifyWITWith(wit, checkOptions(options), options.now ?? Date.now() / 1000);
 }
 
-/** The WIMSE profile (IDB-3) as a key source. The WIT comes in `request.context.workloadIdentityToken`. */
+/**
+ * The WIMSE profile (IDB-3) as a key source. The WIT comes in
+ * `request.context.workloadIdentityToken`.
+ *
+ * @example
+ * ```ts
+ * import { createECT, createVerifier, generateKeyPair } from 'wimse-ect';
+ * import { createTrustDomainIssuer, staticKeySet, wimseTrust } from 'wimse-ect/identity';
+ *
+ * const domain = createTrustDomainIssuer({ trustDomain: 'example.org' });
+ * const agent = generateKeyPair();
+ * const wit = domain.issueWit({ sub: 'spiffe://example.org/agent-a', publicJwk: agent.publicJwk });
+ * const verifier = createVerifier({
+ *   audience: 'spiffe://example.org/b',
+ *   keys: wimseTrust({
+ *     trustDomains: [{ trustDomain: 'example.org', keys: staticKeySet(domain.jwks()) }],
+ *   }),
+ * });
+ * const token = createECT(
+ *   { iss: 'spiffe://example.org/agent-a', aud: 'spiffe://example.org/b', exec_act: 'review' },
+ *   { key: agent.privateJwk },
+ * );
+ * // The key is the WIT's cnf.jwk; iss must be the WIT's sub (IDB-3).
+ * const { claims } = await verifier.verify(token, { workloadIdentityToken: wit });
+ * ```
+ */
 export function wimseTrust(options: WimseTrustOptions): KeySource {
   const checked = checkOptions(options);
   const cache = new Map<string, { wit: VerifiedWIT; until: number }>();

@@ -21,16 +21,98 @@ import { choiceSetting, numberSetting } from '../settings.js';
 import { issuerMatches, type IssuerBinding, type KeyRequest, type KeySource, type ResolvedKey } from './key-source.js';
 import { OID_BASIC_CONSTRAINTS, OID_KEY_USAGE, OID_SUBJECT_ALT_NAME, readCertificateFields, type CertificateFields } from './x509-der.js';
 
-/** IDB-2 [P] defaults. */
+/**
+ * IDB-2 [P] defaults.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { DEFAULT_MAX_CHAIN_LENGTH, x509Trust } from 'wimse-ect/identity';
+ *
+ * const keys = x509Trust({
+ *   anchors: readFileSync('pki/anchors.pem', 'utf8'),
+ *   maxChainLength: DEFAULT_MAX_CHAIN_LENGTH - 2,
+ * });
+ * ```
+ */
 export const DEFAULT_MAX_CHAIN_LENGTH = 5;
+/**
+ * IDB-2 [P]: how long a validated chain is remembered, seconds (60).
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { DEFAULT_CHAIN_CACHE_SECONDS, x509Trust } from 'wimse-ect/identity';
+ *
+ * const keys = x509Trust({
+ *   anchors: readFileSync('pki/anchors.pem', 'utf8'),
+ *   cacheSeconds: 5 * DEFAULT_CHAIN_CACHE_SECONDS,
+ * });
+ * ```
+ */
 export const DEFAULT_CHAIN_CACHE_SECONDS = 60;
+/**
+ * IDB-2 [P]: most validated chains remembered (1000).
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { DEFAULT_CHAIN_CACHE_SIZE, x509Trust } from 'wimse-ect/identity';
+ *
+ * // Many workloads, each with a certificate of its own.
+ * const keys = x509Trust({
+ *   anchors: readFileSync('pki/anchors.pem', 'utf8'),
+ *   cacheSize: 20 * DEFAULT_CHAIN_CACHE_SIZE,
+ * });
+ * ```
+ */
 export const DEFAULT_CHAIN_CACHE_SIZE = 1000;
+/**
+ * IDB-2 [P]: longest wait for the revocation hook, milliseconds (2 seconds); a timeout is a
+ * failure of the hook.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { DEFAULT_REVOCATION_TIMEOUT_MS, x509Trust } from 'wimse-ect/identity';
+ *
+ * const keys = x509Trust({
+ *   anchors: readFileSync('pki/anchors.pem', 'utf8'),
+ *   revocation: async () => 'good' as const,
+ *   revocationTimeoutMs: DEFAULT_REVOCATION_TIMEOUT_MS / 2,
+ * });
+ * ```
+ */
 export const DEFAULT_REVOCATION_TIMEOUT_MS = 2000;
 
-/** What a revocation hook says about one certificate. `unknown` follows the failure policy. */
+/**
+ * What a revocation hook says about one certificate. `unknown` follows the failure policy.
+ *
+ * @example
+ * ```ts
+ * import type { RevocationStatus } from 'wimse-ect/identity';
+ *
+ * const revokedSerials = new Set(['4F3A2B']);
+ * const status = (serial: string): RevocationStatus =>
+ *   revokedSerials.has(serial) ? 'revoked' : 'good';
+ * ```
+ */
 export type RevocationStatus = 'good' | 'revoked' | 'unknown';
 
-/** What a revocation hook is asked. */
+/**
+ * What a revocation hook is asked.
+ *
+ * @example
+ * ```ts
+ * import type { RevocationInput, RevocationStatus } from 'wimse-ect/identity';
+ *
+ * const denied = new Set(['4F3A2B']);
+ * function check(input: RevocationInput): RevocationStatus {
+ *   // position 0 is the leaf; its issuer signed it.
+ *   return denied.has(input.certificate.serialNumber) ? 'revoked' : 'good';
+ * }
+ * ```
+ */
 export interface RevocationInput {
   /** The certificate in question (the leaf or an intermediate). */
   readonly certificate: X509Certificate;
@@ -42,10 +124,40 @@ export interface RevocationInput {
   readonly now: number;
 }
 
-/** A revocation hook (CRL, OCSP, a deny list). Throwing counts as a failure of the hook. */
+/**
+ * A revocation hook (CRL, OCSP, a deny list). Throwing counts as a failure of the hook.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { x509Trust, type RevocationCheck } from 'wimse-ect/identity';
+ *
+ * // A deny list refreshed elsewhere; an OCSP or CRL client fits the same shape.
+ * const denied = new Set<string>();
+ * const revocation: RevocationCheck = ({ certificate }) =>
+ *   denied.has(certificate.serialNumber) ? 'revoked' : 'good';
+ * const keys = x509Trust({ anchors: readFileSync('pki/anchors.pem', 'utf8'), revocation });
+ * ```
+ */
 export type RevocationCheck = (input: RevocationInput) => RevocationStatus | Promise<RevocationStatus>;
 
-/** Options of `x509Trust`. */
+/**
+ * Options of `x509Trust`.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { x509Trust, type X509TrustOptions } from 'wimse-ect/identity';
+ *
+ * const options: X509TrustOptions = {
+ *   anchors: readFileSync('pki/anchors.pem', 'utf8'),
+ *   issuers: [{ prefix: 'spiffe://example.org/' }], // what these anchors may vouch for
+ *   revocation: async () => 'unknown' as const,
+ *   revocationFailure: 'allow', // a hook that cannot answer does not stop traffic
+ * };
+ * const keys = x509Trust(options);
+ * ```
+ */
 export interface X509TrustOptions {
   /** Trust anchors: PEM text (a bundle of one or more certificates), or a list of PEM texts / certificates. */
   readonly anchors: string | readonly (string | X509Certificate)[];
@@ -103,7 +215,19 @@ function describe(position: number, anchor = false): string {
   return position === 0 ? 'the leaf certificate (x5c[0])' : `x5c[${position}]`;
 }
 
-/** Reads a PEM bundle (one or more `CERTIFICATE` blocks). Throws `ECTConfigError` naming `setting`. */
+/**
+ * Reads a PEM bundle (one or more `CERTIFICATE` blocks). Throws `ECTConfigError` naming `setting`.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { parsePemBundle } from 'wimse-ect/identity';
+ *
+ * for (const certificate of parsePemBundle(readFileSync('pki/anchors.pem', 'utf8'))) {
+ *   console.log(certificate.subject, certificate.validTo);
+ * }
+ * ```
+ */
 export function parsePemBundle(text: string, setting = 'anchors'): X509Certificate[] {
   const blocks = String(text).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   if (blocks.length === 0) throw new ECTConfigError(setting, 'no PEM certificate found');
@@ -201,7 +325,23 @@ function hookTimeout(ms: number): { promise: Promise<never>; cancel: () => void 
   return { promise, cancel: () => clearTimeout(timer) };
 }
 
-/** The X.509 profile (IDB-2) as a key source. Anchors are read at once; a bad one is a configuration error. */
+/**
+ * The X.509 profile (IDB-2) as a key source. Anchors are read at once; a bad one is a
+ * configuration error.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { createVerifier } from 'wimse-ect';
+ * import { x509Trust } from 'wimse-ect/identity';
+ *
+ * // The key: the leaf of the token's x5c chain, validated to these anchors; iss: a URI SAN of it.
+ * const verifier = createVerifier({
+ *   audience: 'spiffe://example.org/b',
+ *   keys: x509Trust({ anchors: readFileSync('pki/anchors.pem', 'utf8') }),
+ * });
+ * ```
+ */
 export function x509Trust(options: X509TrustOptions): KeySource {
   const setting = options.setting ?? 'x509';
   const anchorList = typeof options.anchors === 'string' ? [options.anchors] : options.anchors;

@@ -72,7 +72,9 @@ export interface RecordedTask {
 export interface SpanResource {
   readonly attributes: Attributes;
   readonly asyncAttributesPending?: boolean;
+  /** This resource with the other's attributes added (the other's win). */
   merge(other: SpanResource | null): SpanResource;
+  /** The attributes as name-value pairs. */
   getRawAttributes(): [string, AttributeValue | undefined][];
 }
 
@@ -94,6 +96,7 @@ export interface SpanResource {
 export interface WorkflowSpan {
   readonly name: string;
   readonly kind: SpanKind;
+  /** The span's trace id (from the `wid`) and span id (from the `jti`). */
   readonly spanContext: () => SpanContext;
   readonly parentSpanContext?: SpanContext;
   readonly startTime: HrTime;
@@ -145,6 +148,7 @@ export interface ExportOutcome {
  * ```
  */
 export interface SpanExporterLike {
+  /** Sends the spans; calls `done` once with the outcome. */
   export(spans: WorkflowSpan[], done: (outcome: ExportOutcome) => void): void;
 }
 
@@ -427,6 +431,7 @@ export function exportSpans(exporter: SpanExporterLike, spans: WorkflowSpan[]): 
  */
 export type ExportWorkflowOptions = {
   readonly exporter: SpanExporterLike;
+  /** The resource of an issuer's spans (default: `service.name` = the `iss`). */
   readonly resourceFor?: (iss: string) => SpanResource;
 } & (
   | { readonly ledger: Pick<Ledger, 'workflowEntries'>; readonly wid: string }

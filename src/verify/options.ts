@@ -19,22 +19,125 @@ import { choiceSetting, numberSetting } from '../settings.js';
 import { ectHeaderRules } from './header.js';
 import type { LedgerFailure, RetryPolicy } from './recording.js';
 
-/** FMT-5 [P]: token size limit, bytes. */
+/**
+ * FMT-5 [P]: token size limit, bytes.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, DEFAULT_MAX_TOKEN_SIZE } from 'wimse-ect';
+ *
+ * // Tokens with X.509 chains (x5c) are larger: allow twice the default.
+ * const verifier = createVerifier({
+ *   audience: 'b',
+ *   minLevel: 1,
+ *   maxTokenSize: 2 * DEFAULT_MAX_TOKEN_SIZE,
+ * });
+ * ```
+ */
 export const DEFAULT_MAX_TOKEN_SIZE = 64 * 1024;
-/** FMT-4 [P]: default minimum level. */
+/**
+ * FMT-4 [P]: default minimum level.
+ *
+ * @example
+ * ```ts
+ * import { configFromEnv, DEFAULT_MIN_LEVEL } from 'wimse-ect';
+ *
+ * const minLevel = configFromEnv().minLevel ?? DEFAULT_MIN_LEVEL; // 2 unless ECT_MIN_LEVEL says
+ * ```
+ */
 export const DEFAULT_MIN_LEVEL: Level = 2;
-/** CLM-3, CLM-4 [P]: clock tolerance, seconds. */
+/**
+ * CLM-3, CLM-4 [P]: clock tolerance, seconds.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, DEFAULT_CLOCK_TOLERANCE } from 'wimse-ect';
+ *
+ * // Hosts with well-synchronised clocks: a tighter tolerance than the default 30 s.
+ * const verifier = createVerifier({
+ *   audience: 'b',
+ *   minLevel: 1,
+ *   clockTolerance: DEFAULT_CLOCK_TOLERANCE / 3,
+ * });
+ * ```
+ */
 export const DEFAULT_CLOCK_TOLERANCE = 30;
-/** CLM-3 [P]: maximum `iat` age, seconds (0 disables). */
+/**
+ * CLM-3 [P]: maximum `iat` age, seconds (0 disables).
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, DEFAULT_MAX_IAT_AGE } from 'wimse-ect';
+ *
+ * // Accept tokens issued up to an hour ago (batch jobs), instead of 15 minutes.
+ * const verifier = createVerifier({
+ *   audience: 'b',
+ *   minLevel: 1,
+ *   maxIatAge: 4 * DEFAULT_MAX_IAT_AGE,
+ * });
+ * ```
+ */
 export const DEFAULT_MAX_IAT_AGE = 900;
-/** LED-7: ledger append timeout, milliseconds. */
+/**
+ * LED-7: ledger append timeout, milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, DEFAULT_LEDGER_TIMEOUT_MS, Ledger } from 'wimse-ect';
+ *
+ * const ledger = await Ledger.open({ origin: 'example.org/ect-ledger' });
+ * const record = { ledger, timeoutMs: 2 * DEFAULT_LEDGER_TIMEOUT_MS }; // a slow, remote database
+ * const verifier = createVerifier({ audience: 'b', minLevel: 1, record });
+ * ```
+ */
 export const DEFAULT_LEDGER_TIMEOUT_MS = 2000;
-/** LED-7 [P]: retries of background recording. */
+/**
+ * LED-7 [P]: retries of background recording.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, DEFAULT_LEDGER_RETRIES, Ledger, MemoryECTStore } from 'wimse-ect';
+ *
+ * const ledger = await Ledger.open({ origin: 'example.org/ect-ledger' });
+ * const record = { ledger, mode: 'async', retries: DEFAULT_LEDGER_RETRIES + 2 } as const;
+ * const verifier = createVerifier({
+ *   audience: 'b',
+ *   minLevel: 1,
+ *   record,
+ *   dag: { store: new MemoryECTStore() },
+ * });
+ * ```
+ */
 export const DEFAULT_LEDGER_RETRIES = 3;
-/** LED-7 [P]: first retry delay of background recording, milliseconds (doubled each time). */
+/**
+ * LED-7 [P]: first retry delay of background recording, milliseconds (doubled each time).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_LEDGER_RETRIES, DEFAULT_LEDGER_RETRY_DELAY_MS } from 'wimse-ect';
+ *
+ * // The longest a background append waits between attempts with the defaults: 250, 500, 1000 ms.
+ * console.log(DEFAULT_LEDGER_RETRY_DELAY_MS * 2 ** (DEFAULT_LEDGER_RETRIES - 1)); // 1000
+ * ```
+ */
 export const DEFAULT_LEDGER_RETRY_DELAY_MS = 250;
 
-/** DAG validation settings of a verifier (profile section 6). */
+/**
+ * DAG validation settings of a verifier (profile section 6).
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, MemoryECTStore, type DagVerifyOptions } from 'wimse-ect';
+ *
+ * // Tokens may arrive before their predecessors: list those missing instead of refusing.
+ * const dag: DagVerifyOptions = {
+ *   store: new MemoryECTStore(),
+ *   partial: true,
+ *   maxAncestors: 50_000,
+ * };
+ * const verifier = createVerifier({ audience: 'b', minLevel: 1, dag });
+ * ```
+ */
 export interface DagVerifyOptions {
   /** The store of accepted ECTs (default: the ledger, when one is configured). */
   readonly store?: ECTStore;
@@ -51,6 +154,20 @@ export interface DagVerifyOptions {
 /**
  * VER-13, LED-7: where and how a verifier records the tokens it accepts. Recorded L2 tokens count
  * as L3 (FMT-6) and carry the ledger's receipt (LED-5).
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, generateKeyPair, type RecordOptions } from 'wimse-ect';
+ * import { openLedger } from 'wimse-ect/stores';
+ *
+ * const ledger = await openLedger('memory:', {
+ *   key: generateKeyPair({ alg: 'EdDSA' }).privateJwk,
+ *   origin: 'example.org/ect-ledger',
+ * });
+ * // Accept at L2 when the ledger cannot be reached, and say so, rather than refuse.
+ * const record: RecordOptions = { ledger, timeoutMs: 500, failure: 'degrade' };
+ * const verifier = createVerifier({ audience: 'b', minLevel: 1, record });
+ * ```
  */
 export interface RecordOptions {
   /** The ledger that records accepted tokens. */
@@ -77,7 +194,24 @@ export interface RecordOptions {
   readonly onFailure?: (failure: LedgerFailure) => void;
 }
 
-/** Options of `verifyECT` / `createVerifier`. */
+/**
+ * Options of `verifyECT` / `createVerifier`.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, localJWKSet, MemoryECTStore, type VerifyOptions } from 'wimse-ect';
+ *
+ * const options: VerifyOptions = {
+ *   audience: ['spiffe://example.org/b', 'spiffe://example.org/b-canary'],
+ *   keys: localJWKSet({ keys: [] }, { issuers: [{ prefix: 'spiffe://example.org/' }] }),
+ *   algorithms: ['ES256', 'EdDSA'],
+ *   minLevel: 1,
+ *   clockTolerance: 10,
+ *   dag: { store: new MemoryECTStore() },
+ * };
+ * const verifier = createVerifier(options);
+ * ```
+ */
 export interface VerifyOptions {
   /** CLM-2: the verifier's own identity (or identities); one must be in the token's `aud`. */
   readonly audience: string | readonly string[];

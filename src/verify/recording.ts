@@ -8,7 +8,28 @@ import type { ECTClaims, Level } from '../format/types.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Receipt } from '../ledger/types.js';
 
-/** What the application is told when background recording finally fails (LED-7). */
+/**
+ * What the application is told when background recording finally fails (LED-7).
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, Ledger, MemoryECTStore, type LedgerFailure } from 'wimse-ect';
+ *
+ * const ledger = await Ledger.open({ origin: 'example.org/ect-ledger' });
+ * const onFailure = (failure: LedgerFailure): void => {
+ *   console.error(
+ *     `task ${failure.claims.jti} not recorded after ${failure.attempts} attempts:`,
+ *     failure.error.code,
+ *   );
+ * };
+ * const verifier = createVerifier({
+ *   audience: 'b',
+ *   minLevel: 1,
+ *   record: { ledger, mode: 'async', onFailure },
+ *   dag: { store: new MemoryECTStore() }, // async: the ledger records later
+ * });
+ * ```
+ */
 export interface LedgerFailure {
   readonly token: string;
   readonly claims: ECTClaims;

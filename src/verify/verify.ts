@@ -23,7 +23,21 @@ import { levelOf, reachesMinimum, type Recording } from './level.js';
 import { normalizeOptions, type NormalizedOptions, type VerifyOptions } from './options.js';
 import { appendWithTimeout, recordInBackground } from './recording.js';
 
-/** A verified ECT. */
+/**
+ * A verified ECT.
+ *
+ * @example
+ * ```ts
+ * import { createECT, createVerifier, generateKeyPair, type VerifiedECT } from 'wimse-ect';
+ *
+ * const key = generateKeyPair();
+ * const verifier = createVerifier({ audience: 'b', keys: { keys: [key.publicJwk] } });
+ * const input = { iss: 'spiffe://example.org/a', aud: 'b', exec_act: 'x' };
+ * const verified: VerifiedECT = await verifier.verify(createECT(input, { key: key.privateJwk }));
+ * // 2, the key's kid, x, no receipt (no ledger)
+ * console.log(verified.level, verified.header?.kid, verified.claims.exec_act, verified.receipt);
+ * ```
+ */
 export interface VerifiedECT {
   /** 1, 2, or 3 when the verifier recorded the token in its ledger (FMT-6). */
   readonly level: Level;
@@ -42,7 +56,28 @@ export interface VerifiedECT {
   readonly recording?: Promise<Receipt | undefined>;
 }
 
-/** A verifier built once from options (keys imported, defaults applied, its own replay cache). */
+/**
+ * A verifier built once from options (keys imported, defaults applied, its own replay cache).
+ *
+ * @example
+ * ```ts
+ * import { createECT, createVerifier, generateKeyPair, hashBytes, type Verifier } from 'wimse-ect';
+ *
+ * const key = generateKeyPair();
+ * const verifier: Verifier = createVerifier({ audience: 'b', keys: { keys: [key.publicJwk] } });
+ * const body = 'the request body';
+ * const input = {
+ *   iss: 'spiffe://example.org/a',
+ *   aud: 'b',
+ *   exec_act: 'x',
+ *   out_hash: hashBytes(body),
+ * };
+ * // HTTP-4: the token must carry the hash of the body it came with.
+ * await verifier.verify(createECT(input, { key: key.privateJwk }), {
+ *   expect: { out_hash: hashBytes(body) },
+ * });
+ * ```
+ */
 export interface Verifier {
   /**
    * Verifies one token; throws `ECTError` with a section 11 code. `context` carries what travels
@@ -272,6 +307,28 @@ export async function runVerification(
  * Builds a verifier: options are checked and keys imported once. Without a `replay` option the
  * verifier keeps its own bounded in-memory replay cache (RPL-1); pass `replay: false` to turn
  * replay protection off.
+ *
+ * @example
+ * ```ts
+ * import { createECT, createVerifier, ECTError, generateKeyPair } from 'wimse-ect';
+ *
+ * const agentA = generateKeyPair();
+ * // Once per service: options checked, keys imported, a replay cache of its own.
+ * const verifier = createVerifier({
+ *   audience: 'spiffe://example.org/agent-b',
+ *   keys: { keys: [agentA.publicJwk] },
+ * });
+ * const token = createECT(
+ *   {
+ *     iss: 'spiffe://example.org/agent-a',
+ *     aud: 'spiffe://example.org/agent-b',
+ *     exec_act: 'review',
+ *   },
+ *   { key: agentA.privateJwk },
+ * );
+ * const { level, claims } = await verifier.verify(token);
+ * await verifier.verify(token).catch((error: ECTError) => console.log(error.code)); // ECT_REPLAY
+ * ```
  */
 export function createVerifier(options: VerifyOptions): Verifier {
   const normalized = normalizeOptions(options, () => new MemoryReplayStore());
@@ -284,6 +341,19 @@ export function createVerifier(options: VerifyOptions): Verifier {
  * Options of the one-shot `verifyECT`: those of `createVerifier`, with `replay` required. Nothing
  * is remembered between two calls, so the caller says where replays are caught: a shared store
  * (`new MemoryReplayStore()` kept by the caller, or Redis), or `false` for no replay protection.
+ *
+ * @example
+ * ```ts
+ * import { createECT, verifyECT, type OneShotVerifyOptions } from 'wimse-ect';
+ *
+ * // L1 only (inside one trust boundary), no replay protection: both said explicitly.
+ * const options: OneShotVerifyOptions = { audience: 'b', minLevel: 1, replay: false };
+ * const token = createECT(
+ *   { iss: 'spiffe://example.org/a', aud: 'b', exec_act: 'x' },
+ *   { level: 1 },
+ * );
+ * console.log((await verifyECT(token, options)).level); // 1
+ * ```
  */
 export type OneShotVerifyOptions = VerifyOptions & {
   /** VER-12: a replay store kept between calls, or `false` (no replay protection). */
