@@ -75,7 +75,10 @@ const hex = (kind: BackendKind, bytes: string): string =>
 const ZERO32 = '00'.repeat(32);
 
 function cases(kind: BackendKind): Case[] {
-  const flip = kind === 'sqlite' ? "substr(token, 1, length(token) - 2) || 'AA'" : "left(token, -2) || 'AA'";
+  // The last two characters of the signature, replaced by two others (never by themselves).
+  const last2 = kind === 'sqlite' ? 'substr(token, -2)' : 'right(token, 2)';
+  const head = kind === 'sqlite' ? 'substr(token, 1, length(token) - 2)' : 'left(token, -2)';
+  const flip = `${head} || CASE WHEN ${last2} = 'AA' THEN 'BB' ELSE 'AA' END`;
   const lineFlip = kind === 'sqlite' ? "substr(line, 1, length(line) - 4) || 'AAA='" : "left(line, -4) || 'AAA='";
   return [
     { name: 'entries.seq', sql: [['UPDATE {t} SET seq = 100 WHERE seq = 8']], table: 'entries', seq: 8, column: 'seq' },
