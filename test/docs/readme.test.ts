@@ -11,22 +11,82 @@ const root = process.cwd();
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
 const blocks = (lang: string): string[] => [...readme.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
 
+/**
+ * What each TypeScript example must print, found by a line of its code (not by its position, so a
+ * new example does not shift the others). Every example has an entry.
+ */
+const EXPECTED: readonly (readonly [marker: string, output: RegExp])[] = [
+  ["if (error instanceof ECTError) console.log(error.code); // ECT_REPLAY", /ECT_REPLAY/],
+  ['console.log(report.ok, report.order.length); // true 4', /true 4/],
+  ['// 200 review_spec true', /200 review_spec true/],
+  ['// 3 1 true', /3 1 true/],
+  ["loadTrustConfig('trust.json')", /verifying for spiffe:\/\/example\.org\/b; ledger at 0 /],
+  ['wimse-ect/mcp', /spec v1 reviewed for spiffe:\/\/example.org\/agent true/],
+  ['wimse-ect/otel', /ect\.verify plan\nplan true/],
+];
+
+/**
+ * The fleet example reads trust.json and ledger.key.json from its working directory and its
+ * servers from ECT_REPLAY and ECT_LEDGER: here a throwaway Redis and PostgreSQL.
+ */
+interface Fleet {
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  dispose(): Promise<void>;
+}
+
+async function fleetSetup(): Promise<Fleet> {
+  const { startPostgres, startRedis } = await import('../helpers/servers.js');
+  const { generateKeyPair } = await import('../../src/crypto/keys.js');
+  const [redis, postgres] = await Promise.all([startRedis(), startPostgres()]);
+  const cwd = mkdtempSync(join(tmpdir(), 'ect-readme-fleet-'));
+  const agents = { keys: [generateKeyPair().publicJwk] };
+  const trust = { issuers: [{ iss_prefix: 'spiffe://example.org/', jwks: agents }] };
+  writeFileSync(join(cwd, 'trust.json'), JSON.stringify(trust));
+  const ledgerKey = generateKeyPair({ alg: 'EdDSA' }).privateJwk;
+  writeFileSync(join(cwd, 'ledger.key.json'), JSON.stringify(ledgerKey));
+  return {
+    cwd,
+    env: { ...process.env, ECT_REPLAY: redis.url, ECT_LEDGER: postgres.url },
+    dispose: async () => {
+      rmSync(cwd, { recursive: true, force: true });
+      await Promise.all([redis.dispose(), postgres.dispose()]);
+    },
+  };
+}
+
+test('every README TypeScript example has its expected output here', () => {
+  const codes = blocks('ts');
+  for (const code of codes) {
+    assert.ok(EXPECTED.some(([marker]) => code.includes(marker)), code.slice(0, 200));
+  }
+  assert.equal(blocks('typescript').length, 0, 'examples are ```ts blocks, so that they run');
+});
+
 blocks('ts').forEach((code, index) => {
-  test(`README TypeScript example ${index + 1} runs`, () => {
+  test(`README TypeScript example ${index + 1} runs`, async () => {
     // Inside the package folder, so that `import … from 'wimse-ect'` resolves to this package (self-reference).
     const dir = join(root, 'tmp');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `readme-example-${index + 1}.mts`);
     writeFileSync(file, code);
-    const run = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', cwd: root });
-    rmSync(file, { force: true });
-    assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
-    if (index === 0) assert.match(run.stdout, /ECT_REPLAY/);
-    if (index === 1) assert.match(run.stdout, /true 4/);
-    if (index === 2) assert.match(run.stdout, /200 review_spec true/);
-    if (index === 3) assert.match(run.stdout, /3 1 true/);
-    if (index === 4) assert.match(run.stdout, /spec v1 reviewed for spiffe:\/\/example.org\/agent true/);
-    if (index === 5) assert.match(run.stdout, /ect\.verify plan\nplan true/);
+    const fleet = code.includes("loadTrustConfig('trust.json')") ? await fleetSetup() : undefined;
+    try {
+      // tsx by its URL: the fleet example runs in a folder of its own, outside the package.
+      const run = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), file], {
+        encoding: 'utf8',
+        cwd: fleet?.cwd ?? root,
+        env: fleet?.env ?? process.env,
+        timeout: 60_000,
+      });
+      assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
+      const expected = EXPECTED.find(([marker]) => code.includes(marker));
+      assert.ok(expected, 'the example has an expected output');
+      assert.match(run.stdout, expected[1]);
+    } finally {
+      rmSync(file, { force: true });
+      await fleet?.dispose();
+    }
   });
 });
 
