@@ -118,20 +118,23 @@ function declared(request: Request): number | undefined {
  *
  * @example
  * ```ts
- * import { Hono } from 'hono';
  * import { createECTHandler } from 'wimse-ect/http';
  * import { checkFetchRequest } from 'wimse-ect/fetch';
  *
  * const handler = createECTHandler({
  *   verifier: { audience: 'spiffe://example.org/b', minLevel: 1 },
  * });
- * const app = new Hono();
- * app.use('/tasks/*', async (c, next) => {
- *   const check = await checkFetchRequest(c.req.raw, { handler });
- *   if (!check.ok) return check.response;
- *   await next();
- *   check.headers.forEach((value, name) => c.header(name, value)); // receipt, response ECT
- * });
+ * // A framework's middleware (in Hono: c.req.raw and next()) around a route.
+ * async function withECT(
+ *   request: Request,
+ *   route: (request: Request) => Promise<Response>,
+ * ): Promise<Response> {
+ *   const check = await checkFetchRequest(request, { handler });
+ *   if (!check.ok) return check.response; // 403 problem
+ *   const response = await route(request);
+ *   check.headers.forEach((value, name) => response.headers.set(name, value)); // receipt, ECT
+ *   return response;
+ * }
  * ```
  */
 export async function checkFetchRequest(request: Request, options: { readonly handler: ECTHandler }): Promise<FetchECTCheck> {
