@@ -121,7 +121,12 @@ export class WitnessPool {
     }
   }
 
+  /**
+   * Lets every witness that answers catch up with the newest checkpoint, then stops: a witness
+   * that is down is not waited for (its retry timer is cancelled).
+   */
   async close(): Promise<void> {
+    await this.settle();
     this.#closed = true;
     for (const w of this.#witnesses) clearTimeout(w.timer);
     await this.settle();
