@@ -3,7 +3,8 @@
  * reuse the index built here). Keys are chosen by `kid` (HDR-3) and imported once.
  * @module
  */
-import type { JsonWebKey, KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import type { JWK } from '../crypto/jwk.js';
 import { algorithmSpec } from '../crypto/algorithms.js';
 import { importPublicKey, keyFitsAlgorithm } from '../crypto/keys.js';
 import { ECTConfigError, ECTError } from '../errors.js';
@@ -24,7 +25,7 @@ import type { IssuerBinding, KeyRequest, KeySource, ResolvedKey } from './key-so
  * ```
  */
 export interface JWKSet {
-  readonly keys: readonly JsonWebKey[];
+  readonly keys: readonly JWK[];
 }
 
 /**
@@ -97,7 +98,7 @@ export interface JWKSetIndex {
 }
 
 interface Entry {
-  readonly jwk: JsonWebKey & { alg?: string; use?: string; key_ops?: string[] };
+  readonly jwk: JWK & { alg?: string; use?: string; key_ops?: string[] };
   readonly key: KeyObject;
 }
 
@@ -127,7 +128,7 @@ function importEntry(jwk: unknown, where: string): Entry & { kid: string } {
   if ('d' in jwk || ('k' in jwk && (jwk as { kty?: unknown }).kty === 'oct')) {
     throw new ECTConfigError(where, `key ${kid} is private or symmetric; a verifier's set holds public keys only`);
   }
-  const key = importPublicKey(jwk as JsonWebKey, `${where} (kid ${kid})`);
+  const key = importPublicKey(jwk as JWK, `${where} (kid ${kid})`);
   return { jwk: jwk as Entry['jwk'], key, kid };
 }
 

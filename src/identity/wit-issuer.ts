@@ -5,7 +5,8 @@
  * rotation, no attestation of the workload.
  * @module
  */
-import { createPublicKey, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
+import type { JWK } from '../crypto/jwk.js';
 import { algorithmSpec, DEFAULT_ALGORITHM, type Algorithm } from '../crypto/algorithms.js';
 import { signCompact } from '../crypto/jws.js';
 import { defaultAlgorithmFor, generateKeyPair, importPrivateKey, importPublicKey, jwkThumbprint, keyFitsAlgorithm, type KeyInput } from '../crypto/keys.js';
@@ -87,7 +88,7 @@ export interface IssueWitOptions {
   /** The workload identity, inside the trust domain (`spiffe://example.org/agent/a`). */
   readonly sub: string;
   /** The workload's public key; it will sign the workload's ECTs. */
-  readonly publicJwk: JsonWebKey;
+  readonly publicJwk: JWK;
   /** Lifetime, seconds (default 3600). */
   readonly ttl?: number;
   /** Issue time, Unix seconds (default: the clock). */
@@ -122,12 +123,12 @@ export interface TrustDomainIssuer {
 // RFC 7517 / RFC 7518 §6: the public members of each key type, plus the metadata worth keeping.
 const PUBLIC_MEMBERS: readonly string[] = ['kty', 'crv', 'x', 'y', 'n', 'e', 'kid', 'alg', 'use', 'key_ops'];
 
-function publicPart(jwk: JsonWebKey, setting: string): JsonWebKey {
+function publicPart(jwk: JWK, setting: string): JWK {
   if (!isJSONObject(jwk)) throw new ECTConfigError(setting, 'expected a JWK object');
   importPublicKey(jwk, setting); // a usable key, or a configuration error
   const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const member of PUBLIC_MEMBERS) if ((jwk as Record<string, unknown>)[member] !== undefined) out[member] = (jwk as Record<string, unknown>)[member];
-  return { ...out } as JsonWebKey;
+  return { ...out } as JWK;
 }
 
 /**

@@ -8,7 +8,8 @@
  * `ECT_KEY_UNRESOLVED`: it is the key resolution step (VER-5) that failed, not the ECT.
  * @module
  */
-import type { JsonWebKey, KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import type { JWK } from '../crypto/jwk.js';
 import { ALGORITHMS, isAlgorithm, type Algorithm } from '../crypto/algorithms.js';
 import { importPublicKey, keyFitsAlgorithm } from '../crypto/keys.js';
 import {
@@ -189,7 +190,7 @@ export interface VerifiedWIT {
   readonly exp: number;
   /** The workload's public key from `cnf.jwk`. */
   readonly key: KeyObject;
-  readonly jwk: Readonly<JsonWebKey & { kid?: string; alg?: string }>;
+  readonly jwk: Readonly<JWK & { kid?: string; alg?: string }>;
   /** The trust domain prefix it was verified under. */
   readonly trustDomain: string;
 }
@@ -260,7 +261,7 @@ function confirmationKey(claims: Record<string, unknown>): { key: KeyObject; jwk
   if (!isJSONObject(jwk)) throw unresolved('the WIT has no cnf.jwk with the workload key', 'cnf');
   if ('d' in jwk || jwk['kty'] === 'oct') throw unresolved('the cnf.jwk of the WIT is not a public key', 'cnf');
   try {
-    return { key: importPublicKey(jwk as JsonWebKey, 'cnf.jwk'), jwk: jwk as VerifiedWIT['jwk'] };
+    return { key: importPublicKey(jwk as JWK, 'cnf.jwk'), jwk: jwk as VerifiedWIT['jwk'] };
   } catch (error) {
     throw unresolved(`the cnf.jwk of the WIT is not a usable key (${(error as Error).message})`, 'cnf');
   }
