@@ -30,7 +30,7 @@ import { entryLeafHash, isEntryToken, type Entry } from './entry.js';
 import { MemoryLedgerBackend } from './memory.js';
 import { receiptSigner, signReceipt, type ReceiptSigner } from './receipt.js';
 import { startThread, type Thread } from './thread.js';
-import { decodeEntryRow, deriveTask, safeInteger, type EntryRow, type LedgerEntry, type LedgerMeta, type PredRow } from './rows.js';
+import { decodeEntryRow, deriveTask, entryRows, safeInteger, type EntryRow, type LedgerEntry, type LedgerMeta, type PredRow } from './rows.js';
 import { verifyLedgerIntegrity, type IntegrityOptions } from './integrity.js';
 import type { IntegrityReport, LedgerBackend, Receipt } from './types.js';
 import { WitnessPool, type WitnessOptions, type WitnessStatus } from './witnessing.js';
@@ -459,18 +459,9 @@ export class Ledger implements ECTStore {
       const entries: EntryRow[] = [];
       const preds: PredRow[] = [];
       for (const { entry, pending } of accepted) {
-        const { task } = pending;
-        entries.push({
-          seq: entry.seq,
-          scope: task.scope,
-          jti: task.jti,
-          wid: task.wid,
-          level: entry.level,
-          recorded_at: entry.recordedAt,
-          token: entry.token,
-          claims: task.claims,
-        });
-        for (const pred of task.preds) preds.push({ seq: entry.seq, pred });
+        const rows = entryRows({ entry, task: pending.task });
+        entries.push(rows.entry);
+        preds.push(...rows.preds);
       }
       await tx.commit({ entries, preds, nodes: stored, checkpoint: { size: appended.size, note } });
     } catch (error) {

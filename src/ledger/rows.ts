@@ -223,9 +223,12 @@ export function deriveTask(token: string): TaskValues {
   };
 }
 
-/** Every stored value of an entry, derived from it (LED-2). */
-export function deriveRows(entry: Entry): { entry: EntryRow; preds: PredRow[] } {
-  const task = deriveTask(entry.token);
+/** The rows of an entry whose token's values are already derived (an append derives them once). */
+export function entryRows(options: {
+  readonly entry: Entry;
+  readonly task: TaskValues;
+}): { entry: EntryRow; preds: PredRow[] } {
+  const { entry, task } = options;
   return {
     entry: {
       seq: entry.seq,
@@ -239,6 +242,11 @@ export function deriveRows(entry: Entry): { entry: EntryRow; preds: PredRow[] } 
     },
     preds: task.preds.map((pred) => ({ seq: entry.seq, pred })),
   };
+}
+
+/** Every stored value of an entry, derived from it (LED-2). */
+export function deriveRows(entry: Entry): { entry: EntryRow; preds: PredRow[] } {
+  return entryRows({ entry, task: deriveTask(entry.token) });
 }
 
 /**
