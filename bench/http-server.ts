@@ -6,10 +6,10 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createVerifier } from '../src/index.js';
+import { createVerifier, type JWKSet } from '../src/index.js';
 import { ectNodeHandler } from '../src/http/index.js';
 
-const jwks = JSON.parse(process.env['BENCH_JWKS'] ?? '{}');
+const jwks = JSON.parse(process.env['BENCH_JWKS'] ?? '{}') as JWKSet;
 const verifier = createVerifier({ audience: 'spiffe://example.org/server', keys: jwks });
 const ect = ectNodeHandler((_request, response) => void response.writeHead(200, { 'content-type': 'text/plain' }).end('ok'), { verifier });
 const server = createServer((request, response) => {

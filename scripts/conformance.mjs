@@ -155,7 +155,9 @@ if (process.argv.includes('--check')) {
   let current = '';
   try {
     current = readFileSync('docs/conformance.md', 'utf8');
-  } catch {}
+  } catch {
+    // No file yet: it is out of date.
+  }
   if (current !== output) {
     console.error('docs/conformance.md is out of date: run `npm run conformance` and commit it.');
     process.exit(1);

@@ -21,7 +21,7 @@ function run(command, args, options = {}) {
   return result.status ?? 1;
 }
 
-let status = 1;
+let status;
 try {
   const packed = spawnSync('npm', ['pack', '--json', '--pack-destination', dir], {
     cwd: root,

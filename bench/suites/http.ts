@@ -30,7 +30,7 @@ export async function httpSuite(options: { requests: number; rounds: number }): 
   const tokens = Array.from({ length: options.requests * options.rounds }, () => createECT({ iss: 'spiffe://example.org/client', aud: 'spiffe://example.org/server', exec_act: 'call' }, { key: key.privateJwk }));
   const child = spawn(process.execPath, ['--import', 'tsx', new URL('../http-server.ts', import.meta.url).pathname], { env: { ...process.env, BENCH_JWKS: JSON.stringify({ keys: [key.publicJwk] }) }, stdio: ['ignore', 'pipe', 'inherit'] });
   try {
-    const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
+    const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
     const base = `http://127.0.0.1:${chunk.toString().trim()}`;
     const plain: number[] = [];
     const ect: number[] = [];

@@ -3,7 +3,7 @@
  * `--batch`): `{ valid, code, message, level, header, claims, legacy }`.
  * @module
  */
-import { ECTError, isECTError, type ECTErrorCode } from '../errors.js';
+import { isECTError, type ECTErrorCode } from '../errors.js';
 import type { Level } from '../format/types.js';
 import type { VerifiedECT } from '../verify/verify.js';
 import { EXIT_INVALID, EXIT_OPERATIONAL, EXIT_VALID, isOperationalCode } from './io.js';
@@ -39,7 +39,7 @@ export function acceptedReport(result: VerifiedECT): VerifyReport {
 /** The report of a rejected token; anything that is not an `ECTError` is rethrown. */
 export function rejectedReport(error: unknown): VerifyReport {
   if (!isECTError(error)) throw error;
-  const e = error as ECTError;
+  const e = error;
   return { valid: false, code: e.code, message: e.message, level: e.level ?? null, header: e.header ?? null, claims: e.claims ?? null, legacy: e.legacy };
 }
 

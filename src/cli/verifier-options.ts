@@ -6,7 +6,6 @@
  */
 import { existsSync } from 'node:fs';
 import { configFromEnv, readJWKSetFile, readKeyFile, type EnvConfig } from '../config/env.js';
-import type { Algorithm } from '../crypto/algorithms.js';
 import { ECTConfigError } from '../errors.js';
 import type { Level } from '../format/types.js';
 import { localJWKSet, type JWKSet } from '../identity/jwks.js';
@@ -162,7 +161,7 @@ export async function verifierOptions(flags: VerifierFlags, io: Io, extra: { dag
   if (clockTolerance !== undefined) options.clockTolerance = clockTolerance;
   const maxIatAge = flags.maxIatAge ?? env.maxIatAge;
   if (maxIatAge !== undefined) options.maxIatAge = maxIatAge;
-  if (env.algorithms !== undefined) options.algorithms = env.algorithms as Algorithm[];
+  if (env.algorithms !== undefined) options.algorithms = env.algorithms;
   if (env.maxPred !== undefined) options.maxPred = env.maxPred;
   if (env.maxTokenSize !== undefined) options.maxTokenSize = env.maxTokenSize;
   if (env.requireUuid !== undefined) options.requireUuid = env.requireUuid;

@@ -229,5 +229,5 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     }
     config['algorithms'] = algorithms;
   }
-  return config as EnvConfig;
+  return config;
 }

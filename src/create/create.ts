@@ -260,7 +260,7 @@ function encodedHeader(key: KeyObject, alg: Algorithm, kid: string, x5c: readonl
     return encodeBase64url(JSON.stringify(header));
   }
   let byKid = headers.get(key);
-  if (byKid === undefined) headers.set(key, (byKid = new Map()));
+  if (byKid === undefined) headers.set(key, (byKid = new Map<string, string>()));
   const cacheKey = `${alg}\u0000${kid}`;
   let encoded = byKid.get(cacheKey);
   if (encoded === undefined) {

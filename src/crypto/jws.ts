@@ -12,7 +12,7 @@ const keyOptions = new WeakMap<KeyObject, Map<string, Record<string, unknown>>>(
 
 function optionsFor(key: KeyObject, spec: AlgorithmSpec): Record<string, unknown> & { key: KeyObject } {
   let byAlg = keyOptions.get(key);
-  if (byAlg === undefined) keyOptions.set(key, (byAlg = new Map()));
+  if (byAlg === undefined) keyOptions.set(key, (byAlg = new Map<string, Record<string, unknown>>()));
   let options = byAlg.get(spec.alg);
   if (options === undefined) {
     options = Object.freeze({ key, ...signatureOptions(spec) });
@@ -58,7 +58,7 @@ export function signCompactAsync(
   const encodedHeader = typeof header === 'string' ? header : encodeBase64url(JSON.stringify(header));
   const signingInput = `${encodedHeader}.${encodeBase64url(JSON.stringify(payload))}`;
   return new Promise((resolve, reject) => {
-    sign(spec.hash, Buffer.from(signingInput, 'latin1'), optionsFor(key, spec) as never, (error, signature) => {
+    sign(spec.hash, Buffer.from(signingInput, 'latin1'), optionsFor(key, spec), (error, signature) => {
       if (error) reject(error);
       else resolve(`${signingInput}.${signature.toString('base64url')}`);
     });
@@ -72,7 +72,7 @@ export function verifySignature(alg: Algorithm, key: KeyObject, signingInput: st
   // RFC 7518 §3.4: an ECDSA signature has exactly the curve's length; anything else is invalid.
   if (spec.signatureLength !== undefined && signature.length !== spec.signatureLength) return false;
   try {
-    return verify(spec.hash, Buffer.from(signingInput, 'latin1'), optionsFor(key, spec) as never, signature);
+    return verify(spec.hash, Buffer.from(signingInput, 'latin1'), optionsFor(key, spec), signature);
   } catch {
     return false;
   }
@@ -88,7 +88,7 @@ export function verifySignatureAsync(alg: Algorithm, key: KeyObject, signingInpu
   if (!spec || (spec.signatureLength !== undefined && signature.length !== spec.signatureLength)) return Promise.resolve(false);
   return new Promise((resolve) => {
     try {
-      verify(spec.hash, Buffer.from(signingInput, 'latin1'), optionsFor(key, spec) as never, signature, (error, ok) => resolve(!error && ok));
+      verify(spec.hash, Buffer.from(signingInput, 'latin1'), optionsFor(key, spec), signature, (error, ok) => resolve(!error && ok));
     } catch {
       resolve(false);
     }

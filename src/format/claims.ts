@@ -385,7 +385,7 @@ export function checkExpectations(expect: unknown, setting: string): ClaimExpect
       );
     }
   }
-  return expect as ClaimExpectations;
+  return expect;
 }
 
 /** `ECT_CLAIM_MISSING` or `ECT_CLAIM_INVALID` for a claim that is not the expected value. */

@@ -101,7 +101,7 @@ function countParsedNames(value: unknown): number {
   while (stack.length > 0) {
     const current = stack.pop()!;
     if (Array.isArray(current)) {
-      for (const item of current) if (item !== null && typeof item === 'object') stack.push(item);
+      for (const item of current as unknown[]) if (item !== null && typeof item === 'object') stack.push(item);
       continue;
     }
     for (const key of Object.keys(current)) {

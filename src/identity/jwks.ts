@@ -128,8 +128,8 @@ function importEntry(jwk: unknown, where: string): Entry & { kid: string } {
   if ('d' in jwk || ('k' in jwk && (jwk as { kty?: unknown }).kty === 'oct')) {
     throw new ECTConfigError(where, `key ${kid} is private or symmetric; a verifier's set holds public keys only`);
   }
-  const key = importPublicKey(jwk as JWK, `${where} (kid ${kid})`);
-  return { jwk: jwk as Entry['jwk'], key, kid };
+  const key = importPublicKey(jwk, `${where} (kid ${kid})`);
+  return { jwk, key, kid };
 }
 
 /**

@@ -17,7 +17,7 @@ import type { KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, customFetch, type FetchImplementation, type RemoteJWKSet } from 'jose/jwks/remote';
 import { ECTConfigError, ECTError } from '../errors.js';
 import { numberSetting } from '../settings.js';
-import { indexJWKSet, type JWKSet, type JWKSetIndex } from './jwks.js';
+import { indexJWKSet, type JWKSetIndex } from './jwks.js';
 import type { KeySet } from './key-set.js';
 
 /**
@@ -208,7 +208,7 @@ function limitedFetch(maxBytes: number): FetchImplementation {
     const chunks: Uint8Array[] = [];
     let total = 0;
     if (response.body !== null) {
-      const reader = response.body.getReader();
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
@@ -293,7 +293,7 @@ export function remoteKeySet(options: RemoteKeySetOptions): KeySet {
           if (fetched === undefined) throw new Error('no JWK set was received');
           // RFC 7517 §5: a published set may hold keys this verifier cannot use (encryption keys,
           // unknown types); they are skipped, not fatal.
-          state.index = indexJWKSet(fetched as unknown as JWKSet, { setting: description, invalidKeys: 'skip' });
+          state.index = indexJWKSet(fetched, { setting: description, invalidKeys: 'skip' });
           state.failedAt = -Infinity;
         },
         (error: unknown) => {

@@ -3,7 +3,7 @@
  * @module
  */
 import { KeyObject } from 'node:crypto';
-import { importPublicKey, type KeyInput } from '../crypto/keys.js';
+import { importPublicKey } from '../crypto/keys.js';
 import type { KeyResolver, KeySource, ResolvedKey } from './key-source.js';
 
 function isResolvedKey(value: unknown): value is ResolvedKey {
@@ -16,7 +16,7 @@ export function resolverSource(resolver: KeyResolver): KeySource {
     async resolve({ header, claims }): Promise<ResolvedKey> {
       const found = await resolver(header, claims);
       if (isResolvedKey(found)) return found;
-      return { key: importPublicKey(found as KeyInput, 'key resolver result') };
+      return { key: importPublicKey(found, 'key resolver result') };
     },
   };
 }

@@ -334,7 +334,7 @@ function readX509(value: unknown, path: string, context: Context, revocation: Re
     ...(maxChainLength === undefined ? {} : { maxChainLength }),
     ...(cacheSeconds === undefined ? {} : { cacheSeconds }),
     ...(revocationTimeoutMs === undefined ? {} : { revocationTimeoutMs }),
-    ...(failure === undefined ? {} : { revocationFailure: failure as 'reject' | 'allow' }),
+    ...(failure === undefined ? {} : { revocationFailure: failure }),
     ...(revocation === undefined ? {} : { revocation }),
   };
 }

@@ -58,7 +58,8 @@ export interface IssuerKeySetsOptions {
 
 /** Checks a list of bindings; throws `ECTConfigError` naming the bad one. */
 export function checkBindings(issuers: readonly IssuerBinding[], setting: string): void {
-  if (!Array.isArray(issuers) || issuers.length === 0) throw new ECTConfigError(setting, 'at least one issuer (exact or prefix) is needed');
+  const given: unknown = issuers; // Array.isArray would narrow the bindings themselves to any
+  if (!Array.isArray(given) || issuers.length === 0) throw new ECTConfigError(setting, 'at least one issuer (exact or prefix) is needed');
   issuers.forEach((binding, index) => {
     const value = 'exact' in binding ? binding.exact : (binding as { prefix?: unknown }).prefix;
     if (typeof value !== 'string' || value.length === 0) throw new ECTConfigError(`${setting}[${index}]`, 'an issuer or issuer prefix is a non-empty string');
@@ -95,7 +96,8 @@ export function checkBindings(issuers: readonly IssuerBinding[], setting: string
  */
 export function issuerKeySets(entries: readonly IssuerTrust[], options: IssuerKeySetsOptions = {}): KeySource {
   const setting = options.setting ?? 'issuers';
-  if (!Array.isArray(entries)) throw new ECTConfigError(setting, 'expected a list of issuer entries');
+  const given: unknown = entries; // Array.isArray would narrow the entries themselves to any
+  if (!Array.isArray(given)) throw new ECTConfigError(setting, 'expected a list of issuer entries');
   entries.forEach((entry, index) => checkBindings(entry.issuers, `${setting}[${index}].issuers`));
   const list = [...entries];
 

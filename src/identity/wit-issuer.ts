@@ -128,7 +128,7 @@ function publicPart(jwk: JWK, setting: string): JWK {
   importPublicKey(jwk, setting); // a usable key, or a configuration error
   const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const member of PUBLIC_MEMBERS) if ((jwk as Record<string, unknown>)[member] !== undefined) out[member] = (jwk as Record<string, unknown>)[member];
-  return { ...out } as JWK;
+  return { ...out };
 }
 
 /**

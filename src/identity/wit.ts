@@ -228,7 +228,8 @@ function checkTrustDomainPrefix(prefix: string, setting: string): void {
 
 function checkOptions(options: WimseTrustOptions): Checked {
   const setting = options.setting ?? 'wimse';
-  if (!Array.isArray(options.trustDomains) || options.trustDomains.length === 0) throw new ECTConfigError(`${setting}.trust_domains`, 'at least one trust domain is needed');
+  const given: unknown = options.trustDomains; // Array.isArray would narrow the domains to any
+  if (!Array.isArray(given) || options.trustDomains.length === 0) throw new ECTConfigError(`${setting}.trust_domains`, 'at least one trust domain is needed');
   const domains = options.trustDomains.map((domain, index): Domain => {
     if (typeof domain.trustDomain !== 'string' || domain.trustDomain.length === 0) throw new ECTConfigError(`${setting}[${index}].trust_domain`, 'must be a non-empty string');
     if (domain.keys === undefined || typeof domain.keys.select !== 'function') throw new ECTConfigError(`${setting}[${index}]`, 'the trust domain needs the JWK set of its WIT issuer');
@@ -261,7 +262,7 @@ function confirmationKey(claims: Record<string, unknown>): { key: KeyObject; jwk
   if (!isJSONObject(jwk)) throw unresolved('the WIT has no cnf.jwk with the workload key', 'cnf');
   if ('d' in jwk || jwk['kty'] === 'oct') throw unresolved('the cnf.jwk of the WIT is not a public key', 'cnf');
   try {
-    return { key: importPublicKey(jwk as JWK, 'cnf.jwk'), jwk: jwk as VerifiedWIT['jwk'] };
+    return { key: importPublicKey(jwk, 'cnf.jwk'), jwk };
   } catch (error) {
     throw unresolved(`the cnf.jwk of the WIT is not a usable key (${(error as Error).message})`, 'cnf');
   }

@@ -345,7 +345,8 @@ function hookTimeout(ms: number): { promise: Promise<never>; cancel: () => void 
 export function x509Trust(options: X509TrustOptions): KeySource {
   const setting = options.setting ?? 'x509';
   const anchorList = typeof options.anchors === 'string' ? [options.anchors] : options.anchors;
-  if (!Array.isArray(anchorList) || anchorList.length === 0) throw new ECTConfigError(`${setting}.anchors`, 'at least one trust anchor is needed');
+  const given: unknown = anchorList; // Array.isArray would narrow the anchors to any
+  if (!Array.isArray(given) || anchorList.length === 0) throw new ECTConfigError(`${setting}.anchors`, 'at least one trust anchor is needed');
   const anchors: Certificate[] = [];
   anchorList.forEach((item, index) => {
     const certificates = item instanceof X509Certificate ? [item] : parsePemBundle(item, `${setting}.anchors[${index}]`);

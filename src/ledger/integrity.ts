@@ -129,7 +129,7 @@ export async function verifyLedgerIntegrity(options: IntegrityOptions): Promise<
     const problem = asProblem(error);
     // A changed tree node is blamed at the next signed root: count only the entries before it.
     const before = problem.seq !== undefined && ['entries', 'preds', 'nodes'].includes(problem.table);
-    const checked = before ? Math.min(counts.checked, problem.seq! - 1) : counts.checked;
+    const checked = before ? Math.min(counts.checked, problem.seq - 1) : counts.checked;
     return { ok: false, ...counts, checked, size, firstBad: problem };
   }
 }
@@ -411,7 +411,8 @@ async function checkCosignatures(input: {
     const latestSize = input.size;
     const latestRow = (await options.backend.checkpointsFrom(latestSize, 1))[0];
     const lines = rows.filter((r) => normalizeValue(r['size'], 'integer') === latestSize).map((r) => `${String(r['line'])}\n`);
-    const note = `${String(latestRow?.['note'] ?? '')}${lines.join('')}`;
+    const stored: unknown = latestRow?.['note'] ?? '';
+    const note = `${String(stored)}${lines.join('')}`;
     let valid: string[] = [];
     try {
       valid = latestRow === undefined ? [] : countCosignatures({ note, witnesses }).valid;

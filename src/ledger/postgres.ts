@@ -165,7 +165,7 @@ async function createOrCheck(pool: pg.Pool, tables: LedgerTables, allowOld: bool
   const t = tables.entries.name;
   await inTransaction(await pool.connect(), 'BEGIN', async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [lockKey(t, 'migrate')]);
-    const exists = await client.query(`SELECT to_regclass($1) AS name`, [`${t}_schema_version`]);
+    const exists = await client.query<{ name: string | null }>(`SELECT to_regclass($1) AS name`, [`${t}_schema_version`]);
     if (exists.rows[0]?.name === null) {
       await client.query(`CREATE TABLE ${t}_schema_version (version INTEGER NOT NULL)`);
       await client.query(createStatements(tables, 'postgres'));
@@ -364,7 +364,7 @@ export class PostgresLedgerBackend implements LedgerBackend {
       // BEGIN and SET LOCAL in one round trip; then the append lock (LED-2); then the tip.
       await client.query('BEGIN; SET LOCAL synchronous_commit = on');
       await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [this.#appendLock]);
-      const size = sizeOf((await client.query(sql['size']!)).rows[0]);
+      const size = sizeOf((await client.query<Record<string, unknown>>(sql['size']!)).rows[0]);
       const ids = frontierIds({ size });
       const [hashes, existing] = await Promise.all([
         ids.length === 0 ? [] : client.query(sql['hashes']!, [ids]).then((r) => orderHashes(ids, r.rows)),

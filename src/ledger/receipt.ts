@@ -14,7 +14,6 @@ import { importPublicKey, keyFitsAlgorithm, type KeyInput } from '../crypto/keys
 import { verifyJWS, type JWSFailure, type JWSHeaderRules } from '../crypto/verify-jws.js';
 import { ECTConfigError } from '../errors.js';
 import { parseToken } from '../format/parse.js';
-import type { Level } from '../format/types.js';
 import { TlogError } from '../tlog/errors.js';
 import { decodeBase64Std, ed25519VerifierKey, type NoteVerifier } from '../tlog/note.js';
 import { parseTlogProof } from '../tlog/proof-file.js';
@@ -250,7 +249,7 @@ export function verifyReceipt(options: {
     seq,
     jti: typeof jti === 'string' ? jti : text('jti'),
     wid: typeof wid === 'string' ? wid : undefined,
-    level: level as Level,
+    level,
     recordedAt,
     tokenHash: text('token_hash'),
     leafHash: text('leaf_hash'),

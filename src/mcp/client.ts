@@ -16,7 +16,7 @@ import type { ECTClaims } from '../format/types.js';
 import type { SignerIdentity } from '../http/respond.js';
 import type { VerifyOptions } from '../verify/options.js';
 import { createVerifier, type VerifiedECT, type Verifier } from '../verify/verify.js';
-import { argumentsHash, metaToken, resultHash, withToken, type JSONObject } from './meta.js';
+import { argumentsHash, metaToken, resultHash, withToken } from './meta.js';
 
 /**
  * What `createECTToolCaller` needs of an MCP client: its `callTool` (an SDK `Client`).
@@ -263,7 +263,7 @@ export function createECTToolCaller(options: ECTToolCallerOptions): ECTToolCalle
         ...(ect.ect_ext === undefined ? {} : { ect_ext: ect.ect_ext }),
       });
       const claims = parseToken(token).payload as unknown as ECTClaims;
-      const sent = withToken(params as JSONObject, token) as CallToolRequest['params'];
+      const sent = withToken(params, token) as CallToolRequest['params'];
       const result = (await client.callTool(sent, undefined, requestOptions)) as CallToolResult;
       const resultToken = metaToken(result._meta);
       if (resultToken === undefined) {
@@ -272,7 +272,7 @@ export function createECTToolCaller(options: ECTToolCallerOptions): ECTToolCalle
         }
         return { result, token, claims, resultToken, resultECT: undefined };
       }
-      const expect = { out_hash: resultHash(result as JSONObject), inp_hash: claims.inp_hash! };
+      const expect = { out_hash: resultHash(result), inp_hash: claims.inp_hash! };
       const resultECT = await verifier.verify(resultToken, { expect });
       checkResultClaims(resultECT, claims);
       return { result, token, claims, resultToken, resultECT };

@@ -134,7 +134,7 @@ async function loadResultParser(): Promise<ResultParser> {
     name: '@modelcontextprotocol/sdk',
     feature: 'the MCP integration (wimse-ect/mcp)',
   });
-  return (result) => types.CallToolResultSchema.parse(result) as JSONObject;
+  return (result) => types.CallToolResultSchema.parse(result);
 }
 
 function headerOf(
@@ -246,12 +246,12 @@ class ECTServerTransport implements Transport {
         inp_hash: pending.inpHash,
         out_hash: resultHash(result),
       });
-      return { ...message, result: withToken(result, token) } as JSONRPCMessage;
+      return { ...message, result: withToken(result, token) };
     } catch (error) {
       // The tool ran but its result cannot be vouched for: the caller gets an error, not silence.
       this.#onError?.(error);
       const failure = { code: -32603, message: 'the result could not be signed' };
-      return { jsonrpc: '2.0', id, error: failure } as JSONRPCMessage;
+      return { jsonrpc: '2.0', id, error: failure };
     }
   }
 

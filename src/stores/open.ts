@@ -109,7 +109,7 @@ export function parseLedgerUrl(url: string): LedgerLocation {
     }
     case 'postgres':
     case 'postgresql': {
-      let host = '';
+      let host: string;
       try {
         host = new URL(url).hostname;
       } catch {

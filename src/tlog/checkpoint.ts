@@ -23,6 +23,7 @@ export interface Checkpoint {
 const HASH_BYTES = 32;
 const DECIMAL = /^(?:0|[1-9][0-9]*)$/;
 // Control characters other than newline, and unpaired surrogates (not encodable as UTF-8).
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
 const BAD_CHARACTER = /[\u0000-\u0009\u000b-\u001f]|\p{Cs}/u;
 
 function malformed(message: string): TlogError {

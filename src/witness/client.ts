@@ -61,7 +61,7 @@ function requestBody(oldSize: number, proof: readonly Uint8Array[], checkpoint: 
 /** Reads at most `MAX_ANSWER_BYTES` of the answer as UTF-8. */
 async function readAnswer(response: Response, url: string): Promise<string> {
   if (response.body === null) return '';
-  const reader = response.body.getReader();
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {

@@ -22,6 +22,17 @@ before(async () => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+/** The JSON output of `ect verify --json` and `ect inspect`, as far as these tests read it. */
+interface Report {
+  readonly valid?: boolean;
+  readonly verified?: boolean;
+  readonly code: string | null;
+  readonly level: number;
+  readonly header: Record<string, unknown>;
+  readonly claims: Record<string, unknown>;
+  readonly legacy: boolean;
+}
+
 async function create(extra: string[] = []): Promise<string> {
   const r = await cli(['create', '--key', key, '--iss', A, '--aud', B, '--exec-act', 'review_spec', '--iat', String(NOW), ...extra]);
   assert.equal(r.code, 0, r.stderr);
@@ -30,13 +41,13 @@ async function create(extra: string[] = []): Promise<string> {
 
 describe('ect keygen', () => {
   test('writes a private JWK (mode 0600) and a JWK Set with the public key', () => {
-    const priv = JSON.parse(readFileSync(key, 'utf8'));
-    const set = JSON.parse(readFileSync(jwks, 'utf8'));
+    const priv = JSON.parse(readFileSync(key, 'utf8')) as { kid?: string; alg?: string; d?: string };
+    const set = JSON.parse(readFileSync(jwks, 'utf8')) as { keys: { d?: string }[] };
     assert.equal(priv.kid, 'agent-a-1');
     assert.equal(priv.alg, 'ES256');
     assert.ok(priv.d);
     assert.equal(set.keys.length, 1);
-    assert.equal(set.keys[0].d, undefined);
+    assert.equal(set.keys[0]!.d, undefined);
     assert.equal(statSync(key).mode & 0o777, 0o600);
   });
 
@@ -58,7 +69,7 @@ describe('ect create and verify', () => {
     const token = await create(['--wid', '0b7e2f43-6c31-4f3c-9a57-2c8f5d1e9b10']);
     const r = await cli(['verify', token, '--jwks', jwks, '--audience', B, '--now', String(NOW + 5), '--json']);
     assert.equal(r.code, 0, r.stdout);
-    const report = JSON.parse(r.stdout);
+    const report = JSON.parse(r.stdout) as Report;
     assert.deepEqual(Object.keys(report).slice(0, 7), ['valid', 'code', 'message', 'level', 'header', 'claims', 'legacy']);
     assert.equal(report.valid, true);
     assert.equal(report.code, null);
@@ -72,14 +83,14 @@ describe('ect create and verify', () => {
     const token = await create();
     const r = await cli(['verify', token, '--jwks', jwks, '--audience', 'spiffe://example.org/other', '--now', String(NOW), '--json']);
     assert.equal(r.code, 1);
-    assert.equal(JSON.parse(r.stdout).code, 'ECT_AUDIENCE_MISMATCH');
+    assert.equal((JSON.parse(r.stdout) as Report).code, 'ECT_AUDIENCE_MISMATCH');
   });
 
   test('VER-10: --now after expiry exits 1 with ECT_EXPIRED', async () => {
     const token = await create(['--ttl', '60']);
     const r = await cli(['verify', token, '--jwks', jwks, '--audience', B, '--now', String(NOW + 60 + 31), '--json']);
     assert.equal(r.code, 1);
-    assert.equal(JSON.parse(r.stdout).code, 'ECT_EXPIRED');
+    assert.equal((JSON.parse(r.stdout) as Report).code, 'ECT_EXPIRED');
   });
 
   test('the token can come from standard input with -', async () => {
@@ -94,17 +105,17 @@ describe('ect create and verify', () => {
     const token = r1.stdout.trim();
     assert.doesNotMatch(token, /\./);
     const low = await cli(['verify', token, '--jwks', jwks, '--audience', B, '--now', String(NOW), '--json']);
-    assert.equal(JSON.parse(low.stdout).code, 'ECT_LEVEL_TOO_LOW');
+    assert.equal((JSON.parse(low.stdout) as Report).code, 'ECT_LEVEL_TOO_LOW');
     const ok = await cli(['verify', token, '--audience', B, '--now', String(NOW), '--min-level', '1', '--json']);
     assert.equal(ok.code, 0);
-    assert.equal(JSON.parse(ok.stdout).level, 1);
+    assert.equal((JSON.parse(ok.stdout) as Report).level, 1);
   });
 
   test('CLM-9: --inp-file and --out-file set the SHA-256 digests of the files', async () => {
     const file = join(dir, 'input.txt');
     writeFileSync(file, 'abc');
     const r = await cli(['create', '--key', key, '--iss', A, '--aud', B, '--exec-act', 'x', '--inp-file', file, '--out-file', file, '--json']);
-    const claims = JSON.parse(r.stdout).claims;
+    const claims = (JSON.parse(r.stdout) as Report).claims;
     // SHA-256("abc"), RFC 6234 test vector, in base64url.
     assert.equal(claims.inp_hash, 'ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
     assert.equal(claims.out_hash, claims.inp_hash);
@@ -159,7 +170,7 @@ describe('ect verify --trust', () => {
     const other = (await cli(['create', '--key', key, '--iss', 'spiffe://example.org/impostor', '--aud', B, '--exec-act', 'x', '--iat', String(NOW)])).stdout.trim();
     const bad = await cli(['verify', other, '--audience', B, '--now', String(NOW), '--json'], { env: { ECT_TRUST: trust } });
     assert.equal(bad.code, 1);
-    assert.equal(JSON.parse(bad.stdout).code, 'ECT_ISSUER_MISMATCH');
+    assert.equal((JSON.parse(bad.stdout) as Report).code, 'ECT_ISSUER_MISMATCH');
   });
 
   test('a trust file with a bad entry is a usage error naming the entry', async () => {
@@ -181,14 +192,14 @@ describe('ect verify --batch', () => {
     writeFileSync(file, [root, child, root, orphan, 'garbage'].join('\n'));
     const r = await cli(['verify', '--batch', file, '--dag', '--jwks', jwks, '--audience', B, '--now', String(NOW)]);
     assert.equal(r.code, 1);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Report);
     assert.deepEqual(lines.map((l) => l.code), [null, null, 'ECT_DAG_DUPLICATE', 'ECT_DAG_PREDECESSOR_UNKNOWN', 'ECT_MALFORMED']);
   });
 
   test('RPL-1: without --dag a repeated token in a batch is a replay', async () => {
     const token = await create();
     const r = await cli(['verify', '--batch', '-', '--jwks', jwks, '--audience', B, '--now', String(NOW)], { stdin: `${token}\n${token}\n` });
-    const codes = r.stdout.trim().split('\n').map((l) => JSON.parse(l).code);
+    const codes = r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as Report).code);
     assert.deepEqual(codes, [null, 'ECT_REPLAY']);
     assert.equal(r.code, 1);
   });
@@ -200,7 +211,7 @@ describe('ect inspect', () => {
     const r = await cli(['inspect', token, '--json']);
     assert.equal(r.code, 0);
     assert.match(r.stderr, /UNVERIFIED/);
-    const out = JSON.parse(r.stdout);
+    const out = JSON.parse(r.stdout) as Report;
     assert.equal(out.verified, false);
     assert.equal(out.claims.iss, A);
   });
@@ -208,7 +219,7 @@ describe('ect inspect', () => {
   test('FMT-3: a value with one dot is malformed (exit 1)', async () => {
     const r = await cli(['inspect', 'abc.def', '--json']);
     assert.equal(r.code, 1);
-    assert.equal(JSON.parse(r.stdout).code, 'ECT_MALFORMED');
+    assert.equal((JSON.parse(r.stdout) as Report).code, 'ECT_MALFORMED');
   });
 });
 

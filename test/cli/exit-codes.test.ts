@@ -103,7 +103,7 @@ describe('exit codes', () => {
     assert.match(r.stderr, /^ect: --jwks: no key to verify signatures with: give --jwks FILE or --trust FILE/);
     const unsigned = await cli(['verify', token, '--audience', B, '--min-level', '1', '--json']);
     assert.equal(unsigned.code, 1, 'level 1 needs no key; the signed token is then unresolvable');
-    assert.equal(JSON.parse(unsigned.stdout).code, 'ECT_KEY_UNRESOLVED');
+    assert.equal((JSON.parse(unsigned.stdout) as { code: string }).code, 'ECT_KEY_UNRESOLVED');
   });
 });
 
@@ -131,11 +131,11 @@ describe('messages and output', () => {
     const plain = await cli(['inspect', token]);
     const asJson = await cli(['inspect', token, '--json']);
     assert.equal(plain.code, 0);
-    assert.deepEqual(Object.keys(JSON.parse(plain.stdout)), ['verified', 'level', 'header', 'claims']);
+    assert.deepEqual(Object.keys(JSON.parse(plain.stdout) as object), ['verified', 'level', 'header', 'claims']);
     assert.equal(plain.stdout, asJson.stdout);
     const bad = await cli(['inspect', 'abc.def']);
     assert.equal(bad.code, 1);
-    assert.deepEqual(Object.keys(JSON.parse(bad.stdout)), ['verified', 'code', 'message']);
+    assert.deepEqual(Object.keys(JSON.parse(bad.stdout) as object), ['verified', 'code', 'message']);
     assert.equal(bad.stdout, (await cli(['inspect', 'abc.def', '--json'])).stdout);
   });
 });

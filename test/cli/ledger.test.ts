@@ -10,6 +10,22 @@ const A = 'spiffe://example.org/agent-a';
 const B = 'spiffe://example.org/agent-b';
 const WID = '5d2c3a3e-1a0f-4a57-b3a1-0c9d2f7e6a11';
 const ORIGIN = 'example.org/ect-ledger';
+/** A JSON line of `ect verify --ledger`: the level and the ledger's receipt. */
+interface Recorded {
+  readonly level: number;
+  readonly receipt: { readonly seq: number; readonly jws: string; readonly proof: string };
+}
+/** A JSON line of `ect ledger export`. */
+interface Exported {
+  readonly seq: number;
+  readonly level: number;
+  readonly recordedAt: number;
+  readonly token: string;
+  readonly entry: string;
+  readonly wid: string;
+  readonly jti: string;
+  readonly claims: { readonly pred: string[] };
+}
 let dir: string;
 let key: string;
 let jwks: string;
@@ -52,30 +68,30 @@ describe('ect verify --ledger, ect ledger', () => {
       ...['--ledger', `sqlite:${db}`, '--ledger-key', ledgerKey, '--ledger-origin', ORIGIN],
     ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Recorded);
     assert.deepEqual(lines.map((l) => l.level), [3, 3, 3]);
     assert.deepEqual(lines.map((l) => l.receipt.seq), [1, 2, 3]);
-    assert.match(lines[0].receipt.jws, /^[\w-]+\.[\w-]+\.[\w-]+$/);
+    assert.match(lines[0]!.receipt.jws, /^[\w-]+\.[\w-]+\.[\w-]+$/);
     // LED-9: the receipt carries a tlog-proof against a checkpoint of this ledger's origin.
     const proof = new RegExp(`^c2sp.org/tlog-proof@v1\\n[\\s\\S]*\\n${ORIGIN}\\n`);
-    assert.match(lines[0].receipt.proof, proof);
+    assert.match(lines[0]!.receipt.proof, proof);
   });
 
   test('DAG-1, LED-3: the same batch again is refused as duplicates by the ledger store', async () => {
     const r = await cli(['verify', '--batch', batch, '--dag', '--jwks', jwks, '--audience', B, '--ledger', `sqlite:${db}`]);
     assert.equal(r.code, 1);
-    assert.deepEqual(r.stdout.trim().split('\n').map((l) => JSON.parse(l).code), ['ECT_DAG_DUPLICATE', 'ECT_DAG_DUPLICATE', 'ECT_DAG_DUPLICATE']);
+    assert.deepEqual(r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { code: string }).code), ['ECT_DAG_DUPLICATE', 'ECT_DAG_DUPLICATE', 'ECT_DAG_DUPLICATE']);
   });
 
   test('LED-1: ledger export --wid prints the workflow as JSON lines, tokens as received', async () => {
     const r = await cli(['ledger', 'export', `sqlite:${db}`, '--wid', WID]);
     assert.equal(r.code, 0, r.stderr);
-    const entries = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const entries = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Exported);
     assert.deepEqual(entries.map((e) => e.seq), [1, 2, 3]);
-    assert.equal(entries[1].claims.pred[0], '11111111-1111-4111-8111-111111111111');
-    assert.equal(entries[0].token.split('.').length, 3);
+    assert.equal(entries[1]!.claims.pred[0], '11111111-1111-4111-8111-111111111111');
+    assert.equal(entries[0]!.token.split('.').length, 3);
     assert.deepEqual(entries.map((e) => e.wid), [WID, WID, WID]);
-    assert.equal(entries[0].jti, '11111111-1111-4111-8111-111111111111');
+    assert.equal(entries[0]!.jti, '11111111-1111-4111-8111-111111111111');
     // LED-2: the exact five-line entry text, the leaf of the tree.
     for (const e of entries) {
       const text = `ect-ledger-entry/v1\n${e.seq}\n${e.level}\n${e.recordedAt}\n${e.token}\n`;
@@ -86,7 +102,7 @@ describe('ect verify --ledger, ect ledger', () => {
   test('LED-2: ledger verify passes on the intact file and names the first bad entry after tampering (exit 1)', async () => {
     const ok = await cli(['ledger', 'verify', `sqlite:${db}`, '--json']);
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
-    const report = JSON.parse(ok.stdout);
+    const report = JSON.parse(ok.stdout) as { ok: boolean; checked: number; size: number; checkpoints: number };
     assert.equal(report.ok, true);
     assert.equal(report.checked, 3);
     assert.equal(report.size, 3);
@@ -129,7 +145,7 @@ describe('ect dag', () => {
     writeFileSync(partial, lines.slice(1).join('\n'));
     const r = await cli(['dag', 'audit', partial, '--json']);
     assert.equal(r.code, 1);
-    assert.deepEqual(JSON.parse(r.stdout).issues.map((i: { code: string }) => i.code), ['ECT_DAG_PREDECESSOR_UNKNOWN', 'ECT_DAG_PREDECESSOR_UNKNOWN']);
+    assert.deepEqual((JSON.parse(r.stdout) as { issues: { code: string }[] }).issues.map((i: { code: string }) => i.code), ['ECT_DAG_PREDECESSOR_UNKNOWN', 'ECT_DAG_PREDECESSOR_UNKNOWN']);
   });
 
   test('dag render reads a workflow from the ledger as Mermaid and dot', async () => {
@@ -154,12 +170,12 @@ describe('ect demo', () => {
     const demoDb = join(dir, 'demo.db');
     const r = await cli(['demo', '--ledger', `sqlite:${demoDb}`, '--json']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    const result = JSON.parse(r.stdout);
+    const result = JSON.parse(r.stdout) as { ok: boolean; replay: unknown; accepted: { level: number }[]; tasks: number };
     assert.equal(result.ok, true);
     assert.deepEqual(result.replay, { status: 403, code: 'ECT_REPLAY' });
     assert.ok(result.accepted.every((t: { level: number }) => t.level === 3));
     const check = await cli(['ledger', 'verify', `sqlite:${demoDb}`, '--json']);
     assert.equal(check.code, 0);
-    assert.equal(JSON.parse(check.stdout).checked, result.tasks);
+    assert.equal((JSON.parse(check.stdout) as { checked: number }).checked, result.tasks);
   });
 });

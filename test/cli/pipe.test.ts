@@ -61,7 +61,7 @@ test('verify --batch F | head -1: the first report, then a quiet end (status 141
   assert.equal(r.status, 141);
   const shown = r.first.trim().split('\n');
   assert.equal(shown.length, 1);
-  assert.equal(JSON.parse(shown[0]!).code, 'ECT_MALFORMED');
+  assert.equal((JSON.parse(shown[0]!) as { code: string }).code, 'ECT_MALFORMED');
 });
 
 test('ledger export URL | head -2: two entries, then a quiet end (status 141)', async () => {
@@ -84,7 +84,7 @@ test('ledger export URL | head -2: two entries, then a quiet end (status 141)', 
   const r = pipedIntoHead(['ledger', 'export', `sqlite:${db}`], 2);
   assert.equal(r.stderr, '', 'nothing on standard error');
   assert.equal(r.status, 141);
-  assert.deepEqual(r.first.trim().split('\n').map((line) => JSON.parse(line).seq), [1, 2]);
+  assert.deepEqual(r.first.trim().split('\n').map((line) => (JSON.parse(line) as { seq: number }).seq), [1, 2]);
 });
 
 test('a reader that stays to the end sees the whole output and status 0', () => {

@@ -71,7 +71,7 @@ before(() => {
   const args = ['--treatWarningsAsErrors', '--out', join(work, 'html'), '--json', json];
   const run = spawnSync(bin, args, { cwd: root, encoding: 'utf8', timeout: 300_000 });
   typedocRun = { status: run.status, output: `${run.stdout}${run.stderr}` };
-  project = run.status === 0 ? JSON.parse(readFileSync(json, 'utf8')) : {};
+  project = run.status === 0 ? (JSON.parse(readFileSync(json, 'utf8')) as typeof project) : {};
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 

@@ -95,7 +95,7 @@ test('README command-line example runs', () => {
   assert.ok(sh, 'the README has a command-line example');
   const dir = mkdtempSync(join(tmpdir(), 'ect-readme-'));
   try {
-    const script = `set -e\n${sh!.replaceAll('npx ect', `node ${JSON.stringify(join(root, 'dist', 'cli', 'main.js'))}`)}`;
+    const script = `set -e\n${sh.replaceAll('npx ect', `node ${JSON.stringify(join(root, 'dist', 'cli', 'main.js'))}`)}`;
     const run = spawnSync('bash', ['-c', script], { encoding: 'utf8', cwd: dir });
     assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
     assert.match(run.stdout, /"valid": true/);

@@ -25,7 +25,7 @@ function refused(value: unknown, pattern: RegExp): void {
 
 describe('RFC 8785 canonical JSON (CLM-9)', () => {
   test('CLM-9: the §3.2.2 sample (numbers, escapes, literals, member order)', () => {
-    const input = JSON.parse(
+    const input: unknown = JSON.parse(
       '{\n  "numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],\n' +
         '  "string": "\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/",\n' +
         '  "literals": [null, true, false]\n}',
@@ -38,14 +38,14 @@ describe('RFC 8785 canonical JSON (CLM-9)', () => {
   });
 
   test('CLM-9: the §3.2.3 sorting sample (UTF-16 code units, not code points)', () => {
-    const input = JSON.parse(
+    const input: unknown = JSON.parse(
       '{"\\u20ac":"Euro Sign","\\r":"Carriage Return",' +
         '"\\ufb33":"Hebrew Letter Dalet With Dagesh",' +
         '"1":"One","\\ud83d\\ude00":"Emoji: Grinning Face","\\u0080":"Control",' +
         '"\\u00f6":"Latin Small Letter O With Diaeresis"}',
     );
     // Not JavaScript's property order either: that puts the integer-like name "1" first.
-    assert.deepEqual(Object.keys(input)[0], '1');
+    assert.deepEqual(Object.keys(input as object)[0], '1');
     assert.equal(
       canonicalJSON(input),
       '{"\\r":"Carriage Return","1":"One","\u0080":"Control",' +

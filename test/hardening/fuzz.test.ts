@@ -34,7 +34,7 @@ async function outcome(token: string, options = opts): Promise<'ACCEPT' | ECTErr
     return 'ACCEPT';
   } catch (error) {
     if (!(error instanceof ECTError)) throw new Error(`non-ECTError thrown for ${JSON.stringify(token.slice(0, 200))}: ${String(error)}`, { cause: error });
-    if (!CODES.has(error.code)) throw new Error(`unknown code ${error.code}`);
+    if (!CODES.has(error.code)) throw new Error(`unknown code ${error.code}`, { cause: error });
     return error;
   }
 }

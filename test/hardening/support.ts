@@ -95,9 +95,9 @@ export function expectedForClaims(c: Record<string, unknown>, now = NOW): ECTErr
   if (!isStr(c['iss']) || !isSpiffeIss(c['iss'])) return 'ECT_CLAIM_INVALID';
   const aud = c['aud'];
   if (Array.isArray(aud) ? aud.length === 0 || !aud.every(isStr) : !isStr(aud)) return 'ECT_CLAIM_INVALID';
-  if (!isDate(c['iat']) || !isDate(c['exp']) || !((c['exp'] as number) > (c['iat'] as number))) return 'ECT_CLAIM_INVALID';
+  if (!isDate(c['iat']) || !isDate(c['exp']) || !((c['exp']) > (c['iat']))) return 'ECT_CLAIM_INVALID';
   if (!isId(c['jti'])) return 'ECT_CLAIM_INVALID';
-  if (!isStr(c['exec_act']) || (c['exec_act'] as string).length > 256) return 'ECT_CLAIM_INVALID';
+  if (!isStr(c['exec_act']) || (c['exec_act']).length > 256) return 'ECT_CLAIM_INVALID';
   const pred = c['pred'];
   if (!Array.isArray(pred) || pred.length > 100 || !pred.every(isId)) return 'ECT_CLAIM_INVALID';
   // CLM-5: UUIDs compare in lowercase (duplicates, self-reference).
@@ -105,15 +105,15 @@ export function expectedForClaims(c: Record<string, unknown>, now = NOW): ECTErr
   const self = (c['jti'] as string).toLowerCase();
   if (new Set(lower).size !== lower.length || lower.includes(self)) return 'ECT_CLAIM_INVALID';
   if (own(c, 'wid') && !isId(c['wid'])) return 'ECT_CLAIM_INVALID';
-  for (const h of ['inp_hash', 'out_hash']) if (own(c, h) && !(typeof c[h] === 'string' && B64URL_43.test(c[h] as string))) return 'ECT_CLAIM_INVALID';
+  for (const h of ['inp_hash', 'out_hash']) if (own(c, h) && !(typeof c[h] === 'string' && B64URL_43.test(c[h]))) return 'ECT_CLAIM_INVALID';
   if (own(c, 'ect_ext')) {
     const ext = c['ect_ext'];
     if (ext === null || typeof ext !== 'object' || Array.isArray(ext)) return 'ECT_CLAIM_INVALID';
     if (depth(ext) > 5 || Buffer.byteLength(JSON.stringify(ext)) > 4096) return 'ECT_EXT_LIMIT';
   }
   if (!(Array.isArray(aud) ? aud.includes(AUD) : aud === AUD)) return 'ECT_AUDIENCE_MISMATCH';
-  const iat = c['iat'] as number;
-  if (now > (c['exp'] as number) + 30) return 'ECT_EXPIRED';
+  const iat = c['iat'];
+  if (now > (c['exp']) + 30) return 'ECT_EXPIRED';
   if (iat > now + 30) return 'ECT_IAT_FUTURE';
   if (now - iat > 900 + 30) return 'ECT_IAT_TOO_OLD';
   return 'ACCEPT';
@@ -124,7 +124,7 @@ export function expectedForClaims(c: Record<string, unknown>, now = NOW): ECTErr
  * about a quarter of the generated claim sets pass and each failure mode shows up often.
  */
 function member<T>(valid: fc.Arbitrary<T>, ...hostile: fc.Arbitrary<unknown>[]): fc.Arbitrary<unknown> {
-  return fc.option(fc.oneof({ arbitrary: valid as fc.Arbitrary<unknown>, weight: 40 * hostile.length }, ...hostile.map((arbitrary) => ({ arbitrary, weight: 1 }))), { nil: undefined, freq: 60 });
+  return fc.option(fc.oneof({ arbitrary: valid, weight: 40 * hostile.length }, ...hostile.map((arbitrary) => ({ arbitrary, weight: 1 }))), { nil: undefined, freq: 60 });
 }
 
 /** `spiffe://` look-alikes (CLM-1): dot and empty segments, case, ports, queries, escapes. */

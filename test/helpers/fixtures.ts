@@ -45,7 +45,7 @@ export function jwksOf(...list: GeneratedKeyPair[]): JWKSet {
 
 /** The ECT input of a root task issued at NOW; overrides are merged. */
 export function claims(overrides: Record<string, unknown> = {}): ECTInput {
-  return { iss: ISS, aud: AUD, exec_act: 'review_spec', iat: NOW, exp: NOW + 600, jti: uuid(1), pred: [], ...overrides } as ECTInput;
+  return { iss: ISS, aud: AUD, exec_act: 'review_spec', iat: NOW, exp: NOW + 600, jti: uuid(1), pred: [], ...overrides };
 }
 
 /** An L2 token signed with the ES256 test key (or `options.key`), issued at NOW. */
@@ -107,6 +107,7 @@ export function payload(overrides: Record<string, unknown> = {}): Record<string,
 /** Asserts that `caught` is an `ECTError` carrying exactly `code`; returns it. */
 export function expectECTError(caught: unknown, code: ECTErrorCode): ECTError {
   assert.ok(caught !== undefined, `expected ${code}, but nothing was thrown`);
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- any thrown value, as String() shows it
   assert.ok(caught instanceof ECTError, `expected an ECTError, got ${String(caught)}`);
   assert.equal(caught.code, code, `expected ${code}, got ${caught.code}: ${caught.message}`);
   return caught;

@@ -24,16 +24,16 @@ describe('Express adapter', () => {
     const app = express();
     app.use(express.json({ verify: (req, _res, buf) => Object.assign(req, { rawBody: buf }) }));
     app.post('/', ectExpress({ verifier: serverVerifier(), bodyBinding: true }), (req, res) => {
-      res.json({ body: req.body, jti: req.ect?.verified?.claims.jti });
+      res.json({ body: req.body as unknown, jti: req.ect?.verified?.claims.jti });
     });
     const running = await listen(app.listen(0, '127.0.0.1'));
     try {
       const { hashBytes } = await import('../../src/format/hash.js');
       const ok = await send(running.url, { body: json, headers: { 'execution-context': callerToken({ out_hash: hashBytes(json) }) } });
       assert.equal(ok.status, 200);
-      assert.deepEqual(JSON.parse(ok.text).body, { a: 1 });
+      assert.deepEqual((JSON.parse(ok.text) as { body: unknown }).body, { a: 1 });
       const bad = await send(running.url, { body: json, headers: { 'execution-context': callerToken({ out_hash: hashBytes('{}') }) } });
-      assert.equal(JSON.parse(bad.text).code, 'ECT_CLAIM_INVALID');
+      assert.equal((JSON.parse(bad.text) as { code: string }).code, 'ECT_CLAIM_INVALID');
     } finally {
       await running.close();
     }

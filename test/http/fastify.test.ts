@@ -30,7 +30,7 @@ describe('Fastify adapter', () => {
       assert.deepEqual(JSON.parse(skip.text), { ect: null });
       const checked = await send(`${running.url}/checked`, { method: 'GET' });
       assert.equal(checked.status, 403);
-      assert.equal(JSON.parse(checked.text).code, 'EXECUTION_CONTEXT_MISSING');
+      assert.equal((JSON.parse(checked.text) as { code: string }).code, 'EXECUTION_CONTEXT_MISSING');
     } finally {
       await running.close();
     }

@@ -43,7 +43,7 @@ export function serverVerifier(seen: VerifyContext[] = [], extra: Partial<Verify
 
 /** A caller ECT for the server. */
 export function callerToken(claims: Partial<ECTInput> = {}, options: { key?: object } = {}): string {
-  return createECT({ iss: CALLER, aud: SERVER, exec_act: 'send_task', ...claims } as ECTInput, { key: (options.key ?? callerKeys.privateJwk) as never });
+  return createECT({ iss: CALLER, aud: SERVER, exec_act: 'send_task', ...claims }, { key: (options.key ?? callerKeys.privateJwk) as never });
 }
 
 /** The client wrapper of the caller, verifying response ECTs of the server. */
@@ -119,7 +119,7 @@ export function serveFetch(handler: (request: Request) => Promise<Response>): Se
       method: req.method ?? 'GET',
       headers,
       ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: 'half' } : {}),
-    } as RequestInit);
+    });
     void handler(request).then(async (response) => {
       res.writeHead(response.status, Object.fromEntries(response.headers));
       res.end(Buffer.from(await response.arrayBuffer()));

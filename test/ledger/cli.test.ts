@@ -21,6 +21,19 @@ const A = 'spiffe://example.org/agent-a';
 const B = 'spiffe://example.org/agent-b';
 const WID = '5d2c3a3e-1a0f-4a57-b3a1-0c9d2f7e6a11';
 const ORIGIN = 'example.org/ect-ledger';
+/** The receipt file written by `ect verify --ledger --receipt-out`. */
+interface Recorded {
+  readonly level: number;
+  readonly receipt: { readonly seq: number; readonly jws: string; readonly proof: string };
+}
+/** A JSON line of `ect ledger export`. */
+interface Exported {
+  readonly seq: number;
+  readonly level: number;
+  readonly recordedAt: number;
+  readonly token: string;
+  readonly entry: string;
+}
 let dir: string;
 let key: string;
 let jwks: string;
@@ -61,7 +74,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('ect ledger (verifiable ledger)', () => {
   test('LED-5, LED-8: verify --ledger records at level 3 with receipts carrying tlog-proofs', async () => {
-    const line = JSON.parse(readFileSync(file('receipt.json'), 'utf8'));
+    const line = JSON.parse(readFileSync(file('receipt.json'), 'utf8')) as Recorded;
     assert.equal(line.level, 3);
     assert.equal(line.receipt.seq, 3);
     assert.match(line.receipt.proof, /^c2sp\.org\/tlog-proof@v1\nindex 2\n/);
@@ -83,13 +96,13 @@ describe('ect ledger (verifiable ledger)', () => {
 
   test('LED-9: ledger prove --seq N prints a tlog-proof of that entry against the latest checkpoint', async () => {
     const vkey = (await cli(['ledger', 'vkey', url])).stdout;
-    const exported = (await cli(['ledger', 'export', url])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const exported = (await cli(['ledger', 'export', url])).stdout.trim().split('\n').map((l) => JSON.parse(l) as Exported);
     for (const seq of [1, 2, 3]) {
       const r = await cli(['ledger', 'prove', url, '--seq', String(seq)]);
       assert.equal(r.code, 0, r.stderr);
       const proof = parseTlogProof({ text: r.stdout });
       const checkpoint = openCheckpoint({ note: proof.checkpoint, ledger: ledgerVerifier(vkey) });
-      const entry = parseEntry(exported[seq - 1].entry)!;
+      const entry = parseEntry(exported[seq - 1]!.entry)!;
       verifyInclusion({ index: seq - 1, size: checkpoint.size, leafHash: entryLeafHash(entry), proof: proof.proof, root: checkpoint.root });
     }
     for (const bad of ['0', '4', 'x']) {
@@ -100,7 +113,7 @@ describe('ect ledger (verifiable ledger)', () => {
   test('LED-2: ledger export prints JSON lines with seq, level, token and the exact entry text', async () => {
     const r = await cli(['ledger', 'export', url]);
     assert.equal(r.code, 0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Exported);
     assert.deepEqual(lines.map((l) => l.seq), [1, 2, 3]);
     for (const l of lines) {
       assert.equal(l.level, 3);
@@ -128,7 +141,7 @@ describe('ect ledger (verifiable ledger)', () => {
     const r = await cli(['ledger', 'verify', url, '--checkpoint', file('kept.checkpoint'), '--receipt', file('receipt.json'), '--ledger-vkey', file('ledger.vkey')]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /ledger intact: 4 entries/);
-    const j = JSON.parse((await cli(['ledger', 'verify', url, '--json', '--checkpoint', file('kept.checkpoint')])).stdout);
+    const j = JSON.parse((await cli(['ledger', 'verify', url, '--json', '--checkpoint', file('kept.checkpoint')])).stdout) as { ok: boolean; anchors: number };
     assert.equal(j.ok, true);
     assert.equal(j.anchors, 1);
   });
@@ -146,7 +159,7 @@ describe('ect ledger (verifiable ledger)', () => {
     assert.equal(lines.filter((l) => /^ok {3}entry \d: included; level 3; signature valid/.test(l)).length, 4);
     assert.match(lines.at(-2)!, /^ok {3}dag: 4 tasks/);
     assert.equal(lines.at(-1), 'bundle verified: 4 entries');
-    const j = JSON.parse((await cli(['bundle', 'verify', out, '--ledger-vkey', file('ledger.vkey'), '--jwks', jwks, '--json'])).stdout);
+    const j = JSON.parse((await cli(['bundle', 'verify', out, '--ledger-vkey', file('ledger.vkey'), '--jwks', jwks, '--json'])).stdout) as { ok: boolean; entries: number; items: unknown[] };
     assert.deepEqual([j.ok, j.entries, j.items.length], [true, 4, 6]);
     // Without the auditor's keys: the bundle's own keys, with a warning; still exit 0.
     const own = await cli(['bundle', 'verify', out, '--ledger-vkey', file('ledger.vkey')]);
@@ -156,9 +169,9 @@ describe('ect ledger (verifiable ledger)', () => {
 
   test('LED-12: a changed token, another ledger key or a missing witness fails the bundle (exit 1); bad input is exit 2', async () => {
     const out = file('workflow.bundle.json');
-    const bundle = JSON.parse(readFileSync(out, 'utf8'));
-    const first = bundle.entries[1].entry as string;
-    bundle.entries[1].entry = first.replace(/\n(\d+)\n(\S+)\n$/, (_m: string, t: string, tok: string) => `\n${Number(t) + 1}\n${tok}\n`);
+    const bundle = JSON.parse(readFileSync(out, 'utf8')) as { entries: { entry: string }[] };
+    const first = bundle.entries[1]!.entry;
+    bundle.entries[1]!.entry = first.replace(/\n(\d+)\n(\S+)\n$/, (_m: string, t: string, tok: string) => `\n${Number(t) + 1}\n${tok}\n`);
     writeFileSync(file('changed.bundle.json'), JSON.stringify(bundle));
     const changed = await cli(['bundle', 'verify', file('changed.bundle.json'), '--ledger-vkey', file('ledger.vkey'), '--jwks', jwks]);
     assert.equal(changed.code, 1);

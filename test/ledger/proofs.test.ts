@@ -64,7 +64,7 @@ describe('LED-5, LED-9 receipts and inclusion proofs', () => {
     await ledger.append({ token: b, level: 3 });
     assert.throws(() => verifyReceipt({ jws: receipt.jws, key: ledgerKey.publicJwk, token: b }), /another token/);
     const [h, p, s] = receipt.jws.split('.');
-    const payload = JSON.parse(Buffer.from(p!, 'base64url').toString());
+    const payload = JSON.parse(Buffer.from(p!, 'base64url').toString()) as Record<string, unknown>;
     const forged = `${h}.${Buffer.from(JSON.stringify({ ...payload, seq: 2 })).toString('base64url')}.${s}`;
     assert.throws(() => verifyReceipt({ jws: forged, key: ledgerKey.publicJwk }), /signature is invalid/);
     const other = generateKeyPair({ alg: 'EdDSA' });

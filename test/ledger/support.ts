@@ -25,7 +25,7 @@ export const ledgerKey: GeneratedKeyPair = generateKeyPair({ alg: 'EdDSA', kid: 
 /** A signed L2 token. */
 export function makeToken(claims: Record<string, unknown> = {}): string {
   return createECT(
-    { iss: ISS, aud: AUD, exec_act: 'review_spec', jti: randomUUID(), pred: [], ...claims } as never,
+    { iss: ISS, aud: AUD, exec_act: 'review_spec', jti: randomUUID(), pred: [], ...claims },
     { key: issuer.privateJwk },
   );
 }

@@ -337,7 +337,7 @@ describe('MCP over the in-memory transport', () => {
     });
     const attempt = async (token: string): Promise<unknown> =>
       createECTToolCaller({
-        client: answer(token) as never,
+        client: answer(token),
         identity: { iss: AGENT, key: agentKeys.privateJwk },
         audience: TOOLS,
         verifier: createVerifier(agentVerifyOptions()),

@@ -21,7 +21,7 @@ before(async () => {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: ['--import', 'tsx', join(import.meta.dirname, 'stdio-server.ts')],
-    env: { ...process.env, ECT_TEST_KEYS: JSON.stringify(keys) } as Record<string, string>,
+    env: { ...process.env, ECT_TEST_KEYS: JSON.stringify(keys) },
     stderr: 'inherit',
   });
   client = new Client({ name: 'agent', version: '1.0.0' });

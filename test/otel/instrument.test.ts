@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, test } from 'node:test';
+import { SpanStatusCode } from '@opentelemetry/api';
 import {
   AggregationTemporality,
   MeterProvider,
@@ -88,7 +89,7 @@ async function points(name: string): Promise<DataPoint<unknown>[]> {
   const metric = resourceMetrics.scopeMetrics
     .flatMap((scope) => scope.metrics)
     .find((m) => m.descriptor.name === name);
-  return (metric?.dataPoints ?? []) as DataPoint<unknown>[];
+  return (metric?.dataPoints ?? []);
 }
 
 describe('OpenTelemetry instrumentation', () => {
@@ -119,14 +120,14 @@ describe('OpenTelemetry instrumentation', () => {
     assert.ok(isECTError(error) && error.code === 'ECT_SIGNATURE_INVALID');
     await instrumented.verify('garbage').catch(() => undefined);
     await instrumented.verify(token());
-    const failed = spans(SPAN_VERIFY).filter((span) => span.status.code === 2);
+    const failed = spans(SPAN_VERIFY).filter((span) => span.status.code === SpanStatusCode.ERROR);
     assert.equal(failed.length, 2);
     assert.equal(failed[0]!.attributes['ect.code'], 'ECT_SIGNATURE_INVALID');
     assert.equal(failed[0]!.attributes['ect.iss'], ISS, 'what was known of the token');
     assert.equal(failed[1]!.attributes['ect.code'], 'ECT_MALFORMED');
     assert.equal(failed[0]!.events[0]!.name, 'exception');
     const rejections = await points(METRIC_REJECTIONS);
-    const byCode = Object.fromEntries(rejections.map((p) => [p.attributes['ect.code'], p.value]));
+    const byCode = Object.fromEntries(rejections.map((p) => [p.attributes['ect.code'] as string, p.value]));
     assert.deepEqual(byCode, { ECT_SIGNATURE_INVALID: 1, ECT_MALFORMED: 1 });
     const durations = await points(METRIC_VERIFY_DURATION);
     const count = durations.reduce((n, p) => n + (p.value as Histogram).count, 0);
@@ -141,8 +142,8 @@ describe('OpenTelemetry instrumentation', () => {
       { key: keys.privateJwk },
     );
     const signer = otel.instrumentSigner(createSigner({ key: keys.privateJwk }));
-    const firstJti = JSON.parse(Buffer.from(first.split('.')[1]!, 'base64url').toString())
-      .jti as string;
+    const firstJti = (JSON.parse(Buffer.from(first.split('.')[1]!, 'base64url').toString()) as { jti: string })
+      .jti;
     const unknown = randomUUID();
     const second = signer.sign({
       iss: ISS,

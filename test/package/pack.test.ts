@@ -63,7 +63,7 @@ describe('a plain install (npm install --omit=dev wimse-ect)', () => {
   test('ect demo runs without better-sqlite3 (its ledger in memory)', () => {
     const r = bin(plain, 'ect', ['demo', '--json']);
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.equal(JSON.parse(r.stdout).ledger, 'memory:');
+    assert.equal((JSON.parse(r.stdout) as { ledger: string }).ledger, 'memory:');
     assert.match(r.stderr, /better-sqlite3 is not installed/);
   });
 

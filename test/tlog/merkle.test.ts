@@ -572,7 +572,7 @@ describe('reads for large trees (LED-9, LED-10)', () => {
     const n = end - start;
     let hash = uniformCache.get(n);
     if (hash === undefined) {
-      if (n === 1) hash = u[0] as Uint8Array;
+      if (n === 1) hash = u[0]!;
       else {
         const k = splitOf(n);
         hash = sha256(ONE, uniformMth(0, k), uniformMth(0, n - k));

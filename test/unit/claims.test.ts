@@ -107,7 +107,7 @@ describe('claims of section 4 (CLM-1 ... CLM-11)', () => {
     // 1e400 parses to Infinity.
     const text = JSON.stringify(payload()).replace(`"iat":${NOW}`, '"iat":1e400');
     assert.ok(text.includes('1e400'));
-    throwsWith(() => validateClaims(JSON.parse(text), rules()), 'ECT_CLAIM_INVALID');
+    throwsWith(() => validateClaims(JSON.parse(text) as Record<string, unknown>, rules()), 'ECT_CLAIM_INVALID');
   });
 
   test('CLM-4: exp is a NumericDate after iat', () => {

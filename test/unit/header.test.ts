@@ -130,7 +130,7 @@ describe('jku, x5u and jwk are never a key source (HDR-5)', () => {
     globalThis.fetch = (async (...args: unknown[]) => {
       calls.push(args);
       throw new Error('no fetch allowed in this test');
-    }) as typeof fetch;
+    });
   });
   afterEach(() => {
     globalThis.fetch = realFetch;

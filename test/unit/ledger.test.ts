@@ -146,7 +146,7 @@ describe('entries and the tree (LED-2)', () => {
     assert.equal(report.firstBad?.seq, 3);
     assert.equal(report.firstBad?.column, 'claims');
     // The row made consistent with the forged token: its leaf no longer gives the signed root.
-    rows[2] = { ...rows[2]!, claims: JSON.stringify(claimsOf(forged)) };
+    rows[2] = { ...rows[2], claims: JSON.stringify(claimsOf(forged)) };
     report = await ledger.verifyIntegrity();
     assert.equal(report.ok, false);
     assert.equal(report.firstBad?.seq, 3);
@@ -170,8 +170,8 @@ describe('entries and the tree (LED-2)', () => {
     [rows[1], rows[2]] = [rows[2]!, rows[1]!];
     assert.equal((await ledger.verifyIntegrity()).firstBad?.seq, 2);
     [rows[1], rows[2]] = [
-      { ...rows[1]!, seq: 2 },
-      { ...rows[2]!, seq: 3 },
+      { ...rows[1], seq: 2 },
+      { ...rows[2], seq: 3 },
     ];
     const report = await ledger.verifyIntegrity();
     assert.equal(report.ok, false);
@@ -339,7 +339,7 @@ describe('recording through the verifier (FMT-6, VER-13, LED-7)', () => {
       assert.equal(result.receipt?.seq, 1);
       assert.equal(result.receipt?.level, 3);
       assert.equal(
-        verifyReceipt({ jws: result.receipt!.jws, key: ledgerKey().publicJwk, token: jws }).jti,
+        verifyReceipt({ jws: result.receipt.jws, key: ledgerKey().publicJwk, token: jws }).jti,
         uuid(1),
       );
       const entry = await ledger.entry(uuid(1), WID);

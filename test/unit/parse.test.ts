@@ -28,7 +28,7 @@ describe('wire forms and level detection (FMT-1, FMT-2, FMT-3)', () => {
   test('FMT-2: an L1 token is one unpadded base64url segment of the UTF-8 JSON claims', () => {
     const l1 = l1Token({ exec_act: 'résumé_review' });
     assert.match(l1, /^[A-Za-z0-9_-]+$/);
-    const decoded = JSON.parse(Buffer.from(l1, 'base64url').toString('utf8'));
+    const decoded = JSON.parse(Buffer.from(l1, 'base64url').toString('utf8')) as { exec_act: string };
     assert.equal(decoded.exec_act, 'résumé_review');
     const parsed = parseToken(l1);
     assert.equal(parsed.level, 1);

@@ -147,6 +147,7 @@ describe('replay protection (RPL-1 ... RPL-3, VER-12)', () => {
     assert.equal(error.claims?.['jti'], uuid(1));
     const rejecting: ReplayStore = { checkAndRecord: () => Promise.reject(new ECTError('ECT_REPLAY_STORE_UNAVAILABLE', 'timeout')) };
     await rejectsWith(verifyECT(token(), verifyOptions({ replay: rejecting })), 'ECT_REPLAY_STORE_UNAVAILABLE');
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a store rejecting with a non-Error is the case
     const throwsString: ReplayStore = { checkAndRecord: () => Promise.reject('down') };
     await rejectsWith(verifyECT(token(), verifyOptions({ replay: throwsString })), 'ECT_REPLAY_STORE_UNAVAILABLE');
   });

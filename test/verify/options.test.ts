@@ -43,7 +43,7 @@ describe('verifier options', () => {
 
   test('an unknown DAG option is named under options.dag', () => {
     const dag = { store: new MemoryECTStore(), parital: true };
-    const error = configError(() => createVerifier({ audience: AUD, keys: KEYS, dag } as never));
+    const error = configError(() => createVerifier({ audience: AUD, keys: KEYS, dag }));
     assert.equal(error.setting, 'options.dag.parital');
     assert.match(error.message, /did you mean options\.dag\.partial\?/);
   });

@@ -108,13 +108,13 @@ export async function startWitnessProcess(args: readonly string[]): Promise<Witn
   });
   let stdout = '';
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code) => resolve(code));
   });
   const ready = await new Promise<{ url: string; vkey: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`witness did not start: ${stderr}`)), 20_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       const url = /^url (\S+)$/m.exec(stdout)?.[1];
       const vkey = /^vkey (\S+)$/m.exec(stdout)?.[1];

@@ -222,7 +222,7 @@ ${EXIT_HELP}`,
       const location = parseLedgerUrl(url);
       if (location.kind === 'memory') throw new ECTConfigError('ledger URL', 'an in-memory ledger has nothing to migrate');
       const { migrateLedger } = await import('../../ledger/migrate.js');
-      const result = await migrateLedger({ location, key: readKeyFile(keyFile, keySetting) as never, origin });
+      const result = await migrateLedger({ location, key: readKeyFile(keyFile, keySetting), origin });
       io.stdout(`migrated ${result.entries} entries; tree size ${result.entries}, root ${result.root}\n`);
       setExit(EXIT_VALID);
     });

@@ -43,7 +43,7 @@ function dependencies(token: string): string[] {
   try {
     const { payload } = parseToken(token);
     const pred = payload['pred'] ?? payload['par'];
-    const ids = [payload['jti'], ...(Array.isArray(pred) ? pred : [])];
+    const ids = [payload['jti'], ...(Array.isArray(pred) ? (pred as unknown[]) : [])];
     return ids.filter((id): id is string => typeof id === 'string').map(canonicalId);
   } catch {
     return [];

@@ -159,7 +159,7 @@ category('alg-confusion', 'HMAC keyed with public key bytes, key/algorithm misma
   const pub = publicKey('ES256');
   const secrets: [string, Buffer][] = [
     ['the SPKI PEM', Buffer.from(pub.export({ type: 'spki', format: 'pem' }) as string)],
-    ['the SPKI DER', pub.export({ type: 'spki', format: 'der' }) as Buffer],
+    ['the SPKI DER', pub.export({ type: 'spki', format: 'der' })],
     ['the JWK JSON', Buffer.from(JSON.stringify(KEYS.ES256.publicJwk))],
     ['the JWK x coordinate', Buffer.from(KEYS.ES256.publicJwk.x!, 'base64url')],
     ['the kid', Buffer.from('test-ES256')],
