@@ -11,10 +11,15 @@ import { ectNodeHandler } from '../src/http/index.js';
 
 const jwks = JSON.parse(process.env['BENCH_JWKS'] ?? '{}') as JWKSet;
 const verifier = createVerifier({ audience: 'spiffe://example.org/server', keys: jwks });
-const ect = ectNodeHandler((_request, response) => void response.writeHead(200, { 'content-type': 'text/plain' }).end('ok'), { verifier });
+const ect = ectNodeHandler(
+  (_request, response) => void response.writeHead(200, { 'content-type': 'text/plain' }).end('ok'),
+  { verifier },
+);
 const server = createServer((request, response) => {
   if (request.url === '/ect') return ect(request, response);
   response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
 });
-server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as AddressInfo).port}\n`));
+server.listen(0, '127.0.0.1', () =>
+  process.stdout.write(`${(server.address() as AddressInfo).port}\n`),
+);
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

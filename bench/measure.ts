@@ -21,7 +21,10 @@ function median(values: number[]): number {
 }
 
 /** Runs every contender `rounds` times (after one warm-up round each) with `ops` operations a round. */
-export async function compare(contenders: readonly Contender[], options: { rounds: number; ops: number }): Promise<Rates> {
+export async function compare(
+  contenders: readonly Contender[],
+  options: { rounds: number; ops: number },
+): Promise<Rates> {
   const samples: Record<string, number[]> = {};
   for (const c of contenders) {
     samples[c.name] = [];

@@ -24,12 +24,26 @@ const crypto = full ? { ops: 2000, rounds: 9 } : { ops: 1000, rounds: 7 };
 const suites: Suite[] = [
   { name: 'verify', run: () => verifySuite(crypto) },
   { name: 'create', run: () => createSuite(crypto) },
-  { name: 'concurrent', run: () => concurrentSuite(full ? { ops: 20_000, rounds: 5 } : { ops: 10_000, rounds: 3 }) },
+  {
+    name: 'concurrent',
+    run: () => concurrentSuite(full ? { ops: 20_000, rounds: 5 } : { ops: 10_000, rounds: 3 }),
+  },
   { name: 'dag', run: () => dagSuite({ sizes: full ? [1e3, 1e4, 1e5, 1e6] : [1e3, 1e4, 1e5] }) },
   { name: 'ledger', run: () => ledgerSuite({ appends: full ? 4000 : 1000 }) },
-  { name: 'tlog', run: () => tlogSuite(full ? { batchTokens: 4000, rounds: 5, proofSize: 1_000_000 } : { batchTokens: 2000, rounds: 3, proofSize: 1_000_000 }) },
+  {
+    name: 'tlog',
+    run: () =>
+      tlogSuite(
+        full
+          ? { batchTokens: 4000, rounds: 5, proofSize: 1_000_000 }
+          : { batchTokens: 2000, rounds: 3, proofSize: 1_000_000 },
+      ),
+  },
   { name: 'replay', run: () => replaySuite({ checks: full ? 50_000 : 10_000 }) },
-  { name: 'http', run: () => httpSuite(full ? { requests: 100_000, rounds: 3 } : { requests: 30_000, rounds: 3 }) },
+  {
+    name: 'http',
+    run: () => httpSuite(full ? { requests: 100_000, rounds: 3 } : { requests: 30_000, rounds: 3 }),
+  },
 ];
 
 const machine = {
@@ -60,7 +74,10 @@ if (asJson) {
     '',
     '| suite | case | value | ratio | baseline (same run) | target |',
     '|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.suite} | ${r.case} | ${fmt(r.value)} ${r.unit} | ${r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`} | ${r.baseline ?? ''} | ${r.target === undefined ? '' : `${r.target} ${r.pass ? '✓' : '✗'}`} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.suite} | ${r.case} | ${fmt(r.value)} ${r.unit} | ${r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`} | ${r.baseline ?? ''} | ${r.target === undefined ? '' : `${r.target} ${r.pass ? '✓' : '✗'}`} |`,
+    ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

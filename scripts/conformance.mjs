@@ -12,7 +12,7 @@ const RULES = [
   ['FMT-3', 'D', 'level detection: two dots = JWS (no fallback), no dot = L1, else malformed'],
   ['FMT-4', 'D/P', 'configured minimum level (default 2), anti-downgrade'],
   ['FMT-5', 'P', 'size limit before decoding (64 KiB)'],
-  ['FMT-6', 'P', 'L3 = recorded by the verifier\'s ledger; level stored with the token'],
+  ['FMT-6', 'P', "L3 = recorded by the verifier's ledger; level stored with the token"],
   ['HDR-1', 'D', 'typ exec+jwt / wimse-exec+jwt, case-insensitive, optional application/'],
   ['HDR-2', 'D/P', 'alg allow-list; none and HS* never; algorithm bound to key type'],
   ['HDR-3', 'P', 'kid required with JWK set and WIMSE profiles'],
@@ -106,14 +106,27 @@ const lines = [
   '',
 ];
 const uncovered = RULES.filter(([id]) => byRule.get(id).length === 0).map(([id]) => id);
-lines.push(`Rules: ${RULES.length}; covered by at least one test: ${RULES.length - uncovered.length}; not covered yet: ${uncovered.length === 0 ? 'none' : uncovered.join(', ')}.`, '');
+lines.push(
+  `Rules: ${RULES.length}; covered by at least one test: ${RULES.length - uncovered.length}; not covered yet: ${uncovered.length === 0 ? 'none' : uncovered.join(', ')}.`,
+  '',
+);
 lines.push('| rule | kind | what | tests |', '|---|---|---|---|');
 for (const [id, kind, what] of RULES) {
   const tests = byRule.get(id);
-  const cell = tests.length === 0 ? '**not covered yet**' : `${tests.length}: ${tests.slice(0, 4).map((t) => t.replace(/\|/g, '\\|')).join('<br>')}${tests.length > 4 ? `<br>… and ${tests.length - 4} more` : ''}`;
+  const cell =
+    tests.length === 0
+      ? '**not covered yet**'
+      : `${tests.length}: ${tests
+          .slice(0, 4)
+          .map((t) => t.replace(/\|/g, '\\|'))
+          .join('<br>')}${tests.length > 4 ? `<br>… and ${tests.length - 4} more` : ''}`;
   lines.push(`| ${id} | ${kind ? `[${kind}]` : ''} | ${what} | ${cell} |`);
 }
-if (unknown.size > 0) lines.push('', `Test titles name IDs that are not in the profile: ${[...unknown].sort().join(', ')}.`);
+if (unknown.size > 0)
+  lines.push(
+    '',
+    `Test titles name IDs that are not in the profile: ${[...unknown].sort().join(', ')}.`,
+  );
 lines.push(
   '',
   '## Interpretations',
@@ -137,7 +150,7 @@ lines.push(
   '- CLM-5: replay keys, DAG lookups and `pred` checks compare UUIDs in lowercase; ids that ' +
     'are not UUIDs (UUID check relaxed) keep their case. The replay stores compare keys ' +
     'exactly: `replayKey` makes them canonical.',
-  '- IDB-2: the trust anchor\'s own pathLenConstraint and keyUsage bind the path below it, ' +
+  "- IDB-2: the trust anchor's own pathLenConstraint and keyUsage bind the path below it, " +
     'whether or not the anchor is sent in `x5c` (as `openssl verify`; RFC 5937).',
   '- VER-2: a string or member name with an unpaired surrogate, escaped (`\\ud800`) or raw, ' +
     'is `ECT_MALFORMED` (I-JSON, RFC 7493 §2.1); creation refuses such a claim with the same ' +
@@ -164,5 +177,7 @@ if (process.argv.includes('--check')) {
   }
 } else {
   writeFileSync('docs/conformance.md', output);
-  console.log(`docs/conformance.md: ${RULES.length - uncovered.length}/${RULES.length} rules covered`);
+  console.log(
+    `docs/conformance.md: ${RULES.length - uncovered.length}/${RULES.length} rules covered`,
+  );
 }

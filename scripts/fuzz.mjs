@@ -12,9 +12,15 @@ if (!/^[1-9][0-9]*$/.test(runs)) {
 }
 const args = process.argv.slice(2);
 const files = ['test/hardening/fuzz.test.ts'];
-console.error(`fuzz: ${runs} runs per property${process.env.FC_SEED ? `, seed ${process.env.FC_SEED}` : ''}`);
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=0', ...args, ...files], {
-  stdio: 'inherit',
-  env: { ...process.env, FC_NUM_RUNS: runs },
-});
+console.error(
+  `fuzz: ${runs} runs per property${process.env.FC_SEED ? `, seed ${process.env.FC_SEED}` : ''}`,
+);
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=0', ...args, ...files],
+  {
+    stdio: 'inherit',
+    env: { ...process.env, FC_NUM_RUNS: runs },
+  },
+);
 process.exit(result.status ?? 1);

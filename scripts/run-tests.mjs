@@ -20,5 +20,9 @@ const args = process.argv.slice(2);
 const explicit = args.filter((a) => !a.startsWith('--'));
 const flags = args.filter((a) => a.startsWith('--'));
 const files = explicit.length > 0 ? explicit : find('test');
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...flags, ...files], { stdio: 'inherit' });
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', ...flags, ...files],
+  { stdio: 'inherit' },
+);
 process.exit(result.status ?? 1);

@@ -109,12 +109,13 @@ export function plan(options) {
   const command = `${sudo}apt-get update && ${sudo}apt-get install -y ${packages}`;
   const how = options.aptGet
     ? `Install them with:\n\n  ${command}\n\nthen run npm test again.`
-    : `Install them with your system's package manager (on Debian: ${command}), `
-      + 'then run npm test again.';
+    : `Install them with your system's package manager (on Debian: ${command}), ` +
+      'then run npm test again.';
   return {
     action: 'stop',
-    message: `npm test needs redis-server, PostgreSQL (initdb, pg_ctl) and Python's jwcrypto `
-      + `(for ${PYTHON}); missing here: ${packages}. ${how}`,
+    message:
+      `npm test needs redis-server, PostgreSQL (initdb, pg_ctl) and Python's jwcrypto ` +
+      `(for ${PYTHON}); missing here: ${packages}. ${how}`,
   };
 }
 
@@ -143,7 +144,10 @@ export function main(options) {
   const path = process.env['PATH'] ?? '';
   const root = process.getuid?.() === 0;
   const env = { path, python: PYTHON, root, pgLib: '/usr/lib/postgresql' };
-  const aptGet = hasExecutable('apt-get', path.split(delimiter).filter((dir) => dir.length > 0));
+  const aptGet = hasExecutable(
+    'apt-get',
+    path.split(delimiter).filter((dir) => dir.length > 0),
+  );
   const missing = missingPackages(env);
   const next = plan({ missing, root: env.root, aptGet, check });
   if (next.action === 'none') return 0;

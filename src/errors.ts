@@ -207,5 +207,8 @@ export class ECTConfigError extends Error {
  * ```
  */
 export function isECTError(error: unknown): error is ECTError {
-  return error instanceof ECTError || (error instanceof Error && isECTErrorCode((error as { code?: unknown }).code));
+  return (
+    error instanceof ECTError ||
+    (error instanceof Error && isECTErrorCode((error as { code?: unknown }).code))
+  );
 }

@@ -4,7 +4,15 @@
  * middleware live in subpath exports so that nobody loads what they do not use.
  * @module wimse-ect
  */
-export { ECT_ERROR_CODES, ECTConfigError, ECTError, isECTError, isECTErrorCode, type ECTErrorCode, type ECTErrorContext } from './errors.js';
+export {
+  ECT_ERROR_CODES,
+  ECTConfigError,
+  ECTError,
+  isECTError,
+  isECTErrorCode,
+  type ECTErrorCode,
+  type ECTErrorContext,
+} from './errors.js';
 export type { ECTClaims, ECTHeader, Level } from './format/types.js';
 export {
   DEFAULT_CLAIM_RULES,
@@ -20,9 +28,25 @@ export {
 export { parseToken, type ParsedJWS, type ParsedL1, type ParsedToken } from './format/parse.js';
 export { hashBytes, hashStream } from './format/hash.js';
 export { ALGORITHMS, DEFAULT_ALGORITHM, isAlgorithm, type Algorithm } from './crypto/algorithms.js';
-export { generateKeyPair, importPrivateKey, importPublicKey, jwkThumbprint, keyFitsAlgorithm, type GeneratedKeyPair, type KeyInput } from './crypto/keys.js';
+export {
+  generateKeyPair,
+  importPrivateKey,
+  importPublicKey,
+  jwkThumbprint,
+  keyFitsAlgorithm,
+  type GeneratedKeyPair,
+  type KeyInput,
+} from './crypto/keys.js';
 export type { JWK } from './crypto/jwk.js';
-export { buildClaims, createECT, createSigner, DEFAULT_TTL_SECONDS, type CreateOptions, type ECTInput, type ECTSigner } from './create/create.js';
+export {
+  buildClaims,
+  createECT,
+  createSigner,
+  DEFAULT_TTL_SECONDS,
+  type CreateOptions,
+  type ECTInput,
+  type ECTSigner,
+} from './create/create.js';
 export { ECT_TYP, isECTTyp, LEGACY_ECT_TYP } from './verify/header.js';
 export {
   DEFAULT_CLOCK_TOLERANCE,
@@ -36,16 +60,44 @@ export {
   type RecordOptions,
   type VerifyOptions,
 } from './verify/options.js';
-export { createVerifier, verifyECT, type OneShotVerifyOptions, type VerifiedECT, type Verifier } from './verify/verify.js';
+export {
+  createVerifier,
+  verifyECT,
+  type OneShotVerifyOptions,
+  type VerifiedECT,
+  type Verifier,
+} from './verify/verify.js';
 export type { LedgerFailure } from './verify/recording.js';
-export { issuerMatches, type IssuerBinding, type KeyRequest, type KeyResolver, type KeySource, type ResolvedKey, type VerifyContext } from './identity/key-source.js';
+export {
+  issuerMatches,
+  type IssuerBinding,
+  type KeyRequest,
+  type KeyResolver,
+  type KeySource,
+  type ResolvedKey,
+  type VerifyContext,
+} from './identity/key-source.js';
 export { localJWKSet, type JWKSet, type LocalJWKSetOptions } from './identity/jwks.js';
 export type { DagNode, ECTStore, WritableECTStore } from './dag/store.js';
 export { MemoryECTStore } from './dag/memory-store.js';
-export { DEFAULT_MAX_ANCESTORS, validateDag, type DagOptions, type DagResult } from './dag/validate.js';
-export { auditWorkflow, type AuditIssue, type AuditOptions, type AuditReport } from './dag/audit.js';
+export {
+  DEFAULT_MAX_ANCESTORS,
+  validateDag,
+  type DagOptions,
+  type DagResult,
+} from './dag/validate.js';
+export {
+  auditWorkflow,
+  type AuditIssue,
+  type AuditOptions,
+  type AuditReport,
+} from './dag/audit.js';
 export { replayKey, type ReplayStore } from './replay/store.js';
-export { DEFAULT_REPLAY_CAPACITY, MemoryReplayStore, type MemoryReplayStoreOptions } from './replay/memory.js';
+export {
+  DEFAULT_REPLAY_CAPACITY,
+  MemoryReplayStore,
+  type MemoryReplayStoreOptions,
+} from './replay/memory.js';
 export {
   LedgerRowError,
   type AppendTransaction,
@@ -55,14 +107,36 @@ export {
   type LedgerEntry,
   type Receipt,
 } from './ledger/types.js';
-export { ENTRY_HEADER, entryLeafHash, formatEntry, parseEntry, type Entry } from './ledger/entry.js';
+export {
+  ENTRY_HEADER,
+  entryLeafHash,
+  formatEntry,
+  parseEntry,
+  type Entry,
+} from './ledger/entry.js';
 export { MemoryLedgerBackend } from './ledger/memory.js';
 export { entryToNode, Ledger, type LedgerCheckpoint, type LedgerOptions } from './ledger/ledger.js';
 export { type IntegrityAnchor, type IntegrityOptions } from './ledger/integrity.js';
 export { type WitnessOptions, type WitnessStatus } from './ledger/witnessing.js';
-export { RECEIPT_TYP, ReceiptError, verifyReceipt, type VerifiedReceipt } from './ledger/receipt.js';
-export { BUNDLE_FORMAT, formatBundle, parseBundle, type BundleEntry, type EvidenceBundle } from './bundle/format.js';
+export {
+  RECEIPT_TYP,
+  ReceiptError,
+  verifyReceipt,
+  type VerifiedReceipt,
+} from './ledger/receipt.js';
+export {
+  BUNDLE_FORMAT,
+  formatBundle,
+  parseBundle,
+  type BundleEntry,
+  type EvidenceBundle,
+} from './bundle/format.js';
 export { exportBundle, type ExportBundleOptions } from './bundle/export.js';
-export { verifyBundle, type BundleItem, type BundleReport, type VerifyBundleOptions } from './bundle/verify.js';
+export {
+  verifyBundle,
+  type BundleItem,
+  type BundleReport,
+  type VerifyBundleOptions,
+} from './bundle/verify.js';
 export { TLOG_ERROR_CODES, TlogError, type TlogErrorCode } from './tlog/errors.js';
 export { configFromEnv, ENV_VARIABLES, type EnvConfig } from './config/env.js';

@@ -65,8 +65,9 @@ export function missingPackageError(
 ): ECTConfigError {
   const known = (OPTIONAL_PACKAGES as Readonly<Record<string, string>>)[name];
   const feature = options.feature ?? known ?? 'this feature';
-  const message = `the optional package ${name} is not installed; ${feature} needs it. `
-    + `Install it with: npm install ${name}`;
+  const message =
+    `the optional package ${name} is not installed; ${feature} needs it. ` +
+    `Install it with: npm install ${name}`;
   return new ECTConfigError(name, message, { cause: options.cause });
 }
 

@@ -13,17 +13,28 @@ const IN_FLIGHT = 64;
 export async function concurrentSuite(options: { ops: number; rounds: number }): Promise<Row[]> {
   const pair = generateKeyPair();
   const total = options.ops * (options.rounds + 1);
-  const make = (): string[] => Array.from({ length: total }, () => createECT({ iss: 'spiffe://example.org/agent-a', aud: AUD, exec_act: 'run_tests' }, { key: pair.privateJwk }));
+  const make = (): string[] =>
+    Array.from({ length: total }, () =>
+      createECT(
+        { iss: 'spiffe://example.org/agent-a', aud: AUD, exec_act: 'run_tests' },
+        { key: pair.privateJwk },
+      ),
+    );
   const sequentialTokens = make();
   const parallelTokens = make();
   const sequential = createVerifier({ audience: AUD, keys: { keys: [pair.publicJwk] } });
-  const parallel = createVerifier({ audience: AUD, keys: { keys: [pair.publicJwk] }, asyncCrypto: true });
+  const parallel = createVerifier({
+    audience: AUD,
+    keys: { keys: [pair.publicJwk] },
+    asyncCrypto: true,
+  });
   const rates = await compare(
     [
       {
         name: 'one core',
         run: async (round, ops) => {
-          for (let i = round * options.ops; i < round * options.ops + ops; i++) await sequential.verify(sequentialTokens[i]!);
+          for (let i = round * options.ops; i < round * options.ops + ops; i++)
+            await sequential.verify(sequentialTokens[i]!);
         },
       },
       {
@@ -42,5 +53,16 @@ export async function concurrentSuite(options: { ops: number; rounds: number }):
   );
   const ratio = rates['all cores']! / rates['one core']!;
   const cores = availableParallelism();
-  return [{ suite: 'concurrent', case: `ES256 verify, asyncCrypto, ${IN_FLIGHT} in flight, ${cores} cores`, value: rates['all cores']!, unit: 'ECT/s', ratio, baseline: `one token at a time ${Math.round(rates['one core']!)}/s`, target: cores >= 2 ? '≥ 1.7' : 'n/a (1 core)', pass: cores < 2 || ratio >= 1.7 }];
+  return [
+    {
+      suite: 'concurrent',
+      case: `ES256 verify, asyncCrypto, ${IN_FLIGHT} in flight, ${cores} cores`,
+      value: rates['all cores']!,
+      unit: 'ECT/s',
+      ratio,
+      baseline: `one token at a time ${Math.round(rates['one core']!)}/s`,
+      target: cores >= 2 ? '≥ 1.7' : 'n/a (1 core)',
+      pass: cores < 2 || ratio >= 1.7,
+    },
+  ];
 }

@@ -5,7 +5,14 @@
  */
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { importJWK, jwtVerify } from 'jose';
-import { createECT, createSigner, createVerifier, generateKeyPair, importPrivateKey, type Algorithm } from '../../src/index.js';
+import {
+  createECT,
+  createSigner,
+  createVerifier,
+  generateKeyPair,
+  importPrivateKey,
+  type Algorithm,
+} from '../../src/index.js';
 import { compare, type Row } from '../measure.js';
 
 const ISS = 'spiffe://example.org/agent-a';
@@ -25,7 +32,10 @@ function claims(): Record<string, unknown> {
   };
 }
 
-const SIG_OPTIONS: Record<string, { dsaEncoding?: 'ieee-p1363' }> = { ES256: { dsaEncoding: 'ieee-p1363' }, EdDSA: {} };
+const SIG_OPTIONS: Record<string, { dsaEncoding?: 'ieee-p1363' }> = {
+  ES256: { dsaEncoding: 'ieee-p1363' },
+  EdDSA: {},
+};
 const HASH: Record<string, string | null> = { ES256: 'sha256', EdDSA: null };
 
 export async function verifySuite(options: { ops: number; rounds: number }): Promise<Row[]> {
@@ -33,16 +43,24 @@ export async function verifySuite(options: { ops: number; rounds: number }): Pro
   for (const alg of ['ES256', 'EdDSA'] as const satisfies readonly Algorithm[]) {
     const pair = generateKeyPair({ alg });
     const total = options.ops * (options.rounds + 1);
-    const tokens = Array.from({ length: total }, () => createECT(claims() as never, { key: pair.privateJwk }));
+    const tokens = Array.from({ length: total }, () =>
+      createECT(claims() as never, { key: pair.privateJwk }),
+    );
     const split = tokens.map((t) => {
       const dot = t.lastIndexOf('.');
-      return { input: Buffer.from(t.slice(0, dot)), signature: Buffer.from(t.slice(dot + 1), 'base64url') };
+      return {
+        input: Buffer.from(t.slice(0, dot)),
+        signature: Buffer.from(t.slice(dot + 1), 'base64url'),
+      };
     });
     const publicKey: KeyObject = createPublicKey({ key: pair.publicJwk, format: 'jwk' });
     const joseKey = await importJWK(pair.publicJwk as never, alg);
     // One verifier for the whole run, with its in-memory replay cache: every token is new to it.
     const verifier = createVerifier({ audience: AUD, keys: { keys: [pair.publicJwk] } });
-    const slice = (round: number, ops: number): [number, number] => [round * options.ops, round * options.ops + ops];
+    const slice = (round: number, ops: number): [number, number] => [
+      round * options.ops,
+      round * options.ops + ops,
+    ];
     let sink = 0;
     const rates = await compare(
       [
@@ -50,7 +68,16 @@ export async function verifySuite(options: { ops: number; rounds: number }): Pro
           name: 'raw',
           run: (round, ops) => {
             const [a, b] = slice(round, ops);
-            for (let i = a; i < b; i++) if (verify(HASH[alg], split[i]!.input, { key: publicKey, ...SIG_OPTIONS[alg] }, split[i]!.signature)) sink++;
+            for (let i = a; i < b; i++)
+              if (
+                verify(
+                  HASH[alg],
+                  split[i]!.input,
+                  { key: publicKey, ...SIG_OPTIONS[alg] },
+                  split[i]!.signature,
+                )
+              )
+                sink++;
           },
         },
         {
@@ -64,7 +91,8 @@ export async function verifySuite(options: { ops: number; rounds: number }): Pro
           name: 'jose',
           run: async (round, ops) => {
             const [a, b] = slice(round, ops);
-            for (let i = a; i < b; i++) if ((await jwtVerify(tokens[i]!, joseKey, { audience: AUD })).payload) sink++;
+            for (let i = a; i < b; i++)
+              if ((await jwtVerify(tokens[i]!, joseKey, { audience: AUD })).payload) sink++;
           },
         },
       ],
@@ -72,8 +100,26 @@ export async function verifySuite(options: { ops: number; rounds: number }): Pro
     );
     if (sink === 0) throw new Error('nothing verified');
     const ratio = rates['ect']! / rates['raw']!;
-    rows.push({ suite: 'verify', case: `${alg} full procedure + replay cache`, value: rates['ect']!, unit: 'ECT/s', ratio, baseline: `raw node:crypto.verify ${Math.round(rates['raw']!)}/s`, target: '≥ 0.90', pass: ratio >= 0.9 });
-    rows.push({ suite: 'verify', case: `${alg} ect vs jose jwtVerify`, value: rates['jose']!, unit: 'jose/s', ratio: rates['ect']! / rates['jose']!, baseline: 'jose (ratio = ect ÷ jose)', target: '> 1', pass: rates['ect']! > rates['jose']! });
+    rows.push({
+      suite: 'verify',
+      case: `${alg} full procedure + replay cache`,
+      value: rates['ect']!,
+      unit: 'ECT/s',
+      ratio,
+      baseline: `raw node:crypto.verify ${Math.round(rates['raw']!)}/s`,
+      target: '≥ 0.90',
+      pass: ratio >= 0.9,
+    });
+    rows.push({
+      suite: 'verify',
+      case: `${alg} ect vs jose jwtVerify`,
+      value: rates['jose']!,
+      unit: 'jose/s',
+      ratio: rates['ect']! / rates['jose']!,
+      baseline: 'jose (ratio = ect ÷ jose)',
+      target: '> 1',
+      pass: rates['ect']! > rates['jose']!,
+    });
   }
   return rows;
 }
@@ -92,7 +138,8 @@ export async function createSuite(options: { ops: number; rounds: number }): Pro
         {
           name: 'raw',
           run: (_round, ops) => {
-            for (let i = 0; i < ops; i++) sink += sign(HASH[alg], input, { key: privateKey, ...SIG_OPTIONS[alg] }).length;
+            for (let i = 0; i < ops; i++)
+              sink += sign(HASH[alg], input, { key: privateKey, ...SIG_OPTIONS[alg] }).length;
           },
         },
         {
@@ -104,7 +151,8 @@ export async function createSuite(options: { ops: number; rounds: number }): Pro
         {
           name: 'createECT',
           run: (_round, ops) => {
-            for (let i = 0; i < ops; i++) sink += createECT(claims() as never, { key: pair.privateJwk }).length;
+            for (let i = 0; i < ops; i++)
+              sink += createECT(claims() as never, { key: pair.privateJwk }).length;
           },
         },
       ],
@@ -113,8 +161,24 @@ export async function createSuite(options: { ops: number; rounds: number }): Pro
     if (sink === 0) throw new Error('nothing signed');
     const ratio = rates['signer']! / rates['raw']!;
     const baseline = `raw node:crypto.sign ${Math.round(rates['raw']!)}/s`;
-    rows.push({ suite: 'create', case: `${alg} createSigner().sign (defaults, validation, sign)`, value: rates['signer']!, unit: 'ECT/s', ratio, baseline, target: '≥ 0.85', pass: ratio >= 0.85 });
-    rows.push({ suite: 'create', case: `${alg} createECT one-shot (key lookups per call)`, value: rates['createECT']!, unit: 'ECT/s', ratio: rates['createECT']! / rates['raw']!, baseline });
+    rows.push({
+      suite: 'create',
+      case: `${alg} createSigner().sign (defaults, validation, sign)`,
+      value: rates['signer']!,
+      unit: 'ECT/s',
+      ratio,
+      baseline,
+      target: '≥ 0.85',
+      pass: ratio >= 0.85,
+    });
+    rows.push({
+      suite: 'create',
+      case: `${alg} createECT one-shot (key lookups per call)`,
+      value: rates['createECT']!,
+      unit: 'ECT/s',
+      ratio: rates['createECT']! / rates['raw']!,
+      baseline,
+    });
   }
   return rows;
 }

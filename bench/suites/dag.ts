@@ -32,7 +32,8 @@ function workflow(shape: Shape, size: number): DagNode[] {
     else if (shape === 'fan-out/fan-in') {
       const block = Math.floor(i / 100) * 100;
       const pos = i % 100;
-      if (pos === 0) pred = i === 0 ? [] : [jtis[i - 1]!]; // root of the block follows the previous join
+      if (pos === 0)
+        pred = i === 0 ? [] : [jtis[i - 1]!]; // root of the block follows the previous join
       else if (pos < 99) pred = [jtis[block]!];
       else pred = jtis.slice(block + 1, block + 99);
     } else {
@@ -47,7 +48,12 @@ function workflow(shape: Shape, size: number): DagNode[] {
 }
 
 /** Validates and adds nodes[from, to) one by one. */
-async function feed(store: MemoryECTStore, nodes: readonly DagNode[], from: number, to: number): Promise<void> {
+async function feed(
+  store: MemoryECTStore,
+  nodes: readonly DagNode[],
+  from: number,
+  to: number,
+): Promise<void> {
   for (let i = from; i < to; i++) {
     await validateDag(nodes[i]!, { store });
     store.add(nodes[i]!);
@@ -57,7 +63,8 @@ async function feed(store: MemoryECTStore, nodes: readonly DagNode[], from: numb
 export async function dagSuite(options: { sizes: readonly number[] }): Promise<Row[]> {
   const rows: Row[] = [];
   // Warm-up: let the JIT settle before the smallest size is measured.
-  for (const shape of ['chain', 'random (≤5 pred)'] as const) await feed(new MemoryECTStore(), workflow(shape, 20_000), 0, 20_000);
+  for (const shape of ['chain', 'random (≤5 pred)'] as const)
+    await feed(new MemoryECTStore(), workflow(shape, 20_000), 0, 20_000);
   for (const shape of ['chain', 'fan-out/fan-in', 'random (≤5 pred)'] as const) {
     let firstPerEct: number | undefined;
     let firstAudit: number | undefined;
@@ -72,7 +79,15 @@ export async function dagSuite(options: { sizes: readonly number[] }): Promise<R
       firstPerEct ??= perEct;
       const ratio = perEct / firstPerEct;
       const last = size === options.sizes[options.sizes.length - 1];
-      rows.push({ suite: 'dag', case: `${shape}: validate each, at ${size.toExponential(0)} tasks`, value: perEct, unit: 'µs/ECT', ratio, baseline: `at ${options.sizes[0]} tasks`, ...(last ? { target: '≤ 1.5', pass: ratio <= 1.5 } : {}) });
+      rows.push({
+        suite: 'dag',
+        case: `${shape}: validate each, at ${size.toExponential(0)} tasks`,
+        value: perEct,
+        unit: 'µs/ECT',
+        ratio,
+        baseline: `at ${options.sizes[0]} tasks`,
+        ...(last ? { target: '≤ 1.5', pass: ratio <= 1.5 } : {}),
+      });
       // Whole-workflow audit, repeated until 100 ms have passed so small sizes are measurable.
       const list = store.listWorkflow(nodes[0]!.wid!);
       let runs = 0;
@@ -86,7 +101,15 @@ export async function dagSuite(options: { sizes: readonly number[] }): Promise<R
       const perNode = (auditSeconds / runs / size) * 1e6;
       firstAudit ??= perNode;
       const auditRatio = perNode / firstAudit;
-      rows.push({ suite: 'dag', case: `${shape}: audit whole workflow, ${size.toExponential(0)} tasks`, value: perNode, unit: 'µs/task', ratio: auditRatio, baseline: `at ${options.sizes[0]} tasks`, ...(last ? { target: '≤ 1.5 (linear)', pass: auditRatio <= 1.5 } : {}) });
+      rows.push({
+        suite: 'dag',
+        case: `${shape}: audit whole workflow, ${size.toExponential(0)} tasks`,
+        value: perNode,
+        unit: 'µs/task',
+        ratio: auditRatio,
+        baseline: `at ${options.sizes[0]} tasks`,
+        ...(last ? { target: '≤ 1.5 (linear)', pass: auditRatio <= 1.5 } : {}),
+      });
     }
   }
   return rows;

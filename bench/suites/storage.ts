@@ -47,7 +47,10 @@ function tokens(count: number): Recordable[] {
 }
 
 /** Appends per second: one writer in sequence, then `WRITERS` concurrent writers. */
-async function appendRates(ledger: Ledger, items: readonly Recordable[]): Promise<{ single: number; concurrent: number }> {
+async function appendRates(
+  ledger: Ledger,
+  items: readonly Recordable[],
+): Promise<{ single: number; concurrent: number }> {
   const half = items.length >> 1;
   const single = await time(async () => {
     for (let i = 0; i < half; i++) await ledger.append({ token: items[i]!.token, level: 3 });
@@ -89,8 +92,22 @@ export async function ledgerSuite(options: { appends: number }): Promise<Row[]> 
       try {
         const rates = await appendRates(ledger, tokens(options.appends));
         memory ??= rates.single;
-        rows.push({ suite: 'ledger', case: `${name}, 1 writer`, value: rates.single, unit: 'appends/s', ratio: rates.single / memory, baseline: 'memory, 1 writer' });
-        rows.push({ suite: 'ledger', case: `${name}, ${WRITERS} concurrent writers`, value: rates.concurrent, unit: 'appends/s', ratio: rates.concurrent / rates.single, baseline: `${name}, 1 writer` });
+        rows.push({
+          suite: 'ledger',
+          case: `${name}, 1 writer`,
+          value: rates.single,
+          unit: 'appends/s',
+          ratio: rates.single / memory,
+          baseline: 'memory, 1 writer',
+        });
+        rows.push({
+          suite: 'ledger',
+          case: `${name}, ${WRITERS} concurrent writers`,
+          value: rates.concurrent,
+          unit: 'appends/s',
+          ratio: rates.concurrent / rates.single,
+          baseline: `${name}, 1 writer`,
+        });
       } finally {
         await ledger.close();
       }
@@ -107,30 +124,55 @@ export async function replaySuite(options: { checks: number }): Promise<Row[]> {
   const redis = await startRedis();
   try {
     const now = Math.floor(Date.now() / 1000);
-    const keys = (prefix: string): string[] => Array.from({ length: options.checks }, (_, i) => `${prefix}:${i}`);
+    const keys = (prefix: string): string[] =>
+      Array.from({ length: options.checks }, (_, i) => `${prefix}:${i}`);
     const sequential = async (store: ReplayStore, prefix: string): Promise<number> => {
       const list = keys(prefix);
       const seconds = await time(async () => {
-        for (const key of list) if (!(await store.checkAndRecord(key, now + 600, now))) throw new Error('unexpected replay');
+        for (const key of list)
+          if (!(await store.checkAndRecord(key, now + 600, now)))
+            throw new Error('unexpected replay');
       });
       return list.length / seconds;
     };
     const memory = new MemoryReplayStore({ maxEntries: options.checks * 4 });
     const memoryRate = await sequential(memory, 'm');
-    rows.push({ suite: 'replay', case: 'memory, one at a time', value: memoryRate, unit: 'checks/s' });
+    rows.push({
+      suite: 'replay',
+      case: 'memory, one at a time',
+      value: memoryRate,
+      unit: 'checks/s',
+    });
     const store: RedisReplayStore = await openRedisReplayStore(redis.url);
     try {
       const redisRate = await sequential(store, 'r');
-      rows.push({ suite: 'replay', case: 'Redis, one at a time (SET NX PXAT)', value: redisRate, unit: 'checks/s', ratio: redisRate / memoryRate, baseline: 'memory' });
+      rows.push({
+        suite: 'replay',
+        case: 'Redis, one at a time (SET NX PXAT)',
+        value: redisRate,
+        unit: 'checks/s',
+        ratio: redisRate / memoryRate,
+        baseline: 'memory',
+      });
       const list = keys('p');
       const seconds = await time(async () => {
         for (let i = 0; i < list.length; i += 100) {
-          const results = await store.checkAndRecordMany(list.slice(i, i + 100).map((key) => ({ key, expiresAt: now + 600 })), now);
+          const results = await store.checkAndRecordMany(
+            list.slice(i, i + 100).map((key) => ({ key, expiresAt: now + 600 })),
+            now,
+          );
           if (results.includes(false)) throw new Error('unexpected replay');
         }
       });
       const pipelined = list.length / seconds;
-      rows.push({ suite: 'replay', case: 'Redis, pipelined batches of 100', value: pipelined, unit: 'checks/s', ratio: pipelined / redisRate, baseline: 'Redis, one at a time' });
+      rows.push({
+        suite: 'replay',
+        case: 'Redis, pipelined batches of 100',
+        value: pipelined,
+        unit: 'checks/s',
+        ratio: pipelined / redisRate,
+        baseline: 'Redis, one at a time',
+      });
     } finally {
       await store.close();
     }

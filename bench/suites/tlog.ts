@@ -20,13 +20,24 @@ import { leafHash, nodeHash } from '../../src/tlog/hash.js';
 import { ed25519NoteSigner, signNote } from '../../src/tlog/note.js';
 import { formatTlogProof } from '../../src/tlog/proof-file.js';
 import { proveInclusion } from '../../src/tlog/prove.js';
-import { appendLeaves, frontierIds, rootFromFrontier, splitStoredHashIndex, storedHashCount } from '../../src/tlog/stored-hash.js';
+import {
+  appendLeaves,
+  frontierIds,
+  rootFromFrontier,
+  splitStoredHashIndex,
+  storedHashCount,
+} from '../../src/tlog/stored-hash.js';
 import { compare, time, type Row } from '../measure.js';
 
 const AUD = 'spiffe://example.org/agent-b';
 const ORIGIN = 'bench.invalid/ect-ledger';
 
-const quiet: Io = { stdout: () => undefined, stderr: () => undefined, readStdin: async () => '', env: {} };
+const quiet: Io = {
+  stdout: () => undefined,
+  stderr: () => undefined,
+  readStdin: async () => '',
+  env: {},
+};
 
 async function run(argv: string[]): Promise<void> {
   const code = await runCli(argv, quiet);
@@ -45,16 +56,38 @@ async function batchRows(dir: string, options: { tokens: number; rounds: number 
   // One batch file per round (and the warm-up): tokens are fresh for every ledger.
   const files = Array.from({ length: options.rounds + 1 }, (_, round) => {
     const file = join(dir, `batch-${round}.txt`);
-    writeFileSync(file, Array.from({ length: options.tokens }, () => signer.sign({ iss: 'spiffe://example.org/agent-a', aud: AUD, exec_act: 'step' })).join('\n'));
+    writeFileSync(
+      file,
+      Array.from({ length: options.tokens }, () =>
+        signer.sign({ iss: 'spiffe://example.org/agent-a', aud: AUD, exec_act: 'step' }),
+      ).join('\n'),
+    );
     return file;
   });
-  const base = (round: number): string[] => ['verify', '--batch', files[round]!, '--jwks', jwks, '--audience', AUD];
+  const base = (round: number): string[] => [
+    'verify',
+    '--batch',
+    files[round]!,
+    '--jwks',
+    jwks,
+    '--audience',
+    AUD,
+  ];
   const rates = await compare(
     [
       { name: 'no ledger', run: (round) => run(base(round)) },
       {
         name: 'sqlite ledger',
-        run: (round) => run([...base(round), '--ledger', `sqlite:${join(dir, `ledger-${round}-${Math.random()}.db`)}`, '--ledger-key', key, '--ledger-origin', ORIGIN]),
+        run: (round) =>
+          run([
+            ...base(round),
+            '--ledger',
+            `sqlite:${join(dir, `ledger-${round}-${Math.random()}.db`)}`,
+            '--ledger-key',
+            key,
+            '--ledger-origin',
+            ORIGIN,
+          ]),
       },
     ],
     { rounds: options.rounds, ops: options.tokens },
@@ -84,13 +117,22 @@ async function proofRows(dir: string, options: { size: number; proofs: number })
   const db = new Database(path);
   const insert = db.prepare('INSERT INTO ect_ledger_nodes (id, hash) VALUES (?, ?)');
   db.transaction(() => {
-    for (let id = 0; id < storedHashCount({ size: options.size }); id++) insert.run(id, levels[splitStoredHashIndex(id).level]!);
+    for (let id = 0; id < storedHashCount({ size: options.size }); id++)
+      insert.run(id, levels[splitStoredHashIndex(id).level]!);
   })();
-  const frontier = frontierIds({ size: options.size }).map((id) => levels[splitStoredHashIndex(id).level]!);
+  const frontier = frontierIds({ size: options.size }).map(
+    (id) => levels[splitStoredHashIndex(id).level]!,
+  );
   const root = rootFromFrontier({ frontier });
   const privateKey = createPrivateKey({ key: ledgerKey.privateJwk as never, format: 'jwk' });
-  const note = signNote({ text: formatCheckpoint({ origin: ORIGIN, size: options.size, root, extensions: [] }), signers: [ed25519NoteSigner({ name: ORIGIN, privateKey })] });
-  db.prepare('INSERT INTO ect_ledger_checkpoints (size, note) VALUES (?, ?)').run(options.size, note);
+  const note = signNote({
+    text: formatCheckpoint({ origin: ORIGIN, size: options.size, root, extensions: [] }),
+    signers: [ed25519NoteSigner({ name: ORIGIN, privateKey })],
+  });
+  db.prepare('INSERT INTO ect_ledger_checkpoints (size, note) VALUES (?, ?)').run(
+    options.size,
+    note,
+  );
   db.close();
   const backend = await SqliteLedgerBackend.open({ path });
   let reads = 0;
@@ -102,7 +144,10 @@ async function proofRows(dir: string, options: { size: number; proofs: number })
     return read(list);
   };
   const ledger = await Ledger.open({ backend, key: ledgerKey.privateJwk, origin: ORIGIN });
-  const seqs = Array.from({ length: options.proofs }, (_, i) => 1 + Math.floor(((i * 7919) % 1000) / 1000 * options.size));
+  const seqs = Array.from(
+    { length: options.proofs },
+    (_, i) => 1 + Math.floor((((i * 7919) % 1000) / 1000) * options.size),
+  );
   for (const seq of seqs.slice(0, 50)) await ledger.prove({ seq }); // warm-up
   reads = 0;
   const seconds = await time(async () => {
@@ -127,11 +172,15 @@ async function treeCostRows(options: { appends: number; batch: number }): Promis
   const agent = generateKeyPair();
   const ledgerKey = generateKeyPair({ alg: 'EdDSA' });
   const signer = createSigner({ key: agent.privateJwk });
-  const tokens = Array.from({ length: options.appends }, () => signer.sign({ iss: 'spiffe://example.org/agent-a', aud: AUD, exec_act: 'step' }));
+  const tokens = Array.from({ length: options.appends }, () =>
+    signer.sign({ iss: 'spiffe://example.org/agent-a', aud: AUD, exec_act: 'step' }),
+  );
   const ledger = await Ledger.open({ key: ledgerKey.privateJwk, origin: ORIGIN });
   const whole = await time(async () => {
     for (let i = 0; i < tokens.length; i += options.batch) {
-      await Promise.all(tokens.slice(i, i + options.batch).map((token) => ledger.append({ token, level: 3 })));
+      await Promise.all(
+        tokens.slice(i, i + options.batch).map((token) => ledger.append({ token, level: 3 })),
+      );
     }
   });
   await ledger.close();
@@ -143,28 +192,60 @@ async function treeCostRows(options: { appends: number; batch: number }): Promis
   const known = new Map<number, Uint8Array>();
   const tree = await time(async () => {
     for (let i = 0; i < tokens.length; i += options.batch) {
-      const leaves = tokens.slice(i, i + options.batch).map((token, k) => entryLeafHash({ seq: i + k + 1, level: 3, recordedAt: 1, token }));
+      const leaves = tokens
+        .slice(i, i + options.batch)
+        .map((token, k) => entryLeafHash({ seq: i + k + 1, level: 3, recordedAt: 1, token }));
       const ids = frontierIds({ size: i });
       ids.forEach((id, k) => known.set(id, frontier[k]!));
       const appended = appendLeaves({ size: i, frontier, leafHashes: leaves });
       for (const s of appended.stored) known.set(s.id, s.hash);
       frontier = appended.frontier;
-      const note = signNote({ text: formatCheckpoint({ origin: ORIGIN, size: appended.size, root: rootFromFrontier({ frontier }), extensions: [] }), signers: [noteSigner] });
-      const reader = { readHashes: async (list: readonly number[]) => list.map((id) => known.get(id)!) };
+      const note = signNote({
+        text: formatCheckpoint({
+          origin: ORIGIN,
+          size: appended.size,
+          root: rootFromFrontier({ frontier }),
+          extensions: [],
+        }),
+        signers: [noteSigner],
+      });
+      const reader = {
+        readHashes: async (list: readonly number[]) => list.map((id) => known.get(id)!),
+      };
       for (let k = 0; k < leaves.length; k++) {
-        formatTlogProof({ index: i + k, proof: await proveInclusion({ index: i + k, size: appended.size, reader }), checkpoint: note });
+        formatTlogProof({
+          index: i + k,
+          proof: await proveInclusion({ index: i + k, size: appended.size, reader }),
+          checkpoint: note,
+        });
       }
     }
   });
   const perAppend = (whole / options.appends) * 1e6;
   const perTree = (tree / options.appends) * 1e6;
   return [
-    { suite: 'tlog', case: `append to an in-memory ledger, ${options.batch} at a time (receipt JWS, proof, checkpoint)`, value: perAppend, unit: 'µs/append' },
-    { suite: 'tlog', case: `of which tree nodes, root, checkpoint signature and inclusion proof`, value: perTree, unit: 'µs/append', ratio: perTree / perAppend, baseline: 'share of the whole append' },
+    {
+      suite: 'tlog',
+      case: `append to an in-memory ledger, ${options.batch} at a time (receipt JWS, proof, checkpoint)`,
+      value: perAppend,
+      unit: 'µs/append',
+    },
+    {
+      suite: 'tlog',
+      case: `of which tree nodes, root, checkpoint signature and inclusion proof`,
+      value: perTree,
+      unit: 'µs/append',
+      ratio: perTree / perAppend,
+      baseline: 'share of the whole append',
+    },
   ];
 }
 
-export async function tlogSuite(options: { batchTokens: number; rounds: number; proofSize: number }): Promise<Row[]> {
+export async function tlogSuite(options: {
+  batchTokens: number;
+  rounds: number;
+  proofSize: number;
+}): Promise<Row[]> {
   const dir = mkdtempSync(join(tmpdir(), 'ect-bench-tlog-'));
   try {
     return [

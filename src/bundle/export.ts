@@ -71,11 +71,13 @@ export async function exportBundle(options: ExportBundleOptions): Promise<Eviden
   let entries: readonly LedgerEntry[];
   if (options.wid !== undefined) {
     entries = await ledger.workflowEntries(options.wid);
-    if (entries.length === 0) throw new ECTConfigError('--wid', `the ledger has no entry of workflow ${options.wid}`);
+    if (entries.length === 0)
+      throw new ECTConfigError('--wid', `the ledger has no entry of workflow ${options.wid}`);
   } else if (options.seqs !== undefined && options.seqs.length > 0) {
     const found = await Promise.all(options.seqs.map((seq) => ledger.entryAt(seq)));
     const missing = options.seqs.filter((_, i) => found[i] === undefined);
-    if (missing.length > 0) throw new ECTConfigError('seq', `the ledger has no entry ${missing.join(', ')}`);
+    if (missing.length > 0)
+      throw new ECTConfigError('seq', `the ledger has no entry ${missing.join(', ')}`);
     entries = found as LedgerEntry[];
   } else {
     throw new ECTConfigError('bundle', 'name a workflow (wid) or entries (seqs) to export');
@@ -127,7 +129,8 @@ function publicOnly(jwks: JWKSet): JWKSet {
   const PRIVATE = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']);
   return {
     keys: jwks.keys.map(
-      (key) => Object.fromEntries(Object.entries(key).filter(([name]) => !PRIVATE.has(name))) as never,
+      (key) =>
+        Object.fromEntries(Object.entries(key).filter(([name]) => !PRIVATE.has(name))) as never,
     ),
   };
 }

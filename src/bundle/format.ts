@@ -85,9 +85,15 @@ function text(value: unknown, member: string): string {
   return value;
 }
 
-function object(value: unknown, member: string, allowed: readonly string[]): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(member, 'must be an object');
-  for (const key of Object.keys(value)) if (!allowed.includes(key)) fail(`${member}.${key}`, 'is not part of the format');
+function object(
+  value: unknown,
+  member: string,
+  allowed: readonly string[],
+): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    fail(member, 'must be an object');
+  for (const key of Object.keys(value))
+    if (!allowed.includes(key)) fail(`${member}.${key}`, 'is not part of the format');
   return value as Record<string, unknown>;
 }
 
@@ -110,15 +116,29 @@ export function parseBundle(source: string): EvidenceBundle {
   } catch (error) {
     throw new ECTConfigError('bundle', `not JSON: ${(error as Error).message}`);
   }
-  const top = object(value, '(top level)', ['format', 'wid', 'origin', 'ledgerVkey', 'checkpoint', 'entries', 'identity', 'exportedAt']);
+  const top = object(value, '(top level)', [
+    'format',
+    'wid',
+    'origin',
+    'ledgerVkey',
+    'checkpoint',
+    'entries',
+    'identity',
+    'exportedAt',
+  ]);
   if (top['format'] !== BUNDLE_FORMAT) fail('format', `must be "${BUNDLE_FORMAT}"`);
-  if (!Array.isArray(top['entries']) || top['entries'].length === 0) fail('entries', 'must be a non-empty array');
+  if (!Array.isArray(top['entries']) || top['entries'].length === 0)
+    fail('entries', 'must be a non-empty array');
   const entries = top['entries'].map((e, i) => {
     const entry = object(e, `entries[${i}]`, ['entry', 'proof']);
-    return { entry: text(entry['entry'], `entries[${i}].entry`), proof: text(entry['proof'], `entries[${i}].proof`) };
+    return {
+      entry: text(entry['entry'], `entries[${i}].entry`),
+      proof: text(entry['proof'], `entries[${i}].proof`),
+    };
   });
   const exportedAt = top['exportedAt'];
-  if (typeof exportedAt !== 'number' || !Number.isSafeInteger(exportedAt)) fail('exportedAt', 'must be an integer');
+  if (typeof exportedAt !== 'number' || !Number.isSafeInteger(exportedAt))
+    fail('exportedAt', 'must be an integer');
   let identity: EvidenceBundle['identity'];
   if (top['identity'] !== undefined) {
     const id = object(top['identity'], 'identity', ['jwks']);

@@ -14,7 +14,12 @@ import type { Level } from '../format/types.js';
 import { localJWKSet } from '../identity/jwks.js';
 import type { KeyResolver, KeySource } from '../identity/key-source.js';
 import type { JWKSet } from '../identity/jwks.js';
-import { ledgerVerifier, openCheckpoint, requireCosignatures, type VerifiedCheckpoint } from '../ledger/checkpoints.js';
+import {
+  ledgerVerifier,
+  openCheckpoint,
+  requireCosignatures,
+  type VerifiedCheckpoint,
+} from '../ledger/checkpoints.js';
 import { entryLeafHash, parseEntry } from '../ledger/entry.js';
 import { predOf } from '../ledger/rows.js';
 import { TlogError } from '../tlog/errors.js';
@@ -108,7 +113,13 @@ export interface VerifyBundleOptions {
 
 function tlogItem(item: string, error: unknown, extra: Partial<BundleItem> = {}): BundleItem {
   const code = error instanceof TlogError ? error.code : undefined;
-  return { item, ok: false, ...(code === undefined ? {} : { code }), message: (error as Error).message, ...extra };
+  return {
+    item,
+    ok: false,
+    ...(code === undefined ? {} : { code }),
+    message: (error as Error).message,
+    ...extra,
+  };
 }
 
 /**
@@ -149,7 +160,11 @@ export async function verifyBundle(options: VerifyBundleOptions): Promise<Bundle
   let checkpoint: VerifiedCheckpoint | undefined;
   try {
     checkpoint = openCheckpoint({ note: bundle.checkpoint, ledger });
-    items.push({ item: 'checkpoint', ok: true, message: `signed by the ledger ${checkpoint.origin}: ${checkpoint.size} entries, root ${Buffer.from(checkpoint.root).toString('base64')}` });
+    items.push({
+      item: 'checkpoint',
+      ok: true,
+      message: `signed by the ledger ${checkpoint.origin}: ${checkpoint.size} entries, root ${Buffer.from(checkpoint.root).toString('base64')}`,
+    });
   } catch (error) {
     items.push(tlogItem('checkpoint', error));
   }
@@ -158,8 +173,16 @@ export async function verifyBundle(options: VerifyBundleOptions): Promise<Bundle
   if (checkpoint !== undefined && witnessVkeys.length > 0) {
     const min = options.minWitnesses ?? witnessVkeys.length;
     try {
-      const valid = requireCosignatures({ note: bundle.checkpoint, witnesses: witnessVkeys.map(ledgerVerifier), min });
-      items.push({ item: 'witnesses', ok: true, message: `cosigned by ${valid.length} of ${witnessVkeys.length} known witnesses (${min} required): ${valid.join(', ')}` });
+      const valid = requireCosignatures({
+        note: bundle.checkpoint,
+        witnesses: witnessVkeys.map(ledgerVerifier),
+        min,
+      });
+      items.push({
+        item: 'witnesses',
+        ok: true,
+        message: `cosigned by ${valid.length} of ${witnessVkeys.length} known witnesses (${min} required): ${valid.join(', ')}`,
+      });
     } catch (error) {
       items.push(tlogItem('witnesses', error));
     }
@@ -168,7 +191,13 @@ export async function verifyBundle(options: VerifyBundleOptions): Promise<Bundle
   let keys = options.keys;
   if (keys === undefined && bundle.identity?.jwks !== undefined) {
     keys = localJWKSet(bundle.identity.jwks, { setting: 'the bundle' });
-    items.push({ item: 'keys', ok: true, warning: true, message: 'issuer keys taken from the bundle itself: signatures show integrity, not who signed (give --jwks or --trust)' });
+    items.push({
+      item: 'keys',
+      ok: true,
+      warning: true,
+      message:
+        'issuer keys taken from the bundle itself: signatures show integrity, not who signed (give --jwks or --trust)',
+    });
   }
 
   // The auditor is not the tokens' audience: every audience in the bundle is accepted (VER-9).
@@ -196,16 +225,39 @@ export async function verifyBundle(options: VerifyBundleOptions): Promise<Bundle
     options.onProgress?.(i, bundle.entries.length);
     const entry = parsed[i];
     if (entry === undefined) {
-      items.push({ item: 'entry', ok: false, code: 'TLOG_MALFORMED', message: `entries[${i}].entry is not an ect-ledger-entry/v1 text` });
+      items.push({
+        item: 'entry',
+        ok: false,
+        code: 'TLOG_MALFORMED',
+        message: `entries[${i}].entry is not an ect-ledger-entry/v1 text`,
+      });
       continue;
     }
     const at = { seq: entry.seq };
     try {
       const proof = parseTlogProof({ text: source.proof });
-      if (proof.checkpoint !== bundle.checkpoint) throw new TlogError('TLOG_MALFORMED', "the proof's checkpoint is not the bundle's checkpoint");
-      if (proof.index !== entry.seq - 1) throw new TlogError('TLOG_MALFORMED', `the proof is for index ${proof.index}, the entry for seq ${entry.seq}`);
-      if (checkpoint === undefined) throw new TlogError('TLOG_SIGNATURE_INVALID', 'the checkpoint does not verify, so no inclusion can');
-      verifyInclusion({ index: proof.index, size: checkpoint.size, leafHash: entryLeafHash(entry), proof: proof.proof, root: checkpoint.root });
+      if (proof.checkpoint !== bundle.checkpoint)
+        throw new TlogError(
+          'TLOG_MALFORMED',
+          "the proof's checkpoint is not the bundle's checkpoint",
+        );
+      if (proof.index !== entry.seq - 1)
+        throw new TlogError(
+          'TLOG_MALFORMED',
+          `the proof is for index ${proof.index}, the entry for seq ${entry.seq}`,
+        );
+      if (checkpoint === undefined)
+        throw new TlogError(
+          'TLOG_SIGNATURE_INVALID',
+          'the checkpoint does not verify, so no inclusion can',
+        );
+      verifyInclusion({
+        index: proof.index,
+        size: checkpoint.size,
+        leafHash: entryLeafHash(entry),
+        proof: proof.proof,
+        root: checkpoint.root,
+      });
     } catch (error) {
       items.push(tlogItem('entry', error, at));
       continue;
@@ -216,11 +268,32 @@ export async function verifyBundle(options: VerifyBundleOptions): Promise<Bundle
       const claims = result.claims;
       const envelope: Level = entry.token.includes('.') ? 2 : 1;
       if ((entry.level === 1) !== (envelope === 1)) {
-        items.push({ item: 'entry', ok: false, code: 'ECT_LEVEL_TOO_LOW', message: `recorded at level ${entry.level}, but the token is ${envelope === 1 ? 'unsigned (L1)' : 'signed'}`, ...at, jti: claims.jti });
+        items.push({
+          item: 'entry',
+          ok: false,
+          code: 'ECT_LEVEL_TOO_LOW',
+          message: `recorded at level ${entry.level}, but the token is ${envelope === 1 ? 'unsigned (L1)' : 'signed'}`,
+          ...at,
+          jti: claims.jti,
+        });
         continue;
       }
-      nodes.push({ jti: claims.jti, wid: claims.wid, iat: claims.iat, pred: predOf(claims), level: entry.level, iss: claims.iss, exec_act: claims.exec_act });
-      items.push({ item: 'entry', ok: true, message: `included; level ${entry.level}; ${envelope === 1 ? 'unsigned (L1)' : 'signature valid'}; claims valid at ${new Date(entry.recordedAt).toISOString()}; ${claims.exec_act} by ${claims.iss}`, ...at, jti: claims.jti });
+      nodes.push({
+        jti: claims.jti,
+        wid: claims.wid,
+        iat: claims.iat,
+        pred: predOf(claims),
+        level: entry.level,
+        iss: claims.iss,
+        exec_act: claims.exec_act,
+      });
+      items.push({
+        item: 'entry',
+        ok: true,
+        message: `included; level ${entry.level}; ${envelope === 1 ? 'unsigned (L1)' : 'signature valid'}; claims valid at ${new Date(entry.recordedAt).toISOString()}; ${claims.exec_act} by ${claims.iss}`,
+        ...at,
+        jti: claims.jti,
+      });
     } catch (error) {
       if (!isECTError(error)) throw error;
       items.push({ item: 'entry', ok: false, code: error.code, message: error.message, ...at });
@@ -231,8 +304,17 @@ export async function verifyBundle(options: VerifyBundleOptions): Promise<Bundle
   const audit = auditWorkflow(nodes);
   items.push(
     audit.ok
-      ? { item: 'dag', ok: true, message: `${audit.nodes} tasks, ${audit.roots.length} root(s), every predecessor present, acyclic, in time order` }
-      : { item: 'dag', ok: false, code: audit.issues[0]!.code, message: audit.issues.map((i) => `${i.code} ${i.jti}: ${i.message}`).join('; ') },
+      ? {
+          item: 'dag',
+          ok: true,
+          message: `${audit.nodes} tasks, ${audit.roots.length} root(s), every predecessor present, acyclic, in time order`,
+        }
+      : {
+          item: 'dag',
+          ok: false,
+          code: audit.issues[0]!.code,
+          message: audit.issues.map((i) => `${i.code} ${i.jti}: ${i.message}`).join('; '),
+        },
   );
   return { ok: items.every((i) => i.ok), entries: bundle.entries.length, items };
 }

@@ -9,7 +9,10 @@ import type { Level } from '../format/types.js';
 
 /** A non-negative whole number of seconds (a Unix time or a duration). */
 export function parseSeconds(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`expected a whole number of seconds, got ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value))
+    throw new InvalidArgumentError(
+      `expected a whole number of seconds, got ${JSON.stringify(value)}`,
+    );
   const n = Number(value);
   if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`${value} is too large`);
   return n;
@@ -26,14 +29,18 @@ export function parsePositiveSeconds(value: string): number {
 export function levelParser(allowed: readonly Level[]): (value: string) => Level {
   return (value) => {
     const n = Number(value);
-    if (!allowed.includes(n as Level)) throw new InvalidArgumentError(`expected ${allowed.join(', ')}; got ${JSON.stringify(value)}`);
+    if (!allowed.includes(n as Level))
+      throw new InvalidArgumentError(
+        `expected ${allowed.join(', ')}; got ${JSON.stringify(value)}`,
+      );
     return n as Level;
   };
 }
 
 /** A supported algorithm name. */
 export function parseAlgorithm(value: string): Algorithm {
-  if (!isAlgorithm(value)) throw new InvalidArgumentError(`expected one of ${ALGORITHMS.join(', ')}`);
+  if (!isAlgorithm(value))
+    throw new InvalidArgumentError(`expected one of ${ALGORITHMS.join(', ')}`);
   return value;
 }
 
@@ -45,7 +52,9 @@ export function collect(value: string, previous: string[] | undefined): string[]
 /** A ledger sequence number: a whole number from 1. */
 export function parseSequence(value: string): number {
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < 1) {
-    throw new InvalidArgumentError(`expected a sequence number (1, 2, …), got ${JSON.stringify(value)}`);
+    throw new InvalidArgumentError(
+      `expected a sequence number (1, 2, …), got ${JSON.stringify(value)}`,
+    );
   }
   return Number(value);
 }
@@ -53,7 +62,9 @@ export function parseSequence(value: string): number {
 /** A ledger tree size: a whole number from 0. */
 export function parseTreeSize(value: string): number {
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
-    throw new InvalidArgumentError(`expected a tree size (0, 1, 2, …), got ${JSON.stringify(value)}`);
+    throw new InvalidArgumentError(
+      `expected a tree size (0, 1, 2, …), got ${JSON.stringify(value)}`,
+    );
   }
   return Number(value);
 }

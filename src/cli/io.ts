@@ -143,7 +143,11 @@ export function processIo(): ProcessIo {
     progress,
     outputClosed: out.closed,
     readStdin: async () => {
-      if (process.stdin.isTTY) throw new ECTConfigError('stdin', 'nothing to read: pass the token as an argument or pipe it in');
+      if (process.stdin.isTTY)
+        throw new ECTConfigError(
+          'stdin',
+          'nothing to read: pass the token as an argument or pipe it in',
+        );
       const chunks: Buffer[] = [];
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks).toString('utf8');
@@ -156,7 +160,11 @@ export function processIo(): ProcessIo {
 export async function readTokenArgument(arg: string | undefined, io: Io): Promise<string> {
   const raw = arg === undefined || arg === '-' ? await io.readStdin() : arg;
   const token = raw.trim();
-  if (token.length === 0) throw new ECTConfigError('TOKEN', 'no token given (pass it as an argument, or - to read standard input)');
+  if (token.length === 0)
+    throw new ECTConfigError(
+      'TOKEN',
+      'no token given (pass it as an argument, or - to read standard input)',
+    );
   return token;
 }
 

@@ -31,16 +31,31 @@ import {
 /** Registers one command on the program. */
 export type CommandRegistrar = (program: Command, io: Io, setExit: (code: number) => void) => void;
 
-const COMMANDS: readonly CommandRegistrar[] = [registerKeygen, registerCreate, registerVerify, registerInspect, registerDag, registerLedger, registerBundle, registerWitness, registerDemo];
+const COMMANDS: readonly CommandRegistrar[] = [
+  registerKeygen,
+  registerCreate,
+  registerVerify,
+  registerInspect,
+  registerDag,
+  registerLedger,
+  registerBundle,
+  registerWitness,
+  registerDemo,
+];
 
 function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('ect')
-    .description('Execution Context Tokens (draft-nennemann-wimse-ect-01): create, verify, inspect, audit')
+    .description(
+      'Execution Context Tokens (draft-nennemann-wimse-ect-01): create, verify, inspect, audit',
+    )
     .version('0.1.0')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .addHelpText('after', '\nEnvironment: ECT_ISSUER, ECT_AUDIENCE, ECT_KEY_FILE, ECT_JWKS_FILE, ECT_MIN_LEVEL, … (see the README).\n')
+    .addHelpText(
+      'after',
+      '\nEnvironment: ECT_ISSUER, ECT_AUDIENCE, ECT_KEY_FILE, ECT_JWKS_FILE, ECT_MIN_LEVEL, … (see the README).\n',
+    )
     // 'afterAll': the help of the program and of every command and subcommand.
     .addHelpText('afterAll', `\n${EXIT_CODES_HELP}\n`);
   for (const register of COMMANDS) register(program, io, setExit);
@@ -72,7 +87,9 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       // A store that could not be opened or used judged no token: operational, not invalid.
       return isOperationalCode(error.code) ? EXIT_OPERATIONAL : EXIT_INVALID;
     }
-    const detail = io.env['ECT_DEBUG'] ? `\n${(error as Error)?.stack ?? String(error)}` : ' (set ECT_DEBUG=1 for details)';
+    const detail = io.env['ECT_DEBUG']
+      ? `\n${(error as Error)?.stack ?? String(error)}`
+      : ' (set ECT_DEBUG=1 for details)';
     io.stderr(`ect: unexpected error: ${(error as Error)?.message ?? String(error)}${detail}\n`);
     return EXIT_OPERATIONAL;
   }

@@ -26,13 +26,17 @@ export function acceptedReport(result: VerifiedECT): VerifyReport {
   return {
     valid: true,
     code: null,
-    message: result.ledgerDegraded ? `valid at level ${result.level} (ledger unavailable: ${result.ledgerDegraded})` : `valid at level ${result.level}`,
+    message: result.ledgerDegraded
+      ? `valid at level ${result.level} (ledger unavailable: ${result.ledgerDegraded})`
+      : `valid at level ${result.level}`,
     level: result.level,
     header: result.header,
     claims: result.claims,
     legacy: result.legacy,
     ...(result.receipt ? { receipt: result.receipt } : {}),
-    ...(result.missingPredecessors.length > 0 ? { missingPredecessors: result.missingPredecessors } : {}),
+    ...(result.missingPredecessors.length > 0
+      ? { missingPredecessors: result.missingPredecessors }
+      : {}),
   };
 }
 
@@ -40,7 +44,15 @@ export function acceptedReport(result: VerifiedECT): VerifyReport {
 export function rejectedReport(error: unknown): VerifyReport {
   if (!isECTError(error)) throw error;
   const e = error;
-  return { valid: false, code: e.code, message: e.message, level: e.level ?? null, header: e.header ?? null, claims: e.claims ?? null, legacy: e.legacy };
+  return {
+    valid: false,
+    code: e.code,
+    message: e.message,
+    level: e.level ?? null,
+    header: e.header ?? null,
+    claims: e.claims ?? null,
+    legacy: e.legacy,
+  };
 }
 
 /**

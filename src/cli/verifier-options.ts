@@ -86,7 +86,10 @@ export async function openLedgerFromFlags(
 }
 
 /** The ledger options of the flags, with the environment as fallback. */
-export function ledgerFlags(flags: StoreFlags, env: EnvConfig): {
+export function ledgerFlags(
+  flags: StoreFlags,
+  env: EnvConfig,
+): {
   keyFile: string | undefined;
   keySetting: string;
   origin: string | undefined;
@@ -105,10 +108,13 @@ export async function openStores(flags: StoreFlags, env: EnvConfig): Promise<Ope
   const ledgerUrl = flags.ledger ?? env.ledgerUrl;
   const replayUrl = flags.replay ?? env.replayUrl;
   const ledger =
-    ledgerUrl === undefined ? undefined : await openLedgerFromFlags(ledgerUrl, ledgerFlags(flags, env));
+    ledgerUrl === undefined
+      ? undefined
+      : await openLedgerFromFlags(ledgerUrl, ledgerFlags(flags, env));
   let replay: ReplayStore | undefined;
   try {
-    if (replayUrl !== undefined) replay = await (await import('../stores/open.js')).openReplayStore(replayUrl);
+    if (replayUrl !== undefined)
+      replay = await (await import('../stores/open.js')).openReplayStore(replayUrl);
   } catch (error) {
     await ledger?.close();
     throw error;
@@ -145,10 +151,18 @@ export async function keysFromFlags(
 }
 
 /** Builds `VerifyOptions` from flags and environment (stores are passed in). */
-export async function verifierOptions(flags: VerifierFlags, io: Io, extra: { dag?: DagVerifyOptions; stores?: OpenedStores } = {}): Promise<VerifyOptions> {
+export async function verifierOptions(
+  flags: VerifierFlags,
+  io: Io,
+  extra: { dag?: DagVerifyOptions; stores?: OpenedStores } = {},
+): Promise<VerifyOptions> {
   const env = configFromEnv(io.env);
   const audience = flags.audience ?? env.audience;
-  if (audience === undefined || audience.length === 0) throw new ECTConfigError('--audience', "this verifier's identity is required (--audience or ECT_AUDIENCE)");
+  if (audience === undefined || audience.length === 0)
+    throw new ECTConfigError(
+      '--audience',
+      "this verifier's identity is required (--audience or ECT_AUDIENCE)",
+    );
   const options: Mutable<VerifyOptions> = { audience };
   const keys = await keysFromFlags(flags, env);
   if (keys !== undefined) options.keys = keys.source;

@@ -30,17 +30,23 @@ export const ENV_VARIABLES = {
   ECT_CLOCK_TOLERANCE: 'clock tolerance, seconds (default 30)',
   ECT_MAX_IAT_AGE: 'maximum iat age, seconds (default 900; 0 disables)',
   ECT_DEFAULT_TTL: 'lifetime of created tokens, seconds (default 600)',
-  ECT_ALGORITHMS: 'allowed algorithms, comma-separated (default all of ES256,ES384,ES512,EdDSA,PS256,PS384,PS512)',
+  ECT_ALGORITHMS:
+    'allowed algorithms, comma-separated (default all of ES256,ES384,ES512,EdDSA,PS256,PS384,PS512)',
   ECT_ACCEPT_LEGACY: 'accept -00 claim names: true or false (default false)',
   ECT_MAX_PRED: 'most pred entries (default 100; 0 = unlimited)',
   ECT_MAX_TOKEN_SIZE: 'token size limit, bytes (default 65536)',
   ECT_REQUIRE_UUID: 'jti, pred and wid must be UUIDs: true or false (default true)',
-  ECT_TRUST: 'trust configuration file (JWK sets, X.509 anchors, WIMSE trust domains; docs/trust.md)',
-  ECT_LEDGER: 'audit ledger URL: memory:, sqlite:PATH or postgres://… (verifiers record tokens: L3)',
-  ECT_LEDGER_KEY_FILE: "the ledger's Ed25519 private key file (JWK or PEM): signs checkpoints and receipts",
-  ECT_LEDGER_ORIGIN: "the ledger's checkpoint origin, e.g. example.org/ect-ledger (stored on first use)",
+  ECT_TRUST:
+    'trust configuration file (JWK sets, X.509 anchors, WIMSE trust domains; docs/trust.md)',
+  ECT_LEDGER:
+    'audit ledger URL: memory:, sqlite:PATH or postgres://… (verifiers record tokens: L3)',
+  ECT_LEDGER_KEY_FILE:
+    "the ledger's Ed25519 private key file (JWK or PEM): signs checkpoints and receipts",
+  ECT_LEDGER_ORIGIN:
+    "the ledger's checkpoint origin, e.g. example.org/ect-ledger (stored on first use)",
   ECT_WITNESSES: 'witness URLs that cosign the ledger checkpoints, separated by commas or spaces',
-  ECT_LEDGER_FAILURE: 'when the ledger fails: reject (default) or degrade (accept at L2 and say so)',
+  ECT_LEDGER_FAILURE:
+    'when the ledger fails: reject (default) or degrade (accept at L2 and say so)',
   ECT_REPLAY: 'replay cache URL: memory: (default) or redis://…',
 } as const;
 
@@ -84,14 +90,19 @@ export interface EnvConfig {
 function seconds(env: Record<string, string | undefined>, name: string): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
-  if (!/^\d+(\.\d+)?$/.test(raw.trim())) throw new ECTConfigError(name, `expected a non-negative number of seconds, got ${JSON.stringify(raw)}`);
+  if (!/^\d+(\.\d+)?$/.test(raw.trim()))
+    throw new ECTConfigError(
+      name,
+      `expected a non-negative number of seconds, got ${JSON.stringify(raw)}`,
+    );
   return Number(raw.trim());
 }
 
 function wholeNumber(env: Record<string, string | undefined>, name: string): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
-  if (!/^\d+$/.test(raw.trim())) throw new ECTConfigError(name, `expected a whole number, got ${JSON.stringify(raw)}`);
+  if (!/^\d+$/.test(raw.trim()))
+    throw new ECTConfigError(name, `expected a whole number, got ${JSON.stringify(raw)}`);
   return Number(raw.trim());
 }
 
@@ -108,7 +119,8 @@ function list(env: Record<string, string | undefined>, name: string): string[] |
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return undefined;
   const items = raw.split(',').map((s) => s.trim());
-  if (items.some((s) => s === '')) throw new ECTConfigError(name, `empty entry in ${JSON.stringify(raw)}`);
+  if (items.some((s) => s === ''))
+    throw new ECTConfigError(name, `empty entry in ${JSON.stringify(raw)}`);
   return items;
 }
 
@@ -117,7 +129,10 @@ export function readConfigFile(path: string, setting: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'no such file'
+        : (error as Error).message;
     throw new ECTConfigError(setting, `cannot read ${path}: ${reason}`, { cause: error });
   }
 }
@@ -125,7 +140,11 @@ export function readConfigFile(path: string, setting: string): string {
 /** Reads a JSON file; names `setting` in every error. */
 export function readJSONFile(path: string, setting: string): unknown {
   const parsed = parseStrictJSON(readConfigFile(path, setting));
-  if (!parsed.ok) throw new ECTConfigError(setting, `${path} is not valid JSON${parsed.reason === 'duplicate' ? ' (duplicate member names)' : ''}`);
+  if (!parsed.ok)
+    throw new ECTConfigError(
+      setting,
+      `${path} is not valid JSON${parsed.reason === 'duplicate' ? ' (duplicate member names)' : ''}`,
+    );
   return parsed.value;
 }
 
@@ -134,18 +153,30 @@ export function readKeyFile(path: string, setting: string): string | Record<stri
   const text = readConfigFile(path, setting);
   if (text.trimStart().startsWith('{')) {
     const parsed = parseStrictJSON(text);
-    if (!parsed.ok || typeof parsed.value !== 'object' || parsed.value === null || Array.isArray(parsed.value)) throw new ECTConfigError(setting, `${path} is neither a JWK object nor PEM`);
-    if (Array.isArray((parsed.value as { keys?: unknown }).keys)) throw new ECTConfigError(setting, `${path} is a JWK Set (public keys for verifiers), not a private key: give the file written by \`ect keygen --out\``);
+    if (
+      !parsed.ok ||
+      typeof parsed.value !== 'object' ||
+      parsed.value === null ||
+      Array.isArray(parsed.value)
+    )
+      throw new ECTConfigError(setting, `${path} is neither a JWK object nor PEM`);
+    if (Array.isArray((parsed.value as { keys?: unknown }).keys))
+      throw new ECTConfigError(
+        setting,
+        `${path} is a JWK Set (public keys for verifiers), not a private key: give the file written by \`ect keygen --out\``,
+      );
     return parsed.value as Record<string, unknown>;
   }
-  if (!text.includes('-----BEGIN')) throw new ECTConfigError(setting, `${path} is neither a JWK object nor PEM`);
+  if (!text.includes('-----BEGIN'))
+    throw new ECTConfigError(setting, `${path} is neither a JWK object nor PEM`);
   return text;
 }
 
 /** A JWK Set file. */
 export function readJWKSetFile(path: string, setting: string): JWKSet {
   const value = readJSONFile(path, setting) as { keys?: unknown };
-  if (typeof value !== 'object' || value === null || !Array.isArray(value.keys)) throw new ECTConfigError(setting, `${path} is not a JWK Set (an object with a "keys" array)`);
+  if (typeof value !== 'object' || value === null || !Array.isArray(value.keys))
+    throw new ECTConfigError(setting, `${path} is not a JWK Set (an object with a "keys" array)`);
   return value as JWKSet;
 }
 
@@ -186,24 +217,28 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
   }
   const minLevel = wholeNumber(env, 'ECT_MIN_LEVEL');
   if (minLevel !== undefined) {
-    if (minLevel < 1 || minLevel > 3) throw new ECTConfigError('ECT_MIN_LEVEL', `expected 1, 2 or 3, got ${minLevel}`);
+    if (minLevel < 1 || minLevel > 3)
+      throw new ECTConfigError('ECT_MIN_LEVEL', `expected 1, 2 or 3, got ${minLevel}`);
     config['minLevel'] = minLevel;
   }
-  const entries: [string, string, (e: Record<string, string | undefined>, n: string) => unknown][] = [
-    ['clockTolerance', 'ECT_CLOCK_TOLERANCE', seconds],
-    ['maxIatAge', 'ECT_MAX_IAT_AGE', seconds],
-    ['ttl', 'ECT_DEFAULT_TTL', seconds],
-    ['acceptLegacy', 'ECT_ACCEPT_LEGACY', flag],
-    ['maxPred', 'ECT_MAX_PRED', wholeNumber],
-    ['maxTokenSize', 'ECT_MAX_TOKEN_SIZE', wholeNumber],
-    ['requireUuid', 'ECT_REQUIRE_UUID', flag],
-  ];
+  const entries: [string, string, (e: Record<string, string | undefined>, n: string) => unknown][] =
+    [
+      ['clockTolerance', 'ECT_CLOCK_TOLERANCE', seconds],
+      ['maxIatAge', 'ECT_MAX_IAT_AGE', seconds],
+      ['ttl', 'ECT_DEFAULT_TTL', seconds],
+      ['acceptLegacy', 'ECT_ACCEPT_LEGACY', flag],
+      ['maxPred', 'ECT_MAX_PRED', wholeNumber],
+      ['maxTokenSize', 'ECT_MAX_TOKEN_SIZE', wholeNumber],
+      ['requireUuid', 'ECT_REQUIRE_UUID', flag],
+    ];
   for (const [key, name, read] of entries) {
     const value = read(env, name);
     if (value !== undefined) config[key] = value;
   }
-  if (config['ttl'] === 0) throw new ECTConfigError('ECT_DEFAULT_TTL', 'must be more than 0 seconds');
-  if (config['maxTokenSize'] === 0) throw new ECTConfigError('ECT_MAX_TOKEN_SIZE', 'must be at least 1');
+  if (config['ttl'] === 0)
+    throw new ECTConfigError('ECT_DEFAULT_TTL', 'must be more than 0 seconds');
+  if (config['maxTokenSize'] === 0)
+    throw new ECTConfigError('ECT_MAX_TOKEN_SIZE', 'must be at least 1');
   const strings: [string, string][] = [
     ['trustFile', 'ECT_TRUST'],
     ['ledgerUrl', 'ECT_LEDGER'],
@@ -219,13 +254,21 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
   if (witnesses) config['witnesses'] = witnesses.split(/[\s,]+/).filter((w) => w.length > 0);
   const failure = env['ECT_LEDGER_FAILURE']?.trim();
   if (failure) {
-    if (failure !== 'reject' && failure !== 'degrade') throw new ECTConfigError('ECT_LEDGER_FAILURE', `expected reject or degrade, got ${JSON.stringify(failure)}`);
+    if (failure !== 'reject' && failure !== 'degrade')
+      throw new ECTConfigError(
+        'ECT_LEDGER_FAILURE',
+        `expected reject or degrade, got ${JSON.stringify(failure)}`,
+      );
     config['ledgerFailure'] = failure;
   }
   const algorithms = list(env, 'ECT_ALGORITHMS');
   if (algorithms) {
     for (const alg of algorithms) {
-      if (!isAlgorithm(alg)) throw new ECTConfigError('ECT_ALGORITHMS', `${JSON.stringify(alg)} is not one of ${ALGORITHMS.join(', ')}`);
+      if (!isAlgorithm(alg))
+        throw new ECTConfigError(
+          'ECT_ALGORITHMS',
+          `${JSON.stringify(alg)} is not one of ${ALGORITHMS.join(', ')}`,
+        );
     }
     config['algorithms'] = algorithms;
   }

@@ -63,17 +63,69 @@ export interface AlgorithmSpec {
 }
 
 const table: Record<Algorithm, AlgorithmSpec> = {
-  ES256: { alg: 'ES256', hash: 'sha256', keyTypes: ['ec'], namedCurve: 'prime256v1', kty: 'EC', crv: 'P-256', signatureLength: 64 },
-  ES384: { alg: 'ES384', hash: 'sha384', keyTypes: ['ec'], namedCurve: 'secp384r1', kty: 'EC', crv: 'P-384', signatureLength: 96 },
-  ES512: { alg: 'ES512', hash: 'sha512', keyTypes: ['ec'], namedCurve: 'secp521r1', kty: 'EC', crv: 'P-521', signatureLength: 132 },
-  EdDSA: { alg: 'EdDSA', hash: null, keyTypes: ['ed25519'], kty: 'OKP', crv: 'Ed25519', signatureLength: 64 },
-  PS256: { alg: 'PS256', hash: 'sha256', keyTypes: ['rsa', 'rsa-pss'], kty: 'RSA', pssSaltLength: 32 },
-  PS384: { alg: 'PS384', hash: 'sha384', keyTypes: ['rsa', 'rsa-pss'], kty: 'RSA', pssSaltLength: 48 },
-  PS512: { alg: 'PS512', hash: 'sha512', keyTypes: ['rsa', 'rsa-pss'], kty: 'RSA', pssSaltLength: 64 },
+  ES256: {
+    alg: 'ES256',
+    hash: 'sha256',
+    keyTypes: ['ec'],
+    namedCurve: 'prime256v1',
+    kty: 'EC',
+    crv: 'P-256',
+    signatureLength: 64,
+  },
+  ES384: {
+    alg: 'ES384',
+    hash: 'sha384',
+    keyTypes: ['ec'],
+    namedCurve: 'secp384r1',
+    kty: 'EC',
+    crv: 'P-384',
+    signatureLength: 96,
+  },
+  ES512: {
+    alg: 'ES512',
+    hash: 'sha512',
+    keyTypes: ['ec'],
+    namedCurve: 'secp521r1',
+    kty: 'EC',
+    crv: 'P-521',
+    signatureLength: 132,
+  },
+  EdDSA: {
+    alg: 'EdDSA',
+    hash: null,
+    keyTypes: ['ed25519'],
+    kty: 'OKP',
+    crv: 'Ed25519',
+    signatureLength: 64,
+  },
+  PS256: {
+    alg: 'PS256',
+    hash: 'sha256',
+    keyTypes: ['rsa', 'rsa-pss'],
+    kty: 'RSA',
+    pssSaltLength: 32,
+  },
+  PS384: {
+    alg: 'PS384',
+    hash: 'sha384',
+    keyTypes: ['rsa', 'rsa-pss'],
+    kty: 'RSA',
+    pssSaltLength: 48,
+  },
+  PS512: {
+    alg: 'PS512',
+    hash: 'sha512',
+    keyTypes: ['rsa', 'rsa-pss'],
+    kty: 'RSA',
+    pssSaltLength: 64,
+  },
 };
 
 // Null prototype: a header `alg` of "__proto__" or "constructor" must find nothing.
-const SPECS: Readonly<Record<string, AlgorithmSpec>> = Object.assign(Object.create(null) as Record<string, AlgorithmSpec>, table);
+const SPECS: Readonly<Record<string, AlgorithmSpec>> = Object.assign(
+  Object.create(null) as Record<string, AlgorithmSpec>,
+  table,
+);
 
 /** The spec of a supported algorithm, or `undefined`. */
 export function algorithmSpec(alg: unknown): AlgorithmSpec | undefined {
@@ -98,8 +150,13 @@ export function isAlgorithm(alg: unknown): alg is Algorithm {
 export const MIN_RSA_BITS = 2048;
 
 /** Options for `crypto.sign`/`crypto.verify` beyond the key (padding and encoding). */
-export function signatureOptions(spec: AlgorithmSpec): { dsaEncoding?: 'ieee-p1363'; padding?: number; saltLength?: number } {
+export function signatureOptions(spec: AlgorithmSpec): {
+  dsaEncoding?: 'ieee-p1363';
+  padding?: number;
+  saltLength?: number;
+} {
   if (spec.kty === 'EC') return { dsaEncoding: 'ieee-p1363' };
-  if (spec.kty === 'RSA') return { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: spec.pssSaltLength! };
+  if (spec.kty === 'RSA')
+    return { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: spec.pssSaltLength! };
   return {};
 }

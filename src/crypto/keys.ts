@@ -4,7 +4,13 @@
  * generation.
  * @module
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  KeyObject,
+} from 'node:crypto';
 import { ECTConfigError } from '../errors.js';
 import { algorithmSpec, DEFAULT_ALGORITHM, MIN_RSA_BITS, type Algorithm } from './algorithms.js';
 import type { JWK } from './jwk.js';
@@ -29,7 +35,10 @@ export type KeyInput = KeyObject | JWK | string;
 
 // One cache per kind: the same private JWK object is imported as a public key (thumbprints,
 // verification) and as a private key (signing), and the two must never be confused.
-const importedJwks = { public: new WeakMap<object, KeyObject>(), private: new WeakMap<object, KeyObject>() };
+const importedJwks = {
+  public: new WeakMap<object, KeyObject>(),
+  private: new WeakMap<object, KeyObject>(),
+};
 const importedPems = new Map<string, KeyObject>();
 const PEM_CACHE_LIMIT = 256;
 
@@ -43,20 +52,31 @@ function importKey(input: KeyInput, kind: 'public' | 'private', setting: string)
     try {
       key = kind === 'private' ? createPrivateKey(input) : createPublicKey(input);
     } catch (error) {
-      throw new ECTConfigError(setting, `not a usable ${kind} key in PEM form (${(error as Error).message})`, { cause: error });
+      throw new ECTConfigError(
+        setting,
+        `not a usable ${kind} key in PEM form (${(error as Error).message})`,
+        { cause: error },
+      );
     }
-    if (importedPems.size >= PEM_CACHE_LIMIT) importedPems.delete(importedPems.keys().next().value!);
+    if (importedPems.size >= PEM_CACHE_LIMIT)
+      importedPems.delete(importedPems.keys().next().value!);
     importedPems.set(cacheKey, key);
     return key;
   }
-  if (typeof input !== 'object' || input === null) throw new ECTConfigError(setting, 'expected a KeyObject, a JWK object or PEM text');
+  if (typeof input !== 'object' || input === null)
+    throw new ECTConfigError(setting, 'expected a KeyObject, a JWK object or PEM text');
   const hit = importedJwks[kind].get(input);
   if (hit) return hit;
   let key: KeyObject;
   try {
-    key = kind === 'private' ? createPrivateKey({ key: input, format: 'jwk' }) : createPublicKey({ key: input, format: 'jwk' });
+    key =
+      kind === 'private'
+        ? createPrivateKey({ key: input, format: 'jwk' })
+        : createPublicKey({ key: input, format: 'jwk' });
   } catch (error) {
-    throw new ECTConfigError(setting, `not a usable ${kind} JWK (${(error as Error).message})`, { cause: error });
+    throw new ECTConfigError(setting, `not a usable ${kind} JWK (${(error as Error).message})`, {
+      cause: error,
+    });
   }
   importedJwks[kind].set(input, key);
   return key;
@@ -75,7 +95,8 @@ function importKey(input: KeyInput, kind: 'public' | 'private', setting: string)
  */
 export function importPrivateKey(input: KeyInput, setting = 'key'): KeyObject {
   const key = importKey(input, 'private', setting);
-  if (key.type !== 'private') throw new ECTConfigError(setting, `a private key is needed, got a ${key.type} key`);
+  if (key.type !== 'private')
+    throw new ECTConfigError(setting, `a private key is needed, got a ${key.type} key`);
   return key;
 }
 
@@ -105,7 +126,8 @@ function keyFamily(key: KeyObject): string {
   const type = key.asymmetricKeyType ?? 'none';
   const details = key.asymmetricKeyDetails ?? {};
   if (type === 'ec') family = `ec:${details.namedCurve ?? '?'}`;
-  else if (type === 'rsa' || type === 'rsa-pss') family = (details.modulusLength ?? 0) >= MIN_RSA_BITS ? 'rsa' : 'rsa-short';
+  else if (type === 'rsa' || type === 'rsa-pss')
+    family = (details.modulusLength ?? 0) >= MIN_RSA_BITS ? 'rsa' : 'rsa-short';
   else family = type;
   keyFamilies.set(key, family);
   return family;
@@ -151,11 +173,14 @@ export function defaultAlgorithmFor(key: KeyObject): Algorithm | undefined {
 }
 
 // RFC 7638 §3.2: the required members of each key type, in lexicographic order.
-const THUMBPRINT_MEMBERS: Readonly<Record<string, readonly string[]>> = Object.assign(Object.create(null) as Record<string, readonly string[]>, {
-  EC: ['crv', 'kty', 'x', 'y'],
-  OKP: ['crv', 'kty', 'x'],
-  RSA: ['e', 'kty', 'n'],
-});
+const THUMBPRINT_MEMBERS: Readonly<Record<string, readonly string[]>> = Object.assign(
+  Object.create(null) as Record<string, readonly string[]>,
+  {
+    EC: ['crv', 'kty', 'x', 'y'],
+    OKP: ['crv', 'kty', 'x'],
+    RSA: ['e', 'kty', 'n'],
+  },
+);
 
 /**
  * RFC 7638 JWK thumbprint (SHA-256, base64url) of a public key.

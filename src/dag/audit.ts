@@ -121,7 +121,12 @@ export function auditWorkflow(nodes: readonly DagNode[], options: AuditOptions =
     scopes ??= new Set();
     scopes.add(taskKey(first.jti, first.wid));
     const key = taskKey(node.jti, node.wid);
-    if (scopes.has(key)) issues.push({ jti: node.jti, code: 'ECT_DAG_DUPLICATE', message: `task ${node.jti} appears more than once` });
+    if (scopes.has(key))
+      issues.push({
+        jti: node.jti,
+        code: 'ECT_DAG_DUPLICATE',
+        message: `task ${node.jti} appears more than once`,
+      });
     scopes.add(key);
   }
 
@@ -137,15 +142,28 @@ export function auditWorkflow(nodes: readonly DagNode[], options: AuditOptions =
     for (const p of node.pred) {
       const j = index.get(canonicalId(p));
       if (j === undefined) {
-        if (!options.external?.(p)) issues.push({ jti: node.jti, code: 'ECT_DAG_PREDECESSOR_UNKNOWN', message: `predecessor ${p} of ${node.jti} is not in the workflow` });
+        if (!options.external?.(p))
+          issues.push({
+            jti: node.jti,
+            code: 'ECT_DAG_PREDECESSOR_UNKNOWN',
+            message: `predecessor ${p} of ${node.jti} is not in the workflow`,
+          });
         continue;
       }
       const pred = unique[j]!;
       if (node.wid !== undefined && pred.wid !== undefined && !sameId(pred.wid, node.wid)) {
-        issues.push({ jti: node.jti, code: 'ECT_DAG_WORKFLOW_MISMATCH', message: `predecessor ${p} belongs to workflow ${pred.wid}` });
+        issues.push({
+          jti: node.jti,
+          code: 'ECT_DAG_WORKFLOW_MISMATCH',
+          message: `predecessor ${p} belongs to workflow ${pred.wid}`,
+        });
       }
       if (pred.iat > node.iat + tolerance) {
-        issues.push({ jti: node.jti, code: 'ECT_DAG_TEMPORAL', message: `predecessor ${p} was issued after ${node.jti} by more than ${tolerance} s` });
+        issues.push({
+          jti: node.jti,
+          code: 'ECT_DAG_TEMPORAL',
+          message: `predecessor ${p} was issued after ${node.jti} by more than ${tolerance} s`,
+        });
       }
       indegree[i]!++;
       childCount[j + 1]!++;
@@ -175,7 +193,12 @@ export function auditWorkflow(nodes: readonly DagNode[], options: AuditOptions =
   for (let k = 0; k < tail; k++) order[k] = unique[queue[k]!]!.jti;
   if (tail < n) {
     for (let i = 0; i < n; i++) {
-      if (indegree[i]! > 0) issues.push({ jti: unique[i]!.jti, code: 'ECT_DAG_CYCLE', message: `task ${unique[i]!.jti} is on or behind a cycle` });
+      if (indegree[i]! > 0)
+        issues.push({
+          jti: unique[i]!.jti,
+          code: 'ECT_DAG_CYCLE',
+          message: `task ${unique[i]!.jti} is on or behind a cycle`,
+        });
     }
   }
   return { ok: issues.length === 0, nodes: nodes.length, roots, order, issues };

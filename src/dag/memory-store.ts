@@ -86,7 +86,11 @@ export class MemoryECTStore implements WritableECTStore {
     const key = canonicalId(node.jti);
     const slot = this.#slots.get(key);
     if (inScope(slot, node.wid) !== undefined) {
-      throw new ECTError('ECT_DAG_DUPLICATE', `task ${node.jti} is already recorded${node.wid === undefined ? '' : ` in workflow ${node.wid}`}`, { member: 'jti' });
+      throw new ECTError(
+        'ECT_DAG_DUPLICATE',
+        `task ${node.jti} is already recorded${node.wid === undefined ? '' : ` in workflow ${node.wid}`}`,
+        { member: 'jti' },
+      );
     }
     if (slot === undefined) this.#slots.set(key, { node, referenced: false });
     else if (slot.node === undefined) slot.node = node;

@@ -53,7 +53,11 @@ function graphOf(input: readonly DagNode[]): Graph {
   const byJti = new Map<string, DagNode>();
   for (const node of nodes) if (!byJti.has(node.jti)) byJti.set(node.jti, node);
   const known = new Map<string, readonly string[]>();
-  for (const node of byJti.values()) known.set(node.jti, node.pred.filter((p) => byJti.has(p) && p !== node.jti));
+  for (const node of byJti.values())
+    known.set(
+      node.jti,
+      node.pred.filter((p) => byJti.has(p) && p !== node.jti),
+    );
   return { nodes: [...byJti.values()], byJti, known };
 }
 
@@ -93,8 +97,10 @@ export function renderTree(nodes: readonly DagNode[], options: RenderOptions = {
     const preds = graph.known.get(node.jti)!;
     const unknown = node.pred.filter((p) => !graph.byJti.has(p));
     let text = label(node, options);
-    if (preds.length > 1) text += ` ⟵ joins ${preds.map((p) => `${graph.byJti.get(p)!.exec_act ?? '?'} ${shortId(p, options)}`).join(' + ')}`;
-    if (unknown.length > 0) text += ` (after unknown ${unknown.map((p) => shortId(p, options)).join(', ')})`;
+    if (preds.length > 1)
+      text += ` ⟵ joins ${preds.map((p) => `${graph.byJti.get(p)!.exec_act ?? '?'} ${shortId(p, options)}`).join(' + ')}`;
+    if (unknown.length > 0)
+      text += ` (after unknown ${unknown.map((p) => shortId(p, options)).join(', ')})`;
     return text;
   };
   const maxDepth = options.maxDepth ?? DEFAULT_TREE_DEPTH;
@@ -128,7 +134,12 @@ export function renderTree(nodes: readonly DagNode[], options: RenderOptions = {
         lines.push(`${head}${describe(graph.byJti.get(child.jti)!)}`);
         drawn.add(child.jti);
         const indent = `${frame.indent}${last ? '   ' : '│  '}`;
-        stack.push({ indent, list: children.get(child.jti) ?? [], next: 0, depth: frame.depth + 1 });
+        stack.push({
+          indent,
+          list: children.get(child.jti) ?? [],
+          next: 0,
+          depth: frame.depth + 1,
+        });
       }
     }
   };
@@ -152,10 +163,16 @@ export function renderMermaid(nodes: readonly DagNode[], options: RenderOptions 
   const ids = new Map(graph.nodes.map((node, i) => [node.jti, `t${i}`] as const));
   const lines = ['flowchart TD'];
   for (const node of graph.nodes) {
-    const parts = [node.exec_act ?? '(no action)', `${shortId(node.jti, options)} · L${node.level}`, ...(node.iss === undefined ? [] : [node.iss])];
+    const parts = [
+      node.exec_act ?? '(no action)',
+      `${shortId(node.jti, options)} · L${node.level}`,
+      ...(node.iss === undefined ? [] : [node.iss]),
+    ];
     lines.push(`  ${ids.get(node.jti)}["${parts.map(mermaidText).join('<br/>')}"]`);
   }
-  for (const node of graph.nodes) for (const p of graph.known.get(node.jti)!) lines.push(`  ${ids.get(p)} --> ${ids.get(node.jti)}`);
+  for (const node of graph.nodes)
+    for (const p of graph.known.get(node.jti)!)
+      lines.push(`  ${ids.get(p)} --> ${ids.get(node.jti)}`);
   return lines.join('\n');
 }
 
@@ -171,7 +188,9 @@ export function renderDot(nodes: readonly DagNode[], options: RenderOptions = {}
     const text = `${node.exec_act ?? '(no action)'}\n${shortId(node.jti, options)} · L${node.level}${node.iss === undefined ? '' : `\n${node.iss}`}`;
     lines.push(`  ${dotString(node.jti)} [label=${dotString(text)}];`);
   }
-  for (const node of graph.nodes) for (const p of graph.known.get(node.jti)!) lines.push(`  ${dotString(p)} -> ${dotString(node.jti)};`);
+  for (const node of graph.nodes)
+    for (const p of graph.known.get(node.jti)!)
+      lines.push(`  ${dotString(p)} -> ${dotString(node.jti)};`);
   lines.push('}');
   return lines.join('\n');
 }

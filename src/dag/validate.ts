@@ -90,7 +90,11 @@ function dagError(code: ConstructorParameters<typeof ECTError>[0], message: stri
 }
 
 /** The predecessor `jti` of `child`, looked up in the child's scope first (DAG-5). */
-async function findPredecessor(store: ECTStore, jti: string, wid: string | undefined): Promise<DagNode | undefined> {
+async function findPredecessor(
+  store: ECTStore,
+  jti: string,
+  wid: string | undefined,
+): Promise<DagNode | undefined> {
   const same = await store.get(jti, wid);
   if (same !== undefined) return same;
   const elsewhere = await store.findByJti(jti);
@@ -133,7 +137,11 @@ export async function validateDag(node: DagNode, options: DagOptions): Promise<D
     const pred = await findPredecessor(store, predJti, node.wid);
     // DAG-2: existence.
     if (pred === undefined) {
-      if (!options.partial) throw dagError('ECT_DAG_PREDECESSOR_UNKNOWN', `predecessor ${predJti} is not a verified task`);
+      if (!options.partial)
+        throw dagError(
+          'ECT_DAG_PREDECESSOR_UNKNOWN',
+          `predecessor ${predJti} is not a verified task`,
+        );
       missing.push(predJti);
       continue;
     }
@@ -141,15 +149,24 @@ export async function validateDag(node: DagNode, options: DagOptions): Promise<D
     const bothScoped = pred.wid !== undefined && node.wid !== undefined;
     const elsewhere = bothScoped && !sameId(pred.wid, node.wid);
     if (elsewhere && !options.allowCrossWorkflow) {
-      throw dagError('ECT_DAG_WORKFLOW_MISMATCH', `predecessor ${predJti} belongs to workflow ${pred.wid}, not ${node.wid}`);
+      throw dagError(
+        'ECT_DAG_WORKFLOW_MISMATCH',
+        `predecessor ${predJti} belongs to workflow ${pred.wid}, not ${node.wid}`,
+      );
     }
     // DAG-3: a predecessor cannot start after its successor (within the clock tolerance).
     if (pred.iat > node.iat + tolerance) {
-      throw dagError('ECT_DAG_TEMPORAL', `predecessor ${predJti} was issued at ${pred.iat}, after this task (${node.iat}) by more than ${tolerance} s`);
+      throw dagError(
+        'ECT_DAG_TEMPORAL',
+        `predecessor ${predJti} was issued at ${pred.iat}, after this task (${node.iat}) by more than ${tolerance} s`,
+      );
     }
     // DAG-6: no building on tokens recorded below the verifier's minimum level.
     if (options.minPredecessorLevel !== undefined && pred.level < options.minPredecessorLevel) {
-      throw dagError('ECT_DAG_LEVEL', `predecessor ${predJti} was recorded at level ${pred.level}, below the minimum ${options.minPredecessorLevel}`);
+      throw dagError(
+        'ECT_DAG_LEVEL',
+        `predecessor ${predJti} was recorded at level ${pred.level}, below the minimum ${options.minPredecessorLevel}`,
+      );
     }
   }
 
@@ -184,7 +201,11 @@ async function walkAncestors(node: DagNode, options: DagOptions): Promise<void> 
         const key = taskKey(pred.jti, pred.wid);
         if (visited.has(key)) continue;
         visited.add(key);
-        if (visited.size > limit) throw dagError('ECT_DAG_LIMIT', `the ancestry of task ${node.jti} exceeds ${limit} tasks`);
+        if (visited.size > limit)
+          throw dagError(
+            'ECT_DAG_LIMIT',
+            `the ancestry of task ${node.jti} exceeds ${limit} tasks`,
+          );
         next.push(pred);
       }
     }

@@ -49,7 +49,15 @@ export function makeAgent(name: string, trustDomain: TrustDomainIssuer): Agent {
 
 /** A key source for the WIMSE profile: WITs of the demo's trust domain, verified with its issuer's keys. */
 export function trustDomainSource(trustDomain: TrustDomainIssuer): KeySource {
-  return wimseTrust({ trustDomains: [{ trustDomain: DEMO_TRUST_DOMAIN, keys: staticKeySet(trustDomain.jwks()), witIssuer: trustDomain.issuer }] });
+  return wimseTrust({
+    trustDomains: [
+      {
+        trustDomain: DEMO_TRUST_DOMAIN,
+        keys: staticKeySet(trustDomain.jwks()),
+        witIssuer: trustDomain.issuer,
+      },
+    ],
+  });
 }
 
 /** Settings shared by every agent's verifier. */
@@ -60,7 +68,11 @@ export interface DemoTrust {
 }
 
 /** The verifier of `self`: its audience, the others' keys, the ledger (L3), and DAG validation unless `dag` is false. */
-export function agentVerifier(self: Agent, trust: DemoTrust, options: { readonly dag: boolean }): Verifier {
+export function agentVerifier(
+  self: Agent,
+  trust: DemoTrust,
+  options: { readonly dag: boolean },
+): Verifier {
   const verifyOptions: VerifyOptions = {
     audience: self.id,
     keys: trustDomainSource(trust.trustDomain),
@@ -74,7 +86,11 @@ export function agentVerifier(self: Agent, trust: DemoTrust, options: { readonly
 
 /** The client of `self`, optionally verifying response ECTs with `verifier` (HTTP-5). */
 export function agentClient(self: Agent, verifier?: Verifier): ECTFetch {
-  return createECTFetch({ identity: { iss: self.id, key: self.keys.privateJwk }, workloadIdentityToken: self.wit, ...(verifier === undefined ? {} : { verifier }) });
+  return createECTFetch({
+    identity: { iss: self.id, key: self.keys.privateJwk },
+    workloadIdentityToken: self.wit,
+    ...(verifier === undefined ? {} : { verifier }),
+  });
 }
 
 /** A request as an agent's task handler sees it. */
@@ -109,7 +125,11 @@ async function readJson(request: IncomingMessage): Promise<Record<string, unknow
  * Serves `handler` on 127.0.0.1 with a random free port. Every request must carry an ECT whose
  * `out_hash` is the hash of the body (HTTP-4); the agent's own key signs its response ECTs.
  */
-export async function serveAgent(self: Agent, verifier: Verifier, handler: TaskHandler): Promise<AgentServer> {
+export async function serveAgent(
+  self: Agent,
+  verifier: Verifier,
+  handler: TaskHandler,
+): Promise<AgentServer> {
   const server: Server = createServer(
     ectNodeHandler(
       async (request, response, ect) => {
@@ -117,9 +137,18 @@ export async function serveAgent(self: Agent, verifier: Verifier, handler: TaskH
         const body = JSON.stringify(answer.body);
         // The body is final before respond() hashes it, so `out_hash` matches the bytes sent.
         if (answer.respond !== undefined) ect.respond({ ...answer.respond, body });
-        response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+        response
+          .writeHead(200, {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          })
+          .end(body);
       },
-      { verifier, bodyBinding: true, responder: { iss: self.id, key: self.keys.privateJwk, workloadIdentityToken: self.wit } },
+      {
+        verifier,
+        bodyBinding: true,
+        responder: { iss: self.id, key: self.keys.privateJwk, workloadIdentityToken: self.wit },
+      },
     ),
   );
   await new Promise<void>((resolve, reject) => {

@@ -13,10 +13,23 @@ import { auditWorkflow, type AuditReport } from '../dag/audit.js';
 import { renderTree } from '../dag/render.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { hashBytes } from '../format/hash.js';
-import { EXECUTION_CONTEXT_HEADER, formatExecutionContext, WORKLOAD_IDENTITY_HEADER } from '../http/header.js';
+import {
+  EXECUTION_CONTEXT_HEADER,
+  formatExecutionContext,
+  WORKLOAD_IDENTITY_HEADER,
+} from '../http/header.js';
 import type { ECTContext } from '../http/handler.js';
 import type { VerifiedECT } from '../verify/verify.js';
-import { agentClient, agentVerifier, makeAgent, makeTrustDomain, serveAgent, type Agent, type AgentServer, type DemoTrust } from './agents.js';
+import {
+  agentClient,
+  agentVerifier,
+  makeAgent,
+  makeTrustDomain,
+  serveAgent,
+  type Agent,
+  type AgentServer,
+  type DemoTrust,
+} from './agents.js';
 
 /** Options of `runDemo`. */
 export interface DemoOptions {
@@ -84,96 +97,203 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const record = (who: Agent, verified: VerifiedECT | undefined): void => {
     if (verified === undefined) return void problems.push(`${who.name} received no verified ECT`);
     const seq = verified.receipt?.seq;
-    accepted.push({ jti: verified.claims.jti, exec_act: verified.claims.exec_act, iss: verified.claims.iss, verifiedBy: who.name, level: verified.level, receiptSeq: seq });
-    print(`     ${who.name} verified ${verified.claims.exec_act} ${short(verified.claims.jti)}: level L${verified.level}${seq === undefined ? '' : `, ledger receipt #${seq}`}`);
+    accepted.push({
+      jti: verified.claims.jti,
+      exec_act: verified.claims.exec_act,
+      iss: verified.claims.iss,
+      verifiedBy: who.name,
+      level: verified.level,
+      receiptSeq: seq,
+    });
+    print(
+      `     ${who.name} verified ${verified.claims.exec_act} ${short(verified.claims.jti)}: level L${verified.level}${seq === undefined ? '' : `, ledger receipt #${seq}`}`,
+    );
   };
   const expectOk = (step: string, response: Response): void => {
     if (response.status !== 200) problems.push(`${step}: HTTP ${response.status}`);
   };
 
   print(`ECT demo: workflow ${wid}`);
-  print(`  trust domain ${trustDomain.issuer}: its issuer gave each agent a Workload Identity Token for the agent's own ES256 key`);
-  print('  agents (each verifies callers by their WIT, and their ECT issuer must be the WIT subject):');
+  print(
+    `  trust domain ${trustDomain.issuer}: its issuer gave each agent a Workload Identity Token for the agent's own ES256 key`,
+  );
+  print(
+    '  agents (each verifies callers by their WIT, and their ECT issuer must be the WIT subject):',
+  );
   const servers: AgentServer[] = [];
   const listed: { name: string; id: string; url: string }[] = [];
   let replay: { status: number; code: string | undefined } = { status: 0, code: undefined };
   try {
     // The release manager joins the implementation and the test results (pred = [B, C]).
-    const releaseServer = await serveAgent(releaser, agentVerifier(releaser, trust, { dag: true }), async ({ input, ect }) => {
-      record(releaser, ect.verified);
-      const implementation = String(input['implementation_task']);
-      const tests = ect.verified!.claims.jti;
-      print(`  5. ${releaser.name} performs approve_release, joining implement_spec ${short(implementation)} + run_tests ${short(tests)}; answers with its ECT (HTTP-5)`);
-      return { body: { approved: true }, respond: { exec_act: 'approve_release', pred: [implementation] } };
-    });
+    const releaseServer = await serveAgent(
+      releaser,
+      agentVerifier(releaser, trust, { dag: true }),
+      async ({ input, ect }) => {
+        record(releaser, ect.verified);
+        const implementation = String(input['implementation_task']);
+        const tests = ect.verified!.claims.jti;
+        print(
+          `  5. ${releaser.name} performs approve_release, joining implement_spec ${short(implementation)} + run_tests ${short(tests)}; answers with its ECT (HTTP-5)`,
+        );
+        return {
+          body: { approved: true },
+          respond: { exec_act: 'approve_release', pred: [implementation] },
+        };
+      },
+    );
     servers.push(releaseServer);
     // The tester records the release manager's response ECT: its client verifier has ledger and DAG too.
     const testerClient = agentClient(tester, agentVerifier(tester, trust, { dag: true }));
-    const testerServer = await serveAgent(tester, agentVerifier(tester, trust, { dag: true }), async ({ ect }) => {
-      record(tester, ect.verified);
-      const implementation = ect.verified!.claims.jti;
-      const body = JSON.stringify({ tests: 42, failed: 0, implementation_task: implementation });
-      const jti = randomUUID();
-      print(`  4. ${tester.name} → ${releaser.name}: run_tests ${short(jti)} (pred ${short(implementation)})`);
-      const sent = await testerClient(`${releaseServer.url}/approve`, { method: 'POST', headers: JSON_TYPE, body, ect: { aud: releaser.id, exec_act: 'run_tests', jti, wid, pred: [implementation], ...hashOf(ect) } });
-      expectOk('tester → release-manager', sent.response);
-      const approval = sent.responseECT;
-      if (approval === undefined) problems.push('the release manager answered without a verified ECT');
-      else record(tester, approval);
-      return { body: { tests: 'passed', approval: (await sent.response.json()) } };
-    });
+    const testerServer = await serveAgent(
+      tester,
+      agentVerifier(tester, trust, { dag: true }),
+      async ({ ect }) => {
+        record(tester, ect.verified);
+        const implementation = ect.verified!.claims.jti;
+        const body = JSON.stringify({ tests: 42, failed: 0, implementation_task: implementation });
+        const jti = randomUUID();
+        print(
+          `  4. ${tester.name} → ${releaser.name}: run_tests ${short(jti)} (pred ${short(implementation)})`,
+        );
+        const sent = await testerClient(`${releaseServer.url}/approve`, {
+          method: 'POST',
+          headers: JSON_TYPE,
+          body,
+          ect: {
+            aud: releaser.id,
+            exec_act: 'run_tests',
+            jti,
+            wid,
+            pred: [implementation],
+            ...hashOf(ect),
+          },
+        });
+        expectOk('tester → release-manager', sent.response);
+        const approval = sent.responseECT;
+        if (approval === undefined)
+          problems.push('the release manager answered without a verified ECT');
+        else record(tester, approval);
+        return { body: { tests: 'passed', approval: await sent.response.json() } };
+      },
+    );
     servers.push(testerServer);
     const implementerClient = agentClient(implementer);
-    const implementerServer = await serveAgent(implementer, agentVerifier(implementer, trust, { dag: true }), async ({ ect }) => {
-      record(implementer, ect.verified);
-      const review = ect.verified!.claims.jti;
-      const body = JSON.stringify({ patch: 'diff --git a/spec.md b/spec.md' });
-      const jti = randomUUID();
-      print(`  3. ${implementer.name} → ${tester.name}: implement_spec ${short(jti)} (pred ${short(review)})`);
-      const sent = await implementerClient(`${testerServer.url}/test`, { method: 'POST', headers: JSON_TYPE, body, ect: { aud: tester.id, exec_act: 'implement_spec', jti, wid, pred: [review], ...hashOf(ect) } });
-      expectOk('implementer → tester', sent.response);
-      return { body: (await sent.response.json()) as Record<string, unknown> };
-    });
+    const implementerServer = await serveAgent(
+      implementer,
+      agentVerifier(implementer, trust, { dag: true }),
+      async ({ ect }) => {
+        record(implementer, ect.verified);
+        const review = ect.verified!.claims.jti;
+        const body = JSON.stringify({ patch: 'diff --git a/spec.md b/spec.md' });
+        const jti = randomUUID();
+        print(
+          `  3. ${implementer.name} → ${tester.name}: implement_spec ${short(jti)} (pred ${short(review)})`,
+        );
+        const sent = await implementerClient(`${testerServer.url}/test`, {
+          method: 'POST',
+          headers: JSON_TYPE,
+          body,
+          ect: {
+            aud: tester.id,
+            exec_act: 'implement_spec',
+            jti,
+            wid,
+            pred: [review],
+            ...hashOf(ect),
+          },
+        });
+        expectOk('implementer → tester', sent.response);
+        return { body: (await sent.response.json()) as Record<string, unknown> };
+      },
+    );
     servers.push(implementerServer);
     const reviewerClient = agentClient(reviewer);
     // The entry agent takes root tasks only: nothing to DAG-validate, so replays meet its replay cache (VER-12).
-    const reviewerServer = await serveAgent(reviewer, agentVerifier(reviewer, trust, { dag: false }), async ({ ect }) => {
-      record(reviewer, ect.verified);
-      const submitted = ect.verified!.claims.jti;
-      const body = JSON.stringify({ review: 'approved with comments' });
-      const jti = randomUUID();
-      print(`  2. ${reviewer.name} → ${implementer.name}: review_spec ${short(jti)} (pred ${short(submitted)})`);
-      const sent = await reviewerClient(`${implementerServer.url}/implement`, { method: 'POST', headers: JSON_TYPE, body, ect: { aud: implementer.id, exec_act: 'review_spec', jti, wid, pred: [submitted], ...hashOf(ect) } });
-      expectOk('reviewer → implementer', sent.response);
-      return { body: (await sent.response.json()) as Record<string, unknown> };
-    });
+    const reviewerServer = await serveAgent(
+      reviewer,
+      agentVerifier(reviewer, trust, { dag: false }),
+      async ({ ect }) => {
+        record(reviewer, ect.verified);
+        const submitted = ect.verified!.claims.jti;
+        const body = JSON.stringify({ review: 'approved with comments' });
+        const jti = randomUUID();
+        print(
+          `  2. ${reviewer.name} → ${implementer.name}: review_spec ${short(jti)} (pred ${short(submitted)})`,
+        );
+        const sent = await reviewerClient(`${implementerServer.url}/implement`, {
+          method: 'POST',
+          headers: JSON_TYPE,
+          body,
+          ect: {
+            aud: implementer.id,
+            exec_act: 'review_spec',
+            jti,
+            wid,
+            pred: [submitted],
+            ...hashOf(ect),
+          },
+        });
+        expectOk('reviewer → implementer', sent.response);
+        return { body: (await sent.response.json()) as Record<string, unknown> };
+      },
+    );
     servers.push(reviewerServer);
-    for (const [agent, server] of [[reviewer, reviewerServer], [implementer, implementerServer], [tester, testerServer], [releaser, releaseServer]] as const) {
+    for (const [agent, server] of [
+      [reviewer, reviewerServer],
+      [implementer, implementerServer],
+      [tester, testerServer],
+      [releaser, releaseServer],
+    ] as const) {
       listed.push({ name: agent.name, id: agent.id, url: server.url });
       print(`    ${agent.name.padEnd(16)} ${agent.id}  ${server.url}`);
     }
     print(`    ${orchestrator.name.padEnd(16)} ${orchestrator.id}  (client only)`);
-    print(`  ${reviewer.name} is the entry point and takes root tasks; the others also validate each task's predecessors against the ledger (DAG).`);
+    print(
+      `  ${reviewer.name} is the entry point and takes root tasks; the others also validate each task's predecessors against the ledger (DAG).`,
+    );
     print('  steps (printed as each call is made; receivers verify before the caller continues):');
 
     const orchestratorClient = agentClient(orchestrator);
     const spec = JSON.stringify({ spec: 'ECT profile v1', sections: 11 });
     const rootJti = randomUUID();
     print(`  1. ${orchestrator.name} → ${reviewer.name}: submit_spec ${short(rootJti)} (root)`);
-    const first = await orchestratorClient(`${reviewerServer.url}/review`, { method: 'POST', headers: JSON_TYPE, body: spec, ect: { aud: reviewer.id, exec_act: 'submit_spec', jti: rootJti, wid } });
-    print(`  the call chain completed: ${orchestrator.name} got HTTP ${first.response.status} from ${reviewer.name}`);
+    const first = await orchestratorClient(`${reviewerServer.url}/review`, {
+      method: 'POST',
+      headers: JSON_TYPE,
+      body: spec,
+      ect: { aud: reviewer.id, exec_act: 'submit_spec', jti: rootJti, wid },
+    });
+    print(
+      `  the call chain completed: ${orchestrator.name} got HTTP ${first.response.status} from ${reviewer.name}`,
+    );
     expectOk('orchestrator → reviewer', first.response);
     await first.response.arrayBuffer();
 
     // The same token, WIT and body again: a replay.
-    print(`  replay: ${orchestrator.name} sends submit_spec ${short(first.claims.jti)} to ${reviewer.name} again (this must be refused)`);
-    const replayed = await fetch(`${reviewerServer.url}/review`, { method: 'POST', headers: { ...JSON_TYPE, [EXECUTION_CONTEXT_HEADER]: formatExecutionContext(first.token), [WORKLOAD_IDENTITY_HEADER]: orchestrator.wit }, body: spec });
+    print(
+      `  replay: ${orchestrator.name} sends submit_spec ${short(first.claims.jti)} to ${reviewer.name} again (this must be refused)`,
+    );
+    const replayed = await fetch(`${reviewerServer.url}/review`, {
+      method: 'POST',
+      headers: {
+        ...JSON_TYPE,
+        [EXECUTION_CONTEXT_HEADER]: formatExecutionContext(first.token),
+        [WORKLOAD_IDENTITY_HEADER]: orchestrator.wit,
+      },
+      body: spec,
+    });
     const replayProblem = (await replayed.json().catch(() => ({}))) as { code?: string };
     replay = { status: replayed.status, code: replayProblem.code };
     const replayOk = replay.status === 403 && replay.code === 'ECT_REPLAY';
-    print(`     → ${replay.status} ${replay.code ?? '(no code)'}: ${replayOk ? 'refused as expected (replay protection, RPL-1)' : 'NOT the expected 403 ECT_REPLAY'}`);
-    if (!replayOk) problems.push(`the replay was answered ${replay.status} ${replay.code ?? ''}, expected 403 ECT_REPLAY`);
-    if (hashBytes(spec) !== first.claims.out_hash) problems.push('out_hash of the first request does not match its body');
+    print(
+      `     → ${replay.status} ${replay.code ?? '(no code)'}: ${replayOk ? 'refused as expected (replay protection, RPL-1)' : 'NOT the expected 403 ECT_REPLAY'}`,
+    );
+    if (!replayOk)
+      problems.push(
+        `the replay was answered ${replay.status} ${replay.code ?? ''}, expected 403 ECT_REPLAY`,
+      );
+    if (hashBytes(spec) !== first.claims.out_hash)
+      problems.push('out_hash of the first request does not match its body');
   } catch (error) {
     problems.push(`unexpected failure: ${(error as Error)?.message ?? String(error)}`);
   } finally {
@@ -183,14 +303,33 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const nodes = await ledger.listWorkflow(wid);
   const audit = auditWorkflow(nodes);
   const integrity = await ledger.verifyIntegrity();
-  print(`  audit of workflow ${wid}: ${audit.nodes} tasks, ${audit.ok ? 'no issues' : `${audit.issues.length} issue(s): ${audit.issues.map((i) => i.code).join(', ')}`}; ledger integrity ${integrity.ok ? 'ok' : 'BROKEN'} (${integrity.checked} entries)`);
-  if (!audit.ok) problems.push(`audit: ${audit.issues.map((i) => `${i.code} ${i.jti}`).join('; ')}`);
+  print(
+    `  audit of workflow ${wid}: ${audit.nodes} tasks, ${audit.ok ? 'no issues' : `${audit.issues.length} issue(s): ${audit.issues.map((i) => i.code).join(', ')}`}; ledger integrity ${integrity.ok ? 'ok' : 'BROKEN'} (${integrity.checked} entries)`,
+  );
+  if (!audit.ok)
+    problems.push(`audit: ${audit.issues.map((i) => `${i.code} ${i.jti}`).join('; ')}`);
   if (!integrity.ok) problems.push(`ledger integrity: ${integrity.firstBad?.reason ?? 'broken'}`);
-  if (nodes.length !== 5) problems.push(`expected 5 tasks in the workflow, the ledger holds ${nodes.length}`);
+  if (nodes.length !== 5)
+    problems.push(`expected 5 tasks in the workflow, the ledger holds ${nodes.length}`);
   const tree = renderTree(nodes);
   print('  the workflow DAG:');
   for (const line of tree.split('\n')) print(`    ${line}`);
   const ok = problems.length === 0;
-  print(ok ? 'demo ok: every call verified and recorded, the replay refused, the DAG audited' : `demo FAILED: ${problems.join('; ')}`);
-  return { ok, workflowId: wid, tasks: nodes.length, accepted, replay, audit, integrity: { ok: integrity.ok, checked: integrity.checked }, tree, agents: listed, problems };
+  print(
+    ok
+      ? 'demo ok: every call verified and recorded, the replay refused, the DAG audited'
+      : `demo FAILED: ${problems.join('; ')}`,
+  );
+  return {
+    ok,
+    workflowId: wid,
+    tasks: nodes.length,
+    accepted,
+    replay,
+    audit,
+    integrity: { ok: integrity.ok, checked: integrity.checked },
+    tree,
+    agents: listed,
+    problems,
+  };
 }

@@ -33,5 +33,9 @@ export function decodeBase64url(s: string): Buffer | undefined {
 
 /** Encodes bytes or a UTF-8 string as unpadded base64url. */
 export function encodeBase64url(data: Uint8Array | string): string {
-  return (typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength)).toString('base64url');
+  return (
+    typeof data === 'string'
+      ? Buffer.from(data, 'utf8')
+      : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+  ).toString('base64url');
 }

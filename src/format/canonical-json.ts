@@ -114,9 +114,10 @@ export function canonicalJSON(value: unknown): string {
         open.add(container);
         if (Array.isArray(container)) {
           out += '[';
-          const items = container.map(
-            (item, i): [string, unknown] => [i === 0 ? '' : ',', prepare(item, String(i))],
-          );
+          const items = container.map((item, i): [string, unknown] => [
+            i === 0 ? '' : ',',
+            prepare(item, String(i)),
+          ]);
           stack.push({ close: ']', items, index: 0, seen: container });
         } else {
           out += '{';

@@ -148,8 +148,10 @@ function checkSpiffeIssuer(iss: string): void {
 }
 
 function checkId(value: unknown, member: string, rules: ClaimRules): string {
-  if (!isNonEmptyString(value)) fail('ECT_CLAIM_INVALID', member, `${member} must be a non-empty string`);
-  if (rules.requireUuid && !UUID.test(value)) fail('ECT_CLAIM_INVALID', member, `${member} must be a UUID (RFC 9562, 8-4-4-4-12 hex)`);
+  if (!isNonEmptyString(value))
+    fail('ECT_CLAIM_INVALID', member, `${member} must be a non-empty string`);
+  if (rules.requireUuid && !UUID.test(value))
+    fail('ECT_CLAIM_INVALID', member, `${member} must be a UUID (RFC 9562, 8-4-4-4-12 hex)`);
   return value;
 }
 
@@ -181,9 +183,15 @@ export function checkExtension(value: unknown): Record<string, unknown> {
   if (!isJSONObject(value)) fail('ECT_CLAIM_INVALID', 'ect_ext', 'ect_ext must be a JSON object');
   // Depth first: its walk stops at the limit, while JSON.stringify of a value nested thousands of
   // levels deep throws a RangeError (the call stack) instead of giving a size.
-  if (depthExceeds(value, EXT_MAX_DEPTH, 1)) fail('ECT_EXT_LIMIT', 'ect_ext', `ect_ext is nested deeper than ${EXT_MAX_DEPTH} levels`);
+  if (depthExceeds(value, EXT_MAX_DEPTH, 1))
+    fail('ECT_EXT_LIMIT', 'ect_ext', `ect_ext is nested deeper than ${EXT_MAX_DEPTH} levels`);
   const size = Buffer.byteLength(JSON.stringify(value), 'utf8');
-  if (size > EXT_MAX_BYTES) fail('ECT_EXT_LIMIT', 'ect_ext', `ect_ext is ${size} bytes serialized; the limit is ${EXT_MAX_BYTES}`);
+  if (size > EXT_MAX_BYTES)
+    fail(
+      'ECT_EXT_LIMIT',
+      'ect_ext',
+      `ect_ext is ${size} bytes serialized; the limit is ${EXT_MAX_BYTES}`,
+    );
   return value;
 }
 
@@ -191,17 +199,23 @@ export function checkExtension(value: unknown): Record<string, unknown> {
  * CLM-13: -00 names to -01 names (`par` -> `pred`, `ext` -> `ect_ext`, top-level `pol` and
  * `pol_decision` into `ect_ext`). Returns a new object, or the input when nothing was legacy.
  */
-function migrateLegacy(payload: Record<string, unknown>): { claims: Record<string, unknown>; legacy: boolean } {
+function migrateLegacy(payload: Record<string, unknown>): {
+  claims: Record<string, unknown>;
+  legacy: boolean;
+} {
   const has = (name: string): boolean => Object.prototype.hasOwnProperty.call(payload, name);
-  if (!has('par') && !has('ext') && !has('pol') && !has('pol_decision')) return { claims: payload, legacy: false };
+  if (!has('par') && !has('ext') && !has('pol') && !has('pol_decision'))
+    return { claims: payload, legacy: false };
   const claims: Record<string, unknown> = { ...payload };
   if (has('par')) {
-    if (has('pred')) fail('ECT_CLAIM_INVALID', 'par', 'the token carries both par (-00) and pred (-01)');
+    if (has('pred'))
+      fail('ECT_CLAIM_INVALID', 'par', 'the token carries both par (-00) and pred (-01)');
     claims['pred'] = payload['par'];
     delete claims['par'];
   }
   if (has('ext')) {
-    if (has('ect_ext')) fail('ECT_CLAIM_INVALID', 'ext', 'the token carries both ext (-00) and ect_ext (-01)');
+    if (has('ect_ext'))
+      fail('ECT_CLAIM_INVALID', 'ext', 'the token carries both ext (-00) and ect_ext (-01)');
     claims['ect_ext'] = payload['ext'];
     delete claims['ext'];
   }
@@ -209,7 +223,12 @@ function migrateLegacy(payload: Record<string, unknown>): { claims: Record<strin
     if (!has(name)) continue;
     const ext = claims['ect_ext'] === undefined ? {} : claims['ect_ext'];
     if (!isJSONObject(ext)) fail('ECT_CLAIM_INVALID', 'ect_ext', 'ect_ext must be a JSON object');
-    if (Object.prototype.hasOwnProperty.call(ext, name)) fail('ECT_CLAIM_INVALID', name, `the token carries ${name} both at the top level (-00) and in ect_ext (-01)`);
+    if (Object.prototype.hasOwnProperty.call(ext, name))
+      fail(
+        'ECT_CLAIM_INVALID',
+        name,
+        `the token carries ${name} both at the top level (-00) and in ect_ext (-01)`,
+      );
     claims['ect_ext'] = { ...ext, [name]: payload[name] };
     delete claims[name];
   }
@@ -254,8 +273,13 @@ export interface ValidatedClaims {
  * }
  * ```
  */
-export function validateClaims(payload: Record<string, unknown>, rules: ClaimRules): ValidatedClaims {
-  const { claims, legacy } = rules.acceptLegacy ? migrateLegacy(payload) : { claims: payload, legacy: false };
+export function validateClaims(
+  payload: Record<string, unknown>,
+  rules: ClaimRules,
+): ValidatedClaims {
+  const { claims, legacy } = rules.acceptLegacy
+    ? migrateLegacy(payload)
+    : { claims: payload, legacy: false };
 
   for (const name of REQUIRED) {
     if (claims[name] === undefined || !Object.prototype.hasOwnProperty.call(claims, name)) {
@@ -270,9 +294,18 @@ export function validateClaims(payload: Record<string, unknown>, rules: ClaimRul
   // CLM-2
   const aud = claims['aud'];
   if (Array.isArray(aud)) {
-    if (aud.length === 0 || !aud.every(isNonEmptyString)) fail('ECT_CLAIM_INVALID', 'aud', 'aud must be a non-empty string or a non-empty array of non-empty strings');
+    if (aud.length === 0 || !aud.every(isNonEmptyString))
+      fail(
+        'ECT_CLAIM_INVALID',
+        'aud',
+        'aud must be a non-empty string or a non-empty array of non-empty strings',
+      );
   } else if (!isNonEmptyString(aud)) {
-    fail('ECT_CLAIM_INVALID', 'aud', 'aud must be a non-empty string or a non-empty array of non-empty strings');
+    fail(
+      'ECT_CLAIM_INVALID',
+      'aud',
+      'aud must be a non-empty string or a non-empty array of non-empty strings',
+    );
   }
   // CLM-3, CLM-4 (and the NumericDate range of CLM-4, before any store sees `exp`)
   const iat = checkNumericDate(claims['iat'], 'iat');
@@ -282,12 +315,24 @@ export function validateClaims(payload: Record<string, unknown>, rules: ClaimRul
   const jti = checkId(claims['jti'], 'jti', rules);
   // CLM-6
   const act = claims['exec_act'];
-  if (!isNonEmptyString(act)) fail('ECT_CLAIM_INVALID', 'exec_act', 'exec_act must be a non-empty string');
-  if (act.length > rules.maxExecActLength) fail('ECT_CLAIM_INVALID', 'exec_act', `exec_act is longer than ${rules.maxExecActLength} characters`);
+  if (!isNonEmptyString(act))
+    fail('ECT_CLAIM_INVALID', 'exec_act', 'exec_act must be a non-empty string');
+  if (act.length > rules.maxExecActLength)
+    fail(
+      'ECT_CLAIM_INVALID',
+      'exec_act',
+      `exec_act is longer than ${rules.maxExecActLength} characters`,
+    );
   // CLM-7
   const pred = claims['pred'];
-  if (!Array.isArray(pred)) fail('ECT_CLAIM_INVALID', 'pred', 'pred must be an array of task ids ([] for a root task)');
-  if (rules.maxPred > 0 && pred.length > rules.maxPred) fail('ECT_CLAIM_INVALID', 'pred', `pred has ${pred.length} entries; the limit is ${rules.maxPred}`);
+  if (!Array.isArray(pred))
+    fail('ECT_CLAIM_INVALID', 'pred', 'pred must be an array of task ids ([] for a root task)');
+  if (rules.maxPred > 0 && pred.length > rules.maxPred)
+    fail(
+      'ECT_CLAIM_INVALID',
+      'pred',
+      `pred has ${pred.length} entries; the limit is ${rules.maxPred}`,
+    );
   // CLM-5: UUIDs compare case-insensitively, so `ABC…` repeats `abc…` and may name the task itself.
   const self = pred.length === 0 ? jti : canonicalId(jti);
   const seen = new Set<string>();
@@ -302,7 +347,12 @@ export function validateClaims(payload: Record<string, unknown>, rules: ClaimRul
   // CLM-9
   for (const name of ['inp_hash', 'out_hash']) {
     const value = claims[name];
-    if (value !== undefined && !isDigest(value)) fail('ECT_CLAIM_INVALID', name, `${name} must be the unpadded base64url SHA-256 digest (43 characters, no algorithm prefix)`);
+    if (value !== undefined && !isDigest(value))
+      fail(
+        'ECT_CLAIM_INVALID',
+        name,
+        `${name} must be the unpadded base64url SHA-256 digest (43 characters, no algorithm prefix)`,
+      );
   }
   // CLM-10
   if (claims['ect_ext'] !== undefined) checkExtension(claims['ect_ext']);

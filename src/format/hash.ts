@@ -43,7 +43,9 @@ export function hashBytes(data: Uint8Array | string): string {
  * console.log(inp_hash.length); // 43
  * ```
  */
-export async function hashStream(stream: AsyncIterable<Uint8Array | string> | ReadableStream<Uint8Array>): Promise<string> {
+export async function hashStream(
+  stream: AsyncIterable<Uint8Array | string> | ReadableStream<Uint8Array>,
+): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of stream as AsyncIterable<Uint8Array | string>) hash.update(chunk);
   return hash.digest('base64url');

@@ -22,7 +22,8 @@
 export type StrictJSONFailure = 'syntax' | 'duplicate' | 'surrogate';
 
 /** The parsed value, or why it could not be parsed. */
-export type StrictJSONResult = { ok: true; value: unknown } | { ok: false; reason: StrictJSONFailure };
+export type StrictJSONResult =
+  { ok: true; value: unknown } | { ok: false; reason: StrictJSONFailure };
 
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
@@ -101,7 +102,8 @@ function countParsedNames(value: unknown): number {
   while (stack.length > 0) {
     const current = stack.pop()!;
     if (Array.isArray(current)) {
-      for (const item of current as unknown[]) if (item !== null && typeof item === 'object') stack.push(item);
+      for (const item of current as unknown[])
+        if (item !== null && typeof item === 'object') stack.push(item);
       continue;
     }
     for (const key of Object.keys(current)) {
@@ -124,7 +126,11 @@ export function parseStrictJSON(text: string): StrictJSONResult {
   } catch {
     return { ok: false, reason: 'syntax' };
   }
-  if (typeof value === 'object' && value !== null && countMemberNames(text) !== countParsedNames(value)) {
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    countMemberNames(text) !== countParsedNames(value)
+  ) {
     return { ok: false, reason: 'duplicate' };
   }
   if (!isWellFormed(text) || (hasSurrogateEscape(text) && hasLoneSurrogate(value))) {

@@ -80,12 +80,19 @@ const JSON_FAILURES: Readonly<Record<StrictJSONFailure, string>> = {
   surrogate: 'has an unpaired surrogate in a string (I-JSON, RFC 7493 §2.1)',
 };
 
-function malformed(message: string, context: { level?: 1 | 2; header?: Record<string, unknown> } = {}): ECTError {
+function malformed(
+  message: string,
+  context: { level?: 1 | 2; header?: Record<string, unknown> } = {},
+): ECTError {
   return new ECTError('ECT_MALFORMED', message, context);
 }
 
 /** Decodes one base64url segment holding a JSON object. */
-function decodeJSONSegment(segment: string, what: string, context: { level?: 1 | 2; header?: Record<string, unknown> }): Record<string, unknown> {
+function decodeJSONSegment(
+  segment: string,
+  what: string,
+  context: { level?: 1 | 2; header?: Record<string, unknown> },
+): Record<string, unknown> {
   if (segment.length === 0) throw malformed(`${what} is empty`, context);
   const bytes = decodeBase64url(segment);
   if (bytes === undefined) throw malformed(`${what} is not canonical base64url`, context);
@@ -132,11 +139,15 @@ export function parseToken(token: string): ParsedToken {
     if (headerCache.size >= HEADER_CACHE_LIMIT) headerCache.clear();
     headerCache.set(headerSegment, header);
   }
-  const payload = decodeJSONSegment(token.slice(first + 1, second), 'the JWS payload', { level: 2, header });
+  const payload = decodeJSONSegment(token.slice(first + 1, second), 'the JWS payload', {
+    level: 2,
+    header,
+  });
   // An empty signature segment is valid JWS syntax (RFC 7515 §7.1; the unsecured JWS of RFC 7519
   // §6.1 ends that way). It is judged by the header (alg none: ECT_ALG_NOT_ALLOWED, HDR-2) or by the
   // signature check (ECT_SIGNATURE_INVALID, VER-6), which says more than "malformed".
   const signature = decodeBase64url(token.slice(second + 1));
-  if (signature === undefined) throw malformed('the JWS signature is not canonical base64url', { level: 2, header });
+  if (signature === undefined)
+    throw malformed('the JWS signature is not canonical base64url', { level: 2, header });
   return { level: 2, header, payload, signingInput: token.slice(0, second), signature };
 }

@@ -94,10 +94,16 @@ export function readNodeBody(request: IncomingMessage, options: BodyReadOptions)
       if (kept.length > maxBytes) return Promise.reject(new BodyTooLargeError(maxBytes));
       return Promise.resolve(kept);
     }
-    return Promise.reject(new ECTConfigError('bodyBinding', 'the request body was already read by another middleware; mount the ECT middleware before body parsers (HTTP-4)'));
+    return Promise.reject(
+      new ECTConfigError(
+        'bodyBinding',
+        'the request body was already read by another middleware; mount the ECT middleware before body parsers (HTTP-4)',
+      ),
+    );
   }
   const declared = declaredLength(request);
-  if (declared !== undefined && declared > maxBytes) return Promise.reject(new BodyTooLargeError(maxBytes));
+  if (declared !== undefined && declared > maxBytes)
+    return Promise.reject(new BodyTooLargeError(maxBytes));
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;
@@ -110,7 +116,8 @@ export function readNodeBody(request: IncomingMessage, options: BodyReadOptions)
       cleanup();
       reject(error);
     };
-    const onAborted = (): void => onError(new Error('the request was aborted while its body was read'));
+    const onAborted = (): void =>
+      onError(new Error('the request was aborted while its body was read'));
     // Paused mode ('readable' + read()) rather than 'data': the stream's 'end' is only emitted once
     // a read finds it empty, so the bytes can be unshifted back before any later reader sees 'end'.
     function onReadable(): void {
@@ -141,7 +148,10 @@ export function readNodeBody(request: IncomingMessage, options: BodyReadOptions)
 }
 
 /** Reads a web `ReadableStream` body (Fetch API) up to `maxBytes`; `null` is the empty body. */
-export async function readWebBody(body: ReadableStream<Uint8Array> | null, options: BodyReadOptions): Promise<Buffer> {
+export async function readWebBody(
+  body: ReadableStream<Uint8Array> | null,
+  options: BodyReadOptions,
+): Promise<Buffer> {
   if (body === null) return Buffer.alloc(0);
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
@@ -167,12 +177,19 @@ export async function readWebBody(body: ReadableStream<Uint8Array> | null, optio
  * Reads any byte stream (a Fastify payload, a decoded request) up to `maxBytes`. The caller hands
  * the bytes on in a new stream; see `replayStream`.
  */
-export async function readStreamBody(stream: AsyncIterable<Uint8Array | string>, options: BodyReadOptions & { readonly declaredLength?: number | undefined }): Promise<Buffer> {
-  if (options.declaredLength !== undefined && options.declaredLength > options.maxBytes) throw new BodyTooLargeError(options.maxBytes);
+export async function readStreamBody(
+  stream: AsyncIterable<Uint8Array | string>,
+  options: BodyReadOptions & { readonly declaredLength?: number | undefined },
+): Promise<Buffer> {
+  if (options.declaredLength !== undefined && options.declaredLength > options.maxBytes)
+    throw new BodyTooLargeError(options.maxBytes);
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of stream) {
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const bytes =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk)
+        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     total += bytes.length;
     if (total > options.maxBytes) throw new BodyTooLargeError(options.maxBytes);
     chunks.push(bytes);
@@ -182,5 +199,7 @@ export async function readStreamBody(stream: AsyncIterable<Uint8Array | string>,
 
 /** A readable stream of bytes already read, marked with their wire length (Fastify's `receivedEncodedLength`). */
 export function replayStream(body: Buffer): Readable & { readonly receivedEncodedLength: number } {
-  return Object.assign(Readable.from(body.length === 0 ? [] : [body]), { receivedEncodedLength: body.length });
+  return Object.assign(Readable.from(body.length === 0 ? [] : [body]), {
+    receivedEncodedLength: body.length,
+  });
 }

@@ -12,7 +12,13 @@ import { parseToken } from '../format/parse.js';
 import type { VerifyOptions } from '../verify/options.js';
 import { createVerifier, type VerifiedECT, type Verifier } from '../verify/verify.js';
 import { bodyLimit, readWebBody } from './body.js';
-import { EXECUTION_CONTEXT_HEADER, formatExecutionContext, headerLimit, readExecutionContext, WORKLOAD_IDENTITY_HEADER } from './header.js';
+import {
+  EXECUTION_CONTEXT_HEADER,
+  formatExecutionContext,
+  headerLimit,
+  readExecutionContext,
+  WORKLOAD_IDENTITY_HEADER,
+} from './header.js';
 import type { SignerIdentity } from './respond.js';
 
 /**
@@ -151,7 +157,10 @@ function bodyBytes(body: ECTRequestInit['body']): Uint8Array | string {
   if (body === undefined || body === null) return '';
   if (typeof body === 'string' || body instanceof Uint8Array) return body;
   if (body instanceof ArrayBuffer) return new Uint8Array(body);
-  throw new ECTConfigError('body', 'the ECT fetch wrapper hashes the body it sends: give a string, Uint8Array or ArrayBuffer');
+  throw new ECTConfigError(
+    'body',
+    'the ECT fetch wrapper hashes the body it sends: give a string, Uint8Array or ArrayBuffer',
+  );
 }
 
 /**
@@ -182,11 +191,20 @@ function bodyBytes(body: ECTRequestInit['body']): Uint8Array | string {
  */
 export function createECTFetch(options: ECTFetchOptions): ECTFetch {
   const { identity } = options;
-  if (typeof identity !== 'object' || identity === null || typeof identity.iss !== 'string') throw new ECTConfigError('identity', 'the caller needs an identity (iss) and a key');
+  if (typeof identity !== 'object' || identity === null || typeof identity.iss !== 'string')
+    throw new ECTConfigError('identity', 'the caller needs an identity (iss) and a key');
   const maxHeaderSize = headerLimit(options);
-  const verifier = options.verifier === undefined ? undefined : typeof (options.verifier as Verifier).verify === 'function' ? (options.verifier as Verifier) : createVerifier(options.verifier as VerifyOptions);
+  const verifier =
+    options.verifier === undefined
+      ? undefined
+      : typeof (options.verifier as Verifier).verify === 'function'
+        ? (options.verifier as Verifier)
+        : createVerifier(options.verifier as VerifyOptions);
   const binding = options.responseBinding;
-  const responseMaxBytes = binding === undefined || binding === false ? undefined : bodyLimit(binding === true ? undefined : binding.maxBytes, 'responseBinding.maxBytes');
+  const responseMaxBytes =
+    binding === undefined || binding === false
+      ? undefined
+      : bodyLimit(binding === true ? undefined : binding.maxBytes, 'responseBinding.maxBytes');
   const doFetch = options.fetch ?? globalThis.fetch;
 
   return async (input, init) => {
@@ -206,24 +224,37 @@ export function createECTFetch(options: ECTFetchOptions): ECTFetch {
     );
     const headers = new Headers(rest.headers);
     headers.set(EXECUTION_CONTEXT_HEADER, token);
-    if (options.workloadIdentityToken !== undefined) headers.set(WORKLOAD_IDENTITY_HEADER, options.workloadIdentityToken);
-    const response = await doFetch(input, { ...rest, headers, ...(body === undefined || body === null ? {} : { body: bytes }) });
+    if (options.workloadIdentityToken !== undefined)
+      headers.set(WORKLOAD_IDENTITY_HEADER, options.workloadIdentityToken);
+    const response = await doFetch(input, {
+      ...rest,
+      headers,
+      ...(body === undefined || body === null ? {} : { body: bytes }),
+    });
     const claims = parseToken(token).payload as unknown as ECTClaims;
-    const responseToken = readExecutionContext(response.headers.get(EXECUTION_CONTEXT_HEADER), { maxHeaderSize });
-    if (responseToken === undefined || verifier === undefined) return { response, token, claims, responseToken, responseECT: undefined };
+    const responseToken = readExecutionContext(response.headers.get(EXECUTION_CONTEXT_HEADER), {
+      maxHeaderSize,
+    });
+    if (responseToken === undefined || verifier === undefined)
+      return { response, token, claims, responseToken, responseECT: undefined };
     // IDB-3: the responder's WIT travels beside its response ECT.
     const responseWit = response.headers.get(WORKLOAD_IDENTITY_HEADER) ?? undefined;
     // HTTP-4 on the response: the verifier expects the response body's hash as out_hash.
-    const received = responseMaxBytes === undefined
-      ? undefined
-      : hashBytes(await readWebBody(response.clone().body, { maxBytes: responseMaxBytes }));
+    const received =
+      responseMaxBytes === undefined
+        ? undefined
+        : hashBytes(await readWebBody(response.clone().body, { maxBytes: responseMaxBytes }));
     const responseECT = await verifier.verify(responseToken, {
       ...(responseWit === undefined ? {} : { workloadIdentityToken: responseWit }),
       ...(received === undefined ? {} : { expect: { out_hash: received } }),
     });
     // HTTP-5: the callee's task follows the caller's.
     if (!responseECT.claims.pred.includes(claims.jti)) {
-      throw new ECTError('ECT_CLAIM_INVALID', `the response ECT does not list the request's task ${claims.jti} in pred (HTTP-5)`, { member: 'pred', claims: responseECT.claims });
+      throw new ECTError(
+        'ECT_CLAIM_INVALID',
+        `the response ECT does not list the request's task ${claims.jti} in pred (HTTP-5)`,
+        { member: 'pred', claims: responseECT.claims },
+      );
     }
     // A custom Verifier may not know `expect`: the binding must hold whatever verified it.
     if (received !== undefined && responseECT.claims.out_hash !== received) {

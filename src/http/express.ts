@@ -54,7 +54,10 @@ function middleware(core: ECTHandler): ExpressECTMiddleware {
       (error: unknown) => next(error),
     );
   };
-  return Object.assign(run, { handler: core, forRoute: (route: RouteECTOptions) => middleware(core.forRoute(route)) });
+  return Object.assign(run, {
+    handler: core,
+    forRoute: (route: RouteECTOptions) => middleware(core.forRoute(route)),
+  });
 }
 
 /**
@@ -85,6 +88,8 @@ function middleware(core: ECTHandler): ExpressECTMiddleware {
  * app.listen(8080);
  * ```
  */
-export function ectExpress(options: ECTMiddlewareOptions | { readonly handler: ECTHandler }): ExpressECTMiddleware {
+export function ectExpress(
+  options: ECTMiddlewareOptions | { readonly handler: ECTHandler },
+): ExpressECTMiddleware {
   return middleware(coreHandler(options));
 }

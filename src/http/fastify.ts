@@ -71,7 +71,11 @@ type Done = (error: Error | null, payload?: Readable) => void;
  * await app.listen({ port: 8080 });
  * ```
  */
-export function ectFastify(instance: FastifyInstance, options: FastifyECTOptions, done: (error?: Error) => void): void {
+export function ectFastify(
+  instance: FastifyInstance,
+  options: FastifyECTOptions,
+  done: (error?: Error) => void,
+): void {
   const core = coreHandler(options);
   // Route settings are checked once per route config, not per request.
   const routes = new WeakMap<object, ECTHandler>();
@@ -85,36 +89,51 @@ export function ectFastify(instance: FastifyInstance, options: FastifyECTOptions
   };
   instance.decorateRequest('ect', null);
   // Callback style on purpose: a rejected request is answered here and `next` is never called.
-  instance.addHook('preParsing', (request: FastifyRequest, reply: FastifyReply, payload: Readable, next: Done): void => {
-    const route = (request.routeOptions.config as { ect?: RouteECTOptions | false } | undefined)?.ect;
-    if (route === false) return next(null, payload);
-    const handler = route === undefined ? core : forRoute(route);
-    let body: Buffer | undefined;
-    handler
-      .handle({
-        ect: request.raw.headersDistinct[EXECUTION_CONTEXT_HEADER.toLowerCase()],
-        wit: request.raw.headersDistinct[WORKLOAD_IDENTITY_HEADER.toLowerCase()],
-        readBody: async (limits) => (body = await readStreamBody(payload, { ...limits, declaredLength: declaredLength(request.raw) })),
-        setHeader: (name, value) => {
-          void reply.header(name, value);
-        },
-      })
-      .then(
-        (outcome) => {
-          if (!outcome.ok) {
-            const { problem } = outcome;
-            if (problem.status === 413) void reply.header('connection', 'close');
-            void reply.code(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).header('cache-control', 'no-store').send(Buffer.from(problemBody(problem)));
-            return;
-          }
-          request.ect = outcome.context;
-          next(null, body === undefined ? payload : replayStream(body));
-        },
-        (error: unknown) => next(error instanceof Error ? error : new Error(String(error))),
-      );
-  });
+  instance.addHook(
+    'preParsing',
+    (request: FastifyRequest, reply: FastifyReply, payload: Readable, next: Done): void => {
+      const route = (request.routeOptions.config as { ect?: RouteECTOptions | false } | undefined)
+        ?.ect;
+      if (route === false) return next(null, payload);
+      const handler = route === undefined ? core : forRoute(route);
+      let body: Buffer | undefined;
+      handler
+        .handle({
+          ect: request.raw.headersDistinct[EXECUTION_CONTEXT_HEADER.toLowerCase()],
+          wit: request.raw.headersDistinct[WORKLOAD_IDENTITY_HEADER.toLowerCase()],
+          readBody: async (limits) =>
+            (body = await readStreamBody(payload, {
+              ...limits,
+              declaredLength: declaredLength(request.raw),
+            })),
+          setHeader: (name, value) => {
+            void reply.header(name, value);
+          },
+        })
+        .then(
+          (outcome) => {
+            if (!outcome.ok) {
+              const { problem } = outcome;
+              if (problem.status === 413) void reply.header('connection', 'close');
+              void reply
+                .code(problem.status)
+                .header('content-type', PROBLEM_CONTENT_TYPE)
+                .header('cache-control', 'no-store')
+                .send(Buffer.from(problemBody(problem)));
+              return;
+            }
+            request.ect = outcome.context;
+            next(null, body === undefined ? payload : replayStream(body));
+          },
+          (error: unknown) => next(error instanceof Error ? error : new Error(String(error))),
+        );
+    },
+  );
   done();
 }
 
 // fastify-plugin's convention, without depending on it: do not encapsulate, name the plugin.
-Object.assign(ectFastify, { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: 'ect' });
+Object.assign(ectFastify, {
+  [Symbol.for('skip-override')]: true,
+  [Symbol.for('fastify.display-name')]: 'ect',
+});

@@ -6,9 +6,19 @@
  * @module wimse-ect/fetch
  */
 import { readWebBody } from './body.js';
-import { createECTHandler, type ECTContext, type ECTHandler, type ECTMiddlewareOptions } from './handler.js';
+import {
+  createECTHandler,
+  type ECTContext,
+  type ECTHandler,
+  type ECTMiddlewareOptions,
+} from './handler.js';
 import { EXECUTION_CONTEXT_HEADER, WORKLOAD_IDENTITY_HEADER } from './header.js';
-import { BodyTooLargeError, PROBLEM_CONTENT_TYPE, problemBody, type ProblemDetails } from './problem.js';
+import {
+  BodyTooLargeError,
+  PROBLEM_CONTENT_TYPE,
+  problemBody,
+  type ProblemDetails,
+} from './problem.js';
 
 /**
  * A Fetch API handler that also receives the verified ECT.
@@ -27,7 +37,10 @@ import { BodyTooLargeError, PROBLEM_CONTENT_TYPE, problemBody, type ProblemDetai
  * };
  * ```
  */
-export type FetchECTRequestHandler = (request: Request, ect: ECTContext) => Response | Promise<Response>;
+export type FetchECTRequestHandler = (
+  request: Request,
+  ect: ECTContext,
+) => Response | Promise<Response>;
 
 /**
  * Options of the Fetch adapter: the middleware options, or an existing core handler.
@@ -102,7 +115,10 @@ export function ectOf(request: Request): ECTContext | undefined {
  * ```
  */
 export function problemResponse(problem: ProblemDetails): Response {
-  const headers: Record<string, string> = { 'Content-Type': PROBLEM_CONTENT_TYPE, 'Cache-Control': 'no-store' };
+  const headers: Record<string, string> = {
+    'Content-Type': PROBLEM_CONTENT_TYPE,
+    'Cache-Control': 'no-store',
+  };
   if (problem.status === 413) headers['Connection'] = 'close';
   return new Response(problemBody(problem), { status: problem.status, headers });
 }
@@ -137,7 +153,10 @@ function declared(request: Request): number | undefined {
  * }
  * ```
  */
-export async function checkFetchRequest(request: Request, options: { readonly handler: ECTHandler }): Promise<FetchECTCheck> {
+export async function checkFetchRequest(
+  request: Request,
+  options: { readonly handler: ECTHandler },
+): Promise<FetchECTCheck> {
   const headers = new Headers();
   const outcome = await options.handler.handle({
     // Headers.get joins several field lines with ", ": the codec rejects that as a list (HTTP-1).
@@ -145,7 +164,8 @@ export async function checkFetchRequest(request: Request, options: { readonly ha
     wit: request.headers.get(WORKLOAD_IDENTITY_HEADER),
     readBody: async (limits) => {
       const length = declared(request);
-      if (length !== undefined && length > limits.maxBytes) throw new BodyTooLargeError(limits.maxBytes);
+      if (length !== undefined && length > limits.maxBytes)
+        throw new BodyTooLargeError(limits.maxBytes);
       return readWebBody(request.clone().body, limits);
     },
     setHeader: (name, value) => headers.set(name, value),
@@ -194,7 +214,10 @@ function withHeaders(response: Response, headers: Headers): Response {
  * console.log(response.status); // 403: no Execution-Context header
  * ```
  */
-export function ectFetchHandler(handler: FetchECTRequestHandler, options: FetchECTOptions): (request: Request) => Promise<Response> {
+export function ectFetchHandler(
+  handler: FetchECTRequestHandler,
+  options: FetchECTOptions,
+): (request: Request) => Promise<Response> {
   const core = 'handler' in options ? options.handler : createECTHandler(options);
   return async (request) => {
     const check = await checkFetchRequest(request, { handler: core });

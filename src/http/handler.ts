@@ -12,8 +12,22 @@ import type { Receipt } from '../ledger/types.js';
 import type { VerifyOptions } from '../verify/options.js';
 import { createVerifier, type VerifiedECT, type Verifier } from '../verify/verify.js';
 import { bodyLimit, type BodyReadOptions } from './body.js';
-import { EXECUTION_CONTEXT_HEADER, headerLimit, RECEIPT_HEADER, readExecutionContext, singleValue, WORKLOAD_IDENTITY_HEADER, type FieldLines } from './header.js';
-import { BodyTooLargeError, ECT_MISSING_CODE, problemFor, problemFromError, type ProblemDetails } from './problem.js';
+import {
+  EXECUTION_CONTEXT_HEADER,
+  headerLimit,
+  RECEIPT_HEADER,
+  readExecutionContext,
+  singleValue,
+  WORKLOAD_IDENTITY_HEADER,
+  type FieldLines,
+} from './header.js';
+import {
+  BodyTooLargeError,
+  ECT_MISSING_CODE,
+  problemFor,
+  problemFromError,
+  type ProblemDetails,
+} from './problem.js';
 import { createResponseECT, type RespondInit, type SignerIdentity } from './respond.js';
 
 /**
@@ -166,7 +180,9 @@ export interface ECTContext {
  * }
  * ```
  */
-export type ECTOutcome = { readonly ok: true; readonly context: ECTContext } | { readonly ok: false; readonly problem: ProblemDetails };
+export type ECTOutcome =
+  | { readonly ok: true; readonly context: ECTContext }
+  | { readonly ok: false; readonly problem: ProblemDetails };
 
 /**
  * A core handler: one verifier, settings checked once.
@@ -217,17 +233,27 @@ interface Settings {
   readonly onReject: ((problem: ProblemDetails, error: unknown) => void) | undefined;
 }
 
-function routeSettings(base: Omit<Settings, 'required' | 'bodyMaxBytes'>, route: RouteECTOptions): Settings {
+function routeSettings(
+  base: Omit<Settings, 'required' | 'bodyMaxBytes'>,
+  route: RouteECTOptions,
+): Settings {
   const binding = route.bodyBinding;
   let bodyMaxBytes: number | undefined;
   if (binding === true) bodyMaxBytes = bodyLimit(undefined);
-  else if (typeof binding === 'object' && binding !== null) bodyMaxBytes = bodyLimit(binding.maxBytes);
-  else if (binding !== undefined && binding !== false) throw new ECTConfigError('bodyBinding', 'must be true, false or { maxBytes }');
-  if (route.required !== undefined && typeof route.required !== 'boolean') throw new ECTConfigError('required', 'must be a boolean');
+  else if (typeof binding === 'object' && binding !== null)
+    bodyMaxBytes = bodyLimit(binding.maxBytes);
+  else if (binding !== undefined && binding !== false)
+    throw new ECTConfigError('bodyBinding', 'must be true, false or { maxBytes }');
+  if (route.required !== undefined && typeof route.required !== 'boolean')
+    throw new ECTConfigError('required', 'must be a boolean');
   return { ...base, required: route.required ?? true, bodyMaxBytes };
 }
 
-function buildHandler(verifier: Verifier, settings: Settings, base: Omit<Settings, 'required' | 'bodyMaxBytes'>): ECTHandler {
+function buildHandler(
+  verifier: Verifier,
+  settings: Settings,
+  base: Omit<Settings, 'required' | 'bodyMaxBytes'>,
+): ECTHandler {
   const reject = (error: unknown): ECTOutcome => {
     const problem = problemFromError(error);
     if (problem === undefined) throw error;
@@ -278,22 +304,47 @@ function buildHandler(verifier: Verifier, settings: Settings, base: Omit<Setting
     return { ok: true, context: makeContext(input, settings, token, verified, bodyHash) };
   }
 
-  return { verifier, handle, forRoute: (route) => buildHandler(verifier, routeSettings(base, route), base) };
+  return {
+    verifier,
+    handle,
+    forRoute: (route) => buildHandler(verifier, routeSettings(base, route), base),
+  };
 }
 
-function makeContext(input: ECTRequestInput, settings: Settings, token: string | undefined, verified: VerifiedECT | undefined, bodyHash: string | undefined): ECTContext {
+function makeContext(
+  input: ECTRequestInput,
+  settings: Settings,
+  token: string | undefined,
+  verified: VerifiedECT | undefined,
+  bodyHash: string | undefined,
+): ECTContext {
   return {
     token,
     verified,
     bodyHash,
     receipt: verified?.receipt,
     respond(init: RespondInit): string {
-      if (settings.responder === undefined) throw new ECTConfigError('responder', 'set the responder option (identity and key) to answer with an ECT (HTTP-5)');
-      if (verified === undefined) throw new ECTConfigError('respond', 'this request carried no ECT to answer (HTTP-5 needs the caller\'s jti)');
-      const response = createResponseECT({ ...init, caller: verified, identity: settings.responder, requestBodyHash: bodyHash, maxHeaderSize: settings.maxHeaderSize });
+      if (settings.responder === undefined)
+        throw new ECTConfigError(
+          'responder',
+          'set the responder option (identity and key) to answer with an ECT (HTTP-5)',
+        );
+      if (verified === undefined)
+        throw new ECTConfigError(
+          'respond',
+          "this request carried no ECT to answer (HTTP-5 needs the caller's jti)",
+        );
+      const response = createResponseECT({
+        ...init,
+        caller: verified,
+        identity: settings.responder,
+        requestBodyHash: bodyHash,
+        maxHeaderSize: settings.maxHeaderSize,
+      });
       input.setHeader(EXECUTION_CONTEXT_HEADER, response);
       // IDB-3: a WIMSE caller verifies the response ECT with the key of the responder's WIT.
-      if (settings.responder.workloadIdentityToken !== undefined) input.setHeader(WORKLOAD_IDENTITY_HEADER, settings.responder.workloadIdentityToken);
+      if (settings.responder.workloadIdentityToken !== undefined)
+        input.setHeader(WORKLOAD_IDENTITY_HEADER, settings.responder.workloadIdentityToken);
       return response;
     },
   };
@@ -323,7 +374,9 @@ export function createECTHandler(options: ECTMiddlewareOptions): ECTHandler {
   if (typeof options !== 'object' || options === null || options.verifier === undefined) {
     throw new ECTConfigError('verifier', 'the ECT middleware needs a verifier or verifier options');
   }
-  const verifier = isVerifier(options.verifier) ? options.verifier : createVerifier(options.verifier);
+  const verifier = isVerifier(options.verifier)
+    ? options.verifier
+    : createVerifier(options.verifier);
   const base = {
     maxHeaderSize: headerLimit(options),
     receiptHeader: options.receiptHeader ?? true,

@@ -137,7 +137,10 @@ export function headerLimit(options: HeaderCodecOptions, setting = 'maxHeaderSiz
  * console.log(readExecutionContext(request.headers.get('execution-context'))); // eyJ.eyJ.sig
  * ```
  */
-export function readExecutionContext(lines: FieldLines, options: HeaderCodecOptions = {}): string | undefined {
+export function readExecutionContext(
+  lines: FieldLines,
+  options: HeaderCodecOptions = {},
+): string | undefined {
   if (lines === undefined || lines === null) return undefined;
   const list: readonly string[] = typeof lines === 'string' ? [lines] : lines;
   if (list.length === 0) return undefined;
@@ -145,14 +148,26 @@ export function readExecutionContext(lines: FieldLines, options: HeaderCodecOpti
   // HTTP-3 first, like VER-1: nothing larger than the limit is looked at further.
   for (const line of list) {
     if (line.length > limit || Buffer.byteLength(line, 'utf8') > limit) {
-      throw new ECTError('ECT_TOO_LARGE', `the ${EXECUTION_CONTEXT_HEADER} value is larger than ${limit} bytes (HTTP-3)`);
+      throw new ECTError(
+        'ECT_TOO_LARGE',
+        `the ${EXECUTION_CONTEXT_HEADER} value is larger than ${limit} bytes (HTTP-3)`,
+      );
     }
   }
-  if (list.length > 1) throw new ECTError('ECT_MALFORMED', `the message has ${list.length} ${EXECUTION_CONTEXT_HEADER} field lines; exactly one is allowed (HTTP-1)`);
+  if (list.length > 1)
+    throw new ECTError(
+      'ECT_MALFORMED',
+      `the message has ${list.length} ${EXECUTION_CONTEXT_HEADER} field lines; exactly one is allowed (HTTP-1)`,
+    );
   // RFC 9110 §5.5: leading and trailing whitespace is not part of the value.
   const value = list[0]!.trim();
-  if (value.includes(',')) throw new ECTError('ECT_MALFORMED', `the ${EXECUTION_CONTEXT_HEADER} value is a list; exactly one ECT is allowed (HTTP-1)`);
-  if (value.length === 0) throw new ECTError('ECT_MALFORMED', `the ${EXECUTION_CONTEXT_HEADER} value is empty`);
+  if (value.includes(','))
+    throw new ECTError(
+      'ECT_MALFORMED',
+      `the ${EXECUTION_CONTEXT_HEADER} value is a list; exactly one ECT is allowed (HTTP-1)`,
+    );
+  if (value.length === 0)
+    throw new ECTError('ECT_MALFORMED', `the ${EXECUTION_CONTEXT_HEADER} value is empty`);
   return value;
 }
 
@@ -177,7 +192,10 @@ export function readExecutionContext(lines: FieldLines, options: HeaderCodecOpti
 export function formatExecutionContext(token: string, options: HeaderCodecOptions = {}): string {
   const limit = options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
   if (typeof token !== 'string' || !TOKEN_CHARS.test(token)) {
-    throw new ECTError('ECT_MALFORMED', `an ECT is base64url segments joined by '.'; this value cannot be sent in ${EXECUTION_CONTEXT_HEADER}`);
+    throw new ECTError(
+      'ECT_MALFORMED',
+      `an ECT is base64url segments joined by '.'; this value cannot be sent in ${EXECUTION_CONTEXT_HEADER}`,
+    );
   }
   if (token.length > limit) {
     throw new ECTError(

@@ -37,6 +37,24 @@ export {
   type ECTRequestInput,
   type RouteECTOptions,
 } from './handler.js';
-export { createResponseECT, type RespondInit, type ResponseECTOptions, type SignerIdentity } from './respond.js';
-export { ectNodeHandler, nodeRequestInput, sendNodeProblem, type NodeECTOptions, type NodeECTRequestHandler } from './node.js';
-export { createECTFetch, type ECTFetch, type ECTFetchOptions, type ECTFetchResult, type ECTRequestInit, type RequestTask } from './client.js';
+export {
+  createResponseECT,
+  type RespondInit,
+  type ResponseECTOptions,
+  type SignerIdentity,
+} from './respond.js';
+export {
+  ectNodeHandler,
+  nodeRequestInput,
+  sendNodeProblem,
+  type NodeECTOptions,
+  type NodeECTRequestHandler,
+} from './node.js';
+export {
+  createECTFetch,
+  type ECTFetch,
+  type ECTFetchOptions,
+  type ECTFetchResult,
+  type ECTRequestInit,
+  type RequestTask,
+} from './client.js';

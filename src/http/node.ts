@@ -5,7 +5,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readNodeBody } from './body.js';
-import { createECTHandler, type ECTContext, type ECTHandler, type ECTMiddlewareOptions, type ECTRequestInput } from './handler.js';
+import {
+  createECTHandler,
+  type ECTContext,
+  type ECTHandler,
+  type ECTMiddlewareOptions,
+  type ECTRequestInput,
+} from './handler.js';
 import { EXECUTION_CONTEXT_HEADER, WORKLOAD_IDENTITY_HEADER } from './header.js';
 import { PROBLEM_CONTENT_TYPE, problemBody, type ProblemDetails } from './problem.js';
 
@@ -25,7 +31,11 @@ import { PROBLEM_CONTENT_TYPE, problemBody, type ProblemDetails } from './proble
  * createServer(ectNodeHandler(tasks, { verifier })).listen(8080);
  * ```
  */
-export type NodeECTRequestHandler = (request: IncomingMessage, response: ServerResponse, ect: ECTContext) => void | Promise<void>;
+export type NodeECTRequestHandler = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  ect: ECTContext,
+) => void | Promise<void>;
 
 /**
  * Options of `ectNodeHandler`: the middleware options, or an existing core handler.
@@ -66,7 +76,10 @@ export type NodeECTOptions = (ECTMiddlewareOptions | { readonly handler: ECTHand
  * }).listen(8080);
  * ```
  */
-export function nodeRequestInput(request: IncomingMessage, response: ServerResponse): ECTRequestInput {
+export function nodeRequestInput(
+  request: IncomingMessage,
+  response: ServerResponse,
+): ECTRequestInput {
   // headersDistinct keeps each field line; `headers` would join them with ", ".
   const lines = request.headersDistinct;
   return {
@@ -107,7 +120,9 @@ export function sendNodeProblem(response: ServerResponse, problem: ProblemDetail
 }
 
 /** The core handler of a middleware's options (built once). */
-export function coreHandler(options: ECTMiddlewareOptions | { readonly handler: ECTHandler }): ECTHandler {
+export function coreHandler(
+  options: ECTMiddlewareOptions | { readonly handler: ECTHandler },
+): ECTHandler {
   return 'handler' in options ? options.handler : createECTHandler(options);
 }
 
@@ -138,7 +153,10 @@ export function coreHandler(options: ECTMiddlewareOptions | { readonly handler: 
  * server.listen(8080);
  * ```
  */
-export function ectNodeHandler(handler: NodeECTRequestHandler, options: NodeECTOptions): (request: IncomingMessage, response: ServerResponse) => void {
+export function ectNodeHandler(
+  handler: NodeECTRequestHandler,
+  options: NodeECTOptions,
+): (request: IncomingMessage, response: ServerResponse) => void {
   const core = coreHandler(options);
   return (request, response) => {
     void (async (): Promise<void> => {
@@ -151,8 +169,17 @@ export function ectNodeHandler(handler: NodeECTRequestHandler, options: NodeECTO
         response.destroy();
         return;
       }
-      const body = JSON.stringify({ type: 'about:blank', title: 'Internal Server Error', status: 500 });
-      response.writeHead(500, { 'Content-Type': PROBLEM_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(body) }).end(body);
+      const body = JSON.stringify({
+        type: 'about:blank',
+        title: 'Internal Server Error',
+        status: 500,
+      });
+      response
+        .writeHead(500, {
+          'Content-Type': PROBLEM_CONTENT_TYPE,
+          'Content-Length': Buffer.byteLength(body),
+        })
+        .end(body);
     });
   };
 }

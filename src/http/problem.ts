@@ -105,34 +105,82 @@ export interface ProblemDetails {
 export const PROBLEM_TYPE_PREFIX = 'urn:ect:error:';
 
 const DETAILS: Readonly<Record<ProblemCode, readonly [title: string, detail: string]>> = {
-  ECT_TOO_LARGE: ['Execution context too large', 'The Execution-Context value is larger than this server accepts.'],
-  ECT_MALFORMED: ['Malformed execution context', 'The Execution-Context value is not exactly one well-formed ECT.'],
-  ECT_LEVEL_TOO_LOW: ['Assurance level too low', "The ECT's assurance level is below the minimum this server requires."],
+  ECT_TOO_LARGE: [
+    'Execution context too large',
+    'The Execution-Context value is larger than this server accepts.',
+  ],
+  ECT_MALFORMED: [
+    'Malformed execution context',
+    'The Execution-Context value is not exactly one well-formed ECT.',
+  ],
+  ECT_LEVEL_TOO_LOW: [
+    'Assurance level too low',
+    "The ECT's assurance level is below the minimum this server requires.",
+  ],
   ECT_TYP_INVALID: ['Invalid token type', 'The JOSE header typ is not exec+jwt.'],
-  ECT_ALG_NOT_ALLOWED: ['Algorithm not allowed', 'The JOSE header alg is not allowed by this server.'],
-  ECT_CRIT_UNSUPPORTED: ['Critical header unsupported', 'The JOSE header lists a critical parameter this server does not understand.'],
+  ECT_ALG_NOT_ALLOWED: [
+    'Algorithm not allowed',
+    'The JOSE header alg is not allowed by this server.',
+  ],
+  ECT_CRIT_UNSUPPORTED: [
+    'Critical header unsupported',
+    'The JOSE header lists a critical parameter this server does not understand.',
+  ],
   ECT_KEY_UNRESOLVED: ['Key not resolved', 'No trusted key was found for this ECT.'],
   ECT_SIGNATURE_INVALID: ['Invalid signature', 'The signature of the ECT does not verify.'],
   ECT_CLAIM_MISSING: ['Claim missing', 'A required claim is missing from the ECT.'],
   ECT_CLAIM_INVALID: ['Claim invalid', 'A claim of the ECT has an invalid value.'],
   ECT_EXT_LIMIT: ['Extension limit exceeded', 'The ect_ext claim exceeds the size or depth limit.'],
-  ECT_ISSUER_MISMATCH: ['Issuer mismatch', 'The key that signed the ECT is not bound to its issuer.'],
+  ECT_ISSUER_MISMATCH: [
+    'Issuer mismatch',
+    'The key that signed the ECT is not bound to its issuer.',
+  ],
   ECT_AUDIENCE_MISMATCH: ['Audience mismatch', "This server is not in the ECT's audience."],
   ECT_EXPIRED: ['Execution context expired', 'The ECT has expired.'],
   ECT_IAT_FUTURE: ['Issued in the future', 'The ECT was issued in the future.'],
-  ECT_IAT_TOO_OLD: ['Issued too long ago', 'The ECT was issued longer ago than this server accepts.'],
-  ECT_DAG_DUPLICATE: ['Duplicate task', 'A task with this jti is already recorded in its workflow.'],
-  ECT_DAG_PREDECESSOR_UNKNOWN: ['Unknown predecessor', 'A predecessor task of the ECT is not known to this server.'],
-  ECT_DAG_TEMPORAL: ['Predecessor after successor', 'A predecessor task was issued after this task.'],
+  ECT_IAT_TOO_OLD: [
+    'Issued too long ago',
+    'The ECT was issued longer ago than this server accepts.',
+  ],
+  ECT_DAG_DUPLICATE: [
+    'Duplicate task',
+    'A task with this jti is already recorded in its workflow.',
+  ],
+  ECT_DAG_PREDECESSOR_UNKNOWN: [
+    'Unknown predecessor',
+    'A predecessor task of the ECT is not known to this server.',
+  ],
+  ECT_DAG_TEMPORAL: [
+    'Predecessor after successor',
+    'A predecessor task was issued after this task.',
+  ],
   ECT_DAG_CYCLE: ['Cycle in the workflow', 'The ECT would make its workflow cyclic.'],
   ECT_DAG_LIMIT: ['Workflow too deep', 'The ancestry of the ECT exceeds the limit of this server.'],
-  ECT_DAG_WORKFLOW_MISMATCH: ['Workflow mismatch', 'A predecessor task belongs to another workflow.'],
-  ECT_DAG_LEVEL: ['Predecessor level too low', 'A predecessor task was recorded below the minimum level.'],
+  ECT_DAG_WORKFLOW_MISMATCH: [
+    'Workflow mismatch',
+    'A predecessor task belongs to another workflow.',
+  ],
+  ECT_DAG_LEVEL: [
+    'Predecessor level too low',
+    'A predecessor task was recorded below the minimum level.',
+  ],
   ECT_REPLAY: ['Replayed execution context', 'This ECT was already presented.'],
-  ECT_REPLAY_STORE_UNAVAILABLE: ['Replay check unavailable', 'The replay check could not be performed; the ECT was not accepted.'],
-  ECT_LEDGER_UNAVAILABLE: ['Ledger unavailable', 'The ECT could not be recorded in the audit ledger; it was not accepted.'],
-  EXECUTION_CONTEXT_MISSING: ['Execution context required', 'This resource requires an Execution-Context header.'],
-  BODY_TOO_LARGE: ['Request body too large', 'The request body is larger than this server binds to an ECT.'],
+  ECT_REPLAY_STORE_UNAVAILABLE: [
+    'Replay check unavailable',
+    'The replay check could not be performed; the ECT was not accepted.',
+  ],
+  ECT_LEDGER_UNAVAILABLE: [
+    'Ledger unavailable',
+    'The ECT could not be recorded in the audit ledger; it was not accepted.',
+  ],
+  EXECUTION_CONTEXT_MISSING: [
+    'Execution context required',
+    'This resource requires an Execution-Context header.',
+  ],
+  BODY_TOO_LARGE: [
+    'Request body too large',
+    'The request body is larger than this server binds to an ECT.',
+  ],
 };
 
 /**
@@ -146,11 +194,23 @@ const DETAILS: Readonly<Record<ProblemCode, readonly [title: string, detail: str
  * console.log(problemFor('ECT_REPLAY', { member: 'jti' }));
  * ```
  */
-export function problemFor(code: ProblemCode, options: { readonly member?: string | undefined } = {}): ProblemDetails {
+export function problemFor(
+  code: ProblemCode,
+  options: { readonly member?: string | undefined } = {},
+): ProblemDetails {
   const [title, detail] = DETAILS[code];
   // The member is a claim or header name chosen by this library (never a value), so it is safe to show.
-  const member = options.member !== undefined && /^[A-Za-z0-9_]{1,32}$/.test(options.member) ? ` (member: ${options.member})` : '';
-  return { type: `${PROBLEM_TYPE_PREFIX}${code}`, title, status: code === BODY_TOO_LARGE_CODE ? 413 : 403, detail: `${detail}${member}`, code };
+  const member =
+    options.member !== undefined && /^[A-Za-z0-9_]{1,32}$/.test(options.member)
+      ? ` (member: ${options.member})`
+      : '';
+  return {
+    type: `${PROBLEM_TYPE_PREFIX}${code}`,
+    title,
+    status: code === BODY_TOO_LARGE_CODE ? 413 : 403,
+    detail: `${detail}${member}`,
+    code,
+  };
 }
 
 /**

@@ -137,7 +137,11 @@ export interface ResponseECTOptions extends RespondInit {
  */
 export function createResponseECT(options: ResponseECTOptions): string {
   const { caller, identity } = options;
-  if (caller === undefined) throw new ECTConfigError('caller', 'a response ECT needs the verified ECT of the request (HTTP-5)');
+  if (caller === undefined)
+    throw new ECTConfigError(
+      'caller',
+      'a response ECT needs the verified ECT of the request (HTTP-5)',
+    );
   const token = createECT(
     {
       iss: identity.iss,
@@ -157,5 +161,8 @@ export function createResponseECT(options: ResponseECTOptions): string {
       ...(identity.ttl === undefined ? {} : { ttl: identity.ttl }),
     },
   );
-  return formatExecutionContext(token, options.maxHeaderSize === undefined ? {} : { maxHeaderSize: options.maxHeaderSize });
+  return formatExecutionContext(
+    token,
+    options.maxHeaderSize === undefined ? {} : { maxHeaderSize: options.maxHeaderSize },
+  );
 }

@@ -5,8 +5,22 @@
  * the core never loads jose.
  * @module wimse-ect/identity
  */
-export { issuerMatches, type IssuerBinding, type KeyRequest, type KeySource, type ResolvedKey, type VerifyContext } from './key-source.js';
-export { indexJWKSet, localJWKSet, type IndexJWKSetOptions, type JWKSet, type JWKSetIndex, type LocalJWKSetOptions } from './jwks.js';
+export {
+  issuerMatches,
+  type IssuerBinding,
+  type KeyRequest,
+  type KeySource,
+  type ResolvedKey,
+  type VerifyContext,
+} from './key-source.js';
+export {
+  indexJWKSet,
+  localJWKSet,
+  type IndexJWKSetOptions,
+  type JWKSet,
+  type JWKSetIndex,
+  type LocalJWKSetOptions,
+} from './jwks.js';
 export { staticKeySet, type KeySet, type StaticKeySetOptions } from './key-set.js';
 export {
   checkKeySetUrl,
@@ -19,7 +33,12 @@ export {
   type KeySetUrlOptions,
   type RemoteKeySetOptions,
 } from './remote-jwks.js';
-export { issuerKeySets, trustDomainPrefix, type IssuerKeySetsOptions, type IssuerTrust } from './trust.js';
+export {
+  issuerKeySets,
+  trustDomainPrefix,
+  type IssuerKeySetsOptions,
+  type IssuerTrust,
+} from './trust.js';
 export {
   DEFAULT_CHAIN_CACHE_SECONDS,
   DEFAULT_CHAIN_CACHE_SIZE,
@@ -32,6 +51,29 @@ export {
   type RevocationStatus,
   type X509TrustOptions,
 } from './x509.js';
-export { DEFAULT_WIT_CACHE_SECONDS, DEFAULT_WIT_MAX_SIZE, verifyWIT, WIT_HEADER, WIT_TYP, wimseTrust, type TrustDomainTrust, type VerifiedWIT, type WimseTrustOptions } from './wit.js';
-export { createTrustDomainIssuer, DEFAULT_WIT_TTL_SECONDS, type IssueWitOptions, type TrustDomainIssuer, type TrustDomainIssuerOptions } from './wit-issuer.js';
-export { createTrustSource, loadTrustConfig, parseTrustConfig, type LoadTrustOptions, type TrustConfigDocument, type TrustSourceOptions } from './trust-config.js';
+export {
+  DEFAULT_WIT_CACHE_SECONDS,
+  DEFAULT_WIT_MAX_SIZE,
+  verifyWIT,
+  WIT_HEADER,
+  WIT_TYP,
+  wimseTrust,
+  type TrustDomainTrust,
+  type VerifiedWIT,
+  type WimseTrustOptions,
+} from './wit.js';
+export {
+  createTrustDomainIssuer,
+  DEFAULT_WIT_TTL_SECONDS,
+  type IssueWitOptions,
+  type TrustDomainIssuer,
+  type TrustDomainIssuerOptions,
+} from './wit-issuer.js';
+export {
+  createTrustSource,
+  loadTrustConfig,
+  parseTrustConfig,
+  type LoadTrustOptions,
+  type TrustConfigDocument,
+  type TrustSourceOptions,
+} from './trust-config.js';

@@ -113,10 +113,14 @@ function unresolved(message: string, member = 'kid'): ECTError {
 function entryAllows(entry: Entry, alg: string): string | undefined {
   const spec = algorithmSpec(alg);
   if (!spec) return `algorithm ${alg} is not supported`;
-  if (entry.jwk.alg !== undefined && entry.jwk.alg !== alg) return `the key is for ${entry.jwk.alg}, the token uses ${alg}`;
-  if (entry.jwk.use !== undefined && entry.jwk.use !== 'sig') return `the key's use is ${entry.jwk.use}, not sig`;
-  if (entry.jwk.key_ops !== undefined && !entry.jwk.key_ops.includes('verify')) return 'the key_ops of the key do not include verify';
-  if (!keyFitsAlgorithm(entry.key, spec.alg)) return `the key (${entry.jwk.kty}${entry.jwk.crv ? ` ${entry.jwk.crv}` : ''}) does not fit ${alg}`;
+  if (entry.jwk.alg !== undefined && entry.jwk.alg !== alg)
+    return `the key is for ${entry.jwk.alg}, the token uses ${alg}`;
+  if (entry.jwk.use !== undefined && entry.jwk.use !== 'sig')
+    return `the key's use is ${entry.jwk.use}, not sig`;
+  if (entry.jwk.key_ops !== undefined && !entry.jwk.key_ops.includes('verify'))
+    return 'the key_ops of the key do not include verify';
+  if (!keyFitsAlgorithm(entry.key, spec.alg))
+    return `the key (${entry.jwk.kty}${entry.jwk.crv ? ` ${entry.jwk.crv}` : ''}) does not fit ${alg}`;
   return undefined;
 }
 
@@ -124,9 +128,13 @@ function entryAllows(entry: Entry, alg: string): string | undefined {
 function importEntry(jwk: unknown, where: string): Entry & { kid: string } {
   if (!isJSONObject(jwk)) throw new ECTConfigError(where, 'not a JSON object');
   const kid = (jwk as { kid?: unknown }).kid;
-  if (typeof kid !== 'string' || kid.length === 0) throw new ECTConfigError(where, 'every key needs a kid (HDR-3)');
+  if (typeof kid !== 'string' || kid.length === 0)
+    throw new ECTConfigError(where, 'every key needs a kid (HDR-3)');
   if ('d' in jwk || ('k' in jwk && (jwk as { kty?: unknown }).kty === 'oct')) {
-    throw new ECTConfigError(where, `key ${kid} is private or symmetric; a verifier's set holds public keys only`);
+    throw new ECTConfigError(
+      where,
+      `key ${kid} is private or symmetric; a verifier's set holds public keys only`,
+    );
   }
   const key = importPublicKey(jwk, `${where} (kid ${kid})`);
   return { jwk, key, kid };
@@ -150,7 +158,8 @@ function importEntry(jwk: unknown, where: string): Entry & { kid: string } {
  */
 export function indexJWKSet(jwks: JWKSet, options: IndexJWKSetOptions = {}): JWKSetIndex {
   const setting = options.setting ?? 'jwks';
-  if (!isJSONObject(jwks) || !Array.isArray(jwks.keys)) throw new ECTConfigError(setting, 'a JWK Set is an object with a "keys" array (RFC 7517 §5)');
+  if (!isJSONObject(jwks) || !Array.isArray(jwks.keys))
+    throw new ECTConfigError(setting, 'a JWK Set is an object with a "keys" array (RFC 7517 §5)');
   const byKid = new Map<string, Entry[]>();
   let size = 0;
   jwks.keys.forEach((jwk, index) => {
@@ -186,7 +195,8 @@ export function indexJWKSet(jwks: JWKSet, options: IndexJWKSetOptions = {}): JWK
 /** HDR-3: the `kid` of a header, or `ECT_KEY_UNRESOLVED` when there is none. */
 export function requireKid(header: Readonly<Record<string, unknown>>, profile: string): string {
   const kid = header['kid'];
-  if (typeof kid !== 'string' || kid.length === 0) throw unresolved(`the token has no kid; the ${profile} profile requires one (HDR-3)`);
+  if (typeof kid !== 'string' || kid.length === 0)
+    throw unresolved(`the token has no kid; the ${profile} profile requires one (HDR-3)`);
   return kid;
 }
 

@@ -147,10 +147,10 @@ export interface KeySource {
  * const verifier = createVerifier({ audience: 'b', keys: resolver });
  * ```
  */
-export type KeyResolver = (header: Readonly<Record<string, unknown>>, claims: Readonly<Record<string, unknown>>) =>
-  | KeyInput
-  | ResolvedKey
-  | Promise<KeyInput | ResolvedKey>;
+export type KeyResolver = (
+  header: Readonly<Record<string, unknown>>,
+  claims: Readonly<Record<string, unknown>>,
+) => KeyInput | ResolvedKey | Promise<KeyInput | ResolvedKey>;
 
 /** `issuerRank` of an exact binding: more specific than any prefix. */
 export const EXACT_ISSUER_RANK = Number.MAX_SAFE_INTEGER;

@@ -14,7 +14,12 @@
  * @module
  */
 import type { KeyObject } from 'node:crypto';
-import { createRemoteJWKSet, customFetch, type FetchImplementation, type RemoteJWKSet } from 'jose/jwks/remote';
+import {
+  createRemoteJWKSet,
+  customFetch,
+  type FetchImplementation,
+  type RemoteJWKSet,
+} from 'jose/jwks/remote';
 import { ECTConfigError, ECTError } from '../errors.js';
 import { numberSetting } from '../settings.js';
 import { indexJWKSet, type JWKSetIndex } from './jwks.js';
@@ -136,7 +141,9 @@ export interface RemoteKeySetOptions {
 const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '[::1]', '::1']);
 
 function isLoopback(hostname: string): boolean {
-  return LOOPBACK_HOSTS.has(hostname.toLowerCase()) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+  return (
+    LOOPBACK_HOSTS.has(hostname.toLowerCase()) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
+  );
 }
 
 /**
@@ -181,10 +188,19 @@ export function checkKeySetUrl(url: string | URL, options: KeySetUrlOptions = {}
   } catch {
     throw new ECTConfigError(setting, `not a URL: ${JSON.stringify(String(url))}`);
   }
-  if (parsed.username !== '' || parsed.password !== '') throw new ECTConfigError(setting, 'must not carry credentials');
+  if (parsed.username !== '' || parsed.password !== '')
+    throw new ECTConfigError(setting, 'must not carry credentials');
   if (parsed.protocol === 'https:') return parsed;
-  if (parsed.protocol === 'http:' && (isLoopback(parsed.hostname) || options.allowInsecure === true)) return parsed;
-  if (parsed.protocol === 'http:') throw new ECTConfigError(setting, 'must be https (http is allowed only for loopback hosts or with allow_insecure)');
+  if (
+    parsed.protocol === 'http:' &&
+    (isLoopback(parsed.hostname) || options.allowInsecure === true)
+  )
+    return parsed;
+  if (parsed.protocol === 'http:')
+    throw new ECTConfigError(
+      setting,
+      'must be https (http is allowed only for loopback hosts or with allow_insecure)',
+    );
   throw new ECTConfigError(setting, `must be https, got ${parsed.protocol.replace(/:$/, '')}`);
 }
 
@@ -226,10 +242,18 @@ function limitedFetch(maxBytes: number): FetchImplementation {
 
 /** Why a fetch failed, in words (jose errors, fetch's `TypeError` with a system error as cause). */
 function describeFailure(error: unknown): string {
-  const err = error as { name?: string; message?: string; code?: string; cause?: { code?: string; message?: string } };
-  if (err?.code === 'ERR_JWKS_TIMEOUT' || err?.name === 'TimeoutError') return 'the request timed out';
+  const err = error as {
+    name?: string;
+    message?: string;
+    code?: string;
+    cause?: { code?: string; message?: string };
+  };
+  if (err?.code === 'ERR_JWKS_TIMEOUT' || err?.name === 'TimeoutError')
+    return 'the request timed out';
   const cause = err?.cause?.code ?? err?.cause?.message;
-  return cause !== undefined ? `${err?.message ?? String(error)} (${cause})` : (err?.message ?? String(error));
+  return cause !== undefined
+    ? `${err?.message ?? String(error)} (${cause})`
+    : (err?.message ?? String(error));
 }
 
 /** A remote set with its state, for `remoteKeySet`. */
@@ -260,12 +284,23 @@ interface State {
  */
 export function remoteKeySet(options: RemoteKeySetOptions): KeySet {
   const setting = options.setting ?? 'jwks_uri';
-  const url = checkKeySetUrl(options.url, { setting, ...(options.allowInsecure === undefined ? {} : { allowInsecure: options.allowInsecure }) });
+  const url = checkKeySetUrl(options.url, {
+    setting,
+    ...(options.allowInsecure === undefined ? {} : { allowInsecure: options.allowInsecure }),
+  });
   const maxAgeMs = durationMs(options.maxAgeMs, DEFAULT_JWKS_MAX_AGE_MS, `${setting} max age`, 1);
-  const cooldownMs = durationMs(options.cooldownMs, DEFAULT_JWKS_COOLDOWN_MS, `${setting} cooldown`);
+  const cooldownMs = durationMs(
+    options.cooldownMs,
+    DEFAULT_JWKS_COOLDOWN_MS,
+    `${setting} cooldown`,
+  );
   const timeoutMs = durationMs(options.timeoutMs, DEFAULT_JWKS_TIMEOUT_MS, `${setting} timeout`, 1);
   const maxBytes = durationMs(options.maxBytes, DEFAULT_JWKS_MAX_BYTES, `${setting} max bytes`, 1);
-  const backoffMs = durationMs(options.failureBackoffMs, DEFAULT_JWKS_FAILURE_BACKOFF_MS, `${setting} failure backoff`);
+  const backoffMs = durationMs(
+    options.failureBackoffMs,
+    DEFAULT_JWKS_FAILURE_BACKOFF_MS,
+    `${setting} failure backoff`,
+  );
   const remote: RemoteJWKSet = createRemoteJWKSet(url, {
     timeoutDuration: Math.ceil(timeoutMs),
     cooldownDuration: cooldownMs,
@@ -274,10 +309,19 @@ export function remoteKeySet(options: RemoteKeySetOptions): KeySet {
     [customFetch]: limitedFetch(maxBytes),
   });
   const description = `jwks_uri ${url.href}`;
-  const state: State = { index: undefined, refreshing: undefined, failedAt: -Infinity, failure: '' };
+  const state: State = {
+    index: undefined,
+    refreshing: undefined,
+    failedAt: -Infinity,
+    failure: '',
+  };
 
   function failed(): ECTError {
-    return new ECTError('ECT_KEY_UNRESOLVED', `the JWK set at ${url.href} could not be fetched: ${state.failure}`, { member: 'kid' });
+    return new ECTError(
+      'ECT_KEY_UNRESOLVED',
+      `the JWK set at ${url.href} could not be fetched: ${state.failure}`,
+      { member: 'kid' },
+    );
   }
 
   /** One fetch for every waiting token; the fetched set is indexed once. */
@@ -311,7 +355,8 @@ export function remoteKeySet(options: RemoteKeySetOptions): KeySet {
 
   return {
     description,
-    holds: (kid: string): boolean => state.index !== undefined && remote.fresh && state.index.has(kid),
+    holds: (kid: string): boolean =>
+      state.index !== undefined && remote.fresh && state.index.has(kid),
     async select(kid: string, alg: string): Promise<KeyObject> {
       if (state.index === undefined || !remote.fresh) await refresh();
       if (!state.index!.has(kid) && !remote.coolingDown) {
@@ -319,7 +364,11 @@ export function remoteKeySet(options: RemoteKeySetOptions): KeySet {
         await refresh();
       }
       if (!state.index!.has(kid)) {
-        throw new ECTError('ECT_KEY_UNRESOLVED', `no key with kid ${JSON.stringify(kid)} in the JWK set at ${url.href}`, { member: 'kid' });
+        throw new ECTError(
+          'ECT_KEY_UNRESOLVED',
+          `no key with kid ${JSON.stringify(kid)} in the JWK set at ${url.href}`,
+          { member: 'kid' },
+        );
       }
       return state.index!.select(kid, alg);
     },

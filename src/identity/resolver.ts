@@ -7,7 +7,12 @@ import { importPublicKey } from '../crypto/keys.js';
 import type { KeyResolver, KeySource, ResolvedKey } from './key-source.js';
 
 function isResolvedKey(value: unknown): value is ResolvedKey {
-  return typeof value === 'object' && value !== null && !(value instanceof KeyObject) && (value as ResolvedKey).key instanceof KeyObject;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !(value instanceof KeyObject) &&
+    (value as ResolvedKey).key instanceof KeyObject
+  );
 }
 
 /** Wraps a resolver function; what it returns is imported (and cached) as a public key. */

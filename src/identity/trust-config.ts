@@ -135,7 +135,8 @@ function hasBinding(entries: readonly IssuerTrust[], iss: string): boolean {
  * ```
  */
 export function createTrustSource(options: TrustSourceOptions): KeySource {
-  const issuers = options.issuers !== undefined && options.issuers.length > 0 ? options.issuers : undefined;
+  const issuers =
+    options.issuers !== undefined && options.issuers.length > 0 ? options.issuers : undefined;
   const jwkSource = issuers === undefined ? undefined : issuerKeySets(issuers);
   const x509 = options.x509 === undefined ? undefined : x509Trust(options.x509);
   const wimse = options.wimse === undefined ? undefined : wimseTrust(options.wimse);
@@ -144,12 +145,16 @@ export function createTrustSource(options: TrustSourceOptions): KeySource {
     prefix: trustDomainPrefix(domain.trustDomain),
   }));
   if (jwkSource === undefined && x509 === undefined && wimse === undefined) {
-    throw new ECTConfigError('trust', 'the trust configuration names no issuer key set, X.509 anchor or WIMSE trust domain');
+    throw new ECTConfigError(
+      'trust',
+      'the trust configuration names no issuer key set, X.509 anchor or WIMSE trust domain',
+    );
   }
   return {
     resolve(request: KeyRequest): ResolvedKey | Promise<ResolvedKey> {
       if (x509 !== undefined && request.header['x5c'] !== undefined) return x509.resolve(request);
-      if (wimse !== undefined && request.context.workloadIdentityToken !== undefined) return wimse.resolve(request);
+      if (wimse !== undefined && request.context.workloadIdentityToken !== undefined)
+        return wimse.resolve(request);
       const iss = typeof request.claims['iss'] === 'string' ? request.claims['iss'] : '';
       const inWimseDomain = wimse !== undefined && issuerMatches(iss, wimsePrefixes);
       if (inWimseDomain && !(issuers !== undefined && hasBinding(issuers, iss))) {
@@ -191,7 +196,8 @@ class Reader {
   string(name: string): string | undefined {
     const value = this.raw(name);
     if (value === undefined) return undefined;
-    if (typeof value !== 'string' || value.length === 0) throw new ECTConfigError(`${this.path}.${name}`, 'must be a non-empty string');
+    if (typeof value !== 'string' || value.length === 0)
+      throw new ECTConfigError(`${this.path}.${name}`, 'must be a non-empty string');
     return value;
   }
 
@@ -199,8 +205,15 @@ class Reader {
     const value = this.raw(name);
     if (value === undefined) return undefined;
     const list = typeof value === 'string' ? [value] : value;
-    if (!Array.isArray(list) || list.length === 0 || !list.every((item) => typeof item === 'string' && item.length > 0)) {
-      throw new ECTConfigError(`${this.path}.${name}`, 'must be a non-empty string or a non-empty list of them');
+    if (
+      !Array.isArray(list) ||
+      list.length === 0 ||
+      !list.every((item) => typeof item === 'string' && item.length > 0)
+    ) {
+      throw new ECTConfigError(
+        `${this.path}.${name}`,
+        'must be a non-empty string or a non-empty list of them',
+      );
     }
     return list as string[];
   }
@@ -214,14 +227,16 @@ class Reader {
   boolean(name: string): boolean | undefined {
     const value = this.raw(name);
     if (value === undefined) return undefined;
-    if (typeof value !== 'boolean') throw new ECTConfigError(`${this.path}.${name}`, 'must be true or false');
+    if (typeof value !== 'boolean')
+      throw new ECTConfigError(`${this.path}.${name}`, 'must be true or false');
     return value;
   }
 
   /** Refuses members nobody read (`$comment`, `$schema` and other `$` members are free). */
   done(): void {
     for (const name of Object.keys(this.value)) {
-      if (!this.used.has(name) && !name.startsWith('$')) throw new ECTConfigError(`${this.path}.${name}`, 'unknown setting');
+      if (!this.used.has(name) && !name.startsWith('$'))
+        throw new ECTConfigError(`${this.path}.${name}`, 'unknown setting');
     }
   }
 }
@@ -236,24 +251,43 @@ function readText(file: string, context: Context, setting: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ECTConfigError(setting, `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+    throw new ECTConfigError(
+      setting,
+      `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      { cause: error },
+    );
   }
 }
 
 function parseJSONText(text: string, setting: string): unknown {
   const parsed = parseStrictJSON(text.replace(/^\uFEFF/, ''));
-  if (!parsed.ok) throw new ECTConfigError(setting, parsed.reason === 'duplicate' ? 'the JSON has duplicate member names' : 'not valid JSON');
+  if (!parsed.ok)
+    throw new ECTConfigError(
+      setting,
+      parsed.reason === 'duplicate' ? 'the JSON has duplicate member names' : 'not valid JSON',
+    );
   return parsed.value;
 }
 
 /** IDB-1: a key set given inline (`jwks`), as a file (`jwks_file`) or as a URL (`jwks_uri`). */
 function readKeySet(reader: Reader, context: Context): KeySet {
   const given = ['jwks', 'jwks_file', 'jwks_uri'].filter((name) => reader.has(name));
-  if (given.length !== 1) throw new ECTConfigError(reader.path, `give exactly one of jwks, jwks_file, jwks_uri${given.length > 1 ? ` (got ${given.join(', ')})` : ''}`);
-  const remoteOptions = ['max_age_seconds', 'cooldown_seconds', 'timeout_ms', 'max_bytes', 'allow_insecure'];
+  if (given.length !== 1)
+    throw new ECTConfigError(
+      reader.path,
+      `give exactly one of jwks, jwks_file, jwks_uri${given.length > 1 ? ` (got ${given.join(', ')})` : ''}`,
+    );
+  const remoteOptions = [
+    'max_age_seconds',
+    'cooldown_seconds',
+    'timeout_ms',
+    'max_bytes',
+    'allow_insecure',
+  ];
   if (given[0] !== 'jwks_uri') {
     const stray = remoteOptions.find((name) => reader.has(name));
-    if (stray !== undefined) throw new ECTConfigError(`${reader.path}.${stray}`, 'applies only to a jwks_uri');
+    if (stray !== undefined)
+      throw new ECTConfigError(`${reader.path}.${stray}`, 'applies only to a jwks_uri');
   }
   if (given[0] === 'jwks') {
     const setting = `${reader.path}.jwks`;
@@ -262,7 +296,9 @@ function readKeySet(reader: Reader, context: Context): KeySet {
   if (given[0] === 'jwks_file') {
     const setting = `${reader.path}.jwks_file`;
     const file = reader.string('jwks_file')!;
-    return staticKeySet(parseJSONText(readText(file, context, setting), setting) as JWKSet, { description: setting });
+    return staticKeySet(parseJSONText(readText(file, context, setting), setting) as JWKSet, {
+      description: setting,
+    });
   }
   const setting = `${reader.path}.jwks_uri`;
   const url = reader.string('jwks_uri')!;
@@ -287,11 +323,22 @@ function readBindings(reader: Reader, options: { required: boolean }): IssuerBin
   const exact = reader.strings('iss') ?? [];
   const prefixes = reader.strings('iss_prefix') ?? [];
   prefixes.forEach((prefix) => {
-    if (!/[/:]$/.test(prefix)) throw new ECTConfigError(`${reader.path}.iss_prefix`, `${JSON.stringify(prefix)} must end with "/" or ":" (otherwise it also covers ${JSON.stringify(`${prefix}.evil.example`)})`);
+    if (!/[/:]$/.test(prefix))
+      throw new ECTConfigError(
+        `${reader.path}.iss_prefix`,
+        `${JSON.stringify(prefix)} must end with "/" or ":" (otherwise it also covers ${JSON.stringify(`${prefix}.evil.example`)})`,
+      );
   });
-  const bindings: IssuerBinding[] = [...exact.map((value) => ({ exact: value })), ...prefixes.map((value) => ({ prefix: value }))];
+  const bindings: IssuerBinding[] = [
+    ...exact.map((value) => ({ exact: value })),
+    ...prefixes.map((value) => ({ prefix: value })),
+  ];
   if (bindings.length === 0) {
-    if (options.required) throw new ECTConfigError(reader.path, 'give iss (exact issuers) and/or iss_prefix (issuer prefixes)');
+    if (options.required)
+      throw new ECTConfigError(
+        reader.path,
+        'give iss (exact issuers) and/or iss_prefix (issuer prefixes)',
+      );
     return undefined;
   }
   return bindings;
@@ -308,24 +355,39 @@ function readIssuers(value: unknown, path: string, context: Context): IssuerTrus
   });
 }
 
-function readX509(value: unknown, path: string, context: Context, revocation: RevocationCheck | undefined): X509TrustOptions {
+function readX509(
+  value: unknown,
+  path: string,
+  context: Context,
+  revocation: RevocationCheck | undefined,
+): X509TrustOptions {
   const reader = Reader.of(value, path);
   const given = ['anchors_file', 'anchors_pem'].filter((name) => reader.has(name));
-  if (given.length !== 1) throw new ECTConfigError(path, 'give exactly one of anchors_file (a PEM bundle) and anchors_pem (PEM text)');
+  if (given.length !== 1)
+    throw new ECTConfigError(
+      path,
+      'give exactly one of anchors_file (a PEM bundle) and anchors_pem (PEM text)',
+    );
   const anchorsSetting = `${path}.${given[0]}`;
-  const pem = given[0] === 'anchors_file' ? readText(reader.string('anchors_file')!, context, anchorsSetting) : reader.string('anchors_pem')!;
+  const pem =
+    given[0] === 'anchors_file'
+      ? readText(reader.string('anchors_file')!, context, anchorsSetting)
+      : reader.string('anchors_pem')!;
   const anchors = parsePemBundle(pem, anchorsSetting);
   const issuers = readBindings(reader, { required: false });
   const maxChainLength = reader.number('max_chain_length', { min: 1, integer: true });
   const cacheSeconds = reader.number('cache_seconds', { min: 0 });
   const revocationTimeoutMs = reader.number('revocation_timeout_ms', { min: 1, integer: true });
   const failureName = reader.string('revocation_failure');
-  const failure = failureName === undefined ? undefined : choiceSetting({
-    value: failureName,
-    fallback: 'reject',
-    setting: `${path}.revocation_failure`,
-    choices: ['reject', 'allow'],
-  });
+  const failure =
+    failureName === undefined
+      ? undefined
+      : choiceSetting({
+          value: failureName,
+          fallback: 'reject',
+          setting: `${path}.revocation_failure`,
+          choices: ['reject', 'allow'],
+        });
   reader.done();
   return {
     anchors,
@@ -342,11 +404,16 @@ function readX509(value: unknown, path: string, context: Context, revocation: Re
 function readWimse(value: unknown, path: string, context: Context): WimseTrustOptions {
   const reader = Reader.of(value, path);
   const domainsValue = reader.raw('trust_domains');
-  if (!Array.isArray(domainsValue) || domainsValue.length === 0) throw new ECTConfigError(`${path}.trust_domains`, 'must be a non-empty list of trust domains');
+  if (!Array.isArray(domainsValue) || domainsValue.length === 0)
+    throw new ECTConfigError(`${path}.trust_domains`, 'must be a non-empty list of trust domains');
   const trustDomains = domainsValue.map((item, index): TrustDomainTrust => {
     const domain = Reader.of(item, `${path}.trust_domains[${index}]`);
     const trustDomain = domain.string('trust_domain');
-    if (trustDomain === undefined) throw new ECTConfigError(`${domain.path}.trust_domain`, 'is required (example.org, or a URI prefix)');
+    if (trustDomain === undefined)
+      throw new ECTConfigError(
+        `${domain.path}.trust_domain`,
+        'is required (example.org, or a URI prefix)',
+      );
     const witIssuer = domain.string('wit_iss');
     const keys = readKeySet(domain, context);
     domain.done();
@@ -382,19 +449,46 @@ function readWimse(value: unknown, path: string, context: Context): WimseTrustOp
  * const keys = createTrustSource(options);
  * ```
  */
-export function parseTrustConfig(document: unknown, options: LoadTrustOptions = {}): TrustSourceOptions {
+export function parseTrustConfig(
+  document: unknown,
+  options: LoadTrustOptions = {},
+): TrustSourceOptions {
   const root = options.setting ?? 'trust';
   const reader = Reader.of(document, root);
-  const context: Context = { baseDir: options.baseDir ?? process.cwd(), allowInsecure: reader.boolean('allow_insecure') ?? false };
-  const issuers = reader.has('issuers') ? readIssuers(reader.raw('issuers'), `${root}.issuers`, context) : undefined;
-  const x509 = reader.has('x509') ? readX509(reader.raw('x509'), `${root}.x509`, context, options.revocation) : undefined;
-  const wimse = reader.has('wimse') ? readWimse(reader.raw('wimse'), `${root}.wimse`, context) : undefined;
+  const context: Context = {
+    baseDir: options.baseDir ?? process.cwd(),
+    allowInsecure: reader.boolean('allow_insecure') ?? false,
+  };
+  const issuers = reader.has('issuers')
+    ? readIssuers(reader.raw('issuers'), `${root}.issuers`, context)
+    : undefined;
+  const x509 = reader.has('x509')
+    ? readX509(reader.raw('x509'), `${root}.x509`, context, options.revocation)
+    : undefined;
+  const wimse = reader.has('wimse')
+    ? readWimse(reader.raw('wimse'), `${root}.wimse`, context)
+    : undefined;
   reader.done();
-  if (options.revocation !== undefined && x509 === undefined) throw new ECTConfigError(`${root}.x509`, 'a revocation hook was given but no X.509 anchors are configured');
-  if ((issuers === undefined || issuers.length === 0) && x509 === undefined && wimse === undefined) {
-    throw new ECTConfigError(root, 'names no issuer key set (issuers), X.509 anchors (x509) or WIMSE trust domain (wimse)');
+  if (options.revocation !== undefined && x509 === undefined)
+    throw new ECTConfigError(
+      `${root}.x509`,
+      'a revocation hook was given but no X.509 anchors are configured',
+    );
+  if (
+    (issuers === undefined || issuers.length === 0) &&
+    x509 === undefined &&
+    wimse === undefined
+  ) {
+    throw new ECTConfigError(
+      root,
+      'names no issuer key set (issuers), X.509 anchors (x509) or WIMSE trust domain (wimse)',
+    );
   }
-  return { ...(issuers === undefined ? {} : { issuers }), ...(x509 === undefined ? {} : { x509 }), ...(wimse === undefined ? {} : { wimse }) };
+  return {
+    ...(issuers === undefined ? {} : { issuers }),
+    ...(x509 === undefined ? {} : { x509 }),
+    ...(wimse === undefined ? {} : { wimse }),
+  };
 }
 
 /**
@@ -414,11 +508,19 @@ export function parseTrustConfig(document: unknown, options: LoadTrustOptions = 
  * });
  * ```
  */
-export function loadTrustConfig(source: string | TrustConfigDocument, options: LoadTrustOptions = {}): KeySource {
+export function loadTrustConfig(
+  source: string | TrustConfigDocument,
+  options: LoadTrustOptions = {},
+): KeySource {
   if (typeof source === 'string') {
     const path = resolvePath(source);
-    const document = parseJSONText(readText(path, { baseDir: process.cwd(), allowInsecure: false }, options.setting ?? 'trust'), `${options.setting ?? 'trust'} (${path})`);
-    return createTrustSource(parseTrustConfig(document, { ...options, baseDir: options.baseDir ?? dirname(path) }));
+    const document = parseJSONText(
+      readText(path, { baseDir: process.cwd(), allowInsecure: false }, options.setting ?? 'trust'),
+      `${options.setting ?? 'trust'} (${path})`,
+    );
+    return createTrustSource(
+      parseTrustConfig(document, { ...options, baseDir: options.baseDir ?? dirname(path) }),
+    );
   }
   return createTrustSource(parseTrustConfig(source, options));
 }

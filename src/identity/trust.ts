@@ -59,10 +59,15 @@ export interface IssuerKeySetsOptions {
 /** Checks a list of bindings; throws `ECTConfigError` naming the bad one. */
 export function checkBindings(issuers: readonly IssuerBinding[], setting: string): void {
   const given: unknown = issuers; // Array.isArray would narrow the bindings themselves to any
-  if (!Array.isArray(given) || issuers.length === 0) throw new ECTConfigError(setting, 'at least one issuer (exact or prefix) is needed');
+  if (!Array.isArray(given) || issuers.length === 0)
+    throw new ECTConfigError(setting, 'at least one issuer (exact or prefix) is needed');
   issuers.forEach((binding, index) => {
     const value = 'exact' in binding ? binding.exact : (binding as { prefix?: unknown }).prefix;
-    if (typeof value !== 'string' || value.length === 0) throw new ECTConfigError(`${setting}[${index}]`, 'an issuer or issuer prefix is a non-empty string');
+    if (typeof value !== 'string' || value.length === 0)
+      throw new ECTConfigError(
+        `${setting}[${index}]`,
+        'an issuer or issuer prefix is a non-empty string',
+      );
   });
 }
 
@@ -94,7 +99,10 @@ export function checkBindings(issuers: readonly IssuerBinding[], setting: string
  * const verifier = createVerifier({ audience: 'spiffe://example.org/b', keys });
  * ```
  */
-export function issuerKeySets(entries: readonly IssuerTrust[], options: IssuerKeySetsOptions = {}): KeySource {
+export function issuerKeySets(
+  entries: readonly IssuerTrust[],
+  options: IssuerKeySetsOptions = {},
+): KeySource {
   const setting = options.setting ?? 'issuers';
   const given: unknown = entries; // Array.isArray would narrow the entries themselves to any
   if (!Array.isArray(given)) throw new ECTConfigError(setting, 'expected a list of issuer entries');
@@ -117,7 +125,12 @@ export function issuerKeySets(entries: readonly IssuerTrust[], options: IssuerKe
         try {
           key = await entry.keys.select(kid, request.alg);
         } catch (error) {
-          failure ??= error instanceof ECTError ? error : new ECTError('ECT_KEY_UNRESOLVED', String((error as Error)?.message ?? error), { cause: error });
+          failure ??=
+            error instanceof ECTError
+              ? error
+              : new ECTError('ECT_KEY_UNRESOLVED', String((error as Error)?.message ?? error), {
+                  cause: error,
+                });
           // A set that knows the kid but refuses it (wrong alg, use) is the most useful message.
           if (entry.keys.holds(kid) && error instanceof ECTError) failure = error;
           continue;
@@ -125,12 +138,17 @@ export function issuerKeySets(entries: readonly IssuerTrust[], options: IssuerKe
         return { key, issuers: entry.issuers };
       }
       for (const entry of list) {
-        if (bound.some((candidate) => candidate.entry === entry) || !entry.keys.holds(kid)) continue;
+        if (bound.some((candidate) => candidate.entry === entry) || !entry.keys.holds(kid))
+          continue;
         // VER-8 will refuse it; the signature is still checked first, in the procedure's order.
         return { key: await entry.keys.select(kid, request.alg), issuers: entry.issuers };
       }
       if (failure !== undefined) throw failure;
-      throw new ECTError('ECT_KEY_UNRESOLVED', `no JWK set is trusted for issuer ${JSON.stringify(claimed)}`, { member: 'iss' });
+      throw new ECTError(
+        'ECT_KEY_UNRESOLVED',
+        `no JWK set is trusted for issuer ${JSON.stringify(claimed)}`,
+        { member: 'iss' },
+      );
     },
   };
 }
@@ -150,4 +168,3 @@ export function trustDomainPrefix(trustDomain: string): string {
   const base = trustDomain.includes('://') ? trustDomain : `spiffe://${trustDomain}`;
   return base.endsWith('/') ? base : `${base}/`;
 }
-

@@ -9,7 +9,15 @@ import { createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
 import type { JWK } from '../crypto/jwk.js';
 import { algorithmSpec, DEFAULT_ALGORITHM, type Algorithm } from '../crypto/algorithms.js';
 import { signCompact } from '../crypto/jws.js';
-import { defaultAlgorithmFor, generateKeyPair, importPrivateKey, importPublicKey, jwkThumbprint, keyFitsAlgorithm, type KeyInput } from '../crypto/keys.js';
+import {
+  defaultAlgorithmFor,
+  generateKeyPair,
+  importPrivateKey,
+  importPublicKey,
+  jwkThumbprint,
+  keyFitsAlgorithm,
+  type KeyInput,
+} from '../crypto/keys.js';
 import { ECTConfigError } from '../errors.js';
 import { isJSONObject } from '../format/json.js';
 import { hasSpiffeScheme, spiffeIdProblem } from '../format/spiffe-id.js';
@@ -121,13 +129,26 @@ export interface TrustDomainIssuer {
 }
 
 // RFC 7517 / RFC 7518 §6: the public members of each key type, plus the metadata worth keeping.
-const PUBLIC_MEMBERS: readonly string[] = ['kty', 'crv', 'x', 'y', 'n', 'e', 'kid', 'alg', 'use', 'key_ops'];
+const PUBLIC_MEMBERS: readonly string[] = [
+  'kty',
+  'crv',
+  'x',
+  'y',
+  'n',
+  'e',
+  'kid',
+  'alg',
+  'use',
+  'key_ops',
+];
 
 function publicPart(jwk: JWK, setting: string): JWK {
   if (!isJSONObject(jwk)) throw new ECTConfigError(setting, 'expected a JWK object');
   importPublicKey(jwk, setting); // a usable key, or a configuration error
   const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-  for (const member of PUBLIC_MEMBERS) if ((jwk as Record<string, unknown>)[member] !== undefined) out[member] = (jwk as Record<string, unknown>)[member];
+  for (const member of PUBLIC_MEMBERS)
+    if ((jwk as Record<string, unknown>)[member] !== undefined)
+      out[member] = (jwk as Record<string, unknown>)[member];
   return { ...out };
 }
 
@@ -147,7 +168,8 @@ function publicPart(jwk: JWK, setting: string): JWK {
  * ```
  */
 export function createTrustDomainIssuer(options: TrustDomainIssuerOptions): TrustDomainIssuer {
-  if (typeof options?.trustDomain !== 'string' || options.trustDomain.length === 0) throw new ECTConfigError('trustDomain', 'must be a non-empty string');
+  if (typeof options?.trustDomain !== 'string' || options.trustDomain.length === 0)
+    throw new ECTConfigError('trustDomain', 'must be a non-empty string');
   const prefix = trustDomainPrefix(options.trustDomain);
   const issuer = options.issuer ?? prefix.slice(0, -1);
   let privateKey: KeyObject;
@@ -158,7 +180,8 @@ export function createTrustDomainIssuer(options: TrustDomainIssuerOptions): Trus
   } else {
     privateKey = importPrivateKey(options.privateKey, 'privateKey');
     const chosen = options.alg ?? defaultAlgorithmFor(privateKey);
-    if (chosen === undefined || !algorithmSpec(chosen) || !keyFitsAlgorithm(privateKey, chosen)) throw new ECTConfigError('alg', 'the key does not fit the algorithm (HDR-2)');
+    if (chosen === undefined || !algorithmSpec(chosen) || !keyFitsAlgorithm(privateKey, chosen))
+      throw new ECTConfigError('alg', 'the key does not fit the algorithm (HDR-2)');
     alg = chosen;
   }
   const publicKey = createPublicKey(privateKey);
@@ -187,7 +210,14 @@ export function createTrustDomainIssuer(options: TrustDomainIssuerOptions): Trus
         unit: 'seconds',
       });
       const now = wit.now ?? Math.floor(Date.now() / 1000);
-      const claims = { iss: issuer, sub: wit.sub, iat: now, exp: now + ttl, jti: randomUUID(), cnf: { jwk: publicPart(wit.publicJwk, 'publicJwk') } };
+      const claims = {
+        iss: issuer,
+        sub: wit.sub,
+        iat: now,
+        exp: now + ttl,
+        jti: randomUUID(),
+        cnf: { jwk: publicPart(wit.publicJwk, 'publicJwk') },
+      };
       return signCompact({ alg, typ: WIT_TYP, kid }, claims, privateKey, alg);
     },
     jwks: (): JWKSet => ({ keys: [{ ...publicJwk }] }),

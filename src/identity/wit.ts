@@ -229,10 +229,16 @@ function checkTrustDomainPrefix(prefix: string, setting: string): void {
 function checkOptions(options: WimseTrustOptions): Checked {
   const setting = options.setting ?? 'wimse';
   const given: unknown = options.trustDomains; // Array.isArray would narrow the domains to any
-  if (!Array.isArray(given) || options.trustDomains.length === 0) throw new ECTConfigError(`${setting}.trust_domains`, 'at least one trust domain is needed');
+  if (!Array.isArray(given) || options.trustDomains.length === 0)
+    throw new ECTConfigError(`${setting}.trust_domains`, 'at least one trust domain is needed');
   const domains = options.trustDomains.map((domain, index): Domain => {
-    if (typeof domain.trustDomain !== 'string' || domain.trustDomain.length === 0) throw new ECTConfigError(`${setting}[${index}].trust_domain`, 'must be a non-empty string');
-    if (domain.keys === undefined || typeof domain.keys.select !== 'function') throw new ECTConfigError(`${setting}[${index}]`, 'the trust domain needs the JWK set of its WIT issuer');
+    if (typeof domain.trustDomain !== 'string' || domain.trustDomain.length === 0)
+      throw new ECTConfigError(`${setting}[${index}].trust_domain`, 'must be a non-empty string');
+    if (domain.keys === undefined || typeof domain.keys.select !== 'function')
+      throw new ECTConfigError(
+        `${setting}[${index}]`,
+        'the trust domain needs the JWK set of its WIT issuer',
+      );
     const prefix = trustDomainPrefix(domain.trustDomain);
     checkTrustDomainPrefix(prefix, `${setting}[${index}].trust_domain`);
     return { prefix, binding: [{ prefix }], keys: domain.keys, witIssuer: domain.witIssuer };
@@ -244,7 +250,12 @@ function checkOptions(options: WimseTrustOptions): Checked {
     unit: 'seconds',
   });
   const algorithms = options.algorithms ?? ALGORITHMS;
-  for (const alg of algorithms) if (!isAlgorithm(alg)) throw new ECTConfigError(`${setting}.algorithms`, `${JSON.stringify(alg)} cannot be allowed (HDR-2)`);
+  for (const alg of algorithms)
+    if (!isAlgorithm(alg))
+      throw new ECTConfigError(
+        `${setting}.algorithms`,
+        `${JSON.stringify(alg)} cannot be allowed (HDR-2)`,
+      );
   const cacheSeconds = numberSetting({
     value: options.cacheSeconds,
     fallback: DEFAULT_WIT_CACHE_SECONDS,
@@ -256,15 +267,22 @@ function checkOptions(options: WimseTrustOptions): Checked {
 }
 
 /** The workload key of `cnf.jwk` (RFC 7800 §3.2): a public key, imported once per WIT. */
-function confirmationKey(claims: Record<string, unknown>): { key: KeyObject; jwk: VerifiedWIT['jwk'] } {
+function confirmationKey(claims: Record<string, unknown>): {
+  key: KeyObject;
+  jwk: VerifiedWIT['jwk'];
+} {
   const cnf = claims['cnf'];
   const jwk = isJSONObject(cnf) ? cnf['jwk'] : undefined;
   if (!isJSONObject(jwk)) throw unresolved('the WIT has no cnf.jwk with the workload key', 'cnf');
-  if ('d' in jwk || jwk['kty'] === 'oct') throw unresolved('the cnf.jwk of the WIT is not a public key', 'cnf');
+  if ('d' in jwk || jwk['kty'] === 'oct')
+    throw unresolved('the cnf.jwk of the WIT is not a public key', 'cnf');
   try {
     return { key: importPublicKey(jwk, 'cnf.jwk'), jwk };
   } catch (error) {
-    throw unresolved(`the cnf.jwk of the WIT is not a usable key (${(error as Error).message})`, 'cnf');
+    throw unresolved(
+      `the cnf.jwk of the WIT is not a usable key (${(error as Error).message})`,
+      'cnf',
+    );
   }
 }
 
@@ -299,8 +317,13 @@ function subjectOf(claims: Readonly<Record<string, unknown>>): string {
 }
 
 async function verifyWITWith(wit: string, checked: Checked, now: number): Promise<VerifiedWIT> {
-  if (typeof wit !== 'string' || wit.length === 0) throw unresolved('the WIMSE profile needs the Workload-Identity-Token sent with the ECT', 'wit');
-  if (wit.length > DEFAULT_WIT_MAX_SIZE) throw unresolved(`the WIT is larger than ${DEFAULT_WIT_MAX_SIZE} bytes`, 'wit');
+  if (typeof wit !== 'string' || wit.length === 0)
+    throw unresolved(
+      'the WIMSE profile needs the Workload-Identity-Token sent with the ECT',
+      'wit',
+    );
+  if (wit.length > DEFAULT_WIT_MAX_SIZE)
+    throw unresolved(`the WIT is larger than ${DEFAULT_WIT_MAX_SIZE} bytes`, 'wit');
   let parsed;
   try {
     parsed = parseToken(wit);
@@ -361,7 +384,9 @@ async function witKey(alg: Algorithm, lookup: WitLookup): Promise<JWSKey> {
   try {
     return { key: await domain.keys.select(kid, alg) };
   } catch (error) {
-    throw unresolved(`the WIT's signing key is not trusted for ${domain.prefix}: ${(error as Error).message}`);
+    throw unresolved(
+      `the WIT's signing key is not trusted for ${domain.prefix}: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -411,7 +436,10 @@ function checkTime(wit: VerifiedWIT, iat: number | undefined, checked: Checked, 
  * });
  * ```
  */
-export async function verifyWIT(wit: string, options: WimseTrustOptions & { readonly now?: number }): Promise<VerifiedWIT> {
+export async function verifyWIT(
+  wit: string,
+  options: WimseTrustOptions & { readonly now?: number },
+): Promise<VerifiedWIT> {
   return verifyWITWith(wit, checkOptions(options), options.now ?? Date.now() / 1000);
 }
 
@@ -463,16 +491,23 @@ export function wimseTrust(options: WimseTrustOptions): KeySource {
   return {
     async resolve(request: KeyRequest): Promise<ResolvedKey> {
       const token = request.context.workloadIdentityToken;
-      if (token === undefined) throw unresolved(`the WIMSE profile needs the ${WIT_HEADER} sent with the ECT`, 'wit');
+      if (token === undefined)
+        throw unresolved(`the WIMSE profile needs the ${WIT_HEADER} sent with the ECT`, 'wit');
       // HDR-3: the ECT names its key; when the WIT's key has a kid, they must agree.
       const kid = requireKid(request.header, 'WIMSE');
       const wit = await verified(token, request.now);
-      if (wit.jwk.kid !== undefined && wit.jwk.kid !== kid) throw unresolved(`the ECT's kid ${JSON.stringify(kid)} is not the kid of the WIT's cnf.jwk (${JSON.stringify(wit.jwk.kid)})`);
+      if (wit.jwk.kid !== undefined && wit.jwk.kid !== kid)
+        throw unresolved(
+          `the ECT's kid ${JSON.stringify(kid)} is not the kid of the WIT's cnf.jwk (${JSON.stringify(wit.jwk.kid)})`,
+        );
       // RFC 7517 §4.4 / HDR-2: the key's own alg and type must agree with the ECT's alg.
       const use = (wit.jwk as { use?: unknown }).use;
-      if (use !== undefined && use !== 'sig') throw unresolved(`the WIT's key is for use ${JSON.stringify(use)}, not sig`, 'cnf');
-      if (wit.jwk.alg !== undefined && wit.jwk.alg !== request.alg) throw unresolved(`the WIT's key is for ${wit.jwk.alg}, the ECT uses ${request.alg}`, 'alg');
-      if (!isAlgorithm(request.alg) || !keyFitsAlgorithm(wit.key, request.alg)) throw unresolved(`the WIT's key does not fit ${request.alg} (HDR-2)`, 'alg');
+      if (use !== undefined && use !== 'sig')
+        throw unresolved(`the WIT's key is for use ${JSON.stringify(use)}, not sig`, 'cnf');
+      if (wit.jwk.alg !== undefined && wit.jwk.alg !== request.alg)
+        throw unresolved(`the WIT's key is for ${wit.jwk.alg}, the ECT uses ${request.alg}`, 'alg');
+      if (!isAlgorithm(request.alg) || !keyFitsAlgorithm(wit.key, request.alg))
+        throw unresolved(`the WIT's key does not fit ${request.alg} (HDR-2)`, 'alg');
       // VER-8: the ECT's iss must be the WIT's sub.
       return { key: wit.key, issuers: [{ exact: wit.sub }] };
     },

@@ -78,7 +78,10 @@ function children(der: Uint8Array, parent: Element): Element[] {
 function oidString(der: Uint8Array, element: Element): string {
   if (element.tag !== 0x06 || element.end <= element.start) fail('expected an OBJECT IDENTIFIER');
   const first = der[element.start]!;
-  const parts = [Math.min(2, Math.floor(first / 40)), first - 40 * Math.min(2, Math.floor(first / 40))];
+  const parts = [
+    Math.min(2, Math.floor(first / 40)),
+    first - 40 * Math.min(2, Math.floor(first / 40)),
+  ];
   let value = 0;
   for (let i = element.start + 1; i < element.end; i++) {
     const byte = der[i]!;
@@ -96,19 +99,35 @@ function timeValue(der: Uint8Array, element: Element): number {
   const text = Buffer.from(der.subarray(element.start, element.end)).toString('latin1');
   let match: RegExpExecArray | null;
   let year: number;
-  if (element.tag === 0x17 && (match = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text))) {
+  if (
+    element.tag === 0x17 &&
+    (match = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text))
+  ) {
     const yy = Number(match[1]);
     year = yy >= 50 ? 1900 + yy : 2000 + yy;
-  } else if (element.tag === 0x18 && (match = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text))) {
+  } else if (
+    element.tag === 0x18 &&
+    (match = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text))
+  ) {
     year = Number(match[1]);
   } else {
     fail(`bad time ${JSON.stringify(text)}`);
   }
-  return Date.UTC(year, Number(match[2]) - 1, Number(match[3]), Number(match[4]), Number(match[5]), Number(match[6])) / 1000;
+  return (
+    Date.UTC(
+      year,
+      Number(match[2]) - 1,
+      Number(match[3]),
+      Number(match[4]),
+      Number(match[5]),
+      Number(match[6]),
+    ) / 1000
+  );
 }
 
 function integerValue(der: Uint8Array, element: Element): number {
-  if (element.tag !== 0x02 || element.end <= element.start || element.end - element.start > 4) fail('bad INTEGER');
+  if (element.tag !== 0x02 || element.end <= element.start || element.end - element.start > 4)
+    fail('bad INTEGER');
   let value = 0;
   for (let i = element.start; i < element.end; i++) value = value * 256 + der[i]!;
   return value;
@@ -169,7 +188,8 @@ export function readCertificateFields(der: Uint8Array): CertificateFields {
       if (value.tag !== 0x30) fail('subjectAltName is not a SEQUENCE');
       for (const name of children(der, value)) {
         // uniformResourceIdentifier [6] IMPLICIT IA5String
-        if (name.tag === 0x86) result.uris.push(Buffer.from(der.subarray(name.start, name.end)).toString('latin1'));
+        if (name.tag === 0x86)
+          result.uris.push(Buffer.from(der.subarray(name.start, name.end)).toString('latin1'));
       }
     }
   }

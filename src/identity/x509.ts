@@ -18,8 +18,20 @@ import { keyFitsAlgorithm } from '../crypto/keys.js';
 import { ECTConfigError, ECTError } from '../errors.js';
 import { hasSpiffeScheme, spiffeIdProblem } from '../format/spiffe-id.js';
 import { choiceSetting, numberSetting } from '../settings.js';
-import { issuerMatches, type IssuerBinding, type KeyRequest, type KeySource, type ResolvedKey } from './key-source.js';
-import { OID_BASIC_CONSTRAINTS, OID_KEY_USAGE, OID_SUBJECT_ALT_NAME, readCertificateFields, type CertificateFields } from './x509-der.js';
+import {
+  issuerMatches,
+  type IssuerBinding,
+  type KeyRequest,
+  type KeySource,
+  type ResolvedKey,
+} from './key-source.js';
+import {
+  OID_BASIC_CONSTRAINTS,
+  OID_KEY_USAGE,
+  OID_SUBJECT_ALT_NAME,
+  readCertificateFields,
+  type CertificateFields,
+} from './x509-der.js';
 
 /**
  * IDB-2 [P] defaults.
@@ -139,7 +151,9 @@ export interface RevocationInput {
  * const keys = x509Trust({ anchors: readFileSync('pki/anchors.pem', 'utf8'), revocation });
  * ```
  */
-export type RevocationCheck = (input: RevocationInput) => RevocationStatus | Promise<RevocationStatus>;
+export type RevocationCheck = (
+  input: RevocationInput,
+) => RevocationStatus | Promise<RevocationStatus>;
 
 /**
  * Options of `x509Trust`.
@@ -186,7 +200,10 @@ interface ValidChain {
   readonly notBefore: number;
   readonly notAfter: number;
   /** Certificates below the anchor, leaf first, each with its issuer (for the revocation hook). */
-  readonly links: readonly { readonly certificate: X509Certificate; readonly issuer: X509Certificate }[];
+  readonly links: readonly {
+    readonly certificate: X509Certificate;
+    readonly issuer: X509Certificate;
+  }[];
 }
 
 interface Certificate {
@@ -197,7 +214,14 @@ interface Certificate {
 // RFC 5280 §4.2: a critical extension that is not understood makes the certificate unusable.
 // Extended key usage (2.5.29.37) is recognised and places no limit an ECT could break;
 // subject/authority key identifiers (2.5.29.14, 2.5.29.35) are never critical but harmless.
-const UNDERSTOOD_CRITICAL: ReadonlySet<string> = new Set([OID_KEY_USAGE, OID_SUBJECT_ALT_NAME, OID_BASIC_CONSTRAINTS, '2.5.29.37', '2.5.29.14', '2.5.29.35']);
+const UNDERSTOOD_CRITICAL: ReadonlySet<string> = new Set([
+  OID_KEY_USAGE,
+  OID_SUBJECT_ALT_NAME,
+  OID_BASIC_CONSTRAINTS,
+  '2.5.29.37',
+  '2.5.29.14',
+  '2.5.29.35',
+]);
 
 // RFC 7515 §4.1.6: base64 (not base64url), padded.
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -229,13 +253,18 @@ function describe(position: number, anchor = false): string {
  * ```
  */
 export function parsePemBundle(text: string, setting = 'anchors'): X509Certificate[] {
-  const blocks = String(text).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  const blocks =
+    String(text).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   if (blocks.length === 0) throw new ECTConfigError(setting, 'no PEM certificate found');
   return blocks.map((block, index) => {
     try {
       return new X509Certificate(block);
     } catch (error) {
-      throw new ECTConfigError(`${setting}[${index}]`, `not a certificate (${(error as Error).message})`, { cause: error });
+      throw new ECTConfigError(
+        `${setting}[${index}]`,
+        `not a certificate (${(error as Error).message})`,
+        { cause: error },
+      );
     }
   });
 }
@@ -250,13 +279,18 @@ function readCertificate(der: Buffer | X509Certificate, what: string): Certifica
 }
 
 function checkTime(certificate: Certificate, now: number, what: string): void {
-  if (now < certificate.fields.notBefore) throw unresolved(`${what} is not valid before ${iso(certificate.fields.notBefore)}`);
-  if (now > certificate.fields.notAfter) throw unresolved(`${what} expired at ${iso(certificate.fields.notAfter)}`);
+  if (now < certificate.fields.notBefore)
+    throw unresolved(`${what} is not valid before ${iso(certificate.fields.notBefore)}`);
+  if (now > certificate.fields.notAfter)
+    throw unresolved(`${what} expired at ${iso(certificate.fields.notAfter)}`);
 }
 
 function checkCritical(certificate: Certificate, what: string): void {
   const unknown = certificate.fields.critical.find((oid) => !UNDERSTOOD_CRITICAL.has(oid));
-  if (unknown !== undefined) throw unresolved(`${what} has a critical extension this verifier does not understand (${unknown}, RFC 5280 §4.2)`);
+  if (unknown !== undefined)
+    throw unresolved(
+      `${what} has a critical extension this verifier does not understand (${unknown}, RFC 5280 §4.2)`,
+    );
 }
 
 /** Where an issuing certificate sits: how many intermediates are below it, and its name. */
@@ -346,19 +380,27 @@ export function x509Trust(options: X509TrustOptions): KeySource {
   const setting = options.setting ?? 'x509';
   const anchorList = typeof options.anchors === 'string' ? [options.anchors] : options.anchors;
   const given: unknown = anchorList; // Array.isArray would narrow the anchors to any
-  if (!Array.isArray(given) || anchorList.length === 0) throw new ECTConfigError(`${setting}.anchors`, 'at least one trust anchor is needed');
+  if (!Array.isArray(given) || anchorList.length === 0)
+    throw new ECTConfigError(`${setting}.anchors`, 'at least one trust anchor is needed');
   const anchors: Certificate[] = [];
   anchorList.forEach((item, index) => {
-    const certificates = item instanceof X509Certificate ? [item] : parsePemBundle(item, `${setting}.anchors[${index}]`);
+    const certificates =
+      item instanceof X509Certificate
+        ? [item]
+        : parsePemBundle(item, `${setting}.anchors[${index}]`);
     for (const x509 of certificates) {
       try {
         anchors.push({ x509, fields: readCertificateFields(x509.raw) });
       } catch (error) {
-        throw new ECTConfigError(`${setting}.anchors[${index}]`, (error as Error).message, { cause: error });
+        throw new ECTConfigError(`${setting}.anchors[${index}]`, (error as Error).message, {
+          cause: error,
+        });
       }
     }
   });
-  const anchorsByDer = new Map(anchors.map((anchor) => [anchor.x509.raw.toString('base64'), anchor]));
+  const anchorsByDer = new Map(
+    anchors.map((anchor) => [anchor.x509.raw.toString('base64'), anchor]),
+  );
   const maxChainLength = numberSetting({
     value: options.maxChainLength,
     fallback: DEFAULT_MAX_CHAIN_LENGTH,
@@ -398,7 +440,9 @@ export function x509Trust(options: X509TrustOptions): KeySource {
 
   /** RFC 5280 §6.1, as far as IDB-2 needs it. Throws `ECT_KEY_UNRESOLVED` naming the certificate at fault. */
   function validate(x5c: readonly string[], now: number): ValidChain {
-    const chain = x5c.map((encoded, index) => readCertificate(Buffer.from(encoded, 'base64'), describe(index)));
+    const chain = x5c.map((encoded, index) =>
+      readCertificate(Buffer.from(encoded, 'base64'), describe(index)),
+    );
     const links: { certificate: X509Certificate; issuer: X509Certificate }[] = [];
     let notBefore = -Infinity;
     let notAfter = Infinity;
@@ -425,19 +469,32 @@ export function x509Trust(options: X509TrustOptions): KeySource {
         break;
       }
       const parent = chain[i + 1];
-      if (parent === undefined) throw unresolved(`the x5c chain does not lead to a trusted anchor (${describe(i)} is issued by ${current.x509.issuer.replace(/\n/g, ', ')})`);
-      if (!signedBy(current.x509, parent.x509)) throw unresolved(`${describe(i)} is not signed by x5c[${i + 1}]`);
+      if (parent === undefined)
+        throw unresolved(
+          `the x5c chain does not lead to a trusted anchor (${describe(i)} is issued by ${current.x509.issuer.replace(/\n/g, ', ')})`,
+        );
+      if (!signedBy(current.x509, parent.x509))
+        throw unresolved(`${describe(i)} is not signed by x5c[${i + 1}]`);
       // RFC 5280 §4.2.1.9 / §6.1.4 (k), (l), (n): an issuing certificate is a CA, may sign
       // certificates, and allows this many intermediates below it.
-      if (!parent.fields.ca) throw unresolved(`x5c[${i + 1}] signs certificates but is not a CA (basicConstraints cA is not TRUE, RFC 5280 §4.2.1.9)`);
+      if (!parent.fields.ca)
+        throw unresolved(
+          `x5c[${i + 1}] signs certificates but is not a CA (basicConstraints cA is not TRUE, RFC 5280 §4.2.1.9)`,
+        );
       checkIssuing(parent, { below: i, what: `x5c[${i + 1}]` });
       links.push({ certificate: current.x509, issuer: parent.x509 });
     }
     const leaf = chain[0]!;
     // RFC 5280 §4.2.1.3: without the extension any use is allowed; with it, digitalSignature must be set.
-    if (leaf.fields.keyUsage !== undefined && !leaf.fields.keyUsage.digitalSignature) throw unresolved('the leaf certificate does not allow digital signatures (keyUsage, RFC 5280 §4.2.1.3)');
+    if (leaf.fields.keyUsage !== undefined && !leaf.fields.keyUsage.digitalSignature)
+      throw unresolved(
+        'the leaf certificate does not allow digital signatures (keyUsage, RFC 5280 §4.2.1.3)',
+      );
     checkSpiffeLeaf(leaf);
-    const uris = allowed === undefined ? leaf.fields.uris : leaf.fields.uris.filter((uri) => issuerMatches(uri, allowed));
+    const uris =
+      allowed === undefined
+        ? leaf.fields.uris
+        : leaf.fields.uris.filter((uri) => issuerMatches(uri, allowed));
     return { key: leaf.x509.publicKey, uris, notBefore, notAfter, links };
   }
 
@@ -445,7 +502,13 @@ export function x509Trust(options: X509TrustOptions): KeySource {
     const cacheKey = x5c.join('.');
     const hit = cache.get(cacheKey);
     // The cache skips the signature work, never the time checks: they use this request's `now`.
-    if (hit !== undefined && Date.now() < hit.until && now >= hit.chain.notBefore && now <= hit.chain.notAfter) return hit.chain;
+    if (
+      hit !== undefined &&
+      Date.now() < hit.until &&
+      now >= hit.chain.notBefore &&
+      now <= hit.chain.notAfter
+    )
+      return hit.chain;
     if (hit !== undefined) cache.delete(cacheKey);
     const chain = validate(x5c, now);
     if (cacheSeconds > 0) {
@@ -463,7 +526,12 @@ export function x509Trust(options: X509TrustOptions): KeySource {
       let reason = '';
       const timeout = hookTimeout(revocationTimeoutMs);
       try {
-        status = await Promise.race([Promise.resolve(hook({ certificate: link.certificate, issuer: link.issuer, position, now })), timeout.promise]);
+        status = await Promise.race([
+          Promise.resolve(
+            hook({ certificate: link.certificate, issuer: link.issuer, position, now }),
+          ),
+          timeout.promise,
+        ]);
       } catch (error) {
         status = 'failed';
         reason = (error as Error)?.message ?? String(error);
@@ -473,23 +541,37 @@ export function x509Trust(options: X509TrustOptions): KeySource {
       if (status === 'good') continue;
       if (status === 'revoked') throw unresolved(`${describe(position)} is revoked`);
       if (status === 'unknown') reason = 'the revocation status is unknown';
-      else if (status !== 'failed') reason = `the revocation hook answered ${JSON.stringify(status)}`;
+      else if (status !== 'failed')
+        reason = `the revocation hook answered ${JSON.stringify(status)}`;
       // IDB-2: the failure policy is reject unless configured otherwise.
-      if (failurePolicy === 'reject') throw unresolved(`the revocation check of ${describe(position)} failed: ${reason}`);
+      if (failurePolicy === 'reject')
+        throw unresolved(`the revocation check of ${describe(position)} failed: ${reason}`);
     }
   }
 
   return {
     async resolve(request: KeyRequest): Promise<ResolvedKey> {
       const x5c = request.header['x5c'];
-      if (!Array.isArray(x5c) || x5c.length === 0) throw unresolved('the token has no x5c chain; the X.509 profile requires one (HDR-3)');
-      if (x5c.length > maxChainLength) throw unresolved(`the x5c chain has ${x5c.length} certificates, at most ${maxChainLength} are accepted`);
-      if (!x5c.every((entry): entry is string => typeof entry === 'string' && entry.length > 0 && BASE64.test(entry))) {
-        throw unresolved('every x5c entry is a base64 (not base64url) DER certificate (RFC 7515 §4.1.6)');
+      if (!Array.isArray(x5c) || x5c.length === 0)
+        throw unresolved('the token has no x5c chain; the X.509 profile requires one (HDR-3)');
+      if (x5c.length > maxChainLength)
+        throw unresolved(
+          `the x5c chain has ${x5c.length} certificates, at most ${maxChainLength} are accepted`,
+        );
+      if (
+        !x5c.every(
+          (entry): entry is string =>
+            typeof entry === 'string' && entry.length > 0 && BASE64.test(entry),
+        )
+      ) {
+        throw unresolved(
+          'every x5c entry is a base64 (not base64url) DER certificate (RFC 7515 §4.1.6)',
+        );
       }
       const chain = cached(x5c, request.now);
       await checkRevocation(chain, request.now);
-      if (isAlgorithm(request.alg) && !keyFitsAlgorithm(chain.key, request.alg)) throw unresolved(`the leaf certificate's key does not fit ${request.alg} (HDR-2)`, 'alg');
+      if (isAlgorithm(request.alg) && !keyFitsAlgorithm(chain.key, request.alg))
+        throw unresolved(`the leaf certificate's key does not fit ${request.alg} (HDR-2)`, 'alg');
       // VER-8: the token's iss must be one of the leaf's URI SANs.
       return { key: chain.key, issuers: chain.uris.map((uri) => ({ exact: uri })) };
     },

@@ -128,7 +128,8 @@ export async function verifyLedgerIntegrity(options: IntegrityOptions): Promise<
   } catch (error) {
     const problem = asProblem(error);
     // A changed tree node is blamed at the next signed root: count only the entries before it.
-    const before = problem.seq !== undefined && ['entries', 'preds', 'nodes'].includes(problem.table);
+    const before =
+      problem.seq !== undefined && ['entries', 'preds', 'nodes'].includes(problem.table);
     const checked = before ? Math.min(counts.checked, problem.seq - 1) : counts.checked;
     return { ok: false, ...counts, checked, size, firstBad: problem };
   }
@@ -138,7 +139,12 @@ function asProblem(error: unknown): IntegrityProblem {
   if (error instanceof Found) return error.problem;
   if (error instanceof LedgerRowError) {
     const seq = typeof error.seq === 'number' ? error.seq : undefined;
-    return { table: error.table, column: error.column, reason: error.message, ...(seq === undefined ? {} : { seq }) };
+    return {
+      table: error.table,
+      column: error.column,
+      reason: error.message,
+      ...(seq === undefined ? {} : { seq }),
+    };
   }
   throw error;
 }
@@ -170,45 +176,81 @@ async function ledgerKey(options: IntegrityOptions): Promise<NoteVerifier | unde
     fail({ table: 'meta', column: 'vkey', reason: (error as Error).message });
   }
   if (verifier.name !== meta.origin) {
-    fail({ table: 'meta', column: 'origin', reason: `the origin ${meta.origin} is not the key's name ${verifier.name}` });
+    fail({
+      table: 'meta',
+      column: 'origin',
+      reason: `the origin ${meta.origin} is not the key's name ${verifier.name}`,
+    });
   }
   return verifier;
 }
 
 /** The roots the walk must meet: every stored checkpoint and every anchor, by size. */
-async function rootChecks(options: IntegrityOptions, verifier: NoteVerifier | undefined): Promise<{
+async function rootChecks(
+  options: IntegrityOptions,
+  verifier: NoteVerifier | undefined,
+): Promise<{
   stored: RootCheck[];
   anchors: RootCheck[];
 }> {
   const stored: RootCheck[] = [];
-  for (let from = 0; ; ) {
+  for (let from = 0; ;) {
     const page = await options.backend.checkpointsFrom(from, PAGE);
     for (const row of page) {
-      const size = safeInteger(row['size'], (p) => new Found({ table: 'checkpoints', column: 'size', reason: `a checkpoint size ${p}` }));
-      const problem = (reason: string, column = 'note'): IntegrityProblem => ({ table: 'checkpoints', seq: size, column, reason });
-      if (verifier === undefined) fail(problem('the ledger has checkpoints but no verifier key (meta rows missing)', 'size'));
+      const size = safeInteger(
+        row['size'],
+        (p) =>
+          new Found({ table: 'checkpoints', column: 'size', reason: `a checkpoint size ${p}` }),
+      );
+      const problem = (reason: string, column = 'note'): IntegrityProblem => ({
+        table: 'checkpoints',
+        seq: size,
+        column,
+        reason,
+      });
+      if (verifier === undefined)
+        fail(problem('the ledger has checkpoints but no verifier key (meta rows missing)', 'size'));
       let checkpoint;
       try {
         checkpoint = openCheckpoint({ note: String(row['note']), ledger: verifier });
       } catch (error) {
-        fail(problem(`the checkpoint of size ${size} does not verify: ${(error as Error).message}`));
+        fail(
+          problem(`the checkpoint of size ${size} does not verify: ${(error as Error).message}`),
+        );
       }
-      if (checkpoint.size !== size) fail(problem(`the note is for size ${checkpoint.size}`, 'size'));
-      stored.push({ size, root: checkpoint.root, problem: problem(`the checkpoint of size ${size} has another root than the entries give (an entry or tree row was changed)`) });
+      if (checkpoint.size !== size)
+        fail(problem(`the note is for size ${checkpoint.size}`, 'size'));
+      stored.push({
+        size,
+        root: checkpoint.root,
+        problem: problem(
+          `the checkpoint of size ${size} has another root than the entries give (an entry or tree row was changed)`,
+        ),
+      });
       from = size + 1;
     }
     if (page.length < PAGE) break;
   }
   const anchors: RootCheck[] = [];
   for (const anchor of options.anchors ?? []) {
-    const problem = (reason: string): IntegrityProblem => ({ table: 'anchor', reason: `${anchor.source}: ${reason}` });
-    if (verifier === undefined) fail(problem('the ledger is empty and has no key; it cannot match an anchor'));
+    const problem = (reason: string): IntegrityProblem => ({
+      table: 'anchor',
+      reason: `${anchor.source}: ${reason}`,
+    });
+    if (verifier === undefined)
+      fail(problem('the ledger is empty and has no key; it cannot match an anchor'));
     try {
       const checkpoint =
         anchor.kind === 'checkpoint'
           ? openCheckpoint({ note: anchor.note, ledger: verifier })
           : checkReceiptProof({ receipt: anchor, ledger: verifier });
-      anchors.push({ size: checkpoint.size, root: checkpoint.root, problem: problem(`the ledger's first ${checkpoint.size} entries do not give the root this anchor signed (history was rewritten)`) });
+      anchors.push({
+        size: checkpoint.size,
+        root: checkpoint.root,
+        problem: problem(
+          `the ledger's first ${checkpoint.size} entries do not give the root this anchor signed (history was rewritten)`,
+        ),
+      });
     } catch (error) {
       if (error instanceof Found) throw error;
       fail(problem(`does not verify with the ledger key: ${(error as Error).message}`));
@@ -262,28 +304,60 @@ async function walkEntries(input: {
       try {
         derived = deriveRows(entry);
       } catch (error) {
-        fail({ table: 'entries', seq, column: 'token', reason: `the recorded token no longer parses (${(error as Error).message})` });
+        fail({
+          table: 'entries',
+          seq,
+          column: 'token',
+          reason: `the recorded token no longer parses (${(error as Error).message})`,
+        });
       }
-      const column = firstDifferentColumn({ columns: ENTRY_COLUMNS, stored: row, derived: derived.entry });
+      const column = firstDifferentColumn({
+        columns: ENTRY_COLUMNS,
+        stored: row,
+        derived: derived.entry,
+      });
       if (column !== undefined) {
-        fail({ table: 'entries', seq, column, reason: `entry ${seq}: column ${column} does not match the value derived from the entry` });
+        fail({
+          table: 'entries',
+          seq,
+          column,
+          reason: `entry ${seq}: column ${column} does not match the value derived from the entry`,
+        });
       }
       for (const expected of derived.preds) {
         const got = preds[predAt++];
-        const bad = got === undefined ? 'pred' : firstDifferentColumn({ columns: PRED_COLUMNS, stored: got, derived: expected });
+        const bad =
+          got === undefined
+            ? 'pred'
+            : firstDifferentColumn({ columns: PRED_COLUMNS, stored: got, derived: expected });
         if (bad !== undefined) {
-          fail({ table: 'preds', seq, column: bad, reason: `entry ${seq}: the predecessor index does not match its pred claim (expected ${expected.pred})` });
+          fail({
+            table: 'preds',
+            seq,
+            column: bad,
+            reason: `entry ${seq}: the predecessor index does not match its pred claim (expected ${expected.pred})`,
+          });
         }
       }
       if (preds[predAt] !== undefined && normalizeValue(preds[predAt]!['seq'], 'integer') === seq) {
-        fail({ table: 'preds', seq, column: 'pred', reason: `entry ${seq}: the predecessor index has a row its pred claim does not name` });
+        fail({
+          table: 'preds',
+          seq,
+          column: 'pred',
+          reason: `entry ${seq}: the predecessor index has a row its pred claim does not name`,
+        });
       }
       const appended = appendLeaves({ size, frontier, leafHashes: [entryLeafHash(entry)] });
       for (const node of appended.stored) {
         const got = nodes[nodeAt++];
         const gotId = got === undefined ? undefined : normalizeValue(got['id'], 'integer');
         if (got === undefined || gotId !== node.id) {
-          fail({ table: 'nodes', seq, column: 'id', reason: `entry ${seq}: tree node ${node.id} is missing` });
+          fail({
+            table: 'nodes',
+            seq,
+            column: 'id',
+            reason: `entry ${seq}: tree node ${node.id} is missing`,
+          });
         }
         const storedHash = normalizeValue(got['hash'], 'bytes');
         if (storedHash !== Buffer.from(node.hash).toString('base64') && suspect === undefined) {
@@ -299,28 +373,49 @@ async function walkEntries(input: {
     }
     if (preds[predAt] !== undefined) {
       const seq = Number(normalizeValue(preds[predAt]!['seq'], 'integer'));
-      fail({ table: 'preds', seq, column: 'seq', reason: `a predecessor row names entry ${seq}, which has no such pred` });
+      fail({
+        table: 'preds',
+        seq,
+        column: 'seq',
+        reason: `a predecessor row names entry ${seq}, which has no such pred`,
+      });
     }
     options.onProgress?.(size);
     if (page.length < PAGE) break;
   }
   const extraNode = (await backend.nodesFrom(nodeId, 1))[0];
   if (extraNode !== undefined) {
-    fail({ table: 'nodes', column: 'id', reason: `tree node ${String(extraNode['id'])} lies beyond the ${size} entries (entries were removed)` });
+    fail({
+      table: 'nodes',
+      column: 'id',
+      reason: `tree node ${String(extraNode['id'])} lies beyond the ${size} entries (entries were removed)`,
+    });
   }
   const extraPred = (await backend.predsBetween(size + 1, Number.MAX_SAFE_INTEGER))[0];
   if (extraPred !== undefined) {
-    fail({ table: 'preds', column: 'seq', reason: `a predecessor row names entry ${String(extraPred['seq'])}, beyond the ${size} entries (entries were removed)` });
+    fail({
+      table: 'preds',
+      column: 'seq',
+      reason: `a predecessor row names entry ${String(extraPred['seq'])}, beyond the ${size} entries (entries were removed)`,
+    });
   }
   if (next < checks.length) {
     const check = checks[next]!;
     const kind = stored.includes(check) ? 'a stored checkpoint' : 'an anchor';
-    fail({ ...check.problem, reason: `${kind} covers ${check.size} entries but the ledger has ${size} (entries were removed): ${check.problem.reason.split(':')[0]}` });
+    fail({
+      ...check.problem,
+      reason: `${kind} covers ${check.size} entries but the ledger has ${size} (entries were removed): ${check.problem.reason.split(':')[0]}`,
+    });
   }
   if (suspect !== undefined) fail(entryChanged(suspect));
   const latest = stored.at(-1);
   if (size > 0 && (latest === undefined || latest.size < size)) {
-    fail({ table: 'checkpoints', seq: latest?.size ?? 0, column: 'size', reason: `entries ${(latest?.size ?? 0) + 1} to ${size} are covered by no signed checkpoint (a checkpoint was removed, or entries were added outside the ledger)` });
+    fail({
+      table: 'checkpoints',
+      seq: latest?.size ?? 0,
+      column: 'size',
+      reason: `entries ${(latest?.size ?? 0) + 1} to ${size} are covered by no signed checkpoint (a checkpoint was removed, or entries were added outside the ledger)`,
+    });
   }
   return { size, root: rootFromFrontier({ frontier }) };
 }
@@ -329,7 +424,8 @@ async function walkEntries(input: {
 function changedColumn(entry: Entry, storedLeaf: unknown): string {
   for (const level of [1, 2, 3] as const) {
     if (level === entry.level) continue;
-    if (Buffer.from(entryLeafHash({ ...entry, level })).toString('base64') === storedLeaf) return 'level';
+    if (Buffer.from(entryLeafHash({ ...entry, level })).toString('base64') === storedLeaf)
+      return 'level';
   }
   return 'token or recorded_at';
 }
@@ -353,10 +449,23 @@ function nodeChanged(suspect: { seq: number; id: number }): IntegrityProblem {
 }
 
 function readEntry(row: Row, expectedSeq: number): Entry {
-  const bad = (column: string) => (problem: string): Found => new Found({ table: 'entries', seq: expectedSeq, column, reason: `entry ${expectedSeq}: column ${column} ${problem}` });
+  const bad =
+    (column: string) =>
+    (problem: string): Found =>
+      new Found({
+        table: 'entries',
+        seq: expectedSeq,
+        column,
+        reason: `entry ${expectedSeq}: column ${column} ${problem}`,
+      });
   const seq = safeInteger(row['seq'], bad('seq'));
   if (seq !== expectedSeq) {
-    fail({ table: 'entries', seq: expectedSeq, column: 'seq', reason: `expected entry ${expectedSeq}, found ${seq} (an entry was removed or reordered)` });
+    fail({
+      table: 'entries',
+      seq: expectedSeq,
+      column: 'seq',
+      reason: `expected entry ${expectedSeq}, found ${seq} (an entry was removed or reordered)`,
+    });
   }
   const level = safeInteger(row['level'], bad('level'));
   if (level !== 1 && level !== 2 && level !== 3) throw bad('level')(`is ${level}, not 1, 2 or 3`);
@@ -378,8 +487,17 @@ async function checkCosignatures(input: {
   let checked = 0;
   const notes = new Map<number, string>();
   for (const row of rows) {
-    const size = safeInteger(row['size'], (p) => new Found({ table: 'cosignatures', column: 'size', reason: `a cosignature size ${p}` }));
-    const problem = (column: string, reason: string): IntegrityProblem => ({ table: 'cosignatures', seq: size, column, reason });
+    const size = safeInteger(
+      row['size'],
+      (p) =>
+        new Found({ table: 'cosignatures', column: 'size', reason: `a cosignature size ${p}` }),
+    );
+    const problem = (column: string, reason: string): IntegrityProblem => ({
+      table: 'cosignatures',
+      seq: size,
+      column,
+      reason,
+    });
     let note = notes.get(size);
     if (note === undefined) {
       const [checkpoint] = await options.backend.checkpointsFrom(size, 1);
@@ -397,7 +515,12 @@ async function checkCosignatures(input: {
       fail(problem('line', `not a signature line: ${(error as Error).message}`));
     }
     if (signature === undefined || signature.name !== row['witness']) {
-      fail(problem('witness', `the line is signed by ${signature?.name}, the row says ${String(row['witness'])}`));
+      fail(
+        problem(
+          'witness',
+          `the line is signed by ${signature?.name}, the row says ${String(row['witness'])}`,
+        ),
+      );
     }
     try {
       countCosignatures({ note: `${note}${line}\n`, witnesses });
@@ -410,17 +533,27 @@ async function checkCosignatures(input: {
     const min = options.minWitnesses ?? witnesses.length;
     const latestSize = input.size;
     const latestRow = (await options.backend.checkpointsFrom(latestSize, 1))[0];
-    const lines = rows.filter((r) => normalizeValue(r['size'], 'integer') === latestSize).map((r) => `${String(r['line'])}\n`);
+    const lines = rows
+      .filter((r) => normalizeValue(r['size'], 'integer') === latestSize)
+      .map((r) => `${String(r['line'])}\n`);
     const stored: unknown = latestRow?.['note'] ?? '';
     const note = `${String(stored)}${lines.join('')}`;
     let valid: string[] = [];
     try {
       valid = latestRow === undefined ? [] : countCosignatures({ note, witnesses }).valid;
     } catch (error) {
-      fail({ table: 'cosignatures', seq: latestSize, column: 'line', reason: (error as Error).message });
+      fail({
+        table: 'cosignatures',
+        seq: latestSize,
+        column: 'line',
+        reason: (error as Error).message,
+      });
     }
     if (valid.length < min) {
-      const error = new TlogError('TLOG_WITNESS_POLICY', `the latest checkpoint (size ${latestSize}) has ${valid.length} valid cosignature(s) of the ${witnesses.length} witness key(s) given; ${min} required`);
+      const error = new TlogError(
+        'TLOG_WITNESS_POLICY',
+        `the latest checkpoint (size ${latestSize}) has ${valid.length} valid cosignature(s) of the ${witnesses.length} witness key(s) given; ${min} required`,
+      );
       fail({ table: 'cosignatures', seq: latestSize, reason: `${error.code}: ${error.message}` });
     }
   }

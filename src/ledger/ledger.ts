@@ -30,7 +30,16 @@ import { entryLeafHash, isEntryToken, type Entry } from './entry.js';
 import { MemoryLedgerBackend } from './memory.js';
 import { receiptSigner, signReceipt, type ReceiptSigner } from './receipt.js';
 import { startThread, type Thread } from './thread.js';
-import { decodeEntryRow, deriveTask, entryRows, safeInteger, type EntryRow, type LedgerEntry, type LedgerMeta, type PredRow } from './rows.js';
+import {
+  decodeEntryRow,
+  deriveTask,
+  entryRows,
+  safeInteger,
+  type EntryRow,
+  type LedgerEntry,
+  type LedgerMeta,
+  type PredRow,
+} from './rows.js';
 import { verifyLedgerIntegrity, type IntegrityOptions } from './integrity.js';
 import type { IntegrityReport, LedgerBackend, Receipt } from './types.js';
 import { WitnessPool, type WitnessOptions, type WitnessStatus } from './witnessing.js';
@@ -360,7 +369,10 @@ export class Ledger implements ECTStore {
       throw new ECTConfigError('level', `must be 1, 2 or 3, got ${String(level)}`);
     }
     if (typeof token !== 'string' || !isEntryToken(token)) {
-      throw new ECTError('ECT_MALFORMED', 'a ledger entry holds a token of base64url segments and dots');
+      throw new ECTError(
+        'ECT_MALFORMED',
+        'a ledger entry holds a token of base64url segments and dots',
+      );
     }
     const task = deriveTask(token);
     await this.ready();
@@ -389,9 +401,13 @@ export class Ledger implements ECTStore {
           const failure =
             error instanceof ECTError
               ? error
-              : new ECTError('ECT_LEDGER_UNAVAILABLE', `the ledger could not record: ${String(error)}`, {
-                  cause: error,
-                });
+              : new ECTError(
+                  'ECT_LEDGER_UNAVAILABLE',
+                  `the ledger could not record: ${String(error)}`,
+                  {
+                    cause: error,
+                  },
+                );
           for (const p of batch) p.reject(failure);
         }
       }
@@ -497,7 +513,11 @@ export class Ledger implements ECTStore {
   ): Promise<void> {
     const unsigned: Omit<Receipt, 'jws'>[] = [];
     for (const { pending, entry, leaf } of items) {
-      const proof = await proveInclusion({ index: entry.seq - 1, size: batch.size, reader: batch.reader });
+      const proof = await proveInclusion({
+        index: entry.seq - 1,
+        size: batch.size,
+        reader: batch.reader,
+      });
       unsigned.push({
         seq: entry.seq,
         jti: pending.task.jti,
@@ -516,7 +536,9 @@ export class Ledger implements ECTStore {
         const jws = (await thread.call('sign', unsigned)) as string[];
         signed = unsigned.map((receipt, i) => ({ ...receipt, jws: jws[i]! }));
       } else {
-        signed = await Promise.all(unsigned.map((receipt) => signReceipt({ receipt, signer: batch.signing.receipts })));
+        signed = await Promise.all(
+          unsigned.map((receipt) => signReceipt({ receipt, signer: batch.signing.receipts })),
+        );
       }
       items.forEach(({ pending }, i) => pending.resolve(signed[i]!));
     } catch (error) {
@@ -531,7 +553,9 @@ export class Ledger implements ECTStore {
   }
 
   async findByJti(jti: string): Promise<readonly DagNode[]> {
-    return (await this.backend.entriesByJti(canonicalId(jti))).map((r) => entryToNode(decodeEntryRow(r)));
+    return (await this.backend.entriesByJti(canonicalId(jti))).map((r) =>
+      entryToNode(decodeEntryRow(r)),
+    );
   }
 
   async isReferenced(jti: string): Promise<boolean> {
@@ -562,7 +586,7 @@ export class Ledger implements ECTStore {
 
   /** Every entry from `from` on, in pages (bounded memory). */
   async *entries(from = 1): AsyncGenerator<LedgerEntry> {
-    for (let next = from; ; ) {
+    for (let next = from; ;) {
       const page = await this.backend.entriesFrom(next, PAGE);
       for (const row of page) yield decodeEntryRow(row);
       if (page.length < PAGE) return;
@@ -590,7 +614,10 @@ export class Ledger implements ECTStore {
   /** The stored checkpoint of exactly `size` entries, with its cosignatures. */
   async checkpointAt(size: number): Promise<LedgerCheckpoint | undefined> {
     const [row] = await this.backend.checkpointsFrom(size, 1);
-    if (row === undefined || safeInteger(row['size'], () => badRow('checkpoints', 'size')) !== size) {
+    if (
+      row === undefined ||
+      safeInteger(row['size'], () => badRow('checkpoints', 'size')) !== size
+    ) {
       return undefined;
     }
     return this.#withCosignatures(row);
@@ -600,7 +627,9 @@ export class Ledger implements ECTStore {
     const size = safeInteger(row['size'], () => badRow('checkpoints', 'size'));
     const note = row['note'];
     if (typeof note !== 'string') throw badRow('checkpoints', 'note');
-    const lines = (await this.backend.cosignaturesBetween(size, size)).map((r) => String(r['line']));
+    const lines = (await this.backend.cosignaturesBetween(size, size)).map((r) =>
+      String(r['line']),
+    );
     return { size, note: withCosignatures(note, lines) };
   }
 
@@ -612,7 +641,10 @@ export class Ledger implements ECTStore {
     const checkpoint =
       options.size === undefined ? await this.checkpoint() : await this.checkpointAt(options.size);
     if (checkpoint === undefined) {
-      throw new ECTConfigError('size', `the ledger has no checkpoint of size ${options.size ?? '(any)'}`);
+      throw new ECTConfigError(
+        'size',
+        `the ledger has no checkpoint of size ${options.size ?? '(any)'}`,
+      );
     }
     const { seq } = options;
     if (!Number.isSafeInteger(seq) || seq < 1 || seq > checkpoint.size) {
@@ -621,16 +653,29 @@ export class Ledger implements ECTStore {
         `entry ${seq} is not in the checkpoint of ${checkpoint.size} entries`,
       );
     }
-    const proof = await proveInclusion({ index: seq - 1, size: checkpoint.size, reader: this.backend });
+    const proof = await proveInclusion({
+      index: seq - 1,
+      size: checkpoint.size,
+      reader: this.backend,
+    });
     return formatTlogProof({ index: seq - 1, proof, checkpoint: checkpoint.note });
   }
 
   /** LED-10: the RFC 9162 consistency proof from `from` entries to `to` (default: the size). */
-  async proveConsistency(options: { readonly from: number; readonly to?: number }): Promise<Uint8Array[]> {
+  async proveConsistency(options: {
+    readonly from: number;
+    readonly to?: number;
+  }): Promise<Uint8Array[]> {
     const size = await this.backend.size();
     const to = options.to ?? size;
     const { from } = options;
-    if (!Number.isSafeInteger(from) || from < 0 || !Number.isSafeInteger(to) || from > to || to > size) {
+    if (
+      !Number.isSafeInteger(from) ||
+      from < 0 ||
+      !Number.isSafeInteger(to) ||
+      from > to ||
+      to > size
+    ) {
       throw new ECTConfigError(
         'size',
         `a consistency proof needs 0 ≤ from ≤ to ≤ ${size} (the ledger's size); got from ${from}, to ${to}`,
@@ -674,9 +719,13 @@ export class Ledger implements ECTStore {
 }
 
 function duplicate(): ECTError {
-  return new ECTError('ECT_DAG_DUPLICATE', 'this task (wid, jti) is already in the ledger (LED-3)', {
-    member: 'jti',
-  });
+  return new ECTError(
+    'ECT_DAG_DUPLICATE',
+    'this task (wid, jti) is already in the ledger (LED-3)',
+    {
+      member: 'jti',
+    },
+  );
 }
 
 function badRow(table: string, column: string): ECTError {

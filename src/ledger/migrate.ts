@@ -64,7 +64,10 @@ async function migrateIn(
   const version = Number(versionRow?.['version']);
   if (version === LEDGER_SCHEMA_VERSION) return undefined;
   if (version !== 1) {
-    throw new ECTConfigError('ledger', `cannot migrate schema version ${String(versionRow?.['version'])}`);
+    throw new ECTConfigError(
+      'ledger',
+      `cannot migrate schema version ${String(versionRow?.['version'])}`,
+    );
   }
   await db.exec(
     `CREATE TABLE ${t}_v1 AS SELECT seq, token, level, recorded_at, token_hash, prev_hash, entry_hash FROM ${t};
@@ -92,12 +95,18 @@ async function migrateIn(
     for (const row of page) {
       const seq = safeInteger(row['seq'], (p) => new ECTConfigError('ledger', `a v1 seq ${p}`));
       const broken = (why: string): ECTConfigError =>
-        new ECTConfigError('ledger', `the hash chain is broken at entry ${seq} (${why}); it is not migrated`);
+        new ECTConfigError(
+          'ledger',
+          `the hash chain is broken at entry ${seq} (${why}); it is not migrated`,
+        );
       if (seq !== size + 1) throw broken(`expected entry ${size + 1}`);
       const token = row['token'];
       if (typeof token !== 'string') throw broken('no token');
       const expected = v1EntryHash(prev, token, seq);
-      if (row['prev_hash'] !== Buffer.from(prev).toString('base64url') || row['entry_hash'] !== expected.toString('base64url')) {
+      if (
+        row['prev_hash'] !== Buffer.from(prev).toString('base64url') ||
+        row['entry_hash'] !== expected.toString('base64url')
+      ) {
         throw broken('its hashes do not match');
       }
       prev = expected;
@@ -150,7 +159,10 @@ export async function migrateLedger(options: {
 }): Promise<{ entries: number; root: string }> {
   const key = importPrivateKey(options.key, 'ledger key');
   if (key.asymmetricKeyType !== 'ed25519') {
-    throw new ECTConfigError('ledger key', 'the ledger key must be Ed25519 (ect keygen --alg EdDSA)');
+    throw new ECTConfigError(
+      'ledger key',
+      'the ledger key must be Ed25519 (ect keygen --alg EdDSA)',
+    );
   }
   const signer = ed25519NoteSigner({ name: options.origin, privateKey: key });
   const signing = {
@@ -168,7 +180,9 @@ export async function migrateLedger(options: {
       dialect: 'sqlite',
       query: async (sql, params = []) => {
         const statement = conn.prepare(sql);
-        return statement.reader ? (statement.all(...params) as Row[]) : (statement.run(...params), []);
+        return statement.reader
+          ? (statement.all(...params) as Row[])
+          : (statement.run(...params), []);
       },
       exec: async (sql) => void conn.exec(sql),
     };
@@ -195,7 +209,12 @@ export async function migrateLedger(options: {
       dialect: 'postgres',
       query: async (sql, params = []) => {
         let n = 0;
-        return (await client.query(sql.replace(/\?/g, () => `$${++n}`), params as unknown[])).rows as Row[];
+        return (
+          await client.query(
+            sql.replace(/\?/g, () => `$${++n}`),
+            params as unknown[],
+          )
+        ).rows as Row[];
       },
       exec: async (sql) => void (await client.query(sql)),
     };
@@ -214,8 +233,12 @@ export async function migrateLedger(options: {
   // Reopen as a verifiable ledger with its key and origin, and check every row.
   const ledger =
     location.kind === 'sqlite'
-      ? await (await import('./sqlite.js')).openSqliteLedger(location.path, { key, origin: options.origin })
-      : await (await import('./postgres.js')).openPostgresLedger(location.url, {
+      ? await (
+          await import('./sqlite.js')
+        ).openSqliteLedger(location.path, { key, origin: options.origin })
+      : await (
+          await import('./postgres.js')
+        ).openPostgresLedger(location.url, {
           key,
           origin: options.origin,
           ...(location.table === undefined ? {} : { table: location.table }),
@@ -223,7 +246,10 @@ export async function migrateLedger(options: {
   try {
     const report = await ledger.verifyIntegrity();
     if (!report.ok) {
-      throw new ECTConfigError('ledger', `the migrated ledger does not verify: ${report.firstBad?.reason}`);
+      throw new ECTConfigError(
+        'ledger',
+        `the migrated ledger does not verify: ${report.firstBad?.reason}`,
+      );
     }
     return result ?? { entries: report.checked, root: report.root ?? '' };
   } finally {

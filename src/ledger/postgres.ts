@@ -103,7 +103,11 @@ type Row = Readonly<Record<string, unknown>>;
 
 /** A signed 64-bit advisory lock key for `purpose` on `table`, as a decimal string. */
 function lockKey(table: string, purpose: string): string {
-  return createHash('sha256').update(`ect:${purpose}:${table}`).digest().readBigInt64BE(0).toString();
+  return createHash('sha256')
+    .update(`ect:${purpose}:${table}`)
+    .digest()
+    .readBigInt64BE(0)
+    .toString();
 }
 
 function positiveInteger(value: number | undefined, fallback: number, setting: string): number {
@@ -120,9 +124,13 @@ function unavailable(error: unknown, action: string): ECTError {
   const e = error as { code?: unknown; message?: unknown };
   const message =
     typeof e.message === 'string' && e.message.length > 0 ? e.message : String(e.code ?? error);
-  return new ECTError('ECT_LEDGER_UNAVAILABLE', `the PostgreSQL ledger could not ${action}: ${message}`, {
-    cause: error,
-  });
+  return new ECTError(
+    'ECT_LEDGER_UNAVAILABLE',
+    `the PostgreSQL ledger could not ${action}: ${message}`,
+    {
+      cause: error,
+    },
+  );
 }
 
 /** `INSERT … SELECT FROM unnest($1::type[], …)`: one statement for any number of rows. */
@@ -161,11 +169,17 @@ function batchStatement(t: LedgerTables): string {
  * (a missing table or index is reported, never recreated). Under an advisory lock: two instances
  * starting at once would otherwise race in `CREATE TABLE IF NOT EXISTS`.
  */
-async function createOrCheck(pool: pg.Pool, tables: LedgerTables, allowOld: boolean): Promise<void> {
+async function createOrCheck(
+  pool: pg.Pool,
+  tables: LedgerTables,
+  allowOld: boolean,
+): Promise<void> {
   const t = tables.entries.name;
   await inTransaction(await pool.connect(), 'BEGIN', async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [lockKey(t, 'migrate')]);
-    const exists = await client.query<{ name: string | null }>(`SELECT to_regclass($1) AS name`, [`${t}_schema_version`]);
+    const exists = await client.query<{ name: string | null }>(`SELECT to_regclass($1) AS name`, [
+      `${t}_schema_version`,
+    ]);
     if (exists.rows[0]?.name === null) {
       await client.query(`CREATE TABLE ${t}_schema_version (version INTEGER NOT NULL)`);
       await client.query(createStatements(tables, 'postgres'));
@@ -201,7 +215,11 @@ async function createOrCheck(pool: pg.Pool, tables: LedgerTables, allowOld: bool
  * A client whose connection the server drops between two queries emits 'error'; unheard, that
  * event would crash the process, so it is listened to for the whole transaction.
  */
-async function inTransaction<T>(client: pg.PoolClient, begin: string, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+async function inTransaction<T>(
+  client: pg.PoolClient,
+  begin: string,
+  body: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
   let broken: Error | undefined;
   const onError = (error: Error): void => {
     broken = error;
@@ -300,7 +318,11 @@ export class PostgresLedgerBackend implements LedgerBackend {
         `${JSON.stringify(table)} is not a plain lower-case SQL name (a-z, 0-9, _; at most 48 characters)`,
       );
     }
-    const statementTimeout = positiveInteger(options.statementTimeoutMs, 5000, 'statementTimeoutMs');
+    const statementTimeout = positiveInteger(
+      options.statementTimeoutMs,
+      5000,
+      'statementTimeoutMs',
+    );
     const owns = options.pool === undefined;
     let pool: pg.Pool;
     if (options.pool !== undefined) pool = options.pool;
@@ -312,7 +334,11 @@ export class PostgresLedgerBackend implements LedgerBackend {
       pool = new driver.Pool({
         connectionString: options.url,
         max: positiveInteger(options.maxConnections, 10, 'maxConnections'),
-        connectionTimeoutMillis: positiveInteger(options.connectionTimeoutMs, 5000, 'connectionTimeoutMs'),
+        connectionTimeoutMillis: positiveInteger(
+          options.connectionTimeoutMs,
+          5000,
+          'connectionTimeoutMs',
+        ),
         statement_timeout: statementTimeout,
         // Client side as well: a server that stopped answering (not closed) must not hang us.
         query_timeout: statementTimeout + 1000,
@@ -367,7 +393,9 @@ export class PostgresLedgerBackend implements LedgerBackend {
       const size = sizeOf((await client.query<Record<string, unknown>>(sql['size']!)).rows[0]);
       const ids = frontierIds({ size });
       const [hashes, existing] = await Promise.all([
-        ids.length === 0 ? [] : client.query(sql['hashes']!, [ids]).then((r) => orderHashes(ids, r.rows)),
+        ids.length === 0
+          ? []
+          : client.query(sql['hashes']!, [ids]).then((r) => orderHashes(ids, r.rows)),
         client.query<{ scope: string }>(sql['existing']!, [options.scopes]),
       ]);
       tip = { size, frontier: hashes, existing: new Set(existing.rows.map((r) => r.scope)) };
@@ -467,10 +495,13 @@ export class PostgresLedgerBackend implements LedgerBackend {
 
   async schemaProblems(): Promise<readonly string[]> {
     const rows = await this.#query(
-      "SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relname LIKE $1",
+      'SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relname LIKE $1',
       [`${this.table}%`],
     );
-    return missingObjects({ tables: this.tables, present: new Set(rows.map((r) => String(r['relname']))) });
+    return missingObjects({
+      tables: this.tables,
+      present: new Set(rows.map((r) => String(r['relname']))),
+    });
   }
 
   /** Ends the connection pool this backend created (a pool given in the options stays open). */
@@ -490,7 +521,10 @@ export class PostgresLedgerBackend implements LedgerBackend {
 function sizeOf(row: Row | undefined): number {
   const size = Number(row?.['size']);
   if (!Number.isSafeInteger(size) || size < 0) {
-    throw new ECTError('ECT_LEDGER_UNAVAILABLE', `the ledger's last seq is not an integer (${String(row?.['size'])})`);
+    throw new ECTError(
+      'ECT_LEDGER_UNAVAILABLE',
+      `the ledger's last seq is not an integer (${String(row?.['size'])})`,
+    );
   }
   return size;
 }
@@ -498,7 +532,8 @@ function sizeOf(row: Row | undefined): number {
 function orderHashes(ids: readonly number[], rows: readonly Row[]): Uint8Array[] {
   const byId = new Map(rows.map((r) => [Number(r['id']), r['hash']]));
   return ids.map((id) => {
-    if (!byId.has(id)) throw new ECTError('ECT_LEDGER_UNAVAILABLE', `the ledger has no tree node ${id}`);
+    if (!byId.has(id))
+      throw new ECTError('ECT_LEDGER_UNAVAILABLE', `the ledger has no tree node ${id}`);
     return decodeHash(byId.get(id), id);
   });
 }
@@ -509,7 +544,10 @@ function metaOf(rows: readonly Row[]): LedgerMeta | undefined {
   const vkey = map.get('vkey');
   if (origin === undefined && vkey === undefined) return undefined;
   if (typeof origin !== 'string' || typeof vkey !== 'string') {
-    throw new ECTError('ECT_LEDGER_UNAVAILABLE', 'the ledger meta table lacks its origin or vkey row');
+    throw new ECTError(
+      'ECT_LEDGER_UNAVAILABLE',
+      'the ledger meta table lacks its origin or vkey row',
+    );
   }
   return { origin, vkey };
 }
@@ -532,7 +570,8 @@ export async function openPostgresLedger(
   url: string,
   options: OpenPostgresLedgerOptions = {},
 ): Promise<Ledger> {
-  const { table, connectionTimeoutMs, statementTimeoutMs, maxConnections, ...ledgerOptions } = options;
+  const { table, connectionTimeoutMs, statementTimeoutMs, maxConnections, ...ledgerOptions } =
+    options;
   const backend = await PostgresLedgerBackend.open({
     url,
     ...(table === undefined ? {} : { table }),

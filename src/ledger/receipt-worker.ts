@@ -11,8 +11,18 @@ import { serveThread } from './thread.js';
 import type { Receipt } from './types.js';
 
 void serveThread(async (data) => {
-  const { jwk, alg, kid, issuer } = data as { jwk: object; alg: Algorithm; kid: string; issuer: string };
-  const signer = receiptSigner({ key: createPrivateKey({ key: jwk as never, format: 'jwk' }), alg, kid, issuer });
+  const { jwk, alg, kid, issuer } = data as {
+    jwk: object;
+    alg: Algorithm;
+    kid: string;
+    issuer: string;
+  };
+  const signer = receiptSigner({
+    key: createPrivateKey({ key: jwk as never, format: 'jwk' }),
+    alg,
+    kid,
+    issuer,
+  });
   return (op, args) =>
     op === 'sign'
       ? (args[0] as Omit<Receipt, 'jws'>[]).map((receipt) =>

@@ -102,7 +102,10 @@ export async function signReceipt(options: {
 }): Promise<Receipt> {
   const { receipt, signer } = options;
   const claims = receiptClaims(options);
-  return { ...receipt, jws: await signCompactAsync(signer.encodedHeader, claims, signer.key, signer.alg) };
+  return {
+    ...receipt,
+    jws: await signCompactAsync(signer.encodedHeader, claims, signer.key, signer.alg),
+  };
 }
 
 /**

@@ -174,7 +174,9 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  */
 function storable(value: string, member: string): string {
   if (value.includes('\u0000') || LONE_SURROGATE.test(value)) {
-    throw new ECTError('ECT_LEDGER_UNAVAILABLE', `the ledger cannot store this ${member}`, { member });
+    throw new ECTError('ECT_LEDGER_UNAVAILABLE', `the ledger cannot store this ${member}`, {
+      member,
+    });
   }
   return value;
 }
@@ -224,10 +226,10 @@ export function deriveTask(token: string): TaskValues {
 }
 
 /** The rows of an entry whose token's values are already derived (an append derives them once). */
-export function entryRows(options: {
-  readonly entry: Entry;
-  readonly task: TaskValues;
-}): { entry: EntryRow; preds: PredRow[] } {
+export function entryRows(options: { readonly entry: Entry; readonly task: TaskValues }): {
+  entry: EntryRow;
+  preds: PredRow[];
+} {
   const { entry, task } = options;
   return {
     entry: {
@@ -357,7 +359,8 @@ export function decodeEntryRow(row: Readonly<Record<string, unknown>>): LedgerEn
   if (level !== 1 && level !== 2 && level !== 3) {
     throw corrupt(seq, 'level', `is ${level}, not 1, 2 or 3`);
   }
-  const wid = row['wid'] === null || row['wid'] === undefined ? undefined : text(row['wid'], seq, 'wid');
+  const wid =
+    row['wid'] === null || row['wid'] === undefined ? undefined : text(row['wid'], seq, 'wid');
   return {
     seq,
     level,
@@ -372,7 +375,12 @@ export function decodeEntryRow(row: Readonly<Record<string, unknown>>): LedgerEn
 /** A 32-byte hash read back from the nodes table. */
 export function decodeHash(value: unknown, id: number): Uint8Array {
   if (!(value instanceof Uint8Array) || value.length !== 32) {
-    throw new LedgerRowError({ seq: id, table: 'nodes', column: 'hash', problem: 'is not 32 bytes' });
+    throw new LedgerRowError({
+      seq: id,
+      table: 'nodes',
+      column: 'hash',
+      problem: 'is not 32 bytes',
+    });
   }
   return value;
 }

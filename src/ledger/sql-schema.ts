@@ -112,7 +112,9 @@ export function createStatements(tables: LedgerTables, dialect: Dialect): string
     out.push(`CREATE TABLE IF NOT EXISTS ${table.name} (\n${columns.join(',\n')}\n)${rowid};`);
     if (table.unique !== undefined) {
       const { name, columns: unique } = table.unique;
-      out.push(`CREATE UNIQUE INDEX IF NOT EXISTS ${name} ON ${table.name} (${unique.join(', ')});`);
+      out.push(
+        `CREATE UNIQUE INDEX IF NOT EXISTS ${name} ON ${table.name} (${unique.join(', ')});`,
+      );
     }
     for (const index of table.indexes) {
       const where = index.where === undefined ? '' : ` WHERE ${index.where}`;

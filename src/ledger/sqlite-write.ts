@@ -6,7 +6,13 @@
  * @module
  */
 import type Database from 'better-sqlite3';
-import { columnList, decodeHash, type BatchRows, type CosignatureRow, type LedgerMeta } from './rows.js';
+import {
+  columnList,
+  decodeHash,
+  type BatchRows,
+  type CosignatureRow,
+  type LedgerMeta,
+} from './rows.js';
 import { frontierIds } from '../tlog/stored-hash.js';
 import { ledgerTables, type LedgerTables, type SqlTable } from './sql-schema.js';
 
@@ -56,7 +62,11 @@ export function sizeOfRow(row: unknown): number {
 }
 
 /** Stored hashes by id in the order asked; a missing or damaged node is an error naming it. */
-export function hashesByIds(db: Database.Database, table: string, ids: readonly number[]): Uint8Array[] {
+export function hashesByIds(
+  db: Database.Database,
+  table: string,
+  ids: readonly number[],
+): Uint8Array[] {
   if (ids.length === 0) return [];
   const rows = db
     .prepare(`SELECT id, hash FROM ${table} WHERE id IN (${ids.map(() => '?').join(', ')})`)
@@ -64,14 +74,18 @@ export function hashesByIds(db: Database.Database, table: string, ids: readonly 
   const byId = new Map(rows.map((r) => [r.id, r.hash]));
   return ids.map((id) => {
     if (!byId.has(id)) {
-      throw Object.assign(new Error(`the ledger has no tree node ${id}`), { code: 'ECT_LEDGER_UNAVAILABLE' });
+      throw Object.assign(new Error(`the ledger has no tree node ${id}`), {
+        code: 'ECT_LEDGER_UNAVAILABLE',
+      });
     }
     return decodeHash(byId.get(id), id);
   });
 }
 
 /** The stored identity from the meta rows (undefined for a new ledger). */
-export function metaOfRows(rows: readonly Readonly<Record<string, unknown>>[]): LedgerMeta | undefined {
+export function metaOfRows(
+  rows: readonly Readonly<Record<string, unknown>>[],
+): LedgerMeta | undefined {
   const map = new Map(rows.map((r) => [r['name'], r['value']]));
   const origin = map.get('origin');
   const vkey = map.get('vkey');
@@ -95,7 +109,9 @@ export function writeOperations(db: Database.Database): WriteOperations {
   };
   const insertInto = (table: SqlTable, rows: readonly object[]): void => {
     const marks = table.columns.map(() => '?').join(', ');
-    const put = statement(`INSERT INTO ${table.name} (${columnList(table.columns)}) VALUES (${marks})`);
+    const put = statement(
+      `INSERT INTO ${table.name} (${columnList(table.columns)}) VALUES (${marks})`,
+    );
     for (const row of rows) {
       put.run(
         table.columns.map((c) => {
@@ -110,7 +126,9 @@ export function writeOperations(db: Database.Database): WriteOperations {
       // IMMEDIATE: the write lock is held from before the tip is read until the commit (LED-2).
       db.exec('BEGIN IMMEDIATE');
       try {
-        const size = sizeOfRow(statement(`SELECT coalesce(max(seq), 0) AS size FROM ${t.entries.name}`).get());
+        const size = sizeOfRow(
+          statement(`SELECT coalesce(max(seq), 0) AS size FROM ${t.entries.name}`).get(),
+        );
         const check = statement(`SELECT 1 FROM ${t.entries.name} WHERE scope = ?`);
         return {
           size,
@@ -140,7 +158,9 @@ export function writeOperations(db: Database.Database): WriteOperations {
     initMeta: (meta) =>
       db
         .transaction(() => {
-          const stored = metaOfRows(statement(`SELECT name, value FROM ${t.meta.name}`).all() as never);
+          const stored = metaOfRows(
+            statement(`SELECT name, value FROM ${t.meta.name}`).all() as never,
+          );
           if (stored !== undefined) return stored;
           insertInto(t.meta, [
             { name: 'origin', value: meta.origin },

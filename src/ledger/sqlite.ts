@@ -20,7 +20,13 @@ import type Database from 'better-sqlite3';
 import { ECTConfigError, ECTError } from '../errors.js';
 import { loadOptional } from '../optional.js';
 import { Ledger, type LedgerOptions } from './ledger.js';
-import { columnList, LEDGER_SCHEMA_VERSION, type BatchRows, type CosignatureRow, type LedgerMeta } from './rows.js';
+import {
+  columnList,
+  LEDGER_SCHEMA_VERSION,
+  type BatchRows,
+  type CosignatureRow,
+  type LedgerMeta,
+} from './rows.js';
 import { createStatements, ledgerTables, missingObjects, type LedgerTables } from './sql-schema.js';
 import { startThread, type Thread } from './thread.js';
 import {
@@ -82,9 +88,13 @@ type Row = Readonly<Record<string, unknown>>;
 function unavailable(error: unknown, action: string): ECTError {
   if (error instanceof ECTError) return error;
   const message = (error as Error)?.message ?? String(error);
-  return new ECTError('ECT_LEDGER_UNAVAILABLE', `the SQLite ledger could not ${action}: ${message}`, {
-    cause: error,
-  });
+  return new ECTError(
+    'ECT_LEDGER_UNAVAILABLE',
+    `the SQLite ledger could not ${action}: ${message}`,
+    {
+      cause: error,
+    },
+  );
 }
 
 /** The write operations, wherever they run. */
@@ -132,8 +142,7 @@ function schemaVersion(db: Database.Database): number | null {
     .get(VERSION_TABLE);
   if (exists === undefined) return null;
   const row = db.prepare(`SELECT max(version) AS version FROM ${VERSION_TABLE}`).get() as
-    | { version: unknown }
-    | undefined;
+    { version: unknown } | undefined;
   const version: unknown = row?.version ?? null;
   if (version !== null && typeof version !== 'number') {
     // eslint-disable-next-line @typescript-eslint/no-base-to-string -- whatever the row holds, as String() shows it
@@ -231,7 +240,10 @@ export class SqliteLedgerBackend implements LedgerBackend {
     }
     const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
-      throw new ECTConfigError('busyTimeoutMs', `must be a non-negative integer, got ${String(busyTimeoutMs)}`);
+      throw new ECTConfigError(
+        'busyTimeoutMs',
+        `must be a non-negative integer, got ${String(busyTimeoutMs)}`,
+      );
     }
     const Driver = (await loadOptional({ name: 'better-sqlite3' })).default;
     let db: Database.Database | undefined;
@@ -318,7 +330,10 @@ export class SqliteLedgerBackend implements LedgerBackend {
   }
 
   async isReferenced(pred: string): Promise<boolean> {
-    return this.#query('be read', () => (this.#statement('referenced').get(pred) as { found: number }).found === 1);
+    return this.#query(
+      'be read',
+      () => (this.#statement('referenced').get(pred) as { found: number }).found === 1,
+    );
   }
 
   async predsBetween(from: number, to: number): Promise<readonly Row[]> {
@@ -359,7 +374,9 @@ export class SqliteLedgerBackend implements LedgerBackend {
 
   async schemaProblems(): Promise<readonly string[]> {
     return this.#query('be read', () => {
-      const present = new Set((this.#statement('objects').all() as { name: string }[]).map((r) => r.name));
+      const present = new Set(
+        (this.#statement('objects').all() as { name: string }[]).map((r) => r.name),
+      );
       return missingObjects({ tables: this.tables, present });
     });
   }

@@ -43,13 +43,22 @@ function toFailure(error: unknown): Failure {
 function fromFailure(failure: Failure): Error {
   if (failure.setting !== undefined) {
     const prefix = `${failure.setting}: `;
-    const message = failure.message.startsWith(prefix) ? failure.message.slice(prefix.length) : failure.message;
+    const message = failure.message.startsWith(prefix)
+      ? failure.message.slice(prefix.length)
+      : failure.message;
     return new ECTConfigError(failure.setting, message);
   }
   if (failure.code !== undefined && isECTErrorCode(failure.code)) {
-    return new ECTError(failure.code, failure.message, failure.member === undefined ? {} : { member: failure.member });
+    return new ECTError(
+      failure.code,
+      failure.message,
+      failure.member === undefined ? {} : { member: failure.member },
+    );
   }
-  return Object.assign(new Error(failure.message), failure.code === undefined ? {} : { code: failure.code });
+  return Object.assign(
+    new Error(failure.message),
+    failure.code === undefined ? {} : { code: failure.code },
+  );
 }
 
 /** A worker thread serving one module's operations. */
@@ -63,7 +72,10 @@ export interface Thread {
  * Starts `module` (a sibling of this file, by name without extension) on a worker thread with
  * `data`; resolves once it signalled that it is ready, rejects with its set-up error.
  */
-export function startThread(options: { readonly module: string; readonly data: unknown }): Promise<Thread> {
+export function startThread(options: {
+  readonly module: string;
+  readonly data: unknown;
+}): Promise<Thread> {
   // The worker module has this module's extension: .js when built, .ts under a TypeScript loader
   // in development. Worker threads do not inherit such a loader, so there the worker registers
   // tsx before importing; the built package never takes that branch.
@@ -76,7 +88,10 @@ export function startThread(options: { readonly module: string; readonly data: u
       : `import(${entry})`;
   const worker = new Worker(script, { eval: true, workerData: options.data });
   let next = 1;
-  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void }>();
+  const pending = new Map<
+    number,
+    { resolve: (value: unknown) => void; reject: (error: unknown) => void }
+  >();
   const failAll = (message: string): void => {
     for (const p of pending.values()) p.reject(new ECTError('ECT_LEDGER_UNAVAILABLE', message));
     pending.clear();
@@ -139,8 +154,10 @@ export async function serveThread(
   }
   port.postMessage({ id: 0 } satisfies Answer);
   port.on('message', (request: Request) => {
-    const answer = (value: unknown): void => port.postMessage({ id: request.id, value } satisfies Answer);
-    const fail = (error: unknown): void => port.postMessage({ id: request.id, failure: toFailure(error) } satisfies Answer);
+    const answer = (value: unknown): void =>
+      port.postMessage({ id: request.id, value } satisfies Answer);
+    const fail = (error: unknown): void =>
+      port.postMessage({ id: request.id, failure: toFailure(error) } satisfies Answer);
     try {
       const value = handle(request.op, request.args);
       if (value instanceof Promise) value.then(answer, fail);

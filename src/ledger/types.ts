@@ -100,13 +100,19 @@ export interface LedgerBackend {
   /** Up to `limit` node rows with `id >= from`, by id, raw (integrity verification). */
   nodesFrom(from: number, limit: number): Promise<readonly Readonly<Record<string, unknown>>[]>;
   /** Up to `limit` checkpoint rows with `size >= from`, by size, raw. */
-  checkpointsFrom(from: number, limit: number): Promise<readonly Readonly<Record<string, unknown>>[]>;
+  checkpointsFrom(
+    from: number,
+    limit: number,
+  ): Promise<readonly Readonly<Record<string, unknown>>[]>;
   /** The checkpoint of the largest size, raw. */
   latestCheckpoint(): Promise<Readonly<Record<string, unknown>> | undefined>;
   /** Stores cosignature lines (LED-11); a line already stored for (size, witness) is replaced. */
   addCosignatures(rows: readonly CosignatureRow[]): Promise<void>;
   /** The cosignature rows of the checkpoints with `from <= size <= to`, raw. */
-  cosignaturesBetween(from: number, to: number): Promise<readonly Readonly<Record<string, unknown>>[]>;
+  cosignaturesBetween(
+    from: number,
+    to: number,
+  ): Promise<readonly Readonly<Record<string, unknown>>[]>;
   /** Problems with the stored schema (a missing table or index), reported, never repaired. */
   schemaProblems(): Promise<readonly string[]>;
   /** Releases the connections and files; the backend is unusable afterwards. */

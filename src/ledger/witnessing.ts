@@ -100,7 +100,8 @@ export class WitnessPool {
   /** A new checkpoint was committed: every idle witness is asked to cosign it. */
   submit(checkpoint: { readonly size: number; readonly note: string }): void {
     if (this.#closed) return;
-    if (this.#latest === undefined || checkpoint.size > this.#latest.size) this.#latest = checkpoint;
+    if (this.#latest === undefined || checkpoint.size > this.#latest.size)
+      this.#latest = checkpoint;
     for (const witness of this.#witnesses) this.#kick(witness);
   }
 

@@ -97,7 +97,10 @@ export class MemoryReplayStore implements ReplayStore {
     if (this.#expiries.size >= this.maxEntries) {
       this.#sweep(now);
       if (this.#expiries.size >= this.maxEntries) {
-        throw new ECTError('ECT_REPLAY_STORE_UNAVAILABLE', `the replay cache holds ${this.maxEntries} unexpired entries and refuses new tokens rather than forget a live one`);
+        throw new ECTError(
+          'ECT_REPLAY_STORE_UNAVAILABLE',
+          `the replay cache holds ${this.maxEntries} unexpired entries and refuses new tokens rather than forget a live one`,
+        );
       }
     }
     this.#expiries.set(key, expiresAt);

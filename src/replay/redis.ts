@@ -79,12 +79,20 @@ function positiveInteger(value: number | undefined, fallback: number, setting: s
 function unavailable(error: unknown, where: string): ECTError {
   if (error instanceof ECTError) return error;
   const message = (error as Error)?.message ?? String(error);
-  return new ECTError('ECT_REPLAY_STORE_UNAVAILABLE', `the Redis replay cache at ${where} cannot answer: ${message}`, { cause: error });
+  return new ECTError(
+    'ECT_REPLAY_STORE_UNAVAILABLE',
+    `the Redis replay cache at ${where} cannot answer: ${message}`,
+    { cause: error },
+  );
 }
 
 /** PXAT of an entry, milliseconds: `expiresAt`, but never at or before `now` (Redis rejects that). */
 function expiryMs(expiresAt: number, now: number): number {
-  if (!Number.isFinite(expiresAt) || !Number.isFinite(now)) throw new ECTError('ECT_REPLAY_STORE_UNAVAILABLE', `bad replay expiry ${String(expiresAt)} (now ${String(now)})`);
+  if (!Number.isFinite(expiresAt) || !Number.isFinite(now))
+    throw new ECTError(
+      'ECT_REPLAY_STORE_UNAVAILABLE',
+      `bad replay expiry ${String(expiresAt)} (now ${String(now)})`,
+    );
   return Math.max(Math.ceil(expiresAt * 1000), Math.floor(now * 1000) + 1);
 }
 
@@ -121,7 +129,8 @@ export class RedisReplayStore implements ReplayStore {
    * `ECT_REPLAY_STORE_UNAVAILABLE` when the server cannot be reached within the connect timeout.
    */
   static async open(options: RedisReplayStoreOptions): Promise<RedisReplayStore> {
-    if (typeof options?.url !== 'string' || !/^rediss?:\/\//.test(options.url)) throw new ECTConfigError('redis replay url', 'expected redis://… or rediss://…');
+    if (typeof options?.url !== 'string' || !/^rediss?:\/\//.test(options.url))
+      throw new ECTConfigError('redis replay url', 'expected redis://… or rediss://…');
     const where = redactUrl(options.url);
     const keyPrefix = options.keyPrefix ?? DEFAULT_PREFIX;
     if (typeof keyPrefix !== 'string') throw new ECTConfigError('keyPrefix', 'must be a string');
@@ -136,12 +145,17 @@ export class RedisReplayStore implements ReplayStore {
         socket: {
           connectTimeout,
           // Keep trying in the background, forever, so service resumes by itself.
-          reconnectStrategy: (retries: number): number => Math.min(50 * 2 ** Math.min(retries, 5), MAX_RECONNECT_DELAY_MS),
+          reconnectStrategy: (retries: number): number =>
+            Math.min(50 * 2 ** Math.min(retries, 5), MAX_RECONNECT_DELAY_MS),
         },
         commandOptions: { timeout: timeoutMs },
       });
     } catch (error) {
-      throw new ECTConfigError('redis replay url', `${where} is not a usable Redis URL: ${(error as Error).message}`, { cause: error });
+      throw new ECTConfigError(
+        'redis replay url',
+        `${where} is not a usable Redis URL: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     // Connection errors are reported per command; without a listener they would crash the process.
     client.on('error', () => undefined);
@@ -160,7 +174,10 @@ export class RedisReplayStore implements ReplayStore {
     const at = expiryMs(expiresAt, now);
     let reply: unknown;
     try {
-      reply = await this.#client.set(this.keyPrefix + key, '1', { condition: 'NX', expiration: { type: 'PXAT', value: at } });
+      reply = await this.#client.set(this.keyPrefix + key, '1', {
+        condition: 'NX',
+        expiration: { type: 'PXAT', value: at },
+      });
     } catch (error) {
       throw unavailable(error, this.where);
     }
@@ -183,7 +200,11 @@ export class RedisReplayStore implements ReplayStore {
   async checkAndRecordMany(checks: readonly ReplayCheck[], now: number): Promise<boolean[]> {
     if (checks.length === 0) return [];
     const multi = this.#client.multi();
-    for (const check of checks) multi.set(this.keyPrefix + check.key, '1', { condition: 'NX', expiration: { type: 'PXAT', value: expiryMs(check.expiresAt, now) } });
+    for (const check of checks)
+      multi.set(this.keyPrefix + check.key, '1', {
+        condition: 'NX',
+        expiration: { type: 'PXAT', value: expiryMs(check.expiresAt, now) },
+      });
     let replies: unknown[];
     try {
       replies = await multi.execAsPipeline();
@@ -209,7 +230,10 @@ export class RedisReplayStore implements ReplayStore {
   async #connect(timeoutMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`no connection within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
     });
     try {
       await Promise.race([this.#client.connect(), timeout]);
@@ -231,6 +255,9 @@ export class RedisReplayStore implements ReplayStore {
  * const verifier = createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1, replay });
  * ```
  */
-export async function openRedisReplayStore(url: string, options: Omit<RedisReplayStoreOptions, 'url'> = {}): Promise<RedisReplayStore> {
+export async function openRedisReplayStore(
+  url: string,
+  options: Omit<RedisReplayStoreOptions, 'url'> = {},
+): Promise<RedisReplayStore> {
   return RedisReplayStore.open({ ...options, url });
 }

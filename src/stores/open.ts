@@ -41,7 +41,8 @@ export type OpenLedgerOptions = Omit<LedgerOptions, 'backend'>;
  * console.log(`--ledger URL: ${LEDGER_URL_FORMS}`);
  * ```
  */
-export const LEDGER_URL_FORMS = 'memory:, sqlite:PATH (e.g. sqlite:./ledger.db or sqlite:///var/lib/ect/ledger.db), postgres://user@host:5432/db or postgresql://… (optionally ?ect_table=NAME)';
+export const LEDGER_URL_FORMS =
+  'memory:, sqlite:PATH (e.g. sqlite:./ledger.db or sqlite:///var/lib/ect/ledger.db), postgres://user@host:5432/db or postgresql://… (optionally ?ect_table=NAME)';
 /**
  * The accepted replay cache URL forms, for messages.
  *
@@ -94,17 +95,20 @@ function badUrl(setting: string, url: unknown, problem: string, forms: string): 
  * ```
  */
 export function parseLedgerUrl(url: string): LedgerLocation {
-  if (typeof url !== 'string' || url.trim().length === 0) throw badUrl('ledger URL', url, 'is empty', LEDGER_URL_FORMS);
+  if (typeof url !== 'string' || url.trim().length === 0)
+    throw badUrl('ledger URL', url, 'is empty', LEDGER_URL_FORMS);
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
   switch (scheme) {
     case 'memory':
-      if (url.slice('memory:'.length).replace(/^\/\//, '') !== '') throw badUrl('ledger URL', url, 'takes nothing after "memory:"', LEDGER_URL_FORMS);
+      if (url.slice('memory:'.length).replace(/^\/\//, '') !== '')
+        throw badUrl('ledger URL', url, 'takes nothing after "memory:"', LEDGER_URL_FORMS);
       return { kind: 'memory' };
     case 'sqlite': {
       // sqlite:PATH; sqlite://PATH is read the same way, so sqlite:///abs/file is /abs/file.
       let path = url.slice('sqlite:'.length);
       if (path.startsWith('//')) path = path.slice(2);
-      if (path.length === 0) throw badUrl('ledger URL', url, 'names no database file', LEDGER_URL_FORMS);
+      if (path.length === 0)
+        throw badUrl('ledger URL', url, 'names no database file', LEDGER_URL_FORMS);
       return { kind: 'sqlite', path: path === ':memory:' ? path : resolve(path) };
     }
     case 'postgres':
@@ -115,7 +119,8 @@ export function parseLedgerUrl(url: string): LedgerLocation {
       } catch {
         throw badUrl('ledger URL', url, 'is not a valid URL', LEDGER_URL_FORMS);
       }
-      if (host === '' && !/[?&]host=/.test(url)) throw badUrl('ledger URL', url, 'names no host', LEDGER_URL_FORMS);
+      if (host === '' && !/[?&]host=/.test(url))
+        throw badUrl('ledger URL', url, 'names no host', LEDGER_URL_FORMS);
       // `ect_table=NAME` picks the ledger's table (several ledgers in one database); it is ours, so
       // it is taken out before the URL reaches the driver.
       const parsed = new URL(url);
@@ -125,7 +130,12 @@ export function parseLedgerUrl(url: string): LedgerLocation {
       return { kind: 'postgres', url: parsed.toString(), table };
     }
     default:
-      throw badUrl('ledger URL', url, scheme === undefined ? 'has no scheme' : `has an unknown scheme "${scheme}:"`, LEDGER_URL_FORMS);
+      throw badUrl(
+        'ledger URL',
+        url,
+        scheme === undefined ? 'has no scheme' : `has an unknown scheme "${scheme}:"`,
+        LEDGER_URL_FORMS,
+      );
   }
 }
 
@@ -157,7 +167,10 @@ export async function openLedger(url: string, options: OpenLedgerOptions = {}): 
     }
     case 'postgres': {
       const { openPostgresLedger } = await import('../ledger/postgres.js');
-      return openPostgresLedger(location.url, location.table === undefined ? options : { ...options, table: location.table });
+      return openPostgresLedger(
+        location.url,
+        location.table === undefined ? options : { ...options, table: location.table },
+      );
     }
   }
 }
@@ -176,11 +189,13 @@ export async function openLedger(url: string, options: OpenLedgerOptions = {}): 
  * ```
  */
 export async function openReplayStore(url: string): Promise<ReplayStore> {
-  if (typeof url !== 'string' || url.trim().length === 0) throw badUrl('replay URL', url, 'is empty', REPLAY_URL_FORMS);
+  if (typeof url !== 'string' || url.trim().length === 0)
+    throw badUrl('replay URL', url, 'is empty', REPLAY_URL_FORMS);
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
   switch (scheme) {
     case 'memory':
-      if (url.slice('memory:'.length).replace(/^\/\//, '') !== '') throw badUrl('replay URL', url, 'takes nothing after "memory:"', REPLAY_URL_FORMS);
+      if (url.slice('memory:'.length).replace(/^\/\//, '') !== '')
+        throw badUrl('replay URL', url, 'takes nothing after "memory:"', REPLAY_URL_FORMS);
       return new MemoryReplayStore();
     case 'redis':
     case 'rediss': {
@@ -193,6 +208,11 @@ export async function openReplayStore(url: string): Promise<ReplayStore> {
       return openRedisReplayStore(url);
     }
     default:
-      throw badUrl('replay URL', url, scheme === undefined ? 'has no scheme' : `has an unknown scheme "${scheme}:"`, REPLAY_URL_FORMS);
+      throw badUrl(
+        'replay URL',
+        url,
+        scheme === undefined ? 'has no scheme' : `has an unknown scheme "${scheme}:"`,
+        REPLAY_URL_FORMS,
+      );
   }
 }

@@ -85,9 +85,10 @@ export function storedHashIndex({ level, index }: { level: number; index: number
  * The inverse of `storedHashIndex`: the level and index of the subtree stored under `id`. Takes
  * the id itself or `{ id }`.
  */
-export function splitStoredHashIndex(
-  idOrOptions: number | { readonly id: number },
-): { level: number; index: number } {
+export function splitStoredHashIndex(idOrOptions: number | { readonly id: number }): {
+  level: number;
+  index: number;
+} {
   const id = typeof idOrOptions === 'number' ? idOrOptions : idOrOptions.id;
   checkCount('stored hash id', id, storedHashCount({ size: MAX_TREE_SIZE }) - 1);
   // leafId(n) ≤ 2n, so the leaf whose append stored `id` is at least id/2; it is the last leaf

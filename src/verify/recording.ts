@@ -48,16 +48,33 @@ export interface RetryPolicy {
 }
 
 /** An append bounded by `ms` (LED-7: a hanging ledger must not hang verification). */
-export function appendWithTimeout(ledger: Ledger, token: string, level: Level, ms: number): Promise<Receipt> {
+export function appendWithTimeout(
+  ledger: Ledger,
+  token: string,
+  level: Level,
+  ms: number,
+): Promise<Receipt> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ECTError('ECT_LEDGER_UNAVAILABLE', `the ledger did not answer within ${ms} ms`)), ms);
+    timer = setTimeout(
+      () =>
+        reject(new ECTError('ECT_LEDGER_UNAVAILABLE', `the ledger did not answer within ${ms} ms`)),
+      ms,
+    );
   });
-  return Promise.race([ledger.append({ token, level }), timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([ledger.append({ token, level }), timeout]).finally(() =>
+    clearTimeout(timer),
+  );
 }
 
 function asLedgerError(error: unknown): ECTError {
-  return error instanceof ECTError ? error : new ECTError('ECT_LEDGER_UNAVAILABLE', `the ledger could not record the token: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+  return error instanceof ECTError
+    ? error
+    : new ECTError(
+        'ECT_LEDGER_UNAVAILABLE',
+        `the ledger could not record the token: ${(error as Error)?.message ?? String(error)}`,
+        { cause: error },
+      );
 }
 
 /**
@@ -66,11 +83,18 @@ function asLedgerError(error: unknown): ECTError {
  * the task already, which no retry changes), calls `onFailure` and resolves to `undefined`: the
  * token then counts as L2. Never rejects.
  */
-export async function recordInBackground(ledger: Ledger, token: string, claims: ECTClaims, level: Level, policy: RetryPolicy): Promise<Receipt | undefined> {
+export async function recordInBackground(
+  ledger: Ledger,
+  token: string,
+  claims: ECTClaims,
+  level: Level,
+  policy: RetryPolicy,
+): Promise<Receipt | undefined> {
   let error: ECTError | undefined;
   let attempts = 0;
   for (let attempt = 0; attempt <= policy.retries; attempt++) {
-    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, policy.delayMs * 2 ** (attempt - 1)));
+    if (attempt > 0)
+      await new Promise((resolve) => setTimeout(resolve, policy.delayMs * 2 ** (attempt - 1)));
     attempts++;
     try {
       return await appendWithTimeout(ledger, token, level, policy.timeoutMs);

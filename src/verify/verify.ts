@@ -104,9 +104,10 @@ function isWritable(store: unknown): store is WritableECTStore {
  * already carries, the validated ones, are kept).
  */
 function within(error: unknown, known: Known, fallback: ECTErrorCode): ECTError {
-  const base = error instanceof ECTError
-    ? error
-    : new ECTError(fallback, (error as Error)?.message ?? String(error), { cause: error });
+  const base =
+    error instanceof ECTError
+      ? error
+      : new ECTError(fallback, (error as Error)?.message ?? String(error), { cause: error });
   return base.withContext({
     level: known.level,
     ...(known.header ? { header: known.header } : {}),
@@ -137,9 +138,10 @@ function resolveKey(alg: string, request: SignedRequest): ResolvedKey | Promise<
 function jwsError(failure: JWSFailure, request: SignedRequest): ECTError {
   const { known } = request;
   if (failure.cause !== undefined) return within(failure.cause, known, 'ECT_KEY_UNRESOLVED');
-  const message = failure.check === 'signature'
-    ? 'the signature does not verify with the key of this issuer'
-    : failure.message;
+  const message =
+    failure.check === 'signature'
+      ? 'the signature does not verify with the key of this issuer'
+      : failure.message;
   const member = failure.member === undefined ? {} : { member: failure.member };
   return new ECTError(JWS_CHECK_CODES[failure.check], message, { ...known, ...member });
 }
@@ -168,12 +170,14 @@ export async function runVerification(
   context: VerifyContext = {},
 ): Promise<VerifiedECT> {
   // A mistake of the caller, not of the token: before anything else.
-  const expect = context.expect === undefined
-    ? undefined
-    : checkExpectations(context.expect, 'context.expect');
+  const expect =
+    context.expect === undefined ? undefined : checkExpectations(context.expect, 'context.expect');
   // VER-1 (FMT-5): size, before any decoding. Length first: UTF-8 is never shorter than UTF-16 units.
   if (typeof token !== 'string') throw new ECTError('ECT_MALFORMED', 'the token must be a string');
-  if (token.length > options.maxTokenSize || Buffer.byteLength(token, 'utf8') > options.maxTokenSize) {
+  if (
+    token.length > options.maxTokenSize ||
+    Buffer.byteLength(token, 'utf8') > options.maxTokenSize
+  ) {
     throw new ECTError('ECT_TOO_LARGE', `the token is larger than ${options.maxTokenSize} bytes`);
   }
   // VER-2 (FMT-3, CLM-12)
@@ -184,8 +188,7 @@ export async function runVerification(
   // VER-3 (FMT-4): anti-downgrade. An L2 token satisfies minimum 3 through the ledger (FMT-6).
   const records = record?.mode === 'sync';
   if (!reachesMinimum({ wire: parsed.level, minLevel: options.minLevel, records })) {
-    const message =
-      `a level ${parsed.level} token is below this verifier's minimum level ${options.minLevel}`;
+    const message = `a level ${parsed.level} token is below this verifier's minimum level ${options.minLevel}`;
     throw new ECTError('ECT_LEVEL_TOO_LOW', message, partial);
   }
   const now = options.now();
@@ -197,9 +200,8 @@ export async function runVerification(
   }
   // VER-8's verdict on the claimed iss, reported after VER-7 has checked that iss is a string.
   const iss = parsed.payload['iss'];
-  const issuerBound = issuers === undefined || typeof iss !== 'string'
-    ? undefined
-    : issuerMatches(iss, issuers);
+  const issuerBound =
+    issuers === undefined || typeof iss !== 'string' ? undefined : issuerMatches(iss, issuers);
   // VER-7 to VER-10, then the caller's expectations (HTTP-4)
   let validated: ValidatedClaims;
   try {
@@ -248,12 +250,27 @@ export async function runVerification(
   if (options.replay !== undefined) {
     let fresh: boolean;
     try {
-      fresh = await options.replay.checkAndRecord(taskKey(claims.jti, claims.wid), claims.exp + tolerance, now);
+      fresh = await options.replay.checkAndRecord(
+        taskKey(claims.jti, claims.wid),
+        claims.exp + tolerance,
+        now,
+      );
     } catch (error) {
-      const cause = error instanceof ECTError ? error : new ECTError('ECT_REPLAY_STORE_UNAVAILABLE', `the replay cache cannot be reached: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      const cause =
+        error instanceof ECTError
+          ? error
+          : new ECTError(
+              'ECT_REPLAY_STORE_UNAVAILABLE',
+              `the replay cache cannot be reached: ${(error as Error)?.message ?? String(error)}`,
+              { cause: error },
+            );
       throw within(cause, known, 'ECT_REPLAY_STORE_UNAVAILABLE');
     }
-    if (!fresh) throw new ECTError('ECT_REPLAY', `task ${claims.jti} was already presented`, { ...known, member: 'jti' });
+    if (!fresh)
+      throw new ECTError('ECT_REPLAY', `task ${claims.jti} was already presented`, {
+        ...known,
+        member: 'jti',
+      });
   }
   // VER-13 (FMT-6, LED-7)
   let receipt: Receipt | undefined;
@@ -389,10 +406,15 @@ export async function verifyECT(
 ): Promise<VerifiedECT> {
   // Not an object at all: normalizeOptions names that.
   if (typeof options === 'object' && options !== null && options.replay === undefined) {
-    const message = 'verifyECT remembers nothing between calls: pass a replay store shared by the '
-      + 'calls (replay: new MemoryReplayStore()), or replay: false to verify without replay '
-      + 'protection; services build one verifier with createVerifier';
+    const message =
+      'verifyECT remembers nothing between calls: pass a replay store shared by the ' +
+      'calls (replay: new MemoryReplayStore()), or replay: false to verify without replay ' +
+      'protection; services build one verifier with createVerifier';
     throw new ECTConfigError('options.replay', message);
   }
-  return runVerification(token, normalizeOptions(options, () => undefined), context);
+  return runVerification(
+    token,
+    normalizeOptions(options, () => undefined),
+    context,
+  );
 }

@@ -133,8 +133,7 @@ function prepareSchema(db: Database.Database, path: string): void {
     throw damaged(path, `it holds other tables (${tables.join(', ')})`);
   }
   const format = db.prepare("SELECT value FROM witness_meta WHERE key = 'format'").get() as
-    | Row
-    | undefined;
+    Row | undefined;
   if (format?.['value'] !== FORMAT) {
     throw damaged(path, `unknown format ${JSON.stringify(format?.['value'] ?? null)}`);
   }
@@ -235,19 +234,21 @@ class SqliteWitnessState implements WitnessState {
 
   recordEvidence(evidence: WitnessEvidence): void {
     const { origin, receivedAt, reason, request } = evidence;
-    this.#db.transaction(() => {
-      this.#db
-        .prepare(
-          'INSERT INTO witness_evidence (origin, received_at, reason, request) VALUES (?, ?, ?, ?)',
-        )
-        .run(origin, Math.trunc(receivedAt), reason, request);
-      this.#db
-        .prepare(
-          `DELETE FROM witness_evidence WHERE origin = ? AND id NOT IN
+    this.#db
+      .transaction(() => {
+        this.#db
+          .prepare(
+            'INSERT INTO witness_evidence (origin, received_at, reason, request) VALUES (?, ?, ?, ?)',
+          )
+          .run(origin, Math.trunc(receivedAt), reason, request);
+        this.#db
+          .prepare(
+            `DELETE FROM witness_evidence WHERE origin = ? AND id NOT IN
            (SELECT id FROM witness_evidence WHERE origin = ? ORDER BY id DESC LIMIT ?)`,
-        )
-        .run(origin, origin, EVIDENCE_PER_ORIGIN);
-    }).immediate();
+          )
+          .run(origin, origin, EVIDENCE_PER_ORIGIN);
+      })
+      .immediate();
   }
 
   evidence(options: { readonly origin: string }): WitnessEvidence[] {

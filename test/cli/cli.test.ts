@@ -34,14 +34,31 @@ interface Report {
 }
 
 async function create(extra: string[] = []): Promise<string> {
-  const r = await cli(['create', '--key', key, '--iss', A, '--aud', B, '--exec-act', 'review_spec', '--iat', String(NOW), ...extra]);
+  const r = await cli([
+    'create',
+    '--key',
+    key,
+    '--iss',
+    A,
+    '--aud',
+    B,
+    '--exec-act',
+    'review_spec',
+    '--iat',
+    String(NOW),
+    ...extra,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   return r.stdout.trim();
 }
 
 describe('ect keygen', () => {
   test('writes a private JWK (mode 0600) and a JWK Set with the public key', () => {
-    const priv = JSON.parse(readFileSync(key, 'utf8')) as { kid?: string; alg?: string; d?: string };
+    const priv = JSON.parse(readFileSync(key, 'utf8')) as {
+      kid?: string;
+      alg?: string;
+      d?: string;
+    };
     const set = JSON.parse(readFileSync(jwks, 'utf8')) as { keys: { d?: string }[] };
     assert.equal(priv.kid, 'agent-a-1');
     assert.equal(priv.alg, 'ES256');
@@ -67,10 +84,28 @@ describe('ect keygen', () => {
 describe('ect create and verify', () => {
   test('a created token verifies (exit 0) and --json has the contract fields', async () => {
     const token = await create(['--wid', '0b7e2f43-6c31-4f3c-9a57-2c8f5d1e9b10']);
-    const r = await cli(['verify', token, '--jwks', jwks, '--audience', B, '--now', String(NOW + 5), '--json']);
+    const r = await cli([
+      'verify',
+      token,
+      '--jwks',
+      jwks,
+      '--audience',
+      B,
+      '--now',
+      String(NOW + 5),
+      '--json',
+    ]);
     assert.equal(r.code, 0, r.stdout);
     const report = JSON.parse(r.stdout) as Report;
-    assert.deepEqual(Object.keys(report).slice(0, 7), ['valid', 'code', 'message', 'level', 'header', 'claims', 'legacy']);
+    assert.deepEqual(Object.keys(report).slice(0, 7), [
+      'valid',
+      'code',
+      'message',
+      'level',
+      'header',
+      'claims',
+      'legacy',
+    ]);
     assert.equal(report.valid, true);
     assert.equal(report.code, null);
     assert.equal(report.level, 2);
@@ -81,32 +116,86 @@ describe('ect create and verify', () => {
 
   test('VER-9: a wrong audience exits 1 with ECT_AUDIENCE_MISMATCH', async () => {
     const token = await create();
-    const r = await cli(['verify', token, '--jwks', jwks, '--audience', 'spiffe://example.org/other', '--now', String(NOW), '--json']);
+    const r = await cli([
+      'verify',
+      token,
+      '--jwks',
+      jwks,
+      '--audience',
+      'spiffe://example.org/other',
+      '--now',
+      String(NOW),
+      '--json',
+    ]);
     assert.equal(r.code, 1);
     assert.equal((JSON.parse(r.stdout) as Report).code, 'ECT_AUDIENCE_MISMATCH');
   });
 
   test('VER-10: --now after expiry exits 1 with ECT_EXPIRED', async () => {
     const token = await create(['--ttl', '60']);
-    const r = await cli(['verify', token, '--jwks', jwks, '--audience', B, '--now', String(NOW + 60 + 31), '--json']);
+    const r = await cli([
+      'verify',
+      token,
+      '--jwks',
+      jwks,
+      '--audience',
+      B,
+      '--now',
+      String(NOW + 60 + 31),
+      '--json',
+    ]);
     assert.equal(r.code, 1);
     assert.equal((JSON.parse(r.stdout) as Report).code, 'ECT_EXPIRED');
   });
 
   test('the token can come from standard input with -', async () => {
     const token = await create();
-    const r = await cli(['verify', '-', '--jwks', jwks, '--audience', B, '--now', String(NOW)], { stdin: `${token}\n` });
+    const r = await cli(['verify', '-', '--jwks', jwks, '--audience', B, '--now', String(NOW)], {
+      stdin: `${token}\n`,
+    });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^VALID {2}level 2/);
   });
 
   test('FMT-4: an L1 token is refused at the default minimum level and accepted with --min-level 1', async () => {
-    const r1 = await cli(['create', '--level', '1', '--iss', A, '--aud', B, '--exec-act', 'x', '--iat', String(NOW)]);
+    const r1 = await cli([
+      'create',
+      '--level',
+      '1',
+      '--iss',
+      A,
+      '--aud',
+      B,
+      '--exec-act',
+      'x',
+      '--iat',
+      String(NOW),
+    ]);
     const token = r1.stdout.trim();
     assert.doesNotMatch(token, /\./);
-    const low = await cli(['verify', token, '--jwks', jwks, '--audience', B, '--now', String(NOW), '--json']);
+    const low = await cli([
+      'verify',
+      token,
+      '--jwks',
+      jwks,
+      '--audience',
+      B,
+      '--now',
+      String(NOW),
+      '--json',
+    ]);
     assert.equal((JSON.parse(low.stdout) as Report).code, 'ECT_LEVEL_TOO_LOW');
-    const ok = await cli(['verify', token, '--audience', B, '--now', String(NOW), '--min-level', '1', '--json']);
+    const ok = await cli([
+      'verify',
+      token,
+      '--audience',
+      B,
+      '--now',
+      String(NOW),
+      '--min-level',
+      '1',
+      '--json',
+    ]);
     assert.equal(ok.code, 0);
     assert.equal((JSON.parse(ok.stdout) as Report).level, 1);
   });
@@ -114,7 +203,22 @@ describe('ect create and verify', () => {
   test('CLM-9: --inp-file and --out-file set the SHA-256 digests of the files', async () => {
     const file = join(dir, 'input.txt');
     writeFileSync(file, 'abc');
-    const r = await cli(['create', '--key', key, '--iss', A, '--aud', B, '--exec-act', 'x', '--inp-file', file, '--out-file', file, '--json']);
+    const r = await cli([
+      'create',
+      '--key',
+      key,
+      '--iss',
+      A,
+      '--aud',
+      B,
+      '--exec-act',
+      'x',
+      '--inp-file',
+      file,
+      '--out-file',
+      file,
+      '--json',
+    ]);
     const claims = (JSON.parse(r.stdout) as Report).claims;
     // SHA-256("abc"), RFC 6234 test vector, in base64url.
     assert.equal(claims.inp_hash, 'ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
@@ -122,10 +226,34 @@ describe('ect create and verify', () => {
   });
 
   test('CLM-10: an --ext that is not an object is a usage error; one too deep is ECT_EXT_LIMIT (exit 1)', async () => {
-    const bad = await cli(['create', '--key', key, '--iss', A, '--aud', B, '--exec-act', 'x', '--ext', '[1]']);
+    const bad = await cli([
+      'create',
+      '--key',
+      key,
+      '--iss',
+      A,
+      '--aud',
+      B,
+      '--exec-act',
+      'x',
+      '--ext',
+      '[1]',
+    ]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--ext/);
-    const deep = await cli(['create', '--key', key, '--iss', A, '--aud', B, '--exec-act', 'x', '--ext', '{"a":{"b":{"c":{"d":{"e":{}}}}}}']);
+    const deep = await cli([
+      'create',
+      '--key',
+      key,
+      '--iss',
+      A,
+      '--aud',
+      B,
+      '--exec-act',
+      'x',
+      '--ext',
+      '{"a":{"b":{"c":{"d":{"e":{}}}}}}',
+    ]);
     assert.equal(deep.code, 1);
     assert.match(deep.stderr, /ECT_EXT_LIMIT/);
   });
@@ -136,7 +264,9 @@ describe('ect create and verify', () => {
     assert.equal(made.code, 0, made.stderr);
     const ok = await cli(['verify', made.stdout.trim(), '--now', String(NOW)], { env });
     assert.equal(ok.code, 0, ok.stdout);
-    const bad = await cli(['verify', made.stdout.trim()], { env: { ...env, ECT_MIN_LEVEL: 'two' } });
+    const bad = await cli(['verify', made.stdout.trim()], {
+      env: { ...env, ECT_MIN_LEVEL: 'two' },
+    });
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /ECT_MIN_LEVEL/);
   });
@@ -144,7 +274,26 @@ describe('ect create and verify', () => {
   test('usage errors exit 2: unknown option, missing audience, --ttl with --exp, bad --now', async () => {
     assert.equal((await cli(['verify', 'x', '--bogus'])).code, 2);
     assert.equal((await cli(['verify', 'x', '--jwks', jwks])).code, 2);
-    assert.equal((await cli(['create', '--key', key, '--iss', A, '--aud', B, '--exec-act', 'x', '--ttl', '5', '--exp', '9'])).code, 2);
+    assert.equal(
+      (
+        await cli([
+          'create',
+          '--key',
+          key,
+          '--iss',
+          A,
+          '--aud',
+          B,
+          '--exec-act',
+          'x',
+          '--ttl',
+          '5',
+          '--exp',
+          '9',
+        ])
+      ).code,
+      2,
+    );
     assert.equal((await cli(['verify', 'x', '--audience', B, '--now', 'yesterday'])).code, 2);
     const missing = await cli(['verify', 'x', '--audience', B, '--jwks', join(dir, 'nope.json')]);
     assert.equal(missing.code, 2);
@@ -152,7 +301,19 @@ describe('ect create and verify', () => {
   });
 
   test('--help answers on every command', async () => {
-    for (const command of [['keygen'], ['create'], ['verify'], ['inspect'], ['dag'], ['dag', 'audit'], ['dag', 'render'], ['ledger'], ['ledger', 'verify'], ['ledger', 'export'], ['demo']]) {
+    for (const command of [
+      ['keygen'],
+      ['create'],
+      ['verify'],
+      ['inspect'],
+      ['dag'],
+      ['dag', 'audit'],
+      ['dag', 'render'],
+      ['ledger'],
+      ['ledger', 'verify'],
+      ['ledger', 'export'],
+      ['demo'],
+    ]) {
       const r = await cli([...command, '--help']);
       assert.equal(r.code, 0);
       assert.match(r.stdout, /Usage: ect/);
@@ -165,17 +326,46 @@ describe('ect verify --trust', () => {
     const trust = join(dir, 'trust.json');
     writeFileSync(trust, JSON.stringify({ issuers: [{ iss: A, jwks_file: jwks }] }));
     const good = await create();
-    const ok = await cli(['verify', good, '--trust', trust, '--audience', B, '--now', String(NOW), '--json']);
+    const ok = await cli([
+      'verify',
+      good,
+      '--trust',
+      trust,
+      '--audience',
+      B,
+      '--now',
+      String(NOW),
+      '--json',
+    ]);
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
-    const other = (await cli(['create', '--key', key, '--iss', 'spiffe://example.org/impostor', '--aud', B, '--exec-act', 'x', '--iat', String(NOW)])).stdout.trim();
-    const bad = await cli(['verify', other, '--audience', B, '--now', String(NOW), '--json'], { env: { ECT_TRUST: trust } });
+    const other = (
+      await cli([
+        'create',
+        '--key',
+        key,
+        '--iss',
+        'spiffe://example.org/impostor',
+        '--aud',
+        B,
+        '--exec-act',
+        'x',
+        '--iat',
+        String(NOW),
+      ])
+    ).stdout.trim();
+    const bad = await cli(['verify', other, '--audience', B, '--now', String(NOW), '--json'], {
+      env: { ECT_TRUST: trust },
+    });
     assert.equal(bad.code, 1);
     assert.equal((JSON.parse(bad.stdout) as Report).code, 'ECT_ISSUER_MISMATCH');
   });
 
   test('a trust file with a bad entry is a usage error naming the entry', async () => {
     const trust = join(dir, 'bad-trust.json');
-    writeFileSync(trust, JSON.stringify({ issuers: [{ iss: A, jwks_uri: 'http://keys.example.org/jwks.json' }] }));
+    writeFileSync(
+      trust,
+      JSON.stringify({ issuers: [{ iss: A, jwks_uri: 'http://keys.example.org/jwks.json' }] }),
+    );
     const r = await cli(['verify', 'x', '--trust', trust, '--audience', B]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /issuers\[0\]\.jwks_uri/);
@@ -190,16 +380,39 @@ describe('ect verify --batch', () => {
     const orphan = await create(['--wid', wid, '--pred', '99999999-9999-4999-8999-999999999999']);
     const file = join(dir, 'batch.txt');
     writeFileSync(file, [root, child, root, orphan, 'garbage'].join('\n'));
-    const r = await cli(['verify', '--batch', file, '--dag', '--jwks', jwks, '--audience', B, '--now', String(NOW)]);
+    const r = await cli([
+      'verify',
+      '--batch',
+      file,
+      '--dag',
+      '--jwks',
+      jwks,
+      '--audience',
+      B,
+      '--now',
+      String(NOW),
+    ]);
     assert.equal(r.code, 1);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Report);
-    assert.deepEqual(lines.map((l) => l.code), [null, null, 'ECT_DAG_DUPLICATE', 'ECT_DAG_PREDECESSOR_UNKNOWN', 'ECT_MALFORMED']);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Report);
+    assert.deepEqual(
+      lines.map((l) => l.code),
+      [null, null, 'ECT_DAG_DUPLICATE', 'ECT_DAG_PREDECESSOR_UNKNOWN', 'ECT_MALFORMED'],
+    );
   });
 
   test('RPL-1: without --dag a repeated token in a batch is a replay', async () => {
     const token = await create();
-    const r = await cli(['verify', '--batch', '-', '--jwks', jwks, '--audience', B, '--now', String(NOW)], { stdin: `${token}\n${token}\n` });
-    const codes = r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as Report).code);
+    const r = await cli(
+      ['verify', '--batch', '-', '--jwks', jwks, '--audience', B, '--now', String(NOW)],
+      { stdin: `${token}\n${token}\n` },
+    );
+    const codes = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as Report).code);
     assert.deepEqual(codes, [null, 'ECT_REPLAY']);
     assert.equal(r.code, 1);
   });

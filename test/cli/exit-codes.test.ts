@@ -15,7 +15,8 @@ import { cli } from './run.js';
 
 const A = 'spiffe://example.org/agent-a';
 const B = 'spiffe://example.org/agent-b';
-const EXIT_LINE = 'Exit codes: 0 valid, 1 invalid, 2 usage or configuration, 3 operational failure.';
+const EXIT_LINE =
+  'Exit codes: 0 valid, 1 invalid, 2 usage or configuration, 3 operational failure.';
 let dir: string;
 let jwks: string;
 let token: string;
@@ -76,11 +77,20 @@ describe('exit codes', () => {
 
   test('a token a store could not record makes the run exit 3, ahead of invalid ones', () => {
     const report = (valid: boolean, code: VerifyReport['code']): VerifyReport => ({
-      valid, code, message: '', level: null, header: null, claims: null, legacy: false,
+      valid,
+      code,
+      message: '',
+      level: null,
+      header: null,
+      claims: null,
+      legacy: false,
     });
     assert.equal(exitCodeOf([report(true, null)]), 0);
     assert.equal(exitCodeOf([report(true, null), report(false, 'ECT_EXPIRED')]), 1);
-    assert.equal(exitCodeOf([report(false, 'ECT_EXPIRED'), report(false, 'ECT_LEDGER_UNAVAILABLE')]), 3);
+    assert.equal(
+      exitCodeOf([report(false, 'ECT_EXPIRED'), report(false, 'ECT_LEDGER_UNAVAILABLE')]),
+      3,
+    );
     assert.equal(exitCodeOf([report(false, 'ECT_REPLAY_STORE_UNAVAILABLE')]), 3);
   });
 
@@ -100,7 +110,10 @@ describe('exit codes', () => {
   test('verify without any key source is a usage error (2) naming the flags', async () => {
     const r = await cli(['verify', token, '--audience', B]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /^ect: --jwks: no key to verify signatures with: give --jwks FILE or --trust FILE/);
+    assert.match(
+      r.stderr,
+      /^ect: --jwks: no key to verify signatures with: give --jwks FILE or --trust FILE/,
+    );
     const unsigned = await cli(['verify', token, '--audience', B, '--min-level', '1', '--json']);
     assert.equal(unsigned.code, 1, 'level 1 needs no key; the signed token is then unresolvable');
     assert.equal((JSON.parse(unsigned.stdout) as { code: string }).code, 'ECT_KEY_UNRESOLVED');
@@ -120,7 +133,11 @@ describe('messages and output', () => {
   test('dag render and dag audit text ends with a newline', async () => {
     const file = join(dir, 'tokens.txt');
     writeFileSync(file, `${token}\n`);
-    for (const args of [['dag', 'audit', file], ['dag', 'render', file], ['dag', 'render', file, '--format', 'dot']]) {
+    for (const args of [
+      ['dag', 'audit', file],
+      ['dag', 'render', file],
+      ['dag', 'render', file, '--format', 'dot'],
+    ]) {
       const r = await cli(args);
       assert.equal(r.code, 0, r.stderr);
       assert.ok(r.stdout.endsWith('\n'), args.join(' '));
@@ -131,11 +148,20 @@ describe('messages and output', () => {
     const plain = await cli(['inspect', token]);
     const asJson = await cli(['inspect', token, '--json']);
     assert.equal(plain.code, 0);
-    assert.deepEqual(Object.keys(JSON.parse(plain.stdout) as object), ['verified', 'level', 'header', 'claims']);
+    assert.deepEqual(Object.keys(JSON.parse(plain.stdout) as object), [
+      'verified',
+      'level',
+      'header',
+      'claims',
+    ]);
     assert.equal(plain.stdout, asJson.stdout);
     const bad = await cli(['inspect', 'abc.def']);
     assert.equal(bad.code, 1);
-    assert.deepEqual(Object.keys(JSON.parse(bad.stdout) as object), ['verified', 'code', 'message']);
+    assert.deepEqual(Object.keys(JSON.parse(bad.stdout) as object), [
+      'verified',
+      'code',
+      'message',
+    ]);
     assert.equal(bad.stdout, (await cli(['inspect', 'abc.def', '--json'])).stdout);
   });
 });

@@ -79,7 +79,10 @@ describe('ect keygen files', () => {
     const r = await cli(['keygen', '--out', key, '--jwks-out', jwks, '--force', '--kid', 'k2']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal((JSON.parse(readFileSync(key, 'utf8')) as { kid: string }).kid, 'k2');
-    assert.equal((JSON.parse(readFileSync(jwks, 'utf8')) as { keys: { kid: string }[] }).keys[0]!.kid, 'k2');
+    assert.equal(
+      (JSON.parse(readFileSync(jwks, 'utf8')) as { keys: { kid: string }[] }).keys[0]!.kid,
+      'k2',
+    );
     assert.equal(statSync(key).mode & 0o777, 0o600);
     assert.deepEqual(leftovers(), []);
   });

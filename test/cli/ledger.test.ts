@@ -41,10 +41,36 @@ before(async () => {
   db = join(dir, 'audit.db');
   assert.equal((await cli(['keygen', '--out', key, '--jwks-out', jwks])).code, 0);
   assert.equal((await cli(['keygen', '--out', ledgerKey, '--alg', 'EdDSA'])).code, 0);
-  const make = async (extra: string[]): Promise<string> => (await cli(['create', '--key', key, '--iss', A, '--aud', B, '--exec-act', 'step', '--wid', WID, ...extra])).stdout.trim();
+  const make = async (extra: string[]): Promise<string> =>
+    (
+      await cli([
+        'create',
+        '--key',
+        key,
+        '--iss',
+        A,
+        '--aud',
+        B,
+        '--exec-act',
+        'step',
+        '--wid',
+        WID,
+        ...extra,
+      ])
+    ).stdout.trim();
   const root = await make(['--jti', '11111111-1111-4111-8111-111111111111']);
-  const child = await make(['--jti', '22222222-2222-4222-8222-222222222222', '--pred', '11111111-1111-4111-8111-111111111111']);
-  const join_ = await make(['--pred', '11111111-1111-4111-8111-111111111111', '--pred', '22222222-2222-4222-8222-222222222222']);
+  const child = await make([
+    '--jti',
+    '22222222-2222-4222-8222-222222222222',
+    '--pred',
+    '11111111-1111-4111-8111-111111111111',
+  ]);
+  const join_ = await make([
+    '--pred',
+    '11111111-1111-4111-8111-111111111111',
+    '--pred',
+    '22222222-2222-4222-8222-222222222222',
+  ]);
   batch = join(dir, 'batch.txt');
   writeFileSync(batch, [root, child, join_].join('\n'));
 });
@@ -68,9 +94,18 @@ describe('ect verify --ledger, ect ledger', () => {
       ...['--ledger', `sqlite:${db}`, '--ledger-key', ledgerKey, '--ledger-origin', ORIGIN],
     ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Recorded);
-    assert.deepEqual(lines.map((l) => l.level), [3, 3, 3]);
-    assert.deepEqual(lines.map((l) => l.receipt.seq), [1, 2, 3]);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Recorded);
+    assert.deepEqual(
+      lines.map((l) => l.level),
+      [3, 3, 3],
+    );
+    assert.deepEqual(
+      lines.map((l) => l.receipt.seq),
+      [1, 2, 3],
+    );
     assert.match(lines[0]!.receipt.jws, /^[\w-]+\.[\w-]+\.[\w-]+$/);
     // LED-9: the receipt carries a tlog-proof against a checkpoint of this ledger's origin.
     const proof = new RegExp(`^c2sp.org/tlog-proof@v1\\n[\\s\\S]*\\n${ORIGIN}\\n`);
@@ -78,19 +113,45 @@ describe('ect verify --ledger, ect ledger', () => {
   });
 
   test('DAG-1, LED-3: the same batch again is refused as duplicates by the ledger store', async () => {
-    const r = await cli(['verify', '--batch', batch, '--dag', '--jwks', jwks, '--audience', B, '--ledger', `sqlite:${db}`]);
+    const r = await cli([
+      'verify',
+      '--batch',
+      batch,
+      '--dag',
+      '--jwks',
+      jwks,
+      '--audience',
+      B,
+      '--ledger',
+      `sqlite:${db}`,
+    ]);
     assert.equal(r.code, 1);
-    assert.deepEqual(r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { code: string }).code), ['ECT_DAG_DUPLICATE', 'ECT_DAG_DUPLICATE', 'ECT_DAG_DUPLICATE']);
+    assert.deepEqual(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { code: string }).code),
+      ['ECT_DAG_DUPLICATE', 'ECT_DAG_DUPLICATE', 'ECT_DAG_DUPLICATE'],
+    );
   });
 
   test('LED-1: ledger export --wid prints the workflow as JSON lines, tokens as received', async () => {
     const r = await cli(['ledger', 'export', `sqlite:${db}`, '--wid', WID]);
     assert.equal(r.code, 0, r.stderr);
-    const entries = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Exported);
-    assert.deepEqual(entries.map((e) => e.seq), [1, 2, 3]);
+    const entries = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Exported);
+    assert.deepEqual(
+      entries.map((e) => e.seq),
+      [1, 2, 3],
+    );
     assert.equal(entries[1]!.claims.pred[0], '11111111-1111-4111-8111-111111111111');
     assert.equal(entries[0]!.token.split('.').length, 3);
-    assert.deepEqual(entries.map((e) => e.wid), [WID, WID, WID]);
+    assert.deepEqual(
+      entries.map((e) => e.wid),
+      [WID, WID, WID],
+    );
     assert.equal(entries[0]!.jti, '11111111-1111-4111-8111-111111111111');
     // LED-2: the exact five-line entry text, the leaf of the tree.
     for (const e of entries) {
@@ -102,7 +163,12 @@ describe('ect verify --ledger, ect ledger', () => {
   test('LED-2: ledger verify passes on the intact file and names the first bad entry after tampering (exit 1)', async () => {
     const ok = await cli(['ledger', 'verify', `sqlite:${db}`, '--json']);
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
-    const report = JSON.parse(ok.stdout) as { ok: boolean; checked: number; size: number; checkpoints: number };
+    const report = JSON.parse(ok.stdout) as {
+      ok: boolean;
+      checked: number;
+      size: number;
+      checkpoints: number;
+    };
     assert.equal(report.ok, true);
     assert.equal(report.checked, 3);
     assert.equal(report.size, 3);
@@ -145,22 +211,64 @@ describe('ect dag', () => {
     writeFileSync(partial, lines.slice(1).join('\n'));
     const r = await cli(['dag', 'audit', partial, '--json']);
     assert.equal(r.code, 1);
-    assert.deepEqual((JSON.parse(r.stdout) as { issues: { code: string }[] }).issues.map((i: { code: string }) => i.code), ['ECT_DAG_PREDECESSOR_UNKNOWN', 'ECT_DAG_PREDECESSOR_UNKNOWN']);
+    assert.deepEqual(
+      (JSON.parse(r.stdout) as { issues: { code: string }[] }).issues.map(
+        (i: { code: string }) => i.code,
+      ),
+      ['ECT_DAG_PREDECESSOR_UNKNOWN', 'ECT_DAG_PREDECESSOR_UNKNOWN'],
+    );
   });
 
   test('dag render reads a workflow from the ledger as Mermaid and dot', async () => {
     const fresh = join(dir, 'render.db');
     const recorded = await cli([
-      ...['verify', '--batch', batch, '--jwks', jwks, '--audience', B, '--ledger', `sqlite:${fresh}`],
+      ...[
+        'verify',
+        '--batch',
+        batch,
+        '--jwks',
+        jwks,
+        '--audience',
+        B,
+        '--ledger',
+        `sqlite:${fresh}`,
+      ],
       ...['--ledger-key', ledgerKey, '--ledger-origin', ORIGIN],
     ]);
     assert.equal(recorded.code, 0, recorded.stderr);
-    const mermaid = await cli(['dag', 'render', '--ledger', `sqlite:${fresh}`, '--wid', WID, '--format', 'mermaid']);
+    const mermaid = await cli([
+      'dag',
+      'render',
+      '--ledger',
+      `sqlite:${fresh}`,
+      '--wid',
+      WID,
+      '--format',
+      'mermaid',
+    ]);
     assert.equal(mermaid.code, 0, mermaid.stderr);
     assert.match(mermaid.stdout, /^flowchart/m);
-    const dot = await cli(['dag', 'render', '--ledger', `sqlite:${fresh}`, '--wid', WID, '--format', 'dot']);
+    const dot = await cli([
+      'dag',
+      'render',
+      '--ledger',
+      `sqlite:${fresh}`,
+      '--wid',
+      WID,
+      '--format',
+      'dot',
+    ]);
     assert.match(dot.stdout, /digraph/);
-    const bad = await cli(['dag', 'render', '--ledger', `sqlite:${fresh}`, '--wid', WID, '--format', 'png']);
+    const bad = await cli([
+      'dag',
+      'render',
+      '--ledger',
+      `sqlite:${fresh}`,
+      '--wid',
+      WID,
+      '--format',
+      'png',
+    ]);
     assert.equal(bad.code, 2);
   });
 });
@@ -170,7 +278,12 @@ describe('ect demo', () => {
     const demoDb = join(dir, 'demo.db');
     const r = await cli(['demo', '--ledger', `sqlite:${demoDb}`, '--json']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    const result = JSON.parse(r.stdout) as { ok: boolean; replay: unknown; accepted: { level: number }[]; tasks: number };
+    const result = JSON.parse(r.stdout) as {
+      ok: boolean;
+      replay: unknown;
+      accepted: { level: number }[];
+      tasks: number;
+    };
     assert.equal(result.ok, true);
     assert.deepEqual(result.replay, { status: 403, code: 'ECT_REPLAY' });
     assert.ok(result.accepted.every((t: { level: number }) => t.level === 3));

@@ -76,15 +76,31 @@ test('ledger export URL | head -2: two entries, then a quiet end (status 141)', 
   writeFileSync(batch, `${tokens.join('\n')}\n`);
   const db = join(dir, 'ledger.db');
   const record = await cli([
-    'verify', '--batch', batch, '--jwks', agentJwks, '--audience', B,
-    '--ledger', `sqlite:${db}`, '--ledger-key', ledgerKey,
-    '--ledger-origin', 'example.org/pipe-test',
+    'verify',
+    '--batch',
+    batch,
+    '--jwks',
+    agentJwks,
+    '--audience',
+    B,
+    '--ledger',
+    `sqlite:${db}`,
+    '--ledger-key',
+    ledgerKey,
+    '--ledger-origin',
+    'example.org/pipe-test',
   ]);
   assert.equal(record.code, 0, record.stderr);
   const r = pipedIntoHead(['ledger', 'export', `sqlite:${db}`], 2);
   assert.equal(r.stderr, '', 'nothing on standard error');
   assert.equal(r.status, 141);
-  assert.deepEqual(r.first.trim().split('\n').map((line) => (JSON.parse(line) as { seq: number }).seq), [1, 2]);
+  assert.deepEqual(
+    r.first
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { seq: number }).seq),
+    [1, 2],
+  );
 });
 
 test('a reader that stays to the end sees the whole output and status 0', () => {

@@ -8,7 +8,10 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export async function cli(argv: readonly string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+export async function cli(
+  argv: readonly string[],
+  options: { stdin?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const io: Io = {

@@ -145,10 +145,14 @@ describe('API reference (typedoc)', () => {
       // 'wimse-ect' and its subpaths resolve to the sources, as the package's exports map them.
       const paths: Record<string, string[]> = {};
       for (const [name, source] of entrySources()) paths[name] = [join(root, source)];
-      const parsed = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.json'), {}, {
-        ...ts.sys,
-        onUnRecoverableConfigFileDiagnostic: () => undefined,
-      });
+      const parsed = ts.getParsedCommandLineOfConfigFile(
+        join(root, 'tsconfig.json'),
+        {},
+        {
+          ...ts.sys,
+          onUnRecoverableConfigFileDiagnostic: () => undefined,
+        },
+      );
       assert.ok(parsed);
       const options = {
         ...parsed.options,

@@ -9,14 +9,15 @@ import { test } from 'node:test';
 
 const root = process.cwd();
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
-const blocks = (lang: string): string[] => [...readme.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
+const blocks = (lang: string): string[] =>
+  [...readme.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
 
 /**
  * What each TypeScript example must print, found by a line of its code (not by its position, so a
  * new example does not shift the others). Every example has an entry.
  */
 const EXPECTED: readonly (readonly [marker: string, output: RegExp])[] = [
-  ["if (error instanceof ECTError) console.log(error.code); // ECT_REPLAY", /ECT_REPLAY/],
+  ['if (error instanceof ECTError) console.log(error.code); // ECT_REPLAY', /ECT_REPLAY/],
   ['console.log(report.ok, report.order.length); // true 4', /true 4/],
   ['// 200 review_spec true', /200 review_spec true/],
   ['// 3 1 true', /3 1 true/],
@@ -58,7 +59,10 @@ async function fleetSetup(): Promise<Fleet> {
 test('every README TypeScript example has its expected output here', () => {
   const codes = blocks('ts');
   for (const code of codes) {
-    assert.ok(EXPECTED.some(([marker]) => code.includes(marker)), code.slice(0, 200));
+    assert.ok(
+      EXPECTED.some(([marker]) => code.includes(marker)),
+      code.slice(0, 200),
+    );
   }
   assert.equal(blocks('typescript').length, 0, 'examples are ```ts blocks, so that they run');
 });
@@ -107,10 +111,14 @@ test('README command-line example runs', () => {
 
 test('README lists every ECT_ variable the configuration reads', async () => {
   const { ENV_VARIABLES } = await import('../../src/config/env.js');
-  for (const name of Object.keys(ENV_VARIABLES)) assert.match(readme, new RegExp('`' + name + '`'), `${name} is documented`);
+  for (const name of Object.keys(ENV_VARIABLES))
+    assert.match(readme, new RegExp('`' + name + '`'), `${name} is documented`);
 });
 
 test('docs/conformance.md is current (npm run conformance)', () => {
-  const run = spawnSync(process.execPath, [join(root, 'scripts', 'conformance.mjs'), '--check'], { encoding: 'utf8', cwd: root });
+  const run = spawnSync(process.execPath, [join(root, 'scripts', 'conformance.mjs'), '--check'], {
+    encoding: 'utf8',
+    cwd: root,
+  });
   assert.equal(run.status, 0, run.stderr);
 });

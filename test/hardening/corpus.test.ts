@@ -9,7 +9,18 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createVerifier, ECT_ERROR_CODES, ECTError, localJWKSet, MemoryReplayStore, ReceiptError, verifyECT, verifyReceipt, type JWKSet, type OneShotVerifyOptions } from '../../src/index.js';
+import {
+  createVerifier,
+  ECT_ERROR_CODES,
+  ECTError,
+  localJWKSet,
+  MemoryReplayStore,
+  ReceiptError,
+  verifyECT,
+  verifyReceipt,
+  type JWKSet,
+  type OneShotVerifyOptions,
+} from '../../src/index.js';
 
 const DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'vectors', 'adversarial');
 
@@ -19,7 +30,9 @@ interface CorpusCase {
   readonly description: string;
   readonly token: string;
   readonly expected: string;
-  readonly options?: Record<string, unknown> & { issuers?: ({ exact: string } | { prefix: string })[] };
+  readonly options?: Record<string, unknown> & {
+    issuers?: ({ exact: string } | { prefix: string })[];
+  };
 }
 interface CorpusFile {
   readonly category: string;
@@ -27,7 +40,11 @@ interface CorpusFile {
   readonly cases: readonly CorpusCase[];
 }
 
-const context = JSON.parse(readFileSync(join(DIR, 'context.json'), 'utf8')) as { now: number; audience: string; trustedKeys: JWKSet['keys'] };
+const context = JSON.parse(readFileSync(join(DIR, 'context.json'), 'utf8')) as {
+  now: number;
+  audience: string;
+  trustedKeys: JWKSet['keys'];
+};
 const files = readdirSync(DIR)
   .filter((name) => name.endsWith('.json') && name !== 'context.json' && name !== 'keys.json')
   .sort()
@@ -37,17 +54,23 @@ const unbound = localJWKSet(trusted);
 
 function optionsFor(c: CorpusCase): OneShotVerifyOptions {
   const { issuers, ...rest } = c.options ?? {};
-  return { audience: context.audience, keys: issuers === undefined ? unbound : localJWKSet(trusted, { issuers }), now: context.now, replay: false, ...rest };
+  return {
+    audience: context.audience,
+    keys: issuers === undefined ? unbound : localJWKSet(trusted, { issuers }),
+    now: context.now,
+    replay: false,
+    ...rest,
+  };
 }
 
 // HDR-5: nothing in a token may make the verifier fetch anything.
 const realFetch = globalThis.fetch;
 const fetched: string[] = [];
 before(() => {
-  globalThis.fetch = (async (input: unknown) => {
+  globalThis.fetch = async (input: unknown) => {
     fetched.push(String(input));
     throw new Error('the corpus verifier must not fetch');
-  });
+  };
 });
 after(() => {
   globalThis.fetch = realFetch;
@@ -58,7 +81,10 @@ test('the corpus is complete: every case names rules and expects a section 11 co
   assert.ok(all.length >= 300, `only ${all.length} cases`);
   for (const c of all) {
     assert.ok(c.rules.length > 0, c.name);
-    assert.ok(c.expected === 'ACCEPT' || (ECT_ERROR_CODES as readonly string[]).includes(c.expected), `${c.name}: ${c.expected}`);
+    assert.ok(
+      c.expected === 'ACCEPT' || (ECT_ERROR_CODES as readonly string[]).includes(c.expected),
+      `${c.name}: ${c.expected}`,
+    );
   }
 });
 
@@ -75,11 +101,22 @@ for (const file of files) {
           outcome = error;
         }
         if (c.expected === 'ACCEPT') {
-          assert.equal(outcome, 'ACCEPT', `${c.description}\nexpected acceptance, got ${outcome instanceof Error ? `${(outcome as ECTError).code}: ${outcome.message}` : String(outcome)}`);
+          assert.equal(
+            outcome,
+            'ACCEPT',
+            `${c.description}\nexpected acceptance, got ${outcome instanceof Error ? `${(outcome as ECTError).code}: ${outcome.message}` : String(outcome)}`,
+          );
           return;
         }
-        assert.ok(outcome instanceof ECTError, `${c.description}\nexpected ${c.expected}, got ${outcome instanceof Error ? `${outcome.name}: ${outcome.message}` : String(outcome)}`);
-        assert.equal(outcome.code, c.expected, `${c.description}\nexpected ${c.expected}, got ${outcome.code}: ${outcome.message}`);
+        assert.ok(
+          outcome instanceof ECTError,
+          `${c.description}\nexpected ${c.expected}, got ${outcome instanceof Error ? `${outcome.name}: ${outcome.message}` : String(outcome)}`,
+        );
+        assert.equal(
+          outcome.code,
+          c.expected,
+          `${c.description}\nexpected ${c.expected}, got ${outcome.code}: ${outcome.message}`,
+        );
       });
     }
   });
@@ -108,12 +145,20 @@ describe('signature malleability and cross-JWT confusion (RPL-1, LED-5; RFC 8725
     assert.notEqual(copy, original);
     // Both encodings verify on their own: ECDSA (RFC 7518 §3.4) does not require low-S.
     await verifyECT(copy, optionsFor(control));
-    const verifier = createVerifier({ audience: context.audience, keys: unbound, now: context.now, replay: new MemoryReplayStore() });
+    const verifier = createVerifier({
+      audience: context.audience,
+      keys: unbound,
+      now: context.now,
+      replay: new MemoryReplayStore(),
+    });
     await verifier.verify(original);
-    await assert.rejects(verifier.verify(copy), (error: unknown) => error instanceof ECTError && error.code === 'ECT_REPLAY');
+    await assert.rejects(
+      verifier.verify(copy),
+      (error: unknown) => error instanceof ECTError && error.code === 'ECT_REPLAY',
+    );
   });
 
-  test('LED-5, RFC8725-3.12: an ECT signed with a ledger\'s key is not a receipt: verifyReceipt refuses its typ', () => {
+  test("LED-5, RFC8725-3.12: an ECT signed with a ledger's key is not a receipt: verifyReceipt refuses its typ", () => {
     const control = files.flatMap((f) => f.cases).find((c) => c.name === 'b64 true')!;
     assert.throws(
       () => verifyReceipt({ jws: control.token, key: es256 }),

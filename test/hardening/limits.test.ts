@@ -11,9 +11,26 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createECT, createVerifier, ECTError, MemoryReplayStore, type ECTErrorCode, type Verifier } from '../../src/index.js';
+import {
+  createECT,
+  createVerifier,
+  ECTError,
+  MemoryReplayStore,
+  type ECTErrorCode,
+  type Verifier,
+} from '../../src/index.js';
 import { issuerKeySets, remoteKeySet } from '../../src/identity/index.js';
-import { AUD, ISS, NOW, claims, jwksOf, keyPair, l1Token, token, uuid } from '../helpers/fixtures.js';
+import {
+  AUD,
+  ISS,
+  NOW,
+  claims,
+  jwksOf,
+  keyPair,
+  l1Token,
+  token,
+  uuid,
+} from '../helpers/fixtures.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -44,15 +61,23 @@ describe('replay cache bound (RPL-1, RPL-3)', () => {
     const replay = new MemoryReplayStore({ maxEntries: 100 });
     let now = NOW;
     const verifier = createVerifier({ audience: AUD, minLevel: 1, replay, now: () => now });
-    for (let i = 0; i < 100; i++) assert.equal(await codeOf(verifier, l1Token({ jti: uuid(i + 1) })), 'ACCEPT');
+    for (let i = 0; i < 100; i++)
+      assert.equal(await codeOf(verifier, l1Token({ jti: uuid(i + 1) })), 'ACCEPT');
     assert.equal(replay.size, 100);
-    for (let i = 100; i < 1100; i++) assert.equal(await codeOf(verifier, l1Token({ jti: uuid(i + 1) })), 'ECT_REPLAY_STORE_UNAVAILABLE');
+    for (let i = 100; i < 1100; i++)
+      assert.equal(
+        await codeOf(verifier, l1Token({ jti: uuid(i + 1) })),
+        'ECT_REPLAY_STORE_UNAVAILABLE',
+      );
     assert.equal(replay.size, 100, 'the cache did not grow');
     // A replay of a live entry is still a replay, not "unavailable" (the entry was not evicted).
     assert.equal(await codeOf(verifier, l1Token({ jti: uuid(1) })), 'ECT_REPLAY');
     // Once the entries expire (exp + tolerance), the space is reused. The old tokens are then expired too.
     now = NOW + 600 + 31;
-    assert.equal(await codeOf(verifier, l1Token({ jti: uuid(5000), iat: now, exp: now + 600 })), 'ACCEPT');
+    assert.equal(
+      await codeOf(verifier, l1Token({ jti: uuid(5000), iat: now, exp: now + 600 })),
+      'ACCEPT',
+    );
     assert.ok(replay.size <= 100);
   });
 });
@@ -60,7 +85,13 @@ describe('replay cache bound (RPL-1, RPL-3)', () => {
 describe(`memory under a flood of ${N.toLocaleString('en')} hostile tokens (FMT-5, RPL-3, VER-2, VER-5)`, () => {
   test(`VER-2, VER-5, RPL-3: ${N.toLocaleString('en')} hostile tokens (distinct 2 KB headers, unknown kids, junk, fresh L1 tasks) leave the heap within 48 MB of where it was`, async (t) => {
     const replay = new MemoryReplayStore({ maxEntries: 2000 });
-    const verifier = createVerifier({ audience: AUD, keys: jwksOf(), minLevel: 1, replay, now: NOW });
+    const verifier = createVerifier({
+      audience: AUD,
+      keys: jwksOf(),
+      minLevel: 1,
+      replay,
+      now: NOW,
+    });
     const payload = b64(JSON.stringify(claims()));
     const signature = token().split('.')[2]!;
     const pad = 'x'.repeat(2000);
@@ -74,7 +105,9 @@ describe(`memory under a flood of ${N.toLocaleString('en')} hostile tokens (FMT-
         case 2: // junk of every kind
           return i % 8 === 2 ? `${pad}${i}` : `${b64(`{"n":${i},"p":"${pad}"}`)}.${i}.`;
         default: // fresh, valid L1 tasks: the replay cache fills and then refuses
-          return b64(JSON.stringify({ ...claims({ jti: uuid(1_000_000 + i) }), pad: pad.slice(0, 1000) }));
+          return b64(
+            JSON.stringify({ ...claims({ jti: uuid(1_000_000 + i) }), pad: pad.slice(0, 1000) }),
+          );
       }
     };
     // Warm up (JIT, caches at their steady size) before the first measurement.
@@ -86,17 +119,29 @@ describe(`memory under a flood of ${N.toLocaleString('en')} hostile tokens (FMT-
     }
     const grown = heapUsed() - before;
     t.diagnostic(`heap growth over ${N} hostile tokens: ${(grown / MB).toFixed(1)} MB`);
-    assert.equal(counts.get('ACCEPT') ?? 0, 0, 'the replay cache was full after the warm-up: no fresh task may pass');
+    assert.equal(
+      counts.get('ACCEPT') ?? 0,
+      0,
+      'the replay cache was full after the warm-up: no fresh task may pass',
+    );
     assert.equal(counts.get('ECT_REPLAY_STORE_UNAVAILABLE'), N / 4);
     assert.equal(counts.get('ECT_SIGNATURE_INVALID'), N / 4);
     assert.equal(counts.get('ECT_KEY_UNRESOLVED'), N / 4);
     assert.equal(replay.size, 2000);
-    assert.ok(grown < 48 * MB, `the heap grew by ${(grown / MB).toFixed(1)} MB over ${N} hostile tokens (${[...counts].map(([c, n]) => `${c}: ${n}`).join(', ')})`);
+    assert.ok(
+      grown < 48 * MB,
+      `the heap grew by ${(grown / MB).toFixed(1)} MB over ${N} hostile tokens (${[...counts].map(([c, n]) => `${c}: ${n}`).join(', ')})`,
+    );
   });
 
   test(`VER-5: a key resolver returning a fresh JWK object for each of ${N.toLocaleString('en')} tokens does not pin the imported keys (caches are weak or bounded)`, async (t) => {
     const publicJwk = keyPair().publicJwk;
-    const verifier = createVerifier({ audience: AUD, keys: () => ({ ...publicJwk }), replay: false, now: NOW });
+    const verifier = createVerifier({
+      audience: AUD,
+      keys: () => ({ ...publicJwk }),
+      replay: false,
+      now: NOW,
+    });
     const [h, p] = token().split('.') as [string, string];
     const bad = `${h}.${p}.${Buffer.alloc(64, 1).toString('base64url')}`;
     for (let i = 0; i < 2000; i++) await codeOf(verifier, bad);
@@ -125,7 +170,12 @@ describe('remote JWK set under a flood of unknown kids (IDB-1)', () => {
   });
 
   test('IDB-1: 5,000 tokens with distinct unknown kids cause at most one refetch per cooldown, and the known key keeps working', async () => {
-    const keys = issuerKeySets([{ issuers: [{ prefix: 'spiffe://example.org/' }], keys: remoteKeySet({ url, cooldownMs: 60_000 }) }]);
+    const keys = issuerKeySets([
+      {
+        issuers: [{ prefix: 'spiffe://example.org/' }],
+        keys: remoteKeySet({ url, cooldownMs: 60_000 }),
+      },
+    ]);
     const verifier = createVerifier({ audience: AUD, keys, replay: false, now: NOW });
     assert.equal(await codeOf(verifier, token()), 'ACCEPT');
     const fetchedFirst = fetches;
@@ -133,10 +183,24 @@ describe('remote JWK set under a flood of unknown kids (IDB-1)', () => {
     const signature = token().split('.')[2]!;
     const codes = new Set<string>();
     for (let i = 0; i < 5000; i++) {
-      codes.add(await codeOf(verifier, `${b64(JSON.stringify({ alg: 'ES256', typ: 'exec+jwt', kid: `rotated-${i}` }))}.${payload}.${signature}`));
+      codes.add(
+        await codeOf(
+          verifier,
+          `${b64(JSON.stringify({ alg: 'ES256', typ: 'exec+jwt', kid: `rotated-${i}` }))}.${payload}.${signature}`,
+        ),
+      );
     }
     assert.deepEqual([...codes], ['ECT_KEY_UNRESOLVED']);
-    assert.ok(fetches - fetchedFirst <= 1, `${fetches - fetchedFirst} refetches for 5,000 unknown kids`);
-    assert.equal(await codeOf(verifier, createECT(claims({ jti: uuid(2), iss: ISS }), { key: keyPair().privateJwk, now: NOW })), 'ACCEPT');
+    assert.ok(
+      fetches - fetchedFirst <= 1,
+      `${fetches - fetchedFirst} refetches for 5,000 unknown kids`,
+    );
+    assert.equal(
+      await codeOf(
+        verifier,
+        createECT(claims({ jti: uuid(2), iss: ISS }), { key: keyPair().privateJwk, now: NOW }),
+      ),
+      'ACCEPT',
+    );
   });
 });

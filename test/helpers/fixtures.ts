@@ -45,11 +45,23 @@ export function jwksOf(...list: GeneratedKeyPair[]): JWKSet {
 
 /** The ECT input of a root task issued at NOW; overrides are merged. */
 export function claims(overrides: Record<string, unknown> = {}): ECTInput {
-  return { iss: ISS, aud: AUD, exec_act: 'review_spec', iat: NOW, exp: NOW + 600, jti: uuid(1), pred: [], ...overrides };
+  return {
+    iss: ISS,
+    aud: AUD,
+    exec_act: 'review_spec',
+    iat: NOW,
+    exp: NOW + 600,
+    jti: uuid(1),
+    pred: [],
+    ...overrides,
+  };
 }
 
 /** An L2 token signed with the ES256 test key (or `options.key`), issued at NOW. */
-export function token(overrides: Record<string, unknown> = {}, options: CreateOptions = {}): string {
+export function token(
+  overrides: Record<string, unknown> = {},
+  options: CreateOptions = {},
+): string {
   return createECT(claims(overrides), { key: keyPair().privateJwk, now: NOW, ...options });
 }
 
@@ -66,13 +78,22 @@ export type OptionOverrides = { [K in keyof VerifyOptions]?: VerifyOptions[K] | 
  * (`replay: false`, which `verifyECT` requires to be said).
  */
 export function verifyOptions(overrides: OptionOverrides = {}): OneShotVerifyOptions {
-  const options: Record<string, unknown> = { audience: AUD, keys: jwksOf(), now: NOW, replay: false, ...overrides };
-  for (const [name, value] of Object.entries(options)) if (value === undefined) delete options[name];
+  const options: Record<string, unknown> = {
+    audience: AUD,
+    keys: jwksOf(),
+    now: NOW,
+    replay: false,
+    ...overrides,
+  };
+  for (const [name, value] of Object.entries(options))
+    if (value === undefined) delete options[name];
   return options as unknown as OneShotVerifyOptions;
 }
 
 function privateKeyObject(key: JsonWebKey | KeyObject): KeyObject {
-  return 'type' in key && typeof (key as KeyObject).export === 'function' ? (key as KeyObject) : createPrivateKey({ key: key as JsonWebKey, format: 'jwk' });
+  return 'type' in key && typeof (key as KeyObject).export === 'function'
+    ? (key as KeyObject)
+    : createPrivateKey({ key: key as JsonWebKey, format: 'jwk' });
 }
 
 /**
@@ -80,16 +101,34 @@ function privateKeyObject(key: JsonWebKey | KeyObject): KeyObject {
  * never create: duplicate members, odd typ values, `crit`, `alg` values the key does not fit.
  * `signAs` is the algorithm actually used to sign (default: the ES256 test key with ES256).
  */
-export function signText(headerText: string, payloadText: string, signAs: Algorithm = 'ES256', key: JsonWebKey | KeyObject = keyPair(signAs).privateJwk): string {
+export function signText(
+  headerText: string,
+  payloadText: string,
+  signAs: Algorithm = 'ES256',
+  key: JsonWebKey | KeyObject = keyPair(signAs).privateJwk,
+): string {
   const spec = algorithmSpec(signAs)!;
   const input = `${encodeBase64url(headerText)}.${encodeBase64url(payloadText)}`;
-  const signature = sign(spec.hash, Buffer.from(input, 'latin1'), { key: privateKeyObject(key), ...signatureOptions(spec) });
+  const signature = sign(spec.hash, Buffer.from(input, 'latin1'), {
+    key: privateKeyObject(key),
+    ...signatureOptions(spec),
+  });
   return `${input}.${signature.toString('base64url')}`;
 }
 
 /** Signs a header object and a payload object (see `signText`). */
-export function signJSON(header: Record<string, unknown>, payload: Record<string, unknown>, signAs: Algorithm = 'ES256', key?: JsonWebKey | KeyObject): string {
-  return signText(JSON.stringify(header), JSON.stringify(payload), signAs, key ?? keyPair(signAs).privateJwk);
+export function signJSON(
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+  signAs: Algorithm = 'ES256',
+  key?: JsonWebKey | KeyObject,
+): string {
+  return signText(
+    JSON.stringify(header),
+    JSON.stringify(payload),
+    signAs,
+    key ?? keyPair(signAs).privateJwk,
+  );
 }
 
 /** The header `createECT` writes for the ES256 test key. */
@@ -114,7 +153,10 @@ export function expectECTError(caught: unknown, code: ECTErrorCode): ECTError {
 }
 
 /** Asserts that `action` fails with an `ECTError` carrying exactly `code`; returns the error. */
-export async function rejectsWith(action: Promise<unknown> | (() => unknown), code: ECTErrorCode): Promise<ECTError> {
+export async function rejectsWith(
+  action: Promise<unknown> | (() => unknown),
+  code: ECTErrorCode,
+): Promise<ECTError> {
   try {
     await (typeof action === 'function' ? action() : action);
   } catch (error) {

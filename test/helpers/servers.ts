@@ -49,8 +49,14 @@ process.once('exit', () => {
 });
 
 /** Finds an executable in `extraDirs` or on PATH, or throws naming the Debian package to install. */
-export function findBinary(name: string, options: { debianPackage: string; extraDirs?: readonly string[] }): string {
-  const dirs = [...(options.extraDirs ?? []), ...(process.env['PATH'] ?? '').split(delimiter).filter((d) => d.length > 0)];
+export function findBinary(
+  name: string,
+  options: { debianPackage: string; extraDirs?: readonly string[] },
+): string {
+  const dirs = [
+    ...(options.extraDirs ?? []),
+    ...(process.env['PATH'] ?? '').split(delimiter).filter((d) => d.length > 0),
+  ];
   for (const dir of dirs) {
     const candidate = join(dir, name);
     try {
@@ -60,7 +66,9 @@ export function findBinary(name: string, options: { debianPackage: string; extra
       // Not here; try the next folder.
     }
   }
-  throw new Error(`${name} is not installed (looked in ${dirs.join(', ')}): install the Debian package ${options.debianPackage} (apt-get install ${options.debianPackage})`);
+  throw new Error(
+    `${name} is not installed (looked in ${dirs.join(', ')}): install the Debian package ${options.debianPackage} (apt-get install ${options.debianPackage})`,
+  );
 }
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
@@ -70,7 +78,11 @@ async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address !== null
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -80,11 +92,15 @@ async function sleep(ms: number): Promise<void> {
 }
 
 /** Resolves once something accepts TCP connections on the port, or rejects after `timeoutMs`. */
-async function waitForPort(port: number, options: { timeoutMs: number; what: string; exited?: () => string | undefined }): Promise<void> {
+async function waitForPort(
+  port: number,
+  options: { timeoutMs: number; what: string; exited?: () => string | undefined },
+): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
     const exited = options.exited?.();
-    if (exited !== undefined) throw new Error(`${options.what} exited before accepting connections: ${exited}`);
+    if (exited !== undefined)
+      throw new Error(`${options.what} exited before accepting connections: ${exited}`);
     const open = await new Promise<boolean>((resolve) => {
       const socket = new Socket();
       socket.once('connect', () => {
@@ -95,7 +111,10 @@ async function waitForPort(port: number, options: { timeoutMs: number; what: str
       socket.connect(port, '127.0.0.1');
     });
     if (open) return;
-    if (Date.now() > deadline) throw new Error(`${options.what} did not accept connections on port ${port} within ${options.timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${options.what} did not accept connections on port ${port} within ${options.timeoutMs} ms`,
+      );
     await sleep(25);
   }
 }
@@ -117,12 +136,34 @@ export async function startRedis(): Promise<TestServer> {
 
   async function launch(): Promise<void> {
     output = '';
-    const proc = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(
+      binary,
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--daemonize',
+        'no',
+        '--loglevel',
+        'warning',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     child = proc;
     proc.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     proc.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     cleanups.add(killNow);
-    await waitForPort(port, { timeoutMs: 10_000, what: 'redis-server', exited: () => (proc.exitCode !== null ? output.trim() || `exit code ${proc.exitCode}` : undefined) });
+    await waitForPort(port, {
+      timeoutMs: 10_000,
+      what: 'redis-server',
+      exited: () =>
+        proc.exitCode !== null ? output.trim() || `exit code ${proc.exitCode}` : undefined,
+    });
   }
 
   async function halt(): Promise<void> {
@@ -152,8 +193,12 @@ function runPg(binary: string, args: readonly string[], asPostgres: boolean): vo
   const command = asPostgres ? 'runuser' : binary;
   const fullArgs = asPostgres ? ['-u', 'postgres', '--', binary, ...args] : [...args];
   const result = spawnSync(command, fullArgs, { encoding: 'utf8', timeout: 60_000 });
-  if (result.error !== undefined) throw new Error(`${binary} could not run: ${result.error.message}`);
-  if (result.status !== 0) throw new Error(`${binary} ${args.join(' ')} failed (exit ${String(result.status)}): ${result.stderr || result.stdout}`);
+  if (result.error !== undefined)
+    throw new Error(`${binary} could not run: ${result.error.message}`);
+  if (result.status !== 0)
+    throw new Error(
+      `${binary} ${args.join(' ')} failed (exit ${String(result.status)}): ${result.stderr || result.stdout}`,
+    );
 }
 
 /**
@@ -172,18 +217,47 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
   if (asPostgres) {
     const id = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
     const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
-    if (id.status !== 0) throw new Error('running as root, PostgreSQL needs the "postgres" system user: install the Debian package postgresql');
+    if (id.status !== 0)
+      throw new Error(
+        'running as root, PostgreSQL needs the "postgres" system user: install the Debian package postgresql',
+      );
     chownSync(root, Number(id.stdout.trim()), Number(gid.stdout.trim()));
   }
   // --no-sync and fsync=off: throwaway data, fast startup. The crash tests kill the client, never
   // the server, so server-side fsync does not change what they prove.
-  runPg(initdb, ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--no-instructions'], asPostgres);
-  const durability = options.durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'];
-  const serverOptions = [`-p ${port}`, `-k ${root}`, '-c listen_addresses=127.0.0.1', ...durability, '-c max_connections=100', '-c shared_buffers=16MB'].join(' ');
+  runPg(
+    initdb,
+    ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--no-instructions'],
+    asPostgres,
+  );
+  const durability = options.durable
+    ? []
+    : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'];
+  const serverOptions = [
+    `-p ${port}`,
+    `-k ${root}`,
+    '-c listen_addresses=127.0.0.1',
+    ...durability,
+    '-c max_connections=100',
+    '-c shared_buffers=16MB',
+  ].join(' ');
   let running = false;
   let removed = false;
   const stopNow = (): void => {
-    if (running) spawnSync(asPostgres ? 'runuser' : pgCtl, [...(asPostgres ? ['-u', 'postgres', '--', pgCtl] : []), '-D', data, '-m', 'immediate', '-w', 'stop'], { timeout: 30_000 });
+    if (running)
+      spawnSync(
+        asPostgres ? 'runuser' : pgCtl,
+        [
+          ...(asPostgres ? ['-u', 'postgres', '--', pgCtl] : []),
+          '-D',
+          data,
+          '-m',
+          'immediate',
+          '-w',
+          'stop',
+        ],
+        { timeout: 30_000 },
+      );
     running = false;
     if (!removed) rmSync(root, { recursive: true, force: true });
     removed = true;
@@ -191,7 +265,11 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
   cleanups.add(stopNow);
 
   async function launch(): Promise<void> {
-    runPg(pgCtl, ['-D', data, '-o', serverOptions, '-l', join(root, 'server.log'), '-w', '-t', '60', 'start'], asPostgres);
+    runPg(
+      pgCtl,
+      ['-D', data, '-o', serverOptions, '-l', join(root, 'server.log'), '-w', '-t', '60', 'start'],
+      asPostgres,
+    );
     running = true;
     await waitForPort(port, { timeoutMs: 10_000, what: 'postgres' });
   }
@@ -240,19 +318,28 @@ export interface TestEnvironment {
  * temporary folder) after them, whatever the tests did. Register the file's own `after` hooks
  * (stopping child processes that use the servers) before calling this: hooks run in order.
  */
-export function useTestServers(options: { readonly postgres?: boolean; readonly redis?: boolean; readonly tempDir?: string }): TestEnvironment {
+export function useTestServers(options: {
+  readonly postgres?: boolean;
+  readonly redis?: boolean;
+  readonly tempDir?: string;
+}): TestEnvironment {
   let pg: TestServer | undefined;
   let redis: TestServer | undefined;
-  const dir = options.tempDir === undefined ? undefined : mkdtempSync(join(tmpdir(), options.tempDir));
+  const dir =
+    options.tempDir === undefined ? undefined : mkdtempSync(join(tmpdir(), options.tempDir));
   before(async () => {
-    [pg, redis] = await Promise.all([options.postgres ? startPostgres() : undefined, options.redis ? startRedis() : undefined]);
+    [pg, redis] = await Promise.all([
+      options.postgres ? startPostgres() : undefined,
+      options.redis ? startRedis() : undefined,
+    ]);
   });
   after(async () => {
     await Promise.all([pg?.dispose(), redis?.dispose()]);
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
   const started = <T>(value: T | undefined, what: string): T => {
-    if (value === undefined) throw new Error(`${what} was not requested from useTestServers, or is not started yet`);
+    if (value === undefined)
+      throw new Error(`${what} was not requested from useTestServers, or is not started yet`);
     return value;
   };
   return {

@@ -9,7 +9,15 @@ import { createECTFetch } from '../../src/http/client.js';
 import { CALLER, callerFetch, callerKeys, listen, SERVER, serverKeys } from './support.js';
 
 /** A server answering with a hand-made response ECT, to test what the client accepts. */
-async function withServer(answer: (req: IncomingMessage, res: ServerResponse, callerJti: string, headers: IncomingMessage['headers']) => void, run: (url: string) => Promise<void>): Promise<void> {
+async function withServer(
+  answer: (
+    req: IncomingMessage,
+    res: ServerResponse,
+    callerJti: string,
+    headers: IncomingMessage['headers'],
+  ) => void,
+  run: (url: string) => Promise<void>,
+): Promise<void> {
   const app = await listen(
     createServer((req, res) => {
       const token = String(req.headers['execution-context']);
@@ -26,10 +34,14 @@ async function withServer(answer: (req: IncomingMessage, res: ServerResponse, ca
 }
 
 function responseToken(pred: string[], body: string): string {
-  return createECT({ iss: SERVER, aud: CALLER, exec_act: 'answer', pred, out_hash: hashBytes(body) }, { key: serverKeys.privateJwk });
+  return createECT(
+    { iss: SERVER, aud: CALLER, exec_act: 'answer', pred, out_hash: hashBytes(body) },
+    { key: serverKeys.privateJwk },
+  );
 }
 
-const codeIs = (code: string) => (error: unknown) => error instanceof ECTError && error.code === code;
+const codeIs = (code: string) => (error: unknown) =>
+  error instanceof ECTError && error.code === code;
 
 describe('client fetch wrapper', () => {
   test('HTTP-4, CLM-9: the caller ECT carries out_hash = SHA-256 of the body it sends; a WIT travels beside it (IDB-3)', async () => {
@@ -40,8 +52,15 @@ describe('client fetch wrapper', () => {
         res.end('{}');
       },
       async (url) => {
-        const client = createECTFetch({ identity: { iss: CALLER, key: callerKeys.privateJwk }, workloadIdentityToken: 'a.b.c' });
-        const result = await client(url, { method: 'POST', body: new TextEncoder().encode('{"x":1}'), ect: { aud: SERVER, exec_act: 'send', wid: '6f1c5a44-0d2b-4f5e-9a3b-1c2d3e4f5a6b' } });
+        const client = createECTFetch({
+          identity: { iss: CALLER, key: callerKeys.privateJwk },
+          workloadIdentityToken: 'a.b.c',
+        });
+        const result = await client(url, {
+          method: 'POST',
+          body: new TextEncoder().encode('{"x":1}'),
+          ect: { aud: SERVER, exec_act: 'send', wid: '6f1c5a44-0d2b-4f5e-9a3b-1c2d3e4f5a6b' },
+        });
         assert.equal(result.claims.out_hash, hashBytes('{"x":1}'));
         assert.equal(result.claims.iss, CALLER);
         assert.equal(seen['execution-context'], result.token);
@@ -55,11 +74,17 @@ describe('client fetch wrapper', () => {
   test('HTTP-5: a response ECT whose pred lacks the request task is refused with ECT_CLAIM_INVALID', async () => {
     await withServer(
       (_req, res) => {
-        res.setHeader('execution-context', responseToken(['0b8e7c1e-3f5d-4a8b-9c2d-1e2f3a4b5c6d'], 'ok'));
+        res.setHeader(
+          'execution-context',
+          responseToken(['0b8e7c1e-3f5d-4a8b-9c2d-1e2f3a4b5c6d'], 'ok'),
+        );
         res.end('ok');
       },
       async (url) => {
-        await assert.rejects(callerFetch()(url, { method: 'POST', body: 'x', ect: { aud: SERVER, exec_act: 'send' } }), codeIs('ECT_CLAIM_INVALID'));
+        await assert.rejects(
+          callerFetch()(url, { method: 'POST', body: 'x', ect: { aud: SERVER, exec_act: 'send' } }),
+          codeIs('ECT_CLAIM_INVALID'),
+        );
       },
     );
   });
@@ -71,7 +96,10 @@ describe('client fetch wrapper', () => {
         res.end('tampered');
       },
       async (url) => {
-        await assert.rejects(callerFetch()(url, { method: 'POST', body: 'x', ect: { aud: SERVER, exec_act: 'send' } }), codeIs('ECT_CLAIM_INVALID'));
+        await assert.rejects(
+          callerFetch()(url, { method: 'POST', body: 'x', ect: { aud: SERVER, exec_act: 'send' } }),
+          codeIs('ECT_CLAIM_INVALID'),
+        );
       },
     );
   });
@@ -79,11 +107,17 @@ describe('client fetch wrapper', () => {
   test('HTTP-5, HTTP-1: two response ECTs are refused with ECT_MALFORMED', async () => {
     await withServer(
       (_req, res, jti) => {
-        res.setHeader('execution-context', [responseToken([jti], 'ok'), responseToken([jti], 'ok')]);
+        res.setHeader('execution-context', [
+          responseToken([jti], 'ok'),
+          responseToken([jti], 'ok'),
+        ]);
         res.end('ok');
       },
       async (url) => {
-        await assert.rejects(callerFetch()(url, { method: 'POST', body: 'x', ect: { aud: SERVER, exec_act: 'send' } }), codeIs('ECT_MALFORMED'));
+        await assert.rejects(
+          callerFetch()(url, { method: 'POST', body: 'x', ect: { aud: SERVER, exec_act: 'send' } }),
+          codeIs('ECT_MALFORMED'),
+        );
       },
     );
   });
@@ -95,7 +129,11 @@ describe('client fetch wrapper', () => {
         res.end('done');
       },
       async (url) => {
-        const result = await callerFetch()(url, { method: 'POST', body: 'x', ect: { aud: SERVER, exec_act: 'send' } });
+        const result = await callerFetch()(url, {
+          method: 'POST',
+          body: 'x',
+          ect: { aud: SERVER, exec_act: 'send' },
+        });
         assert.deepEqual(result.responseECT?.claims.pred, [result.claims.jti]);
         assert.equal(await result.response.text(), 'done');
       },

@@ -29,18 +29,31 @@ describe('demo', () => {
     assert.deepEqual(result.replay, { status: 403, code: 'ECT_REPLAY' });
     assert.equal(result.audit.ok, true);
     assert.equal(result.integrity.ok, true);
-    assert.deepEqual(result.accepted.map((t) => t.exec_act), ['submit_spec', 'review_spec', 'implement_spec', 'run_tests', 'approve_release']);
-    assert.deepEqual(result.accepted.map((t) => t.level), [3, 3, 3, 3, 3]);
-    assert.deepEqual(result.accepted.map((t) => t.receiptSeq), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      result.accepted.map((t) => t.exec_act),
+      ['submit_spec', 'review_spec', 'implement_spec', 'run_tests', 'approve_release'],
+    );
+    assert.deepEqual(
+      result.accepted.map((t) => t.level),
+      [3, 3, 3, 3, 3],
+    );
+    assert.deepEqual(
+      result.accepted.map((t) => t.receiptSeq),
+      [1, 2, 3, 4, 5],
+    );
     // Separate agents: each task is issued by one workload and verified by another.
     assert.equal(new Set(result.accepted.map((t) => t.iss)).size, 5);
     for (const task of result.accepted) assert.ok(!task.iss.endsWith(`/${task.verifiedBy}`));
     // The join: approve_release follows implement_spec and run_tests.
     const nodes = await ledger.listWorkflow(result.workflowId);
     const byAct = new Map(nodes.map((n) => [n.exec_act, n]));
-    assert.deepEqual([...byAct.get('approve_release')!.pred].sort(), [byAct.get('implement_spec')!.jti, byAct.get('run_tests')!.jti].sort());
+    assert.deepEqual(
+      [...byAct.get('approve_release')!.pred].sort(),
+      [byAct.get('implement_spec')!.jti, byAct.get('run_tests')!.jti].sort(),
+    );
     assert.deepEqual(byAct.get('run_tests')!.pred, [byAct.get('implement_spec')!.jti]);
-    for (const entry of await ledger.workflowEntries(result.workflowId)) assert.equal(entry.level, 3);
+    for (const entry of await ledger.workflowEntries(result.workflowId))
+      assert.equal(entry.level, 3);
     // Output: step by step, the replay, the tree.
     const text = lines.join('\n');
     assert.match(text, /orchestrator → reviewer: submit_spec [0-9a-f]{8} \(root\)/);
@@ -61,11 +74,19 @@ describe('demo', () => {
   test('FMT-4: the demo also runs with the default minimum level', async () => {
     const result = await runDemo({ ledger: new Ledger(), print: () => undefined });
     assert.equal(result.ok, true, result.problems.join('; '));
-    assert.equal(result.accepted.every((t) => t.level === 3 && t.receiptSeq !== undefined), true);
+    assert.equal(
+      result.accepted.every((t) => t.level === 3 && t.receiptSeq !== undefined),
+      true,
+    );
   });
 });
 
-const node = (jti: string, exec_act: string, pred: string[], extra: Partial<DagNode> = {}): DagNode => ({ jti, exec_act, pred, iat: 1, level: 3, iss: `spiffe://x/${exec_act}`, ...extra });
+const node = (
+  jti: string,
+  exec_act: string,
+  pred: string[],
+  extra: Partial<DagNode> = {},
+): DagNode => ({ jti, exec_act, pred, iat: 1, level: 3, iss: `spiffe://x/${exec_act}`, ...extra });
 const workflow: DagNode[] = [
   node('aaaaaaaa-1', 'review_spec', []),
   node('bbbbbbbb-1', 'implement_spec', ['aaaaaaaa-1']),
@@ -88,8 +109,23 @@ describe('DAG renderers', () => {
   });
 
   test('DAG-2, DAG-4: renderTree marks unknown predecessors and lists tasks on a cycle instead of looping', () => {
-    const text = renderTree([node('x1', 'a', ['y1']), node('y1', 'b', ['x1']), node('z1', 'c', ['missing1'], { iss: undefined, level: 2 })], { idLength: 2 });
-    assert.equal(text, ['c z1 L2 (after unknown mi)', 'not reachable from a root (cycle):', '  a x1 (spiffe://x/a) L3', '  b y1 (spiffe://x/b) L3'].join('\n'));
+    const text = renderTree(
+      [
+        node('x1', 'a', ['y1']),
+        node('y1', 'b', ['x1']),
+        node('z1', 'c', ['missing1'], { iss: undefined, level: 2 }),
+      ],
+      { idLength: 2 },
+    );
+    assert.equal(
+      text,
+      [
+        'c z1 L2 (after unknown mi)',
+        'not reachable from a root (cycle):',
+        '  a x1 (spiffe://x/a) L3',
+        '  b y1 (spiffe://x/b) L3',
+      ].join('\n'),
+    );
     assert.equal(renderTree([]), '');
   });
 
@@ -99,7 +135,10 @@ describe('DAG renderers', () => {
     assert.equal(lines[0], 'flowchart TD');
     assert.equal(lines[1], '  t0["review_spec<br/>aaaaaaaa · L3<br/>spiffe://x/review_spec"]');
     assert.match(text, /t4\["say #quot;hi#quot; #lt;b#gt;<br\/>/);
-    assert.deepEqual(lines.filter((l) => l.includes('-->')), ['  t0 --> t1', '  t1 --> t2', '  t1 --> t3', '  t2 --> t3', '  t3 --> t4']);
+    assert.deepEqual(
+      lines.filter((l) => l.includes('-->')),
+      ['  t0 --> t1', '  t1 --> t2', '  t1 --> t3', '  t2 --> t3', '  t3 --> t4'],
+    );
   });
 
   test('DAG renderers: renderDot is a digraph with quoted ids and escaped labels', () => {

@@ -29,10 +29,16 @@ describe('Express adapter', () => {
     const running = await listen(app.listen(0, '127.0.0.1'));
     try {
       const { hashBytes } = await import('../../src/format/hash.js');
-      const ok = await send(running.url, { body: json, headers: { 'execution-context': callerToken({ out_hash: hashBytes(json) }) } });
+      const ok = await send(running.url, {
+        body: json,
+        headers: { 'execution-context': callerToken({ out_hash: hashBytes(json) }) },
+      });
       assert.equal(ok.status, 200);
       assert.deepEqual((JSON.parse(ok.text) as { body: unknown }).body, { a: 1 });
-      const bad = await send(running.url, { body: json, headers: { 'execution-context': callerToken({ out_hash: hashBytes('{}') }) } });
+      const bad = await send(running.url, {
+        body: json,
+        headers: { 'execution-context': callerToken({ out_hash: hashBytes('{}') }) },
+      });
       assert.equal((JSON.parse(bad.text) as { code: string }).code, 'ECT_CLAIM_INVALID');
     } finally {
       await running.close();
@@ -45,12 +51,17 @@ describe('Express adapter', () => {
     app.post('/', ectExpress({ verifier: serverVerifier(), bodyBinding: true }), (_req, res) => {
       res.json({});
     });
-    app.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-      res.status(500).json({ name: error.name });
-    });
+    app.use(
+      (error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+        res.status(500).json({ name: error.name });
+      },
+    );
     const running = await listen(app.listen(0, '127.0.0.1'));
     try {
-      const response = await send(running.url, { body: '{"a":1}', headers: { 'execution-context': callerToken() } });
+      const response = await send(running.url, {
+        body: '{"a":1}',
+        headers: { 'execution-context': callerToken() },
+      });
       assert.equal(response.status, 500);
       assert.deepEqual(JSON.parse(response.text), { name: 'ECTConfigError' });
     } finally {

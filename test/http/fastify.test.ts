@@ -9,10 +9,16 @@ describe('Fastify adapter', () => {
     const app = Fastify();
     await app.register(ectFastify, { verifier: task.verifier, responder: task.responder! });
     // Body binding per route through the route config; Fastify's JSON parser still parses the body.
-    app.post('/task', { config: { ect: { bodyBinding: { maxBytes: 1024 } } } }, async (request, reply) => {
-      return reply.type('application/json').send(answerTask(request.ect!, request.body));
-    });
-    app.post('/optional', { config: { ect: { required: false } } }, async (request) => ({ verified: request.ect?.verified !== undefined }));
+    app.post(
+      '/task',
+      { config: { ect: { bodyBinding: { maxBytes: 1024 } } } },
+      async (request, reply) => {
+        return reply.type('application/json').send(answerTask(request.ect!, request.body));
+      },
+    );
+    app.post('/optional', { config: { ect: { required: false } } }, async (request) => ({
+      verified: request.ect?.verified !== undefined,
+    }));
     app.post('/skip', { config: { ect: false } }, async (request) => ({ ect: request.ect }));
     await app.ready();
     return listen(app.server);
@@ -30,7 +36,10 @@ describe('Fastify adapter', () => {
       assert.deepEqual(JSON.parse(skip.text), { ect: null });
       const checked = await send(`${running.url}/checked`, { method: 'GET' });
       assert.equal(checked.status, 403);
-      assert.equal((JSON.parse(checked.text) as { code: string }).code, 'EXECUTION_CONTEXT_MISSING');
+      assert.equal(
+        (JSON.parse(checked.text) as { code: string }).code,
+        'EXECUTION_CONTEXT_MISSING',
+      );
     } finally {
       await running.close();
     }

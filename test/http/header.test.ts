@@ -14,7 +14,16 @@ import {
   problemFromError,
   readExecutionContext,
 } from '../../src/http/index.js';
-import { assertProblem, CALLER, callerKeys, callerToken, listen, send, SERVER, serverVerifier } from './support.js';
+import {
+  assertProblem,
+  CALLER,
+  callerKeys,
+  callerToken,
+  listen,
+  send,
+  SERVER,
+  serverVerifier,
+} from './support.js';
 
 function codeOf(run: () => unknown): string {
   try {
@@ -36,17 +45,35 @@ describe('Execution-Context codec', () => {
   });
 
   test('HTTP-1: two field lines, a comma list or an empty value are ECT_MALFORMED', () => {
-    assert.equal(codeOf(() => readExecutionContext(['a.b.c', 'd.e.f'])), 'ECT_MALFORMED');
-    assert.equal(codeOf(() => readExecutionContext('a.b.c, d.e.f')), 'ECT_MALFORMED');
-    assert.equal(codeOf(() => readExecutionContext('  ')), 'ECT_MALFORMED');
+    assert.equal(
+      codeOf(() => readExecutionContext(['a.b.c', 'd.e.f'])),
+      'ECT_MALFORMED',
+    );
+    assert.equal(
+      codeOf(() => readExecutionContext('a.b.c, d.e.f')),
+      'ECT_MALFORMED',
+    );
+    assert.equal(
+      codeOf(() => readExecutionContext('  ')),
+      'ECT_MALFORMED',
+    );
   });
 
   test('HTTP-3: a receiver rejects a value over the limit (8 KiB default, configurable) with ECT_TOO_LARGE', () => {
     assert.equal(readExecutionContext('a'.repeat(8192)), 'a'.repeat(8192));
-    assert.equal(codeOf(() => readExecutionContext('a'.repeat(8193))), 'ECT_TOO_LARGE');
-    assert.equal(codeOf(() => readExecutionContext('a'.repeat(101), { maxHeaderSize: 100 })), 'ECT_TOO_LARGE');
+    assert.equal(
+      codeOf(() => readExecutionContext('a'.repeat(8193))),
+      'ECT_TOO_LARGE',
+    );
+    assert.equal(
+      codeOf(() => readExecutionContext('a'.repeat(101), { maxHeaderSize: 100 })),
+      'ECT_TOO_LARGE',
+    );
     // Size comes before the line count, like VER-1 before VER-2.
-    assert.equal(codeOf(() => readExecutionContext(['a'.repeat(8193), 'b'])), 'ECT_TOO_LARGE');
+    assert.equal(
+      codeOf(() => readExecutionContext(['a'.repeat(8193), 'b'])),
+      'ECT_TOO_LARGE',
+    );
   });
 
   test('HTTP-3: a sender refuses a token over the limit and says why', () => {
@@ -60,7 +87,10 @@ describe('Execution-Context codec', () => {
       assert.match(error.message, new RegExp(`${big.length} bytes.*8192-byte limit.*HTTP-3`));
     }
     assert.equal(formatExecutionContext(big, { maxHeaderSize: 64 * 1024 }), big);
-    assert.equal(codeOf(() => formatExecutionContext('a.b.c\r\nX-Injected: 1')), 'ECT_MALFORMED');
+    assert.equal(
+      codeOf(() => formatExecutionContext('a.b.c\r\nX-Injected: 1')),
+      'ECT_MALFORMED',
+    );
   });
 
   test('HTTP-3: the client wrapper refuses to send an ECT over the header limit, before any request', async () => {
@@ -69,7 +99,19 @@ describe('Execution-Context codec', () => {
       identity: { iss: CALLER, key: callerKeys.privateJwk },
       fetch: async () => ((called = true), new Response()),
     });
-    await assert.rejects(client('http://127.0.0.1:9/', { method: 'POST', body: '{}', ect: { aud: SERVER, exec_act: 'x', ect_ext: { a: 'y'.repeat(3000) }, note: 'z'.repeat(6000) } }), (error: unknown) => error instanceof ECTError && error.code === 'ECT_TOO_LARGE');
+    await assert.rejects(
+      client('http://127.0.0.1:9/', {
+        method: 'POST',
+        body: '{}',
+        ect: {
+          aud: SERVER,
+          exec_act: 'x',
+          ect_ext: { a: 'y'.repeat(3000) },
+          note: 'z'.repeat(6000),
+        },
+      }),
+      (error: unknown) => error instanceof ECTError && error.code === 'ECT_TOO_LARGE',
+    );
     assert.equal(called, false);
   });
 });
@@ -88,7 +130,11 @@ describe('problem details', () => {
   });
 
   test('HTTP-2: no internal detail leaks: the detail is fixed per code, never the error message or its cause', () => {
-    const error = new ECTError('ECT_LEDGER_UNAVAILABLE', 'the ledger could not record the token: ECONNREFUSED 10.0.0.7:5432', { cause: new Error('password=hunter2') });
+    const error = new ECTError(
+      'ECT_LEDGER_UNAVAILABLE',
+      'the ledger could not record the token: ECONNREFUSED 10.0.0.7:5432',
+      { cause: new Error('password=hunter2') },
+    );
     const problem = problemFromError(error)!;
     assert.equal(problem.code, 'ECT_LEDGER_UNAVAILABLE');
     assert.doesNotMatch(JSON.stringify(problem), /ECONNREFUSED|10\.0\.0\.7|hunter2|stack/);
@@ -103,9 +149,14 @@ describe('problem details', () => {
         },
       },
     });
-    const app = await listen(createServer(ectNodeHandler((_req, res) => void res.end('ok'), { verifier })));
+    const app = await listen(
+      createServer(ectNodeHandler((_req, res) => void res.end('ok'), { verifier })),
+    );
     try {
-      const problem = assertProblem(await send(app.url, { body: '{}', headers: { 'execution-context': callerToken() } }), 'ECT_REPLAY_STORE_UNAVAILABLE');
+      const problem = assertProblem(
+        await send(app.url, { body: '{}', headers: { 'execution-context': callerToken() } }),
+        'ECT_REPLAY_STORE_UNAVAILABLE',
+      );
       assert.doesNotMatch(JSON.stringify(problem), /s3cret|10\.1\.2\.3|redis/);
     } finally {
       await app.close();
@@ -126,10 +177,18 @@ describe('loading', () => {
       const loaded = cache.filter((path) => /node_modules[\\\\/](express|fastify)[\\\\/]/.test(path));
       process.stdout.write(JSON.stringify(loaded));
     `;
-    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    const out = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      { encoding: 'utf8' },
+    );
     assert.deepEqual(JSON.parse(out), []);
     // Control: the same check sees Express when it is loaded.
-    const control = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `await import('express'); ${script}`], { encoding: 'utf8' });
+    const control = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', `await import('express'); ${script}`],
+      { encoding: 'utf8' },
+    );
     assert.ok((JSON.parse(control) as string[]).length > 0);
   });
 
@@ -139,7 +198,10 @@ describe('loading', () => {
       const imports = source.match(/^import .* from '(express|fastify)';$/gm) ?? [];
       assert.ok(imports.length > 0, file);
       for (const line of imports) assert.match(line, /^import type /, `${file}: ${line}`);
-      assert.doesNotMatch(source, /import\(['"](express|fastify)['"]\)|require\(['"](express|fastify)['"]\)/);
+      assert.doesNotMatch(
+        source,
+        /import\(['"](express|fastify)['"]\)|require\(['"](express|fastify)['"]\)/,
+      );
     }
   });
 });

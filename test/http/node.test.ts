@@ -21,7 +21,11 @@ describe('node:http adapter', () => {
     const optionalHandler = ectNodeHandler((_req, res, ect) => {
       res.end(JSON.stringify({ verified: ect.verified !== undefined }));
     }, optional);
-    return listen(createServer((req, res) => (req.url === '/task' ? taskHandler(req, res) : optionalHandler(req, res))));
+    return listen(
+      createServer((req, res) =>
+        req.url === '/task' ? taskHandler(req, res) : optionalHandler(req, res),
+      ),
+    );
   });
 
   test('node:http: a throwing handler answers a bare 500 problem and reports the error to onError', async () => {
@@ -30,7 +34,11 @@ describe('node:http adapter', () => {
       () => {
         throw new Error('secret internal detail');
       },
-      { verifier: { audience: 'x', keys: { keys: [] } }, required: false, onError: (error) => errors.push(error) },
+      {
+        verifier: { audience: 'x', keys: { keys: [] } },
+        required: false,
+        onError: (error) => errors.push(error),
+      },
     );
     const app = await listen(createServer(handler));
     try {

@@ -4,7 +4,13 @@
  * every adapter must pass.
  */
 import { strict as assert } from 'node:assert';
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
@@ -17,7 +23,12 @@ import { verifyReceipt } from '../../src/ledger/receipt.js';
 import { hashBytes } from '../../src/format/hash.js';
 import { createVerifier, type Verifier } from '../../src/verify/verify.js';
 import type { VerifyOptions } from '../../src/verify/options.js';
-import { createECTFetch, type ECTContext, type ECTMiddlewareOptions, type ProblemDetails } from '../../src/http/index.js';
+import {
+  createECTFetch,
+  type ECTContext,
+  type ECTMiddlewareOptions,
+  type ProblemDetails,
+} from '../../src/http/index.js';
 
 export const CALLER = 'spiffe://example.org/caller';
 export const SERVER = 'spiffe://example.org/server';
@@ -35,22 +46,34 @@ export function recordingKeys(seen: VerifyContext[]): KeySource {
 }
 
 /** The server's verifier: trusts the caller, records into a ledger signed with `ledgerKeys`. */
-export function serverVerifier(seen: VerifyContext[] = [], extra: Partial<VerifyOptions> = {}): Verifier {
+export function serverVerifier(
+  seen: VerifyContext[] = [],
+  extra: Partial<VerifyOptions> = {},
+): Verifier {
   const ledger = new Ledger({ key: ledgerKeys.privateJwk, origin: LEDGER_ORIGIN });
   const keys = recordingKeys(seen);
   return createVerifier({ audience: SERVER, keys, record: { ledger }, ...extra });
 }
 
 /** A caller ECT for the server. */
-export function callerToken(claims: Partial<ECTInput> = {}, options: { key?: object } = {}): string {
-  return createECT({ iss: CALLER, aud: SERVER, exec_act: 'send_task', ...claims }, { key: (options.key ?? callerKeys.privateJwk) as never });
+export function callerToken(
+  claims: Partial<ECTInput> = {},
+  options: { key?: object } = {},
+): string {
+  return createECT(
+    { iss: CALLER, aud: SERVER, exec_act: 'send_task', ...claims },
+    { key: (options.key ?? callerKeys.privateJwk) as never },
+  );
 }
 
 /** The client wrapper of the caller, verifying response ECTs of the server. */
 export function callerFetch(): ReturnType<typeof createECTFetch> {
   return createECTFetch({
     identity: { iss: CALLER, key: callerKeys.privateJwk },
-    verifier: { audience: CALLER, keys: localJWKSet({ keys: [serverKeys.publicJwk] }, { issuers: [{ exact: SERVER }] }) },
+    verifier: {
+      audience: CALLER,
+      keys: localJWKSet({ keys: [serverKeys.publicJwk] }, { issuers: [{ exact: SERVER }] }),
+    },
     responseBinding: true,
   });
 }
@@ -62,14 +85,34 @@ export interface RawResponse {
 }
 
 /** Sends one request with exactly the given field lines (arrays become repeated lines). */
-export function send(url: string, init: { method?: string; headers?: Record<string, string | string[]>; body?: string | Buffer } = {}): Promise<RawResponse> {
+export function send(
+  url: string,
+  init: {
+    method?: string;
+    headers?: Record<string, string | string[]>;
+    body?: string | Buffer;
+  } = {},
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: init.method ?? 'POST', headers: { 'content-type': 'application/json', ...init.headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = httpRequest(
+      url,
+      {
+        method: init.method ?? 'POST',
+        headers: { 'content-type': 'application/json', ...init.headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(init.body);
   });
@@ -113,12 +156,15 @@ export async function listen(server: Server): Promise<Running> {
 export function serveFetch(handler: (request: Request) => Promise<Response>): Server {
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const headers = new Headers();
-    for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+    for (let i = 0; i < req.rawHeaders.length; i += 2)
+      headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
     const request = new Request(`http://${req.headers.host}${req.url}`, {
       method: req.method ?? 'GET',
       headers,
-      ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: 'half' } : {}),
+      ...(hasBody
+        ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: 'half' }
+        : {}),
     });
     void handler(request).then(async (response) => {
       res.writeHead(response.status, Object.fromEntries(response.headers));
@@ -133,7 +179,10 @@ export function serveFetch(handler: (request: Request) => Promise<Response>): Se
  *   JSON body as the framework's parser saw it) with a response ECT (HTTP-5);
  * - POST /optional: ECT accepted but not required, answers `{ verified }`.
  */
-export type AppFactory = (options: { task: ECTMiddlewareOptions; optional: ECTMiddlewareOptions }) => Promise<Running>;
+export type AppFactory = (options: {
+  task: ECTMiddlewareOptions;
+  optional: ECTMiddlewareOptions;
+}) => Promise<Running>;
 
 /** The body a /task handler answers with, and the response ECT it sets. */
 export function answerTask(ect: ECTContext, parsedBody: unknown): string {
@@ -148,15 +197,32 @@ export function adapterSuite(name: string, factory: AppFactory): void {
   const verifier = serverVerifier(seen);
   const responder = { iss: SERVER, key: serverKeys.privateJwk };
   let app: Running;
-  const start = async (): Promise<Running> => (app ??= await factory({ task: { verifier, bodyBinding: { maxBytes: 1024 }, responder }, optional: { verifier, required: false } }));
-  const post = async (path: string, token: string | string[] | undefined, body: string, headers: Record<string, string | string[]> = {}): Promise<RawResponse> =>
-    send(`${(await start()).url}${path}`, { body, headers: { ...(token === undefined ? {} : { 'execution-context': token }), ...headers } });
+  const start = async (): Promise<Running> =>
+    (app ??= await factory({
+      task: { verifier, bodyBinding: { maxBytes: 1024 }, responder },
+      optional: { verifier, required: false },
+    }));
+  const post = async (
+    path: string,
+    token: string | string[] | undefined,
+    body: string,
+    headers: Record<string, string | string[]> = {},
+  ): Promise<RawResponse> =>
+    send(`${(await start()).url}${path}`, {
+      body,
+      headers: { ...(token === undefined ? {} : { 'execution-context': token }), ...headers },
+    });
   const json = '{"spec":"v1"}';
 
   test.after(async () => app?.close());
 
   test(`${name} HTTP-4, HTTP-5: an accepted request reaches the handler with its parsed body; the response ECT round-trips; the receipt is sent`, async () => {
-    const result = await callerFetch()(`${(await start()).url}/task`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json, ect: { aud: SERVER, exec_act: 'send_spec' } });
+    const result = await callerFetch()(`${(await start()).url}/task`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: json,
+      ect: { aud: SERVER, exec_act: 'send_spec' },
+    });
     assert.equal(result.response.status, 200);
     const answer = (await result.response.json()) as { jti: string; body: unknown };
     assert.equal(answer.jti, result.claims.jti);
@@ -186,16 +252,37 @@ export function adapterSuite(name: string, factory: AppFactory): void {
   });
 
   test(`${name} HTTP-2, VER-6: a bad signature is 403 ECT_SIGNATURE_INVALID`, async () => {
-    assertProblem(await post('/task', callerToken({ out_hash: hashBytes(json) }, { key: attackerKeys.privateJwk }), json), 'ECT_SIGNATURE_INVALID');
+    assertProblem(
+      await post(
+        '/task',
+        callerToken({ out_hash: hashBytes(json) }, { key: attackerKeys.privateJwk }),
+        json,
+      ),
+      'ECT_SIGNATURE_INVALID',
+    );
   });
 
   test(`${name} HTTP-2, VER-10: an expired ECT is 403 ECT_EXPIRED`, async () => {
     const now = Math.floor(Date.now() / 1000);
-    assertProblem(await post('/task', callerToken({ out_hash: hashBytes(json), iat: now - 400, exp: now - 200 }), json), 'ECT_EXPIRED');
+    assertProblem(
+      await post(
+        '/task',
+        callerToken({ out_hash: hashBytes(json), iat: now - 400, exp: now - 200 }),
+        json,
+      ),
+      'ECT_EXPIRED',
+    );
   });
 
   test(`${name} HTTP-2, VER-9: an ECT for another audience is 403 ECT_AUDIENCE_MISMATCH`, async () => {
-    assertProblem(await post('/task', callerToken({ out_hash: hashBytes(json), aud: 'spiffe://example.org/other' }), json), 'ECT_AUDIENCE_MISMATCH');
+    assertProblem(
+      await post(
+        '/task',
+        callerToken({ out_hash: hashBytes(json), aud: 'spiffe://example.org/other' }),
+        json,
+      ),
+      'ECT_AUDIENCE_MISMATCH',
+    );
   });
 
   test(`${name} HTTP-2, RPL-1: a replayed ECT is 403 ECT_REPLAY`, async () => {
@@ -229,12 +316,23 @@ export function adapterSuite(name: string, factory: AppFactory): void {
 
   test(`${name} HTTP-4: a mismatched body with an otherwise bad token reports the token's own code first (ECT_EXPIRED)`, async () => {
     const now = Math.floor(Date.now() / 1000);
-    assertProblem(await post('/task', callerToken({ out_hash: hashBytes('other'), iat: now - 400, exp: now - 200 }), json), 'ECT_EXPIRED');
+    assertProblem(
+      await post(
+        '/task',
+        callerToken({ out_hash: hashBytes('other'), iat: now - 400, exp: now - 200 }),
+        json,
+      ),
+      'ECT_EXPIRED',
+    );
   });
 
   test(`${name} HTTP-4: a body over the binding limit is 413 BODY_TOO_LARGE`, async () => {
     const big = JSON.stringify({ spec: 'x'.repeat(2000) });
-    assertProblem(await post('/task', callerToken({ out_hash: hashBytes(big) }), big), 'BODY_TOO_LARGE', 413);
+    assertProblem(
+      await post('/task', callerToken({ out_hash: hashBytes(big) }), big),
+      'BODY_TOO_LARGE',
+      413,
+    );
   });
 
   test(`${name} HTTP-3: an Execution-Context value over 8 KiB is 403 ECT_TOO_LARGE`, async () => {
@@ -256,14 +354,20 @@ export function adapterSuite(name: string, factory: AppFactory): void {
   });
 
   test(`${name} HTTP-2: an optional route passes requests without an ECT and still verifies one that is sent`, async () => {
-    assert.deepEqual(JSON.parse((await post('/optional', undefined, json)).text), { verified: false });
-    assert.deepEqual(JSON.parse((await post('/optional', callerToken(), json)).text), { verified: true });
+    assert.deepEqual(JSON.parse((await post('/optional', undefined, json)).text), {
+      verified: false,
+    });
+    assert.deepEqual(JSON.parse((await post('/optional', callerToken(), json)).text), {
+      verified: true,
+    });
     assertProblem(await post('/optional', 'abc.def', json), 'ECT_MALFORMED');
   });
 
   test(`${name} IDB-3: the Workload-Identity-Token header reaches the verifier as the VerifyContext`, async () => {
     seen.length = 0;
-    const response = await post('/optional', callerToken(), json, { 'workload-identity-token': 'wit.jwt.value' });
+    const response = await post('/optional', callerToken(), json, {
+      'workload-identity-token': 'wit.jwt.value',
+    });
     assert.equal(response.status, 200);
     assert.deepEqual(seen, [{ workloadIdentityToken: 'wit.jwt.value' }]);
     seen.length = 0;

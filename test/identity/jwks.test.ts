@@ -12,7 +12,16 @@ import { generateKeyPair, importPrivateKey, type GeneratedKeyPair } from '../../
 import { staticKeySet, type KeySet } from '../../src/identity/key-set.js';
 import { remoteKeySet, type RemoteKeySetOptions } from '../../src/identity/remote-jwks.js';
 import { issuerKeySets } from '../../src/identity/trust.js';
-import { accepts, AUD, ect, jsonServer, NOW, rejects, startServer, type TestServer } from './support.js';
+import {
+  accepts,
+  AUD,
+  ect,
+  jsonServer,
+  NOW,
+  rejects,
+  startServer,
+  type TestServer,
+} from './support.js';
 
 const A = 'spiffe://a.example/agent/one';
 const B = 'spiffe://b.example/agent/two';
@@ -27,23 +36,53 @@ function setOf(...pairs: GeneratedKeyPair[]): { keys: JsonWebKey[] } {
   return { keys: pairs.map((p) => p.publicJwk) };
 }
 
-function bound(entries: readonly [string | { prefix: string }, KeySet][]): ReturnType<typeof issuerKeySets> {
-  return issuerKeySets(entries.map(([iss, keys]) => ({ issuers: [typeof iss === 'string' ? { exact: iss } : iss], keys })));
+function bound(
+  entries: readonly [string | { prefix: string }, KeySet][],
+): ReturnType<typeof issuerKeySets> {
+  return issuerKeySets(
+    entries.map(([iss, keys]) => ({
+      issuers: [typeof iss === 'string' ? { exact: iss } : iss],
+      keys,
+    })),
+  );
 }
 
-function signedBy(pair: GeneratedKeyPair, iss: string, header: Record<string, unknown> = {}): string {
-  return ect(iss, { key: pair.privateJwk, kid: (header['kid'] as string | undefined) ?? pair.publicJwk.kid });
+function signedBy(
+  pair: GeneratedKeyPair,
+  iss: string,
+  header: Record<string, unknown> = {},
+): string {
+  return ect(iss, {
+    key: pair.privateJwk,
+    kid: (header['kid'] as string | undefined) ?? pair.publicJwk.kid,
+  });
 }
 
 /** A token with a hand-made header (HDR-5 members, a foreign kid). */
 function rawToken(pair: GeneratedKeyPair, header: Record<string, unknown>, iss = A): string {
-  const claims = { iss, aud: AUD, exec_act: 'review_spec', iat: NOW, exp: NOW + 600, jti: randomUUID(), pred: [] };
-  return signCompact({ typ: 'exec+jwt', alg: pair.publicJwk.alg, ...header }, claims, importPrivateKey(pair.privateJwk), pair.publicJwk.alg);
+  const claims = {
+    iss,
+    aud: AUD,
+    exec_act: 'review_spec',
+    iat: NOW,
+    exp: NOW + 600,
+    jti: randomUUID(),
+    pred: [],
+  };
+  return signCompact(
+    { typ: 'exec+jwt', alg: pair.publicJwk.alg, ...header },
+    claims,
+    importPrivateKey(pair.privateJwk),
+    pair.publicJwk.alg,
+  );
 }
 
 describe('JWK sets bound to issuers (IDB-1, VER-8)', () => {
   test('IDB-1: the key is chosen by kid from the set bound to the exact iss', async () => {
-    const source = bound([[A, staticKeySet(setOf(keyA))], [B, staticKeySet(setOf(keyB))]]);
+    const source = bound([
+      [A, staticKeySet(setOf(keyA))],
+      [B, staticKeySet(setOf(keyB))],
+    ]);
     await accepts(source, signedBy(keyA, A));
     await accepts(source, signedBy(keyB, B));
   });
@@ -54,7 +93,10 @@ describe('JWK sets bound to issuers (IDB-1, VER-8)', () => {
   });
 
   test('IDB-1, VER-8: a key trusted for issuer A never verifies a token claiming issuer B (ECT_ISSUER_MISMATCH)', async () => {
-    const source = bound([[A, staticKeySet(setOf(keyA))], [B, staticKeySet(setOf(keyB))]]);
+    const source = bound([
+      [A, staticKeySet(setOf(keyA))],
+      [B, staticKeySet(setOf(keyB))],
+    ]);
     await rejects(source, signedBy(keyA, B), 'ECT_ISSUER_MISMATCH');
   });
 
@@ -92,7 +134,9 @@ describe('JWK sets bound to issuers (IDB-1, VER-8)', () => {
     // Without an alg member, only the key type can refuse it.
     const { alg: _alg, ...edWithoutAlg } = keyEd.publicJwk;
     const source = bound([[A, staticKeySet({ keys: [keyA.publicJwk, edWithoutAlg] })]]);
-    await rejects(source, rawToken(keyA, { kid: 'key-ed' }), 'ECT_KEY_UNRESOLVED', { message: /OKP Ed25519\) does not fit ES256/ });
+    await rejects(source, rawToken(keyA, { kid: 'key-ed' }), 'ECT_KEY_UNRESOLVED', {
+      message: /OKP Ed25519\) does not fit ES256/,
+    });
   });
 
   test('IDB-1: a key whose JWK alg differs from the header alg is rejected with ECT_KEY_UNRESOLVED (RFC 7517 §4.4)', async () => {
@@ -107,14 +151,26 @@ describe('JWK sets bound to issuers (IDB-1, VER-8)', () => {
 
   test('HDR-5: a jwk in the header is never trusted as the key (ECT_KEY_UNRESOLVED)', async () => {
     const source = bound([[A, staticKeySet(setOf(keyA))]]);
-    await rejects(source, rawToken(keyB, { kid: 'attacker', jwk: keyB.publicJwk }), 'ECT_KEY_UNRESOLVED');
+    await rejects(
+      source,
+      rawToken(keyB, { kid: 'attacker', jwk: keyB.publicJwk }),
+      'ECT_KEY_UNRESOLVED',
+    );
   });
 
   test('HDR-5: jku and x5u in the header never cause a fetch (ECT_KEY_UNRESOLVED, no request)', async () => {
     const server = await jsonServer(() => setOf(keyB));
     try {
       const source = bound([[A, staticKeySet(setOf(keyA))]]);
-      await rejects(source, rawToken(keyB, { kid: 'key-b', jku: `${server.url}/jwks.json`, x5u: `${server.url}/cert.pem` }), 'ECT_KEY_UNRESOLVED');
+      await rejects(
+        source,
+        rawToken(keyB, {
+          kid: 'key-b',
+          jku: `${server.url}/jwks.json`,
+          x5u: `${server.url}/cert.pem`,
+        }),
+        'ECT_KEY_UNRESOLVED',
+      );
       assert.equal(server.requests(), 0);
     } finally {
       await server.close();
@@ -138,7 +194,12 @@ describe('remote JWK sets (IDB-1)', () => {
   });
 
   function remote(options: Partial<RemoteKeySetOptions> = {}): ReturnType<typeof issuerKeySets> {
-    return bound([[{ prefix: 'spiffe://a.example/' }, remoteKeySet({ url: `${server.url}/jwks.json`, ...options })]]);
+    return bound([
+      [
+        { prefix: 'spiffe://a.example/' },
+        remoteKeySet({ url: `${server.url}/jwks.json`, ...options }),
+      ],
+    ]);
   }
 
   test('IDB-1: a remote set is fetched once and served from the cache within its maximum age', async () => {
@@ -160,10 +221,15 @@ describe('remote JWK sets (IDB-1)', () => {
     assert.equal(server.requests(), 1);
     // After the cooldown: one refetch, shared by every token that waits for it.
     mock.timers.tick(30_001);
-    await Promise.all([accepts(source, signedBy(key2, A)), accepts(source, signedBy(key2, A)), rejects(source, signedBy(key3, A), 'ECT_KEY_UNRESOLVED')]);
+    await Promise.all([
+      accepts(source, signedBy(key2, A)),
+      accepts(source, signedBy(key2, A)),
+      rejects(source, signedBy(key3, A), 'ECT_KEY_UNRESOLVED'),
+    ]);
     assert.equal(server.requests(), 2);
     // Unknown kids within the new cooldown: no further request.
-    for (let i = 0; i < 5; i++) await rejects(source, signedBy(key3, A), 'ECT_KEY_UNRESOLVED', { message: /key-3/ });
+    for (let i = 0; i < 5; i++)
+      await rejects(source, signedBy(key3, A), 'ECT_KEY_UNRESOLVED', { message: /key-3/ });
     assert.equal(server.requests(), 2);
     mock.timers.tick(30_001);
     await rejects(source, signedBy(key3, A), 'ECT_KEY_UNRESOLVED');
@@ -181,7 +247,10 @@ describe('remote JWK sets (IDB-1)', () => {
 
   test('IDB-1, VER-8: a remote set bound to issuer A does not verify a token claiming issuer B (ECT_ISSUER_MISMATCH)', async () => {
     const source = issuerKeySets([
-      { issuers: [{ prefix: 'spiffe://a.example/' }], keys: remoteKeySet({ url: `${server.url}/a.json` }) },
+      {
+        issuers: [{ prefix: 'spiffe://a.example/' }],
+        keys: remoteKeySet({ url: `${server.url}/a.json` }),
+      },
       { issuers: [{ exact: B }], keys: staticKeySet(setOf(keyB)) },
     ]);
     await accepts(source, signedBy(keyA, A)); // loads the remote set
@@ -195,15 +264,21 @@ describe('remote JWK sets (IDB-1)', () => {
     await accepts(source, signedBy(keyA, A));
     // An unknown kid after the cooldown tries the server and fails closed, with a clear message.
     mock.timers.tick(30_001);
-    await rejects(source, signedBy(key2, A), 'ECT_KEY_UNRESOLVED', { message: /JWK set at http:\/\/127\.0\.0\.1:\d+\/jwks\.json could not be fetched/ });
+    await rejects(source, signedBy(key2, A), 'ECT_KEY_UNRESOLVED', {
+      message: /JWK set at http:\/\/127\.0\.0\.1:\d+\/jwks\.json could not be fetched/,
+    });
     // Past the maximum age, even a known key is refused: the stale set may hold a withdrawn key.
     mock.timers.tick(60_001);
-    await rejects(source, signedBy(keyA, A), 'ECT_KEY_UNRESOLVED', { message: /could not be fetched/ });
+    await rejects(source, signedBy(keyA, A), 'ECT_KEY_UNRESOLVED', {
+      message: /could not be fetched/,
+    });
   });
 
   test('IDB-1, VER-5: a set that cannot be fetched at all is rejected with ECT_KEY_UNRESOLVED naming the URL', async () => {
     await server.close();
-    await rejects(remote(), signedBy(keyA, A), 'ECT_KEY_UNRESOLVED', { message: /could not be fetched/ });
+    await rejects(remote(), signedBy(keyA, A), 'ECT_KEY_UNRESOLVED', {
+      message: /could not be fetched/,
+    });
   });
 
   test('IDB-1: an HTTP error status is rejected with ECT_KEY_UNRESOLVED', async () => {
@@ -227,7 +302,9 @@ describe('remote JWK sets (IDB-1)', () => {
     try {
       const source = bound([[A, remoteKeySet({ url: failing.url, failureBackoffMs: 5_000 })]]);
       await rejects(source, signedBy(keyA, A), 'ECT_KEY_UNRESOLVED');
-      await rejects(source, signedBy(keyA, A), 'ECT_KEY_UNRESOLVED', { message: /could not be fetched/ });
+      await rejects(source, signedBy(keyA, A), 'ECT_KEY_UNRESOLVED', {
+        message: /could not be fetched/,
+      });
       assert.equal(failing.requests(), 1);
       mock.timers.tick(5_001);
       await rejects(source, signedBy(keyA, A), 'ECT_KEY_UNRESOLVED');
@@ -263,7 +340,10 @@ describe('remote JWK sets (IDB-1)', () => {
   test('IDB-1: a set larger than the size limit is refused (declared or streamed), ECT_KEY_UNRESOLVED', async () => {
     const big = JSON.stringify({ keys: [keyA.publicJwk], padding: 'x'.repeat(4096) });
     const declared = await startServer((_request, response) => {
-      response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(big) });
+      response.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(big),
+      });
       response.end(big);
     });
     const streamed = await startServer((_request, response) => {
@@ -274,7 +354,9 @@ describe('remote JWK sets (IDB-1)', () => {
     try {
       for (const server of [declared, streamed]) {
         const source = bound([[A, remoteKeySet({ url: server.url, maxBytes: 1024 })]]);
-        await rejects(source, signedBy(keyA, A), 'ECT_KEY_UNRESOLVED', { message: /larger than 1024 bytes/ });
+        await rejects(source, signedBy(keyA, A), 'ECT_KEY_UNRESOLVED', {
+          message: /larger than 1024 bytes/,
+        });
       }
     } finally {
       await declared.close();
@@ -284,7 +366,11 @@ describe('remote JWK sets (IDB-1)', () => {
 
   test('IDB-1: members of a published set that cannot verify (no kid, encryption keys) are skipped, not fatal', async () => {
     const { kid: _kid, ...noKid } = key2.publicJwk;
-    keys = [noKid, { kty: 'RSA', use: 'enc', alg: 'RSA-OAEP', kid: 'enc-1', n: 'AQAB', e: 'AQAB' }, keyA.publicJwk];
+    keys = [
+      noKid,
+      { kty: 'RSA', use: 'enc', alg: 'RSA-OAEP', kid: 'enc-1', n: 'AQAB', e: 'AQAB' },
+      keyA.publicJwk,
+    ];
     await accepts(remote(), signedBy(keyA, A));
   });
 });

@@ -80,24 +80,88 @@ export function createPki(): TestPki {
       const certFile = join(dir, `${spec.name}.pem`);
       const csrFile = join(dir, `${spec.name}.csr`);
       const extFile = join(dir, `${spec.name}.ext`);
-      if (spec.keyType === 'rsa') run(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', keyFile], dir);
-      else run(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', keyFile], dir);
-      run(['req', '-new', '-key', keyFile, '-subj', `/CN=${spec.name}`, '-out', csrFile, '-config', 'ca.cnf'], dir);
+      if (spec.keyType === 'rsa')
+        run(
+          ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', keyFile],
+          dir,
+        );
+      else
+        run(
+          ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', keyFile],
+          dir,
+        );
+      run(
+        [
+          'req',
+          '-new',
+          '-key',
+          keyFile,
+          '-subj',
+          `/CN=${spec.name}`,
+          '-out',
+          csrFile,
+          '-config',
+          'ca.cnf',
+        ],
+        dir,
+      );
       const lines = ['[ext]'];
       const ca = spec.ca === true;
-      lines.push(`basicConstraints = critical,CA:${ca ? 'TRUE' : 'FALSE'}${ca && spec.pathLen !== undefined ? `,pathlen:${spec.pathLen}` : ''}`);
-      const keyUsage = spec.keyUsage === undefined ? (ca ? 'keyCertSign,cRLSign' : 'digitalSignature') : spec.keyUsage;
+      lines.push(
+        `basicConstraints = critical,CA:${ca ? 'TRUE' : 'FALSE'}${ca && spec.pathLen !== undefined ? `,pathlen:${spec.pathLen}` : ''}`,
+      );
+      const keyUsage =
+        spec.keyUsage === undefined
+          ? ca
+            ? 'keyCertSign,cRLSign'
+            : 'digitalSignature'
+          : spec.keyUsage;
       if (keyUsage !== null) lines.push(`keyUsage = critical,${keyUsage}`);
-      if (spec.uris !== undefined && spec.uris.length > 0) lines.push(`subjectAltName = ${spec.uris.map((u) => `URI:${u}`).join(',')}`);
+      if (spec.uris !== undefined && spec.uris.length > 0)
+        lines.push(`subjectAltName = ${spec.uris.map((u) => `URI:${u}`).join(',')}`);
       lines.push('subjectKeyIdentifier = hash');
       if (spec.issuer !== undefined) lines.push('authorityKeyIdentifier = keyid');
       lines.push(...(spec.extra ?? []));
       writeFileSync(extFile, `${lines.join('\n')}\n`);
-      const signer = spec.issuer === undefined ? ['-selfsign', '-keyfile', keyFile] : ['-cert', spec.issuer.certFile, '-keyfile', spec.issuer.keyFile];
-      run(['ca', '-config', 'ca.cnf', '-batch', '-notext', ...signer, '-in', csrFile, '-out', certFile, '-startdate', spec.notBefore, '-enddate', spec.notAfter, '-extfile', extFile, '-extensions', 'ext'], dir);
+      const signer =
+        spec.issuer === undefined
+          ? ['-selfsign', '-keyfile', keyFile]
+          : ['-cert', spec.issuer.certFile, '-keyfile', spec.issuer.keyFile];
+      run(
+        [
+          'ca',
+          '-config',
+          'ca.cnf',
+          '-batch',
+          '-notext',
+          ...signer,
+          '-in',
+          csrFile,
+          '-out',
+          certFile,
+          '-startdate',
+          spec.notBefore,
+          '-enddate',
+          spec.notAfter,
+          '-extfile',
+          extFile,
+          '-extensions',
+          'ext',
+        ],
+        dir,
+      );
       const pem = readFileSync(certFile, 'utf8');
-      const body = /-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/.exec(pem)![1]!.replace(/\s+/g, '');
-      return { name: spec.name, pem, der: body, keyPem: readFileSync(keyFile, 'utf8'), certFile, keyFile };
+      const body = /-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/
+        .exec(pem)![1]!
+        .replace(/\s+/g, '');
+      return {
+        name: spec.name,
+        pem,
+        der: body,
+        keyPem: readFileSync(keyFile, 'utf8'),
+        certFile,
+        keyFile,
+      };
     },
     dispose(): void {
       rmSync(dir, { recursive: true, force: true });

@@ -20,28 +20,46 @@ export const AUD = 'spiffe://example.org/verifier';
 /** An L2 ECT issued at `now` by `iss`. */
 export function ect(iss: string, options: CreateOptions & { now?: number } = {}): string {
   const now = options.now ?? NOW;
-  return createECT({ iss, aud: AUD, exec_act: 'review_spec', jti: randomUUID() }, { now, ...options });
+  return createECT(
+    { iss, aud: AUD, exec_act: 'review_spec', jti: randomUUID() },
+    { now, ...options },
+  );
 }
 
 /** Verifies with the full procedure (no replay cache), the key source under test, at `now`. */
-export function verify(keys: KeySource, token: string, options: { context?: VerifyContext; now?: number } = {}): Promise<VerifiedECT> {
+export function verify(
+  keys: KeySource,
+  token: string,
+  options: { context?: VerifyContext; now?: number } = {},
+): Promise<VerifiedECT> {
   const verifier = createVerifier({ audience: AUD, keys, replay: false, now: options.now ?? NOW });
   return verifier.verify(token, options.context);
 }
 
 /** Asserts that verification fails with exactly `code`; returns the error. */
-export async function rejects(keys: KeySource, token: string, code: ECTErrorCode, options: { context?: VerifyContext; now?: number; message?: RegExp } = {}): Promise<ECTError> {
+export async function rejects(
+  keys: KeySource,
+  token: string,
+  code: ECTErrorCode,
+  options: { context?: VerifyContext; now?: number; message?: RegExp } = {},
+): Promise<ECTError> {
   const caught = await rejectsWith(verify(keys, token, options), code);
   if (options.message !== undefined) assert.match(caught.message, options.message);
   return caught;
 }
 
 /** Asserts that verification succeeds; returns the result. */
-export async function accepts(keys: KeySource, token: string, options: { context?: VerifyContext; now?: number } = {}): Promise<VerifiedECT> {
+export async function accepts(
+  keys: KeySource,
+  token: string,
+  options: { context?: VerifyContext; now?: number } = {},
+): Promise<VerifiedECT> {
   try {
     return await verify(keys, token, options);
   } catch (error) {
-    assert.fail(`expected the token to verify, got ${(error as ECTError).code ?? ''}: ${(error as Error).message}`);
+    assert.fail(
+      `expected the token to verify, got ${(error as ECTError).code ?? ''}: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -54,7 +72,9 @@ export interface TestServer {
 }
 
 /** Starts a server on 127.0.0.1, port 0. */
-export async function startServer(handler: (request: IncomingMessage, response: ServerResponse) => void): Promise<TestServer> {
+export async function startServer(
+  handler: (request: IncomingMessage, response: ServerResponse) => void,
+): Promise<TestServer> {
   let count = 0;
   const server = createServer((request, response) => {
     count++;

@@ -16,7 +16,11 @@ import { accepts, AUD, ect, NOW, rejects } from './support.js';
 
 const SUB = 'spiffe://example.org/agent/a';
 const issuerKey = generateKeyPair({ alg: 'ES256', kid: 'td-key-1' });
-const issuer = createTrustDomainIssuer({ trustDomain: 'example.org', privateKey: issuerKey.privateJwk, kid: 'td-key-1' });
+const issuer = createTrustDomainIssuer({
+  trustDomain: 'example.org',
+  privateKey: issuerKey.privateJwk,
+  kid: 'td-key-1',
+});
 const otherIssuer = createTrustDomainIssuer({ trustDomain: 'other.org' });
 const workload = generateKeyPair({ alg: 'ES256', kid: 'workload-1' });
 const stranger = generateKeyPair({ alg: 'ES256', kid: 'workload-1' }); // same kid, other key
@@ -32,22 +36,52 @@ function source(options: Partial<WimseTrustOptions> = {}): ReturnType<typeof wim
 }
 
 function witFor(options: { sub?: string; now?: number; ttl?: number } = {}): string {
-  return issuer.issueWit({ sub: options.sub ?? SUB, publicJwk: workload.publicJwk, now: options.now ?? NOW, ...(options.ttl === undefined ? {} : { ttl: options.ttl }) });
+  return issuer.issueWit({
+    sub: options.sub ?? SUB,
+    publicJwk: workload.publicJwk,
+    now: options.now ?? NOW,
+    ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
+  });
 }
 
 /** A WIT signed with the trusted issuer key but with a hand-made header or claims. */
-function handMadeWit(header: Record<string, unknown>, claims: Record<string, unknown> = {}): string {
-  const payload = { iss: issuer.issuer, sub: SUB, iat: NOW, exp: NOW + 3600, jti: randomUUID(), cnf: { jwk: workload.publicJwk }, ...claims };
-  return signCompact({ alg: 'ES256', typ: 'wit+jwt', kid: 'td-key-1', ...header }, payload, importPrivateKey(issuerKey.privateJwk), 'ES256');
+function handMadeWit(
+  header: Record<string, unknown>,
+  claims: Record<string, unknown> = {},
+): string {
+  const payload = {
+    iss: issuer.issuer,
+    sub: SUB,
+    iat: NOW,
+    exp: NOW + 3600,
+    jti: randomUUID(),
+    cnf: { jwk: workload.publicJwk },
+    ...claims,
+  };
+  return signCompact(
+    { alg: 'ES256', typ: 'wit+jwt', kid: 'td-key-1', ...header },
+    payload,
+    importPrivateKey(issuerKey.privateJwk),
+    'ES256',
+  );
 }
 
-function ectBy(iss = SUB, options: { now?: number; key?: typeof workload; kid?: string } = {}): string {
-  return ect(iss, { key: (options.key ?? workload).privateJwk, kid: options.kid ?? 'workload-1', ...(options.now === undefined ? {} : { now: options.now }) });
+function ectBy(
+  iss = SUB,
+  options: { now?: number; key?: typeof workload; kid?: string } = {},
+): string {
+  return ect(iss, {
+    key: (options.key ?? workload).privateJwk,
+    kid: options.kid ?? 'workload-1',
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
 }
 
 describe('WIMSE profile (IDB-3)', () => {
-  test('IDB-3: an ECT signed with the WIT\'s cnf.jwk, with iss = WIT sub, verifies', async () => {
-    const result = await accepts(source(), ectBy(), { context: { workloadIdentityToken: witFor() } });
+  test("IDB-3: an ECT signed with the WIT's cnf.jwk, with iss = WIT sub, verifies", async () => {
+    const result = await accepts(source(), ectBy(), {
+      context: { workloadIdentityToken: witFor() },
+    });
     assert.equal(result.claims.iss, SUB);
   });
 
@@ -57,7 +91,10 @@ describe('WIMSE profile (IDB-3)', () => {
 
   test('IDB-3: an expired WIT is rejected with ECT_KEY_UNRESOLVED', async () => {
     const wit = witFor({ now: NOW - 7200, ttl: 3600 });
-    await rejects(source(), ectBy(), 'ECT_KEY_UNRESOLVED', { context: { workloadIdentityToken: wit }, message: /WIT expired/ });
+    await rejects(source(), ectBy(), 'ECT_KEY_UNRESOLVED', {
+      context: { workloadIdentityToken: wit },
+      message: /WIT expired/,
+    });
   });
 
   test('IDB-3: the WIT expiry is checked at every verification, also for a WIT verified (and cached) before', async () => {
@@ -65,20 +102,35 @@ describe('WIMSE profile (IDB-3)', () => {
     const wit = witFor({ ttl: 3600 });
     await accepts(trust, ectBy(), { context: { workloadIdentityToken: wit } });
     const later = NOW + 7200;
-    await rejects(trust, ectBy(SUB, { now: later }), 'ECT_KEY_UNRESOLVED', { context: { workloadIdentityToken: wit }, now: later, message: /WIT expired/ });
+    await rejects(trust, ectBy(SUB, { now: later }), 'ECT_KEY_UNRESOLVED', {
+      context: { workloadIdentityToken: wit },
+      now: later,
+      message: /WIT expired/,
+    });
   });
 
   test('IDB-3: a WIT signed by an untrusted issuer is rejected with ECT_KEY_UNRESOLVED', async () => {
     const rogue = createTrustDomainIssuer({ trustDomain: 'example.org' });
     const wit = rogue.issueWit({ sub: SUB, publicJwk: workload.publicJwk, now: NOW });
-    await rejects(source(), ectBy(), 'ECT_KEY_UNRESOLVED', { context: { workloadIdentityToken: wit }, message: /not trusted for spiffe:\/\/example\.org\// });
+    await rejects(source(), ectBy(), 'ECT_KEY_UNRESOLVED', {
+      context: { workloadIdentityToken: wit },
+      message: /not trusted for spiffe:\/\/example\.org\//,
+    });
   });
 
   test('IDB-3: the issuer of another trust domain cannot vouch for a workload of this one (ECT_KEY_UNRESOLVED)', async () => {
     // Signed with other.org's key (and kid), claiming a workload of example.org.
     const otherKey = generateKeyPair({ alg: 'ES256', kid: 'other-key' });
-    const other = createTrustDomainIssuer({ trustDomain: 'other.org', privateKey: otherKey.privateJwk, kid: 'other-key' });
-    const crossing = createTrustDomainIssuer({ trustDomain: 'example.org', privateKey: otherKey.privateJwk, kid: 'other-key' });
+    const other = createTrustDomainIssuer({
+      trustDomain: 'other.org',
+      privateKey: otherKey.privateJwk,
+      kid: 'other-key',
+    });
+    const crossing = createTrustDomainIssuer({
+      trustDomain: 'example.org',
+      privateKey: otherKey.privateJwk,
+      kid: 'other-key',
+    });
     const trust = wimseTrust({
       trustDomains: [
         { trustDomain: 'example.org', keys: staticKeySet(issuer.jwks()) },
@@ -86,68 +138,119 @@ describe('WIMSE profile (IDB-3)', () => {
       ],
     });
     const wit = crossing.issueWit({ sub: SUB, publicJwk: workload.publicJwk, now: NOW });
-    await rejects(trust, ectBy(), 'ECT_KEY_UNRESOLVED', { context: { workloadIdentityToken: wit } });
+    await rejects(trust, ectBy(), 'ECT_KEY_UNRESOLVED', {
+      context: { workloadIdentityToken: wit },
+    });
   });
 
   test('IDB-3: a WIT whose subject is in no trusted trust domain is rejected with ECT_KEY_UNRESOLVED', async () => {
     const unknown = createTrustDomainIssuer({ trustDomain: 'unknown.org' });
-    const wit = unknown.issueWit({ sub: 'spiffe://unknown.org/agent', publicJwk: workload.publicJwk, now: NOW });
-    await rejects(source(), ectBy('spiffe://unknown.org/agent'), 'ECT_KEY_UNRESOLVED', { context: { workloadIdentityToken: wit }, message: /no trusted trust domain/ });
+    const wit = unknown.issueWit({
+      sub: 'spiffe://unknown.org/agent',
+      publicJwk: workload.publicJwk,
+      now: NOW,
+    });
+    await rejects(source(), ectBy('spiffe://unknown.org/agent'), 'ECT_KEY_UNRESOLVED', {
+      context: { workloadIdentityToken: wit },
+      message: /no trusted trust domain/,
+    });
   });
 
-  test('IDB-3, VER-8: an ECT whose iss is not the WIT\'s sub is rejected with ECT_ISSUER_MISMATCH', async () => {
-    await rejects(source(), ectBy('spiffe://example.org/agent/b'), 'ECT_ISSUER_MISMATCH', { context: { workloadIdentityToken: witFor() } });
+  test("IDB-3, VER-8: an ECT whose iss is not the WIT's sub is rejected with ECT_ISSUER_MISMATCH", async () => {
+    await rejects(source(), ectBy('spiffe://example.org/agent/b'), 'ECT_ISSUER_MISMATCH', {
+      context: { workloadIdentityToken: witFor() },
+    });
   });
 
-  test('IDB-3, VER-6: an ECT signed by a key other than the WIT\'s cnf.jwk is rejected with ECT_SIGNATURE_INVALID', async () => {
-    await rejects(source(), ectBy(SUB, { key: stranger }), 'ECT_SIGNATURE_INVALID', { context: { workloadIdentityToken: witFor() } });
+  test("IDB-3, VER-6: an ECT signed by a key other than the WIT's cnf.jwk is rejected with ECT_SIGNATURE_INVALID", async () => {
+    await rejects(source(), ectBy(SUB, { key: stranger }), 'ECT_SIGNATURE_INVALID', {
+      context: { workloadIdentityToken: witFor() },
+    });
   });
 
   test('IDB-3: a WIT with the wrong typ is rejected with ECT_KEY_UNRESOLVED', async () => {
     for (const typ of ['JWT', 'exec+jwt', undefined]) {
       const wit = handMadeWit({ typ });
-      await rejects(source(), ectBy(), 'ECT_KEY_UNRESOLVED', { context: { workloadIdentityToken: wit }, message: /expected typ wit\+jwt/ });
+      await rejects(source(), ectBy(), 'ECT_KEY_UNRESOLVED', {
+        context: { workloadIdentityToken: wit },
+        message: /expected typ wit\+jwt/,
+      });
     }
   });
 
   test('IDB-3: the WIT typ is compared case-insensitively, with or without application/ (RFC 7515 §4.1.9)', async () => {
-    await accepts(source(), ectBy(), { context: { workloadIdentityToken: handMadeWit({ typ: 'application/WIT+JWT' }) } });
+    await accepts(source(), ectBy(), {
+      context: { workloadIdentityToken: handMadeWit({ typ: 'application/WIT+JWT' }) },
+    });
   });
 
   test('IDB-3: a WIT with a broken signature is rejected with ECT_KEY_UNRESOLVED', async () => {
     const [header, payload] = witFor().split('.');
     const forged = `${header}.${payload}.${Buffer.alloc(64, 1).toString('base64url')}`;
-    await rejects(source(), ectBy(), 'ECT_KEY_UNRESOLVED', { context: { workloadIdentityToken: forged }, message: /signature does not verify/ });
+    await rejects(source(), ectBy(), 'ECT_KEY_UNRESOLVED', {
+      context: { workloadIdentityToken: forged },
+      message: /signature does not verify/,
+    });
   });
 
   test('IDB-3, HDR-2: a WIT with a symmetric or none algorithm is rejected with ECT_KEY_UNRESOLVED', async () => {
     for (const alg of ['HS256', 'none']) {
       const [, payload, signature] = handMadeWit({}).split('.');
-      const header = Buffer.from(JSON.stringify({ alg, typ: 'wit+jwt', kid: 'td-key-1' })).toString('base64url');
-      await rejects(source(), ectBy(), 'ECT_KEY_UNRESOLVED', { context: { workloadIdentityToken: `${header}.${payload}.${signature}` }, message: /not allowed/ });
+      const header = Buffer.from(JSON.stringify({ alg, typ: 'wit+jwt', kid: 'td-key-1' })).toString(
+        'base64url',
+      );
+      await rejects(source(), ectBy(), 'ECT_KEY_UNRESOLVED', {
+        context: { workloadIdentityToken: `${header}.${payload}.${signature}` },
+        message: /not allowed/,
+      });
     }
   });
 
   test('IDB-3: a WIT without cnf.jwk, or with a private key in it, is rejected with ECT_KEY_UNRESOLVED', async () => {
-    await rejects(source(), ectBy(), 'ECT_KEY_UNRESOLVED', { context: { workloadIdentityToken: handMadeWit({}, { cnf: {} }) }, message: /cnf\.jwk/ });
-    await rejects(source(), ectBy(), 'ECT_KEY_UNRESOLVED', { context: { workloadIdentityToken: handMadeWit({}, { cnf: { jwk: workload.privateJwk } }) }, message: /not a public key/ });
+    await rejects(source(), ectBy(), 'ECT_KEY_UNRESOLVED', {
+      context: { workloadIdentityToken: handMadeWit({}, { cnf: {} }) },
+      message: /cnf\.jwk/,
+    });
+    await rejects(source(), ectBy(), 'ECT_KEY_UNRESOLVED', {
+      context: { workloadIdentityToken: handMadeWit({}, { cnf: { jwk: workload.privateJwk } }) },
+      message: /not a public key/,
+    });
   });
 
-  test('IDB-3, HDR-3: the ECT must carry a kid, and it must be the kid of the WIT\'s key (ECT_KEY_UNRESOLVED)', async () => {
-    await rejects(source(), ectBy(SUB, { kid: 'someone-else' }), 'ECT_KEY_UNRESOLVED', { context: { workloadIdentityToken: witFor() }, message: /not the kid/ });
+  test("IDB-3, HDR-3: the ECT must carry a kid, and it must be the kid of the WIT's key (ECT_KEY_UNRESOLVED)", async () => {
+    await rejects(source(), ectBy(SUB, { kid: 'someone-else' }), 'ECT_KEY_UNRESOLVED', {
+      context: { workloadIdentityToken: witFor() },
+      message: /not the kid/,
+    });
   });
 
-  test('IDB-3: a configured WIT issuer (wit_iss) must match the WIT\'s iss (ECT_KEY_UNRESOLVED)', async () => {
-    const trust = wimseTrust({ trustDomains: [{ trustDomain: 'example.org', keys: staticKeySet(issuer.jwks()), witIssuer: 'https://issuer.example.org' }] });
-    await rejects(trust, ectBy(), 'ECT_KEY_UNRESOLVED', { context: { workloadIdentityToken: witFor() }, message: /not the issuer/ });
+  test("IDB-3: a configured WIT issuer (wit_iss) must match the WIT's iss (ECT_KEY_UNRESOLVED)", async () => {
+    const trust = wimseTrust({
+      trustDomains: [
+        {
+          trustDomain: 'example.org',
+          keys: staticKeySet(issuer.jwks()),
+          witIssuer: 'https://issuer.example.org',
+        },
+      ],
+    });
+    await rejects(trust, ectBy(), 'ECT_KEY_UNRESOLVED', {
+      context: { workloadIdentityToken: witFor() },
+      message: /not the issuer/,
+    });
   });
 
   test('IDB-3: a malformed WIT is rejected with ECT_KEY_UNRESOLVED (not ECT_MALFORMED: the ECT itself is fine)', async () => {
-    await rejects(source(), ectBy(), 'ECT_KEY_UNRESOLVED', { context: { workloadIdentityToken: 'not.a.jwt' } });
+    await rejects(source(), ectBy(), 'ECT_KEY_UNRESOLVED', {
+      context: { workloadIdentityToken: 'not.a.jwt' },
+    });
   });
 
   test('IDB-3: verifyWIT returns the workload identity and key of a valid WIT', async () => {
-    const verified = await verifyWIT(witFor(), { trustDomains: [{ trustDomain: 'example.org', keys: staticKeySet(issuer.jwks()) }], now: NOW });
+    const verified = await verifyWIT(witFor(), {
+      trustDomains: [{ trustDomain: 'example.org', keys: staticKeySet(issuer.jwks()) }],
+      now: NOW,
+    });
     assert.equal(verified.sub, SUB);
     assert.equal(verified.trustDomain, 'spiffe://example.org/');
     assert.equal(verified.jwk.kid, 'workload-1');
@@ -180,6 +283,9 @@ describe('WIMSE profile (IDB-3)', () => {
   });
 
   test('IDB-3: the test issuer refuses a subject outside its trust domain', () => {
-    assert.throws(() => issuer.issueWit({ sub: 'spiffe://other.org/agent', publicJwk: workload.publicJwk }), { name: 'ECTConfigError' });
+    assert.throws(
+      () => issuer.issueWit({ sub: 'spiffe://other.org/agent', publicJwk: workload.publicJwk }),
+      { name: 'ECTConfigError' },
+    );
   });
 });

@@ -51,24 +51,127 @@ let twoHttpsUris: TestCert;
 
 before(() => {
   pki = createPki();
-  root = pki.issue({ name: 'root', ca: true, notBefore: '20200101000000Z', notAfter: '20400101000000Z' });
-  inter = pki.issue({ name: 'inter', issuer: root, ca: true, notBefore: '20210101000000Z', notAfter: '20390101000000Z' });
-  leaf = pki.issue({ name: 'leaf', issuer: inter, uris: [ISS], notBefore: '20290101000000Z', notAfter: '20310101000000Z' });
-  expiredLeaf = pki.issue({ name: 'expired', issuer: inter, uris: [ISS], notBefore: '20270101000000Z', notAfter: '20290101000000Z' });
-  futureLeaf = pki.issue({ name: 'future', issuer: inter, uris: [ISS], notBefore: '20310101000000Z', notAfter: '20320101000000Z' });
-  otherRoot = pki.issue({ name: 'other-root', ca: true, notBefore: '20200101000000Z', notAfter: '20400101000000Z' });
-  otherLeaf = pki.issue({ name: 'other-leaf', issuer: otherRoot, uris: [ISS], notBefore: '20290101000000Z', notAfter: '20310101000000Z' });
+  root = pki.issue({
+    name: 'root',
+    ca: true,
+    notBefore: '20200101000000Z',
+    notAfter: '20400101000000Z',
+  });
+  inter = pki.issue({
+    name: 'inter',
+    issuer: root,
+    ca: true,
+    notBefore: '20210101000000Z',
+    notAfter: '20390101000000Z',
+  });
+  leaf = pki.issue({
+    name: 'leaf',
+    issuer: inter,
+    uris: [ISS],
+    notBefore: '20290101000000Z',
+    notAfter: '20310101000000Z',
+  });
+  expiredLeaf = pki.issue({
+    name: 'expired',
+    issuer: inter,
+    uris: [ISS],
+    notBefore: '20270101000000Z',
+    notAfter: '20290101000000Z',
+  });
+  futureLeaf = pki.issue({
+    name: 'future',
+    issuer: inter,
+    uris: [ISS],
+    notBefore: '20310101000000Z',
+    notAfter: '20320101000000Z',
+  });
+  otherRoot = pki.issue({
+    name: 'other-root',
+    ca: true,
+    notBefore: '20200101000000Z',
+    notAfter: '20400101000000Z',
+  });
+  otherLeaf = pki.issue({
+    name: 'other-leaf',
+    issuer: otherRoot,
+    uris: [ISS],
+    notBefore: '20290101000000Z',
+    notAfter: '20310101000000Z',
+  });
   // keyCertSign set so that only the basicConstraints check can refuse it.
-  interNoCa = pki.issue({ name: 'inter-no-ca', issuer: root, ca: false, keyUsage: 'keyCertSign', notBefore: '20210101000000Z', notAfter: '20390101000000Z' });
-  leafUnderNoCa = pki.issue({ name: 'leaf-under-no-ca', issuer: interNoCa, uris: [ISS], notBefore: '20290101000000Z', notAfter: '20310101000000Z' });
-  inter0 = pki.issue({ name: 'inter0', issuer: root, ca: true, pathLen: 0, notBefore: '20210101000000Z', notAfter: '20390101000000Z' });
-  inter1 = pki.issue({ name: 'inter1', issuer: inter0, ca: true, notBefore: '20210101000000Z', notAfter: '20390101000000Z' });
-  leafTooDeep = pki.issue({ name: 'leaf-too-deep', issuer: inter1, uris: [ISS], notBefore: '20290101000000Z', notAfter: '20310101000000Z' });
-  leafNoSignature = pki.issue({ name: 'leaf-no-ds', issuer: inter, uris: [ISS], keyUsage: 'keyAgreement', notBefore: '20290101000000Z', notAfter: '20310101000000Z' });
-  leafCriticalPolicy = pki.issue({ name: 'leaf-policy', issuer: inter, uris: [ISS], extra: ['certificatePolicies = critical,1.2.3.4'], notBefore: '20290101000000Z', notAfter: '20310101000000Z' });
-  oldRoot = pki.issue({ name: 'old-root', ca: true, notBefore: '20200101000000Z', notAfter: '20291231000000Z' });
-  leafUnderOldRoot = pki.issue({ name: 'leaf-old-root', issuer: oldRoot, uris: [ISS], notBefore: '20290101000000Z', notAfter: '20310101000000Z' });
-  directLeaf = pki.issue({ name: 'direct', issuer: root, uris: [ISS], notBefore: '20290101000000Z', notAfter: '20310101000000Z' });
+  interNoCa = pki.issue({
+    name: 'inter-no-ca',
+    issuer: root,
+    ca: false,
+    keyUsage: 'keyCertSign',
+    notBefore: '20210101000000Z',
+    notAfter: '20390101000000Z',
+  });
+  leafUnderNoCa = pki.issue({
+    name: 'leaf-under-no-ca',
+    issuer: interNoCa,
+    uris: [ISS],
+    notBefore: '20290101000000Z',
+    notAfter: '20310101000000Z',
+  });
+  inter0 = pki.issue({
+    name: 'inter0',
+    issuer: root,
+    ca: true,
+    pathLen: 0,
+    notBefore: '20210101000000Z',
+    notAfter: '20390101000000Z',
+  });
+  inter1 = pki.issue({
+    name: 'inter1',
+    issuer: inter0,
+    ca: true,
+    notBefore: '20210101000000Z',
+    notAfter: '20390101000000Z',
+  });
+  leafTooDeep = pki.issue({
+    name: 'leaf-too-deep',
+    issuer: inter1,
+    uris: [ISS],
+    notBefore: '20290101000000Z',
+    notAfter: '20310101000000Z',
+  });
+  leafNoSignature = pki.issue({
+    name: 'leaf-no-ds',
+    issuer: inter,
+    uris: [ISS],
+    keyUsage: 'keyAgreement',
+    notBefore: '20290101000000Z',
+    notAfter: '20310101000000Z',
+  });
+  leafCriticalPolicy = pki.issue({
+    name: 'leaf-policy',
+    issuer: inter,
+    uris: [ISS],
+    extra: ['certificatePolicies = critical,1.2.3.4'],
+    notBefore: '20290101000000Z',
+    notAfter: '20310101000000Z',
+  });
+  oldRoot = pki.issue({
+    name: 'old-root',
+    ca: true,
+    notBefore: '20200101000000Z',
+    notAfter: '20291231000000Z',
+  });
+  leafUnderOldRoot = pki.issue({
+    name: 'leaf-old-root',
+    issuer: oldRoot,
+    uris: [ISS],
+    notBefore: '20290101000000Z',
+    notAfter: '20310101000000Z',
+  });
+  directLeaf = pki.issue({
+    name: 'direct',
+    issuer: root,
+    uris: [ISS],
+    notBefore: '20290101000000Z',
+    notAfter: '20310101000000Z',
+  });
   // An anchor whose own pathLenConstraint is 0: it may sign leaves only.
   const caSpan = { notBefore: '20210101000000Z', notAfter: '20390101000000Z' };
   const leafSpan = { notBefore: '20290101000000Z', notAfter: '20310101000000Z' };
@@ -105,8 +208,16 @@ function trust(options: Partial<X509TrustOptions> = {}): ReturnType<typeof x509T
 }
 
 /** An ECT signed by `cert`'s key, carrying `chain` as x5c. */
-function tokenFor(cert: TestCert, chain: readonly TestCert[], options: { iss?: string; now?: number } = {}): string {
-  return ect(options.iss ?? ISS, { key: cert.keyPem, x5c: chain.map((c) => c.der), now: options.now ?? NOW });
+function tokenFor(
+  cert: TestCert,
+  chain: readonly TestCert[],
+  options: { iss?: string; now?: number } = {},
+): string {
+  return ect(options.iss ?? ISS, {
+    key: cert.keyPem,
+    x5c: chain.map((c) => c.der),
+    now: options.now ?? NOW,
+  });
 }
 
 describe('X.509 profile (IDB-2)', () => {
@@ -124,34 +235,58 @@ describe('X.509 profile (IDB-2)', () => {
   });
 
   test('IDB-2: an expired leaf certificate is rejected with ECT_KEY_UNRESOLVED', async () => {
-    await rejects(trust(), tokenFor(expiredLeaf, [expiredLeaf, inter]), 'ECT_KEY_UNRESOLVED', { message: /leaf.*expired/ });
+    await rejects(trust(), tokenFor(expiredLeaf, [expiredLeaf, inter]), 'ECT_KEY_UNRESOLVED', {
+      message: /leaf.*expired/,
+    });
   });
 
   test('IDB-2: a leaf that is not yet valid is rejected with ECT_KEY_UNRESOLVED', async () => {
-    await rejects(trust(), tokenFor(futureLeaf, [futureLeaf, inter]), 'ECT_KEY_UNRESOLVED', { message: /not valid before/ });
+    await rejects(trust(), tokenFor(futureLeaf, [futureLeaf, inter]), 'ECT_KEY_UNRESOLVED', {
+      message: /not valid before/,
+    });
   });
 
   test('IDB-2: validity is checked at the verification time, also for a chain validated (and cached) before', async () => {
     const source = trust();
     await accepts(source, tokenFor(leaf, [leaf, inter]));
     const later = NOW + 2 * YEAR; // after the leaf's notAfter (2031)
-    await rejects(source, tokenFor(leaf, [leaf, inter], { now: later }), 'ECT_KEY_UNRESOLVED', { now: later, message: /expired/ });
+    await rejects(source, tokenFor(leaf, [leaf, inter], { now: later }), 'ECT_KEY_UNRESOLVED', {
+      now: later,
+      message: /expired/,
+    });
   });
 
   test('IDB-2: a chain to a trust anchor that has expired is rejected with ECT_KEY_UNRESOLVED', async () => {
-    await rejects(x509Trust({ anchors: [root.pem, oldRoot.pem] }), tokenFor(leafUnderOldRoot, [leafUnderOldRoot]), 'ECT_KEY_UNRESOLVED', { message: /trust anchor expired/ });
+    await rejects(
+      x509Trust({ anchors: [root.pem, oldRoot.pem] }),
+      tokenFor(leafUnderOldRoot, [leafUnderOldRoot]),
+      'ECT_KEY_UNRESOLVED',
+      { message: /trust anchor expired/ },
+    );
   });
 
   test('IDB-2, VER-5: a chain to an anchor that is not configured is rejected with ECT_KEY_UNRESOLVED', async () => {
-    await rejects(trust(), tokenFor(otherLeaf, [otherLeaf, otherRoot]), 'ECT_KEY_UNRESOLVED', { message: /trusted anchor/ });
+    await rejects(trust(), tokenFor(otherLeaf, [otherLeaf, otherRoot]), 'ECT_KEY_UNRESOLVED', {
+      message: /trusted anchor/,
+    });
   });
 
   test('IDB-2: an intermediate without basicConstraints CA:TRUE is rejected with ECT_KEY_UNRESOLVED', async () => {
-    await rejects(trust(), tokenFor(leafUnderNoCa, [leafUnderNoCa, interNoCa]), 'ECT_KEY_UNRESOLVED', { message: /not a CA/ });
+    await rejects(
+      trust(),
+      tokenFor(leafUnderNoCa, [leafUnderNoCa, interNoCa]),
+      'ECT_KEY_UNRESOLVED',
+      { message: /not a CA/ },
+    );
   });
 
-  test('IDB-2: a path longer than an intermediate\'s pathLenConstraint is rejected with ECT_KEY_UNRESOLVED', async () => {
-    await rejects(trust(), tokenFor(leafTooDeep, [leafTooDeep, inter1, inter0]), 'ECT_KEY_UNRESOLVED', { message: /allows 0 intermediate/ });
+  test("IDB-2: a path longer than an intermediate's pathLenConstraint is rejected with ECT_KEY_UNRESOLVED", async () => {
+    await rejects(
+      trust(),
+      tokenFor(leafTooDeep, [leafTooDeep, inter1, inter0]),
+      'ECT_KEY_UNRESOLVED',
+      { message: /allows 0 intermediate/ },
+    );
   });
 
   test('IDB-2: a pathLenConstraint of 0 on the trust anchor itself rejects a leaf under two intermediates with ECT_KEY_UNRESOLVED, as openssl verify does', async () => {
@@ -218,19 +353,36 @@ describe('X.509 profile (IDB-2)', () => {
   });
 
   test('IDB-2: a leaf whose key usage lacks digitalSignature is rejected with ECT_KEY_UNRESOLVED', async () => {
-    await rejects(trust(), tokenFor(leafNoSignature, [leafNoSignature, inter]), 'ECT_KEY_UNRESOLVED', { message: /digital signatures/ });
+    await rejects(
+      trust(),
+      tokenFor(leafNoSignature, [leafNoSignature, inter]),
+      'ECT_KEY_UNRESOLVED',
+      { message: /digital signatures/ },
+    );
   });
 
   test('IDB-2: a certificate with an unknown critical extension is rejected with ECT_KEY_UNRESOLVED (RFC 5280 §4.2)', async () => {
-    await rejects(trust(), tokenFor(leafCriticalPolicy, [leafCriticalPolicy, inter]), 'ECT_KEY_UNRESOLVED', { message: /critical extension/ });
+    await rejects(
+      trust(),
+      tokenFor(leafCriticalPolicy, [leafCriticalPolicy, inter]),
+      'ECT_KEY_UNRESOLVED',
+      { message: /critical extension/ },
+    );
   });
 
   test('IDB-2: a chain whose links do not sign each other is rejected with ECT_KEY_UNRESOLVED', async () => {
-    await rejects(trust(), tokenFor(leaf, [leaf, otherRoot, inter]), 'ECT_KEY_UNRESOLVED', { message: /not signed by x5c\[1\]/ });
+    await rejects(trust(), tokenFor(leaf, [leaf, otherRoot, inter]), 'ECT_KEY_UNRESOLVED', {
+      message: /not signed by x5c\[1\]/,
+    });
   });
 
   test('IDB-2: a chain longer than the configured bound is rejected with ECT_KEY_UNRESOLVED', async () => {
-    await rejects(trust({ maxChainLength: 2 }), tokenFor(leaf, [leaf, inter, root]), 'ECT_KEY_UNRESOLVED', { message: /at most 2/ });
+    await rejects(
+      trust({ maxChainLength: 2 }),
+      tokenFor(leaf, [leaf, inter, root]),
+      'ECT_KEY_UNRESOLVED',
+      { message: /at most 2/ },
+    );
   });
 
   test('IDB-2: x5c entries in base64url instead of base64 are rejected with ECT_KEY_UNRESOLVED (RFC 7515 §4.1.6)', async () => {
@@ -241,19 +393,32 @@ describe('X.509 profile (IDB-2)', () => {
   });
 
   test('IDB-2, HDR-3: a token without x5c is rejected with ECT_KEY_UNRESOLVED', async () => {
-    await rejects(trust(), ect(ISS, { key: leaf.keyPem }), 'ECT_KEY_UNRESOLVED', { message: /no x5c/ });
+    await rejects(trust(), ect(ISS, { key: leaf.keyPem }), 'ECT_KEY_UNRESOLVED', {
+      message: /no x5c/,
+    });
   });
 
   test('IDB-2, VER-8: an iss that is not a URI SAN of the leaf is rejected with ECT_ISSUER_MISMATCH', async () => {
-    await rejects(trust(), tokenFor(leaf, [leaf, inter], { iss: 'spiffe://example.org/agent/b' }), 'ECT_ISSUER_MISMATCH');
+    await rejects(
+      trust(),
+      tokenFor(leaf, [leaf, inter], { iss: 'spiffe://example.org/agent/b' }),
+      'ECT_ISSUER_MISMATCH',
+    );
   });
 
   test('IDB-2, VER-8: anchors restricted to other issuers never vouch for this leaf (ECT_ISSUER_MISMATCH)', async () => {
-    await rejects(trust({ issuers: [{ prefix: 'spiffe://other.org/' }] }), tokenFor(leaf, [leaf, inter]), 'ECT_ISSUER_MISMATCH');
-    await accepts(trust({ issuers: [{ prefix: 'spiffe://example.org/' }] }), tokenFor(leaf, [leaf, inter]));
+    await rejects(
+      trust({ issuers: [{ prefix: 'spiffe://other.org/' }] }),
+      tokenFor(leaf, [leaf, inter]),
+      'ECT_ISSUER_MISMATCH',
+    );
+    await accepts(
+      trust({ issuers: [{ prefix: 'spiffe://example.org/' }] }),
+      tokenFor(leaf, [leaf, inter]),
+    );
   });
 
-  test('IDB-2, VER-6: a token signed by a key other than the leaf\'s is rejected with ECT_SIGNATURE_INVALID', async () => {
+  test("IDB-2, VER-6: a token signed by a key other than the leaf's is rejected with ECT_SIGNATURE_INVALID", async () => {
     const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
     const token = ect(ISS, { key: stranger, x5c: [leaf.der, inter.der] });
     await rejects(trust(), token, 'ECT_SIGNATURE_INVALID');
@@ -261,7 +426,12 @@ describe('X.509 profile (IDB-2)', () => {
 
   test('IDB-2, HDR-2: a header alg that does not fit the leaf key is rejected with ECT_KEY_UNRESOLVED', async () => {
     const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey;
-    const token = signCompact({ alg: 'ES384', typ: 'exec+jwt', x5c: [leaf.der, inter.der] }, { iss: ISS, aud: AUD, exec_act: 'x', iat: NOW, exp: NOW + 60, jti: randomUUID(), pred: [] }, p384, 'ES384');
+    const token = signCompact(
+      { alg: 'ES384', typ: 'exec+jwt', x5c: [leaf.der, inter.der] },
+      { iss: ISS, aud: AUD, exec_act: 'x', iat: NOW, exp: NOW + 60, jti: randomUUID(), pred: [] },
+      p384,
+      'ES384',
+    );
     await rejects(trust(), token, 'ECT_KEY_UNRESOLVED', { message: /does not fit ES384/ });
   });
 });
@@ -269,24 +439,36 @@ describe('X.509 profile (IDB-2)', () => {
 describe('X.509 revocation hook (IDB-2)', () => {
   test('IDB-2: the hook is asked about the leaf and each intermediate with its issuer', async () => {
     const asked: RevocationInput[] = [];
-    await accepts(trust({ revocation: (input) => (asked.push(input), 'good') }), tokenFor(leaf, [leaf, inter]));
-    assert.deepEqual(asked.map((a) => [a.position, a.certificate.subject, a.issuer.subject, a.now]), [
-      [0, 'CN=leaf', 'CN=inter', NOW],
-      [1, 'CN=inter', 'CN=root', NOW],
-    ]);
+    await accepts(
+      trust({ revocation: (input) => (asked.push(input), 'good') }),
+      tokenFor(leaf, [leaf, inter]),
+    );
+    assert.deepEqual(
+      asked.map((a) => [a.position, a.certificate.subject, a.issuer.subject, a.now]),
+      [
+        [0, 'CN=leaf', 'CN=inter', NOW],
+        [1, 'CN=inter', 'CN=root', NOW],
+      ],
+    );
   });
 
   test('IDB-2: a leaf revoked according to the hook is rejected with ECT_KEY_UNRESOLVED', async () => {
     const source = trust({ revocation: ({ position }) => (position === 0 ? 'revoked' : 'good') });
-    await rejects(source, tokenFor(leaf, [leaf, inter]), 'ECT_KEY_UNRESOLVED', { message: /leaf.*revoked/ });
+    await rejects(source, tokenFor(leaf, [leaf, inter]), 'ECT_KEY_UNRESOLVED', {
+      message: /leaf.*revoked/,
+    });
   });
 
   test('IDB-2: a revoked intermediate is rejected with ECT_KEY_UNRESOLVED, also for a chain validated before', async () => {
     let revoked = false;
-    const source = trust({ revocation: async ({ position }) => (revoked && position === 1 ? 'revoked' : 'good') });
+    const source = trust({
+      revocation: async ({ position }) => (revoked && position === 1 ? 'revoked' : 'good'),
+    });
     await accepts(source, tokenFor(leaf, [leaf, inter]));
     revoked = true;
-    await rejects(source, tokenFor(leaf, [leaf, inter]), 'ECT_KEY_UNRESOLVED', { message: /x5c\[1\] is revoked/ });
+    await rejects(source, tokenFor(leaf, [leaf, inter]), 'ECT_KEY_UNRESOLVED', {
+      message: /x5c\[1\] is revoked/,
+    });
   });
 
   test('IDB-2: a failing hook rejects the token by default (ECT_KEY_UNRESOLVED)', async () => {
@@ -295,22 +477,37 @@ describe('X.509 revocation hook (IDB-2)', () => {
         throw new Error('OCSP responder unreachable');
       },
     });
-    await rejects(source, tokenFor(leaf, [leaf, inter]), 'ECT_KEY_UNRESOLVED', { message: /OCSP responder unreachable/ });
+    await rejects(source, tokenFor(leaf, [leaf, inter]), 'ECT_KEY_UNRESOLVED', {
+      message: /OCSP responder unreachable/,
+    });
   });
 
   test('IDB-2: an "unknown" answer follows the failure policy (reject by default)', async () => {
-    await rejects(trust({ revocation: () => 'unknown' }), tokenFor(leaf, [leaf, inter]), 'ECT_KEY_UNRESOLVED', { message: /unknown/ });
+    await rejects(
+      trust({ revocation: () => 'unknown' }),
+      tokenFor(leaf, [leaf, inter]),
+      'ECT_KEY_UNRESOLVED',
+      { message: /unknown/ },
+    );
   });
 
   test('IDB-2: with the failure policy "allow" a failing hook does not reject, a revocation still does', async () => {
-    const failing = trust({ revocationFailure: 'allow', revocation: () => Promise.reject(new Error('down')) });
+    const failing = trust({
+      revocationFailure: 'allow',
+      revocation: () => Promise.reject(new Error('down')),
+    });
     await accepts(failing, tokenFor(leaf, [leaf, inter]));
     const revoking = trust({ revocationFailure: 'allow', revocation: () => 'revoked' });
     await rejects(revoking, tokenFor(leaf, [leaf, inter]), 'ECT_KEY_UNRESOLVED');
   });
 
   test('IDB-2: a hook that never answers counts as failed after its timeout (rejected by default)', async () => {
-    const source = trust({ revocationTimeoutMs: 50, revocation: () => new Promise(() => undefined) });
-    await rejects(source, tokenFor(leaf, [leaf, inter]), 'ECT_KEY_UNRESOLVED', { message: /no answer within 50 ms/ });
+    const source = trust({
+      revocationTimeoutMs: 50,
+      revocation: () => new Promise(() => undefined),
+    });
+    await rejects(source, tokenFor(leaf, [leaf, inter]), 'ECT_KEY_UNRESOLVED', {
+      message: /no answer within 50 ms/,
+    });
   });
 });

@@ -33,9 +33,18 @@ describe('LED-2 entries', () => {
     const text = formatEntry(entry);
     assert.equal(text, `ect-ledger-entry/v1\n7\n3\n1764300000123\n${token}\n`);
     assert.deepEqual(parseEntry(text), entry);
-    const expected = createHash('sha256').update(Buffer.from([0])).update(text, 'utf8').digest();
+    const expected = createHash('sha256')
+      .update(Buffer.from([0]))
+      .update(text, 'utf8')
+      .digest();
     assert.deepEqual(Buffer.from(entryLeafHash(entry)), expected);
-    for (const bad of [text.replace('v1', 'v2'), text.replace('\n7\n', '\n07\n'), text.replace('\n3\n', '\n4\n'), text.slice(0, -1), `${text}x`]) {
+    for (const bad of [
+      text.replace('v1', 'v2'),
+      text.replace('\n7\n', '\n07\n'),
+      text.replace('\n3\n', '\n4\n'),
+      text.slice(0, -1),
+      `${text}x`,
+    ]) {
       assert.equal(parseEntry(bad), undefined, JSON.stringify(bad));
     }
     assert.throws(() => formatEntry({ ...entry, token: 'a\nb' }), RangeError);
@@ -49,10 +58,17 @@ describe('LED-5, LED-9 receipts and inclusion proofs', () => {
     const receipts = await Promise.all(tokens.map((token) => ledger.append({ token, level: 3 })));
     const vkey = (await ledger.vkey())!;
     for (const [i, receipt] of receipts.entries()) {
-      const checked = verifyReceipt({ jws: receipt.jws, key: ledgerKey.publicJwk, token: tokens[i]! });
+      const checked = verifyReceipt({
+        jws: receipt.jws,
+        key: ledgerKey.publicJwk,
+        token: tokens[i]!,
+      });
       assert.equal(checked.seq, i + 1);
       assert.equal(checked.checkpoint.size, 12, 'one batch, one checkpoint');
-      assert.equal(verifyReceipt({ jws: receipt.jws, key: ledgerKey.publicJwk, ledgerVkey: vkey }).seq, i + 1);
+      assert.equal(
+        verifyReceipt({ jws: receipt.jws, key: ledgerKey.publicJwk, ledgerVkey: vkey }).seq,
+        i + 1,
+      );
     }
     await ledger.close();
   });
@@ -62,11 +78,17 @@ describe('LED-5, LED-9 receipts and inclusion proofs', () => {
     const [a, b] = [makeToken(), makeToken()];
     const receipt = await ledger.append({ token: a, level: 3 });
     await ledger.append({ token: b, level: 3 });
-    assert.throws(() => verifyReceipt({ jws: receipt.jws, key: ledgerKey.publicJwk, token: b }), /another token/);
+    assert.throws(
+      () => verifyReceipt({ jws: receipt.jws, key: ledgerKey.publicJwk, token: b }),
+      /another token/,
+    );
     const [h, p, s] = receipt.jws.split('.');
     const payload = JSON.parse(Buffer.from(p!, 'base64url').toString()) as Record<string, unknown>;
     const forged = `${h}.${Buffer.from(JSON.stringify({ ...payload, seq: 2 })).toString('base64url')}.${s}`;
-    assert.throws(() => verifyReceipt({ jws: forged, key: ledgerKey.publicJwk }), /signature is invalid/);
+    assert.throws(
+      () => verifyReceipt({ jws: forged, key: ledgerKey.publicJwk }),
+      /signature is invalid/,
+    );
     const other = generateKeyPair({ alg: 'EdDSA' });
     assert.throws(() => verifyReceipt({ jws: receipt.jws, key: other.publicJwk }), ReceiptError);
     const otherLedger = await Ledger.open({ key: other.privateJwk, origin: ORIGIN });
@@ -81,11 +103,26 @@ describe('LED-5, LED-9 receipts and inclusion proofs', () => {
 
   test('LED-5: a separate ES256 receipt key signs receipts; the checkpoint is still checked with the ledger vkey', async () => {
     const receiptKey = generateKeyPair({ alg: 'ES256' });
-    const ledger = await Ledger.open({ key: ledgerKey.privateJwk, origin: ORIGIN, receiptKey: { key: receiptKey.privateJwk } });
+    const ledger = await Ledger.open({
+      key: ledgerKey.privateJwk,
+      origin: ORIGIN,
+      receiptKey: { key: receiptKey.privateJwk },
+    });
     const token = makeToken();
     const receipt = await ledger.append({ token, level: 3 });
-    assert.throws(() => verifyReceipt({ jws: receipt.jws, key: receiptKey.publicJwk }), /give the ledger verifier key/);
-    assert.equal(verifyReceipt({ jws: receipt.jws, key: receiptKey.publicJwk, ledgerVkey: (await ledger.vkey())!, token }).seq, 1);
+    assert.throws(
+      () => verifyReceipt({ jws: receipt.jws, key: receiptKey.publicJwk }),
+      /give the ledger verifier key/,
+    );
+    assert.equal(
+      verifyReceipt({
+        jws: receipt.jws,
+        key: receiptKey.publicJwk,
+        ledgerVkey: (await ledger.vkey())!,
+        token,
+      }).seq,
+      1,
+    );
     await ledger.close();
   });
 
@@ -99,7 +136,13 @@ describe('LED-5, LED-9 receipts and inclusion proofs', () => {
       const checkpoint = openCheckpoint({ note: proof.checkpoint, ledger: verifier });
       assert.equal(checkpoint.size, 21);
       const entry = (await ledger.entryAt(seq))!;
-      verifyInclusion({ index: seq - 1, size: 21, leafHash: entryLeafHash(entry), proof: proof.proof, root: checkpoint.root });
+      verifyInclusion({
+        index: seq - 1,
+        size: 21,
+        leafHash: entryLeafHash(entry),
+        proof: proof.proof,
+        root: checkpoint.root,
+      });
     }
     await assert.rejects(ledger.prove({ seq: 22 }), ECTConfigError);
     await ledger.close();
@@ -112,8 +155,14 @@ describe('LED-8, LED-10 checkpoints and consistency', () => {
     await appendBatches(ledger, chainOfTokens(10), [4, 1, 5]);
     const verifier = ledgerVerifier((await ledger.vkey())!);
     for (const size of [4, 5, 10]) {
-      const checkpoint = openCheckpoint({ note: (await ledger.checkpointAt(size))!.note, ledger: verifier });
-      assert.equal(checkpoint.text, `${ORIGIN}\n${size}\n${Buffer.from(checkpoint.root).toString('base64')}\n`);
+      const checkpoint = openCheckpoint({
+        note: (await ledger.checkpointAt(size))!.note,
+        ledger: verifier,
+      });
+      assert.equal(
+        checkpoint.text,
+        `${ORIGIN}\n${size}\n${Buffer.from(checkpoint.root).toString('base64')}\n`,
+      );
     }
     assert.equal(await ledger.checkpointAt(6), undefined);
     await ledger.close();
@@ -127,10 +176,22 @@ describe('LED-8, LED-10 checkpoints and consistency', () => {
     const points = sizes.map((_, i) => sizes.slice(0, i + 1).reduce((a, b) => a + b, 0));
     for (const from of points) {
       for (const to of points.filter((p) => p >= from)) {
-        const old = openCheckpoint({ note: (await ledger.checkpointAt(from))!.note, ledger: verifier });
-        const now = openCheckpoint({ note: (await ledger.checkpointAt(to))!.note, ledger: verifier });
+        const old = openCheckpoint({
+          note: (await ledger.checkpointAt(from))!.note,
+          ledger: verifier,
+        });
+        const now = openCheckpoint({
+          note: (await ledger.checkpointAt(to))!.note,
+          ledger: verifier,
+        });
         const proof = await ledger.proveConsistency({ from, to });
-        verifyConsistency({ oldSize: from, newSize: to, oldRoot: old.root, newRoot: now.root, proof });
+        verifyConsistency({
+          oldSize: from,
+          newSize: to,
+          oldRoot: old.root,
+          newRoot: now.root,
+          proof,
+        });
       }
     }
     await assert.rejects(ledger.proveConsistency({ from: 5, to: 3 }), ECTConfigError);
@@ -158,7 +219,13 @@ describe('LED-9 proof cost', () => {
     const root = rootOfEqualLeaves(levels, N);
     const privateKey = createPrivateKey({ key: ledgerKey.privateJwk as never, format: 'jwk' });
     const signer = ed25519NoteSigner({ name: ORIGIN, privateKey });
-    db.prepare('INSERT INTO ect_ledger_checkpoints (size, note) VALUES (?, ?)').run(N, signNote({ text: formatCheckpoint({ origin: ORIGIN, size: N, root, extensions: [] }), signers: [signer] }));
+    db.prepare('INSERT INTO ect_ledger_checkpoints (size, note) VALUES (?, ?)').run(
+      N,
+      signNote({
+        text: formatCheckpoint({ origin: ORIGIN, size: N, root, extensions: [] }),
+        signers: [signer],
+      }),
+    );
     db.close();
     const counted = await SqliteLedgerBackend.open({ path });
     const calls: number[] = [];
@@ -167,7 +234,11 @@ describe('LED-9 proof cost', () => {
       calls.push(ids.length);
       return read(ids);
     };
-    const ledger = await Ledger.open({ backend: counted, key: ledgerKey.privateJwk, origin: ORIGIN });
+    const ledger = await Ledger.open({
+      backend: counted,
+      key: ledgerKey.privateJwk,
+      origin: ORIGIN,
+    });
     for (const seq of [1, 2, 500_000, 999_999, N]) {
       calls.length = 0;
       const proof = parseTlogProof({ text: await ledger.prove({ seq }) });
@@ -187,4 +258,3 @@ function rootOfEqualLeaves(levels: readonly Uint8Array[], n: number): Uint8Array
   for (let i = parts.length - 2; i >= 0; i--) acc = nodeHash(parts[i]!, acc);
   return acc;
 }
-

@@ -80,7 +80,11 @@ export interface StoredLedger {
 let counter = 0;
 
 /** A new, empty stored ledger: a SQLite file in `dir`, or its own tables in PostgreSQL. */
-export function storedLedger(options: { kind: BackendKind; dir: string; pgUrl?: string }): StoredLedger {
+export function storedLedger(options: {
+  kind: BackendKind;
+  dir: string;
+  pgUrl?: string;
+}): StoredLedger {
   const n = ++counter;
   if (options.kind === 'sqlite') {
     const path = join(options.dir, `ledger-${n}.db`);
@@ -89,7 +93,10 @@ export function storedLedger(options: { kind: BackendKind; dir: string; pgUrl?: 
       url: `sqlite:${path}`,
       open: async (o = {}) => {
         const { readOnly, ...rest } = o;
-        return openSqliteLedger(path, readOnly ? rest : { key: ledgerKey.privateJwk, origin: ORIGIN, ...rest });
+        return openSqliteLedger(
+          path,
+          readOnly ? rest : { key: ledgerKey.privateJwk, origin: ORIGIN, ...rest },
+        );
       },
       sql: async () => {
         const db = new Database(path);
@@ -112,7 +119,10 @@ export function storedLedger(options: { kind: BackendKind; dir: string; pgUrl?: 
     url: `${url}${url.includes('?') ? '&' : '?'}ect_table=${table}`,
     open: async (o = {}) => {
       const { readOnly, ...rest } = o;
-      return openPostgresLedger(url, { table, ...(readOnly ? rest : { key: ledgerKey.privateJwk, origin: ORIGIN, ...rest }) });
+      return openPostgresLedger(url, {
+        table,
+        ...(readOnly ? rest : { key: ledgerKey.privateJwk, origin: ORIGIN, ...rest }),
+      });
     },
     sql: async () => {
       const client = new pg.Client({ connectionString: url });
@@ -130,10 +140,16 @@ export function storedLedger(options: { kind: BackendKind; dir: string; pgUrl?: 
 }
 
 /** Appends tokens in batches of the given sizes (each batch one group commit, one checkpoint). */
-export async function appendBatches(ledger: Ledger, tokens: readonly string[], sizes: readonly number[]): Promise<void> {
+export async function appendBatches(
+  ledger: Ledger,
+  tokens: readonly string[],
+  sizes: readonly number[],
+): Promise<void> {
   let at = 0;
   for (const size of sizes) {
-    await Promise.all(tokens.slice(at, at + size).map((token) => ledger.append({ token, level: 3 })));
+    await Promise.all(
+      tokens.slice(at, at + size).map((token) => ledger.append({ token, level: 3 })),
+    );
     at += size;
   }
 }

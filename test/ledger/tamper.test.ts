@@ -10,7 +10,15 @@ import { parseNote, signNote } from '../../src/tlog/note.js';
 import { storedHashCount } from '../../src/tlog/stored-hash.js';
 import type { IntegrityAnchor } from '../../src/ledger/integrity.js';
 import { useTestServers } from '../helpers/servers.js';
-import { appendBatches, chainOfTokens, storedLedger, witnessKey, type BackendKind, type RawSql, type StoredLedger } from './support.js';
+import {
+  appendBatches,
+  chainOfTokens,
+  storedLedger,
+  witnessKey,
+  type BackendKind,
+  type RawSql,
+  type StoredLedger,
+} from './support.js';
 
 const env = useTestServers({ postgres: true, tempDir: 'ect-tamper-' });
 const witness = witnessKey('witness.example/w1');
@@ -27,17 +35,28 @@ interface Built {
 
 /** A ledger of 8 entries in 3 batches, the latest checkpoint cosigned by a witness. */
 async function build(kind: BackendKind): Promise<Built> {
-  const stored = storedLedger({ kind, dir: env.dir, ...(kind === 'postgres' ? { pgUrl: env.pg.url } : {}) });
+  const stored = storedLedger({
+    kind,
+    dir: env.dir,
+    ...(kind === 'postgres' ? { pgUrl: env.pg.url } : {}),
+  });
   const ledger = await stored.open();
   await appendBatches(ledger, tokens.slice(0, 7), BATCHES.slice(0, 2).concat([3]));
   const last = await ledger.append({ token: tokens[7]!, level: 2 });
   const latest = (await ledger.checkpoint())!;
   const { text } = parseNote({ note: latest.note });
-  const line = signNote({ text, signers: [witness.signer] }).trimEnd().split('\n').at(-1)!;
+  const line = signNote({ text, signers: [witness.signer] })
+    .trimEnd()
+    .split('\n')
+    .at(-1)!;
   await ledger.backend.addCosignatures([{ size: latest.size, witness: witness.name, line }]);
   const checkpoint = (await ledger.checkpoint())!.note;
   await ledger.close();
-  return { stored, checkpoint, receipt: { seq: last.seq, leafHash: last.leafHash, proof: last.proof } };
+  return {
+    stored,
+    checkpoint,
+    receipt: { seq: last.seq, leafHash: last.leafHash, proof: last.proof },
+  };
 }
 
 async function verify(
@@ -52,7 +71,10 @@ async function verify(
   }
 }
 
-async function tamper(stored: StoredLedger, statements: readonly [string, unknown[]?][]): Promise<void> {
+async function tamper(
+  stored: StoredLedger,
+  statements: readonly [string, unknown[]?][],
+): Promise<void> {
   const sql: RawSql = await stored.sql();
   try {
     for (const [text, params] of statements) await sql.run(text, params ?? []);
@@ -79,34 +101,169 @@ function cases(kind: BackendKind): Case[] {
   const last2 = kind === 'sqlite' ? 'substr(token, -2)' : 'right(token, 2)';
   const head = kind === 'sqlite' ? 'substr(token, 1, length(token) - 2)' : 'left(token, -2)';
   const flip = `${head} || CASE WHEN ${last2} = 'AA' THEN 'BB' ELSE 'AA' END`;
-  const lineFlip = kind === 'sqlite' ? "substr(line, 1, length(line) - 4) || 'AAA='" : "left(line, -4) || 'AAA='";
+  const lineFlip =
+    kind === 'sqlite' ? "substr(line, 1, length(line) - 4) || 'AAA='" : "left(line, -4) || 'AAA='";
   return [
-    { name: 'entries.seq', sql: [['UPDATE {t} SET seq = 100 WHERE seq = 8']], table: 'entries', seq: 8, column: 'seq' },
-    { name: 'entries.scope (the uniqueness key)', sql: [["UPDATE {t} SET scope = 'forged' WHERE seq = 2"]], table: 'entries', seq: 2, column: 'scope' },
-    { name: 'entries.jti', sql: [['UPDATE {t} SET jti = upper(jti) WHERE seq = 2']], table: 'entries', seq: 2, column: 'jti' },
-    { name: 'entries.wid', sql: [['UPDATE {t} SET wid = NULL WHERE seq = 2']], table: 'entries', seq: 2, column: 'wid' },
-    { name: 'entries.level 3 → 1', sql: [['UPDATE {t} SET level = 1 WHERE seq = 2']], table: 'entries', seq: 2, column: 'level' },
-    { name: 'entries.level 2 → 3', sql: [['UPDATE {t} SET level = 3 WHERE seq = 8']], table: 'entries', seq: 8, column: 'level' },
-    { name: 'entries.recorded_at', sql: [['UPDATE {t} SET recorded_at = recorded_at + 1 WHERE seq = 5']], table: 'entries', seq: 5, column: 'token or recorded_at' },
-    { name: 'entries.token (its signature)', sql: [[`UPDATE {t} SET token = ${flip} WHERE seq = 6`]], table: 'entries', seq: 6, column: 'token or recorded_at' },
-    { name: 'entries.claims (pol_decision, out_hash or any claim)', sql: [["UPDATE {t} SET claims = replace(claims, 'review_spec', 'approve_all') WHERE seq = 2"]], table: 'entries', seq: 2, column: 'claims' },
-    { name: 'preds.pred', sql: [["UPDATE {t}_pred SET pred = 'forged' WHERE seq = 3"]], table: 'preds', seq: 3, column: 'pred' },
-    { name: 'preds.seq', sql: [['UPDATE {t}_pred SET seq = 7 WHERE seq = 3']], table: 'preds', seq: 3, column: 'seq' },
-    { name: 'preds: a row added', sql: [["INSERT INTO {t}_pred (seq, pred) VALUES (2, 'forged')"]], table: 'preds', seq: 2, column: 'pred' },
-    { name: 'preds: a row deleted', sql: [['DELETE FROM {t}_pred WHERE seq = 4']], table: 'preds', seq: 4 },
-    { name: 'nodes.hash (a leaf)', sql: [[`UPDATE {t}_nodes SET hash = ${hex(kind, ZERO32)} WHERE id = 4`]], table: 'nodes', column: 'hash' },
-    { name: 'nodes.hash (an interior node)', sql: [[`UPDATE {t}_nodes SET hash = ${hex(kind, ZERO32)} WHERE id = 2`]], table: 'nodes', column: 'hash' },
-    { name: 'nodes.id', sql: [['UPDATE {t}_nodes SET id = 999 WHERE id = 5']], table: 'nodes', column: 'id' },
-    { name: 'checkpoints.size', sql: [['UPDATE {t}_checkpoints SET size = 6 WHERE size = 4']], table: 'checkpoints', column: 'size' },
-    { name: 'checkpoints.note', sql: [["UPDATE {t}_checkpoints SET note = replace(note, '\n4\n', '\n5\n') WHERE size = 4"]], table: 'checkpoints', column: 'note' },
-    { name: 'checkpoints: the latest deleted', sql: [['DELETE FROM {t}_checkpoints WHERE size = 8'], ['DELETE FROM {t}_cosignatures']], table: 'checkpoints', column: 'size' },
-    { name: 'cosignatures.line', sql: [[`UPDATE {t}_cosignatures SET line = ${lineFlip}`]], table: 'cosignatures', column: 'line' },
-    { name: 'cosignatures.witness', sql: [["UPDATE {t}_cosignatures SET witness = 'other.example'"]], table: 'cosignatures', column: 'witness' },
-    { name: 'cosignatures.size', sql: [['UPDATE {t}_cosignatures SET size = 4']], table: 'cosignatures' },
-    { name: 'meta origin', sql: [["UPDATE {t}_meta SET value = 'evil.example/ledger' WHERE name = 'origin'"]], table: 'meta', column: 'origin' },
+    {
+      name: 'entries.seq',
+      sql: [['UPDATE {t} SET seq = 100 WHERE seq = 8']],
+      table: 'entries',
+      seq: 8,
+      column: 'seq',
+    },
+    {
+      name: 'entries.scope (the uniqueness key)',
+      sql: [["UPDATE {t} SET scope = 'forged' WHERE seq = 2"]],
+      table: 'entries',
+      seq: 2,
+      column: 'scope',
+    },
+    {
+      name: 'entries.jti',
+      sql: [['UPDATE {t} SET jti = upper(jti) WHERE seq = 2']],
+      table: 'entries',
+      seq: 2,
+      column: 'jti',
+    },
+    {
+      name: 'entries.wid',
+      sql: [['UPDATE {t} SET wid = NULL WHERE seq = 2']],
+      table: 'entries',
+      seq: 2,
+      column: 'wid',
+    },
+    {
+      name: 'entries.level 3 → 1',
+      sql: [['UPDATE {t} SET level = 1 WHERE seq = 2']],
+      table: 'entries',
+      seq: 2,
+      column: 'level',
+    },
+    {
+      name: 'entries.level 2 → 3',
+      sql: [['UPDATE {t} SET level = 3 WHERE seq = 8']],
+      table: 'entries',
+      seq: 8,
+      column: 'level',
+    },
+    {
+      name: 'entries.recorded_at',
+      sql: [['UPDATE {t} SET recorded_at = recorded_at + 1 WHERE seq = 5']],
+      table: 'entries',
+      seq: 5,
+      column: 'token or recorded_at',
+    },
+    {
+      name: 'entries.token (its signature)',
+      sql: [[`UPDATE {t} SET token = ${flip} WHERE seq = 6`]],
+      table: 'entries',
+      seq: 6,
+      column: 'token or recorded_at',
+    },
+    {
+      name: 'entries.claims (pol_decision, out_hash or any claim)',
+      sql: [
+        ["UPDATE {t} SET claims = replace(claims, 'review_spec', 'approve_all') WHERE seq = 2"],
+      ],
+      table: 'entries',
+      seq: 2,
+      column: 'claims',
+    },
+    {
+      name: 'preds.pred',
+      sql: [["UPDATE {t}_pred SET pred = 'forged' WHERE seq = 3"]],
+      table: 'preds',
+      seq: 3,
+      column: 'pred',
+    },
+    {
+      name: 'preds.seq',
+      sql: [['UPDATE {t}_pred SET seq = 7 WHERE seq = 3']],
+      table: 'preds',
+      seq: 3,
+      column: 'seq',
+    },
+    {
+      name: 'preds: a row added',
+      sql: [["INSERT INTO {t}_pred (seq, pred) VALUES (2, 'forged')"]],
+      table: 'preds',
+      seq: 2,
+      column: 'pred',
+    },
+    {
+      name: 'preds: a row deleted',
+      sql: [['DELETE FROM {t}_pred WHERE seq = 4']],
+      table: 'preds',
+      seq: 4,
+    },
+    {
+      name: 'nodes.hash (a leaf)',
+      sql: [[`UPDATE {t}_nodes SET hash = ${hex(kind, ZERO32)} WHERE id = 4`]],
+      table: 'nodes',
+      column: 'hash',
+    },
+    {
+      name: 'nodes.hash (an interior node)',
+      sql: [[`UPDATE {t}_nodes SET hash = ${hex(kind, ZERO32)} WHERE id = 2`]],
+      table: 'nodes',
+      column: 'hash',
+    },
+    {
+      name: 'nodes.id',
+      sql: [['UPDATE {t}_nodes SET id = 999 WHERE id = 5']],
+      table: 'nodes',
+      column: 'id',
+    },
+    {
+      name: 'checkpoints.size',
+      sql: [['UPDATE {t}_checkpoints SET size = 6 WHERE size = 4']],
+      table: 'checkpoints',
+      column: 'size',
+    },
+    {
+      name: 'checkpoints.note',
+      sql: [["UPDATE {t}_checkpoints SET note = replace(note, '\n4\n', '\n5\n') WHERE size = 4"]],
+      table: 'checkpoints',
+      column: 'note',
+    },
+    {
+      name: 'checkpoints: the latest deleted',
+      sql: [['DELETE FROM {t}_checkpoints WHERE size = 8'], ['DELETE FROM {t}_cosignatures']],
+      table: 'checkpoints',
+      column: 'size',
+    },
+    {
+      name: 'cosignatures.line',
+      sql: [[`UPDATE {t}_cosignatures SET line = ${lineFlip}`]],
+      table: 'cosignatures',
+      column: 'line',
+    },
+    {
+      name: 'cosignatures.witness',
+      sql: [["UPDATE {t}_cosignatures SET witness = 'other.example'"]],
+      table: 'cosignatures',
+      column: 'witness',
+    },
+    {
+      name: 'cosignatures.size',
+      sql: [['UPDATE {t}_cosignatures SET size = 4']],
+      table: 'cosignatures',
+    },
+    {
+      name: 'meta origin',
+      sql: [["UPDATE {t}_meta SET value = 'evil.example/ledger' WHERE name = 'origin'"]],
+      table: 'meta',
+      column: 'origin',
+    },
     { name: 'schema: an index dropped', sql: [['DROP INDEX {t}_jti']], table: 'schema' },
     { name: 'the newest entry deleted', sql: [['DELETE FROM {t} WHERE seq = 8']], table: 'nodes' },
-    { name: 'a middle entry deleted', sql: [['DELETE FROM {t} WHERE seq = 4']], table: 'entries', seq: 4, column: 'seq' },
+    {
+      name: 'a middle entry deleted',
+      sql: [['DELETE FROM {t} WHERE seq = 4']],
+      table: 'entries',
+      seq: 4,
+      column: 'seq',
+    },
     {
       name: 'two entries swapped',
       sql: [
@@ -121,8 +278,12 @@ function cases(kind: BackendKind): Case[] {
     {
       name: 'a made-up entry appended with its tree nodes',
       sql: [
-        ["INSERT INTO {t} (seq, scope, jti, wid, level, recorded_at, token, claims) SELECT 9, 'forged', jti, wid, level, recorded_at, token, claims FROM {t} WHERE seq = 8"],
-        [`INSERT INTO {t}_nodes (id, hash) VALUES (${storedHashCount({ size: 8 })}, ${hex(kind, ZERO32)})`],
+        [
+          "INSERT INTO {t} (seq, scope, jti, wid, level, recorded_at, token, claims) SELECT 9, 'forged', jti, wid, level, recorded_at, token, claims FROM {t} WHERE seq = 8",
+        ],
+        [
+          `INSERT INTO {t}_nodes (id, hash) VALUES (${storedHashCount({ size: 8 })}, ${hex(kind, ZERO32)})`,
+        ],
       ],
       table: 'entries',
       seq: 9,
@@ -134,9 +295,14 @@ for (const kind of ['sqlite', 'postgres'] as const) {
   describe(`LED-2 tampering on ${kind}: every column of every table`, () => {
     test(`LED-2 ${kind}: the untouched ledger verifies, with the witness policy (LED-11)`, async () => {
       const { stored, checkpoint } = await build(kind);
-      const report = await verify(stored, { anchors: [{ kind: 'checkpoint', note: checkpoint, source: 'kept' }] });
+      const report = await verify(stored, {
+        anchors: [{ kind: 'checkpoint', note: checkpoint, source: 'kept' }],
+      });
       assert.equal(report.ok, true, JSON.stringify(report.firstBad));
-      assert.deepEqual([report.checked, report.checkpoints, report.anchors, report.cosignatures], [8, 4, 1, 1]);
+      assert.deepEqual(
+        [report.checked, report.checkpoints, report.anchors, report.cosignatures],
+        [8, 4, 1, 1],
+      );
     });
     for (const c of cases(kind)) {
       test(`LED-2 ${kind}: ${c.name} is detected and named`, async () => {
@@ -189,7 +355,11 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       })();
       // The attacker builds a ledger of their own with entry 5 replaced, under the same origin,
       // and copies every row over the victim's.
-      const forged = storedLedger({ kind, dir: env.dir, ...(kind === 'postgres' ? { pgUrl: env.pg.url } : {}) });
+      const forged = storedLedger({
+        kind,
+        dir: env.dir,
+        ...(kind === 'postgres' ? { pgUrl: env.pg.url } : {}),
+      });
       const { generateKeyPair } = await import('../../src/crypto/keys.js');
       const attackerKey = generateKeyPair({ alg: 'EdDSA' }).privateJwk;
       const fake = await forged.open({ key: attackerKey as never });
@@ -202,8 +372,13 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       const witnessed = await verify(victim.stored);
       assert.deepEqual([witnessed.ok, witnessed.firstBad?.table], [false, 'cosignatures']);
       const pinned = await verify(victim.stored, { ledgerVkey: vkey });
-      assert.deepEqual([pinned.ok, pinned.firstBad?.table, pinned.firstBad?.column], [false, 'meta', 'vkey']);
-      const anchored = await verify(victim.stored, { anchors: [{ kind: 'checkpoint', note: victim.checkpoint, source: 'kept' }] });
+      assert.deepEqual(
+        [pinned.ok, pinned.firstBad?.table, pinned.firstBad?.column],
+        [false, 'meta', 'vkey'],
+      );
+      const anchored = await verify(victim.stored, {
+        anchors: [{ kind: 'checkpoint', note: victim.checkpoint, source: 'kept' }],
+      });
       assert.deepEqual([anchored.ok, anchored.firstBad?.table], [false, 'anchor']);
     });
 
@@ -216,7 +391,15 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         assert.equal(report.ok, false);
         assert.equal(report.firstBad!.table, 'cosignatures');
         assert.match(report.firstBad!.reason, /TLOG_WITNESS_POLICY/);
-        assert.equal((await ledger.verifyIntegrity({ witnessVkeys: [witness.vkey, other.vkey], minWitnesses: 1 })).ok, true);
+        assert.equal(
+          (
+            await ledger.verifyIntegrity({
+              witnessVkeys: [witness.vkey, other.vkey],
+              minWitnesses: 1,
+            })
+          ).ok,
+          true,
+        );
       } finally {
         await ledger.close();
       }
@@ -234,7 +417,10 @@ async function copyRows(from: StoredLedger, to: StoredLedger): Promise<void> {
       await target.run(`DELETE FROM {t}${suffix}`);
       for (const row of rows) {
         const names = Object.keys(row);
-        await target.run(`INSERT INTO {t}${suffix} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`, names.map((n) => row[n]));
+        await target.run(
+          `INSERT INTO {t}${suffix} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`,
+          names.map((n) => row[n]),
+        );
       }
     }
   } finally {
@@ -252,9 +438,10 @@ describe('LED-2 a damaged schema', () => {
       const report = await verify(stored);
       assert.deepEqual([report.ok, report.firstBad?.table], [false, 'schema']);
       const sql = await stored.sql();
-      const rows = kind === 'sqlite'
-        ? await sql.run("SELECT name FROM sqlite_master WHERE name = 'ect_ledger_scope_key'")
-        : await sql.run("SELECT to_regclass('{t}_scope_key') AS name");
+      const rows =
+        kind === 'sqlite'
+          ? await sql.run("SELECT name FROM sqlite_master WHERE name = 'ect_ledger_scope_key'")
+          : await sql.run("SELECT to_regclass('{t}_scope_key') AS name");
       await sql.close();
       assert.ok(rows.length === 0 || rows[0]!['name'] === null, 'not recreated');
     });

@@ -18,8 +18,15 @@ import { appendBatches, AUD, chainOfTokens, issuer, ledgerKey, storedLedger } fr
 
 const env = useTestServers({ tempDir: 'ect-ledger-witness-' });
 /** One log per test: a witness keeps one view per origin, so tests must not share one. */
-const ORIGINS = ['example.org/ledger-a', 'example.org/ledger-b', 'example.org/ledger-c', 'example.org/ledger-d'];
-const LOG_VKEYS = ORIGINS.map((name) => ed25519VerifierKey({ name, publicKey: importPublicKey(ledgerKey.publicJwk) }));
+const ORIGINS = [
+  'example.org/ledger-a',
+  'example.org/ledger-b',
+  'example.org/ledger-c',
+  'example.org/ledger-d',
+];
+const LOG_VKEYS = ORIGINS.map((name) =>
+  ed25519VerifierKey({ name, publicKey: importPublicKey(ledgerKey.publicJwk) }),
+);
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -41,7 +48,17 @@ async function startWitness(name: string): Promise<Witness> {
   const keyFile = join(env.dir, `${name.replaceAll('/', '_')}.key.json`);
   writeFileSync(keyFile, JSON.stringify(generateKeyPair({ alg: 'EdDSA' }).privateJwk));
   const port = await freePort();
-  const args = ['--key', keyFile, '--state', `sqlite:${join(env.dir, `${name.replaceAll('/', '_')}.db`)}`, '--port', String(port), '--name', name, ...LOG_VKEYS.flatMap((v) => ['--log', v])];
+  const args = [
+    '--key',
+    keyFile,
+    '--state',
+    `sqlite:${join(env.dir, `${name.replaceAll('/', '_')}.db`)}`,
+    '--port',
+    String(port),
+    '--name',
+    name,
+    ...LOG_VKEYS.flatMap((v) => ['--log', v]),
+  ];
   return { name, port, args, process: await startWitnessProcess(args) };
 }
 
@@ -49,7 +66,10 @@ async function startWitness(name: string): Promise<Witness> {
 async function cosigners(ledger: Ledger): Promise<string[]> {
   const note = (await ledger.checkpoint())!.note;
   const origin = note.split('\n', 1)[0];
-  return parseNote({ note }).signatures.map((s) => s.name).filter((n) => n !== origin).sort();
+  return parseNote({ note })
+    .signatures.map((s) => s.name)
+    .filter((n) => n !== origin)
+    .sort();
 }
 
 /** Waits (bounded) until `check` holds. */
@@ -65,7 +85,10 @@ describe('LED-11 witnesses', () => {
   let w1: Witness;
   let w2: Witness;
   before(async () => {
-    [w1, w2] = await Promise.all([startWitness('witness.example/w1'), startWitness('witness.example/w2')]);
+    [w1, w2] = await Promise.all([
+      startWitness('witness.example/w1'),
+      startWitness('witness.example/w2'),
+    ]);
   });
   after(async () => {
     await Promise.all([w1?.process.stop(), w2?.process.stop()]);
@@ -75,10 +98,7 @@ describe('LED-11 witnesses', () => {
     const stored = storedLedger({ kind: 'sqlite', dir: env.dir });
     const ledger = await stored.open({
       origin: ORIGINS[0]!,
-      witnesses: [
-        { url: w1.process.url, vkey: w1.process.vkey },
-        { url: w2.process.url },
-      ],
+      witnesses: [{ url: w1.process.url, vkey: w1.process.vkey }, { url: w2.process.url }],
     });
     await appendBatches(ledger, chainOfTokens(9), [2, 3, 4]);
     await ledger.settleWitnesses();
@@ -87,9 +107,20 @@ describe('LED-11 witnesses', () => {
     assert.equal((await ledger.verifyIntegrity({ witnessVkeys: vkeys })).ok, true);
     const stranger = generateKeyPair({ alg: 'EdDSA' });
     const { cosignatureVerifierKey } = await import('../../src/tlog/cosignature.js');
-    const third = cosignatureVerifierKey({ name: 'witness.example/w3', publicKey: importPublicKey(stranger.publicJwk) });
-    assert.equal((await ledger.verifyIntegrity({ witnessVkeys: [...vkeys, third] })).ok, false, '3 of 3 fails');
-    assert.equal((await ledger.verifyIntegrity({ witnessVkeys: [...vkeys, third], minWitnesses: 2 })).ok, true, '2 of 3');
+    const third = cosignatureVerifierKey({
+      name: 'witness.example/w3',
+      publicKey: importPublicKey(stranger.publicJwk),
+    });
+    assert.equal(
+      (await ledger.verifyIntegrity({ witnessVkeys: [...vkeys, third] })).ok,
+      false,
+      '3 of 3 fails',
+    );
+    assert.equal(
+      (await ledger.verifyIntegrity({ witnessVkeys: [...vkeys, third], minWitnesses: 2 })).ok,
+      true,
+      '2 of 3',
+    );
     await ledger.close();
   });
 
@@ -112,8 +143,14 @@ describe('LED-11 witnesses', () => {
     w2.process = await startWitnessProcess(w2.args);
     // The next checkpoint reaches it again, with one consistency proof from what it last saw.
     await appendBatches(ledger, tokens.slice(4), [2]);
-    await eventually(async () => (await cosigners(ledger)).length === 2, 'w2 cosigns after its restart');
-    assert.equal((await ledger.verifyIntegrity({ witnessVkeys: [w1.process.vkey, w2.process.vkey] })).ok, true);
+    await eventually(
+      async () => (await cosigners(ledger)).length === 2,
+      'w2 cosigns after its restart',
+    );
+    assert.equal(
+      (await ledger.verifyIntegrity({ witnessVkeys: [w1.process.vkey, w2.process.vkey] })).ok,
+      true,
+    );
     assert.equal(await ledger.size(), 6);
     await ledger.close();
   });
@@ -134,7 +171,10 @@ describe('LED-11 witnesses', () => {
     }
     // The honest log goes on being cosigned.
     await appendBatches(honest, chainOfTokens(4), [4]);
-    await eventually(async () => (await cosigners(honest)).length === 1 && (await honest.checkpoint())!.size === 7, 'honest cosigned');
+    await eventually(
+      async () => (await cosigners(honest)).length === 1 && (await honest.checkpoint())!.size === 7,
+      'honest cosigned',
+    );
     await Promise.all([honest.close(), fork.close()]);
   });
 
@@ -147,8 +187,25 @@ describe('LED-11 witnesses', () => {
     const batch = join(env.dir, 'cli-batch.txt');
     const url = `sqlite:${join(env.dir, 'cli-witnessed.db')}`;
     writeFileSync(batch, chainOfTokens(3).join('\n'));
-    const base = ['verify', '--batch', batch, '--dag', '--jwks', jwks, '--audience', AUD, '--ledger', url, '--ledger-key', keyFile, '--ledger-origin', ORIGINS[3]!];
-    const r = await cli([...base, '--witness', w1.process.url], { env: { ECT_WITNESSES: w2.process.url } });
+    const base = [
+      'verify',
+      '--batch',
+      batch,
+      '--dag',
+      '--jwks',
+      jwks,
+      '--audience',
+      AUD,
+      '--ledger',
+      url,
+      '--ledger-key',
+      keyFile,
+      '--ledger-origin',
+      ORIGINS[3]!,
+    ];
+    const r = await cli([...base, '--witness', w1.process.url], {
+      env: { ECT_WITNESSES: w2.process.url },
+    });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const note = (await cli(['ledger', 'checkpoint', url])).stdout;
     const names = parseNote({ note }).signatures.map((s) => s.name);

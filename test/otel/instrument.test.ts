@@ -89,7 +89,7 @@ async function points(name: string): Promise<DataPoint<unknown>[]> {
   const metric = resourceMetrics.scopeMetrics
     .flatMap((scope) => scope.metrics)
     .find((m) => m.descriptor.name === name);
-  return (metric?.dataPoints ?? []);
+  return metric?.dataPoints ?? [];
 }
 
 describe('OpenTelemetry instrumentation', () => {
@@ -127,7 +127,9 @@ describe('OpenTelemetry instrumentation', () => {
     assert.equal(failed[1]!.attributes['ect.code'], 'ECT_MALFORMED');
     assert.equal(failed[0]!.events[0]!.name, 'exception');
     const rejections = await points(METRIC_REJECTIONS);
-    const byCode = Object.fromEntries(rejections.map((p) => [p.attributes['ect.code'] as string, p.value]));
+    const byCode = Object.fromEntries(
+      rejections.map((p) => [p.attributes['ect.code'] as string, p.value]),
+    );
     assert.deepEqual(byCode, { ECT_SIGNATURE_INVALID: 1, ECT_MALFORMED: 1 });
     const durations = await points(METRIC_VERIFY_DURATION);
     const count = durations.reduce((n, p) => n + (p.value as Histogram).count, 0);
@@ -142,8 +144,9 @@ describe('OpenTelemetry instrumentation', () => {
       { key: keys.privateJwk },
     );
     const signer = otel.instrumentSigner(createSigner({ key: keys.privateJwk }));
-    const firstJti = (JSON.parse(Buffer.from(first.split('.')[1]!, 'base64url').toString()) as { jti: string })
-      .jti;
+    const firstJti = (
+      JSON.parse(Buffer.from(first.split('.')[1]!, 'base64url').toString()) as { jti: string }
+    ).jti;
     const unknown = randomUUID();
     const second = signer.sign({
       iss: ISS,

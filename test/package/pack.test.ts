@@ -112,7 +112,10 @@ describe('the tarball', () => {
   });
 
   test('holds no source maps, and no shipped file names one', () => {
-    assert.deepEqual(packed.files.filter((file) => file.endsWith('.map')), []);
+    assert.deepEqual(
+      packed.files.filter((file) => file.endsWith('.map')),
+      [],
+    );
     const dist = join(plain, 'node_modules', 'wimse-ect', 'dist');
     const files = readdirSync(dist, { recursive: true, encoding: 'utf8' });
     const js = files.filter((file) => file.endsWith('.js') || file.endsWith('.d.ts'));

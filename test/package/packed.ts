@@ -90,11 +90,7 @@ export interface InstallOptions {
  * (`--omit=dev`: no optional peers, nothing of this repository's development tools), plus the
  * packages named in `with`.
  */
-export function installProject(
-  packed: Packed,
-  name: string,
-  options: InstallOptions = {},
-): string {
+export function installProject(packed: Packed, name: string, options: InstallOptions = {}): string {
   const dir = join(packed.dir, name);
   mkdirSync(dir);
   const json = { name, version: '1.0.0', private: true, ...options.manifest };

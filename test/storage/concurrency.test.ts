@@ -28,7 +28,8 @@ after(async () => {
 const env = useTestServers({ postgres: true, redis: true, tempDir: 'ect-conc-' });
 const dir = env.dir;
 
-type LedgerConfig = { kind: 'postgres'; url: string; table: string } | { kind: 'sqlite'; path: string };
+type LedgerConfig =
+  { kind: 'postgres'; url: string; table: string } | { kind: 'sqlite'; path: string };
 
 function pgLedger(): LedgerConfig {
   return { kind: 'postgres', url: env.pg.url, table: `conc_${randomUUID().replaceAll('-', '')}` };
@@ -59,8 +60,14 @@ async function startTogether(script: string, configs: readonly unknown[]): Promi
 }
 
 /** Every process verifies the same tokens at once; returns, per process, a seq or a code per token. */
-async function verifyEverywhere(ledger: LedgerConfig, withRedis: boolean): Promise<{ tokens: string[]; results: (number | string)[][] }> {
-  const tokens = Array.from({ length: TOKENS }, (_, i) => makeToken(i % 2 === 0 ? { wid: randomUUID() } : {}).token);
+async function verifyEverywhere(
+  ledger: LedgerConfig,
+  withRedis: boolean,
+): Promise<{ tokens: string[]; results: (number | string)[][] }> {
+  const tokens = Array.from(
+    { length: TOKENS },
+    (_, i) => makeToken(i % 2 === 0 ? { wid: randomUUID() } : {}).token,
+  );
   const tokensFile = join(dir, `${randomUUID()}.json`);
   writeFileSync(tokensFile, JSON.stringify(tokens));
   const redis = { url: env.redis.url, keyPrefix: `conc:${randomUUID()}:` };
@@ -72,28 +79,45 @@ async function verifyEverywhere(ledger: LedgerConfig, withRedis: boolean): Promi
     ...SIGNING,
     ...(withRedis ? { redis } : {}),
   };
-  const started = await startTogether('verifier-child.ts', Array.from({ length: PROCESSES }, () => config));
+  const started = await startTogether(
+    'verifier-child.ts',
+    Array.from({ length: PROCESSES }, () => config),
+  );
   const results = await Promise.all(started.map((c) => resultOf<(number | string)[]>(c)));
   return { tokens, results };
 }
 
 /** Exactly one process accepted each token, the others failed with `loserCode`; the ledger agrees. */
-async function assertOneWinner(ledgerConfig: LedgerConfig, run: { tokens: string[]; results: (number | string)[][] }, loserCode: string): Promise<void> {
+async function assertOneWinner(
+  ledgerConfig: LedgerConfig,
+  run: { tokens: string[]; results: (number | string)[][] },
+  loserCode: string,
+): Promise<void> {
   const seqs: number[] = [];
   run.tokens.forEach((_, i) => {
     const outcomes = run.results.map((r) => r[i]);
     const wins = outcomes.filter((o): o is number => typeof o === 'number');
     assert.equal(wins.length, 1, `token ${i}: ${JSON.stringify(outcomes)}`);
-    assert.deepEqual(outcomes.filter((o) => typeof o !== 'number'), new Array(PROCESSES - 1).fill(loserCode), `token ${i}`);
+    assert.deepEqual(
+      outcomes.filter((o) => typeof o !== 'number'),
+      new Array(PROCESSES - 1).fill(loserCode),
+      `token ${i}`,
+    );
     seqs.push(wins[0]!);
   });
-  assert.deepEqual([...seqs].sort((a, b) => a - b), Array.from({ length: TOKENS }, (_, i) => i + 1), 'one entry per token, seq 1..n without gaps');
+  assert.deepEqual(
+    [...seqs].sort((a, b) => a - b),
+    Array.from({ length: TOKENS }, (_, i) => i + 1),
+    'one entry per token, seq 1..n without gaps',
+  );
   const ledger = await openShared(ledgerConfig);
   try {
     await assertVerifies(ledger, TOKENS);
     const recorded = new Map<number, string>();
     for await (const entry of ledger.entries()) recorded.set(entry.seq, entry.token);
-    run.tokens.forEach((token, i) => assert.equal(recorded.get(seqs[i]!), token, `the receipt of token ${i} points at its entry`));
+    run.tokens.forEach((token, i) =>
+      assert.equal(recorded.get(seqs[i]!), token, `the receipt of token ${i} points at its entry`),
+    );
   } finally {
     await ledger.close();
   }
@@ -103,15 +127,24 @@ async function assertOneWinner(ledgerConfig: LedgerConfig, run: { tokens: string
 async function appendEverywhere(ledgerConfig: LedgerConfig): Promise<void> {
   const perProcess = 30;
   const config = { ledger: ledgerConfig, ...SIGNING, count: perProcess, waitForGo: true };
-  const started = await startTogether('append-child.ts', Array.from({ length: PROCESSES }, () => config));
+  const started = await startTogether(
+    'append-child.ts',
+    Array.from({ length: PROCESSES }, () => config),
+  );
   await Promise.all(started.map((c) => c.waitFor((line) => line === 'done')));
-  const receipts = started.flatMap((c) => c.lines.filter((l) => /^\d+ /.test(l)).map((l) => l.split(' ') as [string, string]));
+  const receipts = started.flatMap((c) =>
+    c.lines.filter((l) => /^\d+ /.test(l)).map((l) => l.split(' ') as [string, string]),
+  );
   assert.equal(receipts.length, PROCESSES * perProcess);
-  assert.deepEqual(receipts.map(([seq]) => Number(seq)).sort((a, b) => a - b), Array.from({ length: PROCESSES * perProcess }, (_, i) => i + 1));
+  assert.deepEqual(
+    receipts.map(([seq]) => Number(seq)).sort((a, b) => a - b),
+    Array.from({ length: PROCESSES * perProcess }, (_, i) => i + 1),
+  );
   const ledger = await openShared(ledgerConfig);
   try {
     await assertVerifies(ledger, PROCESSES * perProcess);
-    for (const [seq, jti] of receipts) assert.equal((await ledger.entry(jti, undefined))?.seq, Number(seq));
+    for (const [seq, jti] of receipts)
+      assert.equal((await ledger.entry(jti, undefined))?.seq, Number(seq));
   } finally {
     await ledger.close();
   }

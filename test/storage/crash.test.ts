@@ -28,7 +28,8 @@ after(async () => {
 const env = useTestServers({ postgres: true, tempDir: 'ect-crash-' });
 const dir = env.dir;
 
-type LedgerConfig = { kind: 'postgres'; url: string; table: string } | { kind: 'sqlite'; path: string };
+type LedgerConfig =
+  { kind: 'postgres'; url: string; table: string } | { kind: 'sqlite'; path: string };
 
 async function openBackend(config: LedgerConfig): Promise<LedgerBackend> {
   return config.kind === 'postgres'
@@ -50,7 +51,10 @@ async function crashRounds(config: LedgerConfig): Promise<void> {
     await child.waitFor((line) => Number(line.split(' ')[0]) >= target);
     // SIGKILL: no exit handler, no close, no flush; whatever append is in flight is cut off.
     await child.kill();
-    const printed = child.lines.filter((l) => /^\d+ /.test(l)).map((l) => l.split(' ')).map(([seq, jti]) => [Number(seq), jti!] as [number, string]);
+    const printed = child.lines
+      .filter((l) => /^\d+ /.test(l))
+      .map((l) => l.split(' '))
+      .map(([seq, jti]) => [Number(seq), jti!] as [number, string]);
     receipts.push(...printed);
 
     const ledger = await openShared(config);
@@ -58,8 +62,16 @@ async function crashRounds(config: LedgerConfig): Promise<void> {
       const report = await ledger.verifyIntegrity();
       assert.equal(report.ok, true, `round ${round}: ${JSON.stringify(report)}`);
       // An append may have committed just before the kill without having been printed: never fewer.
-      assert.ok(report.checked >= receipts.length, `round ${round}: ${report.checked} entries, ${receipts.length} receipts`);
-      for (const [seq, jti] of receipts) assert.equal((await ledger.entry(jti, undefined))?.seq, seq, `round ${round}: receipt ${seq} ${jti} is in the ledger`);
+      assert.ok(
+        report.checked >= receipts.length,
+        `round ${round}: ${report.checked} entries, ${receipts.length} receipts`,
+      );
+      for (const [seq, jti] of receipts)
+        assert.equal(
+          (await ledger.entry(jti, undefined))?.seq,
+          seq,
+          `round ${round}: receipt ${seq} ${jti} is in the ledger`,
+        );
       receipts.length = 0;
       for await (const entry of ledger.entries()) receipts.push([entry.seq, entry.jti]);
     } finally {

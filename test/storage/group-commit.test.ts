@@ -65,7 +65,9 @@ function committedBatches(s: Spy): string[][] {
  */
 function spy(inner: LedgerBackend, options: { poison?: string } = {}): Spy {
   const transactions: Transaction[] = [];
-  const beginAppend = async (begin: { readonly scopes: readonly string[] }): Promise<AppendTransaction> => {
+  const beginAppend = async (begin: {
+    readonly scopes: readonly string[];
+  }): Promise<AppendTransaction> => {
     const tx = await inner.beginAppend(begin);
     const seen: Transaction = { asked: begin.scopes.length, stored: [], outcome: 'open' };
     transactions.push(seen);
@@ -75,7 +77,9 @@ function spy(inner: LedgerBackend, options: { poison?: string } = {}): Spy {
         seen.stored = rows.entries.map((e) => e.jti);
         const poisoned = options.poison !== undefined && seen.stored.includes(options.poison);
         try {
-          await tx.commit(poisoned ? { ...rows, entries: [...rows.entries, rows.entries[0]!] } : rows);
+          await tx.commit(
+            poisoned ? { ...rows, entries: [...rows.entries, rows.entries[0]!] } : rows,
+          );
         } catch (error) {
           seen.outcome = 'rolled back';
           throw error;
@@ -186,7 +190,6 @@ function withPayload(token: string, payload: Record<string, unknown>): string {
   const [header, , signature] = token.split('.');
   return `${header}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${signature}`;
 }
-
 
 for (const factory of factories) {
   describe(`group commit: ${factory.name}`, () => {

@@ -39,6 +39,9 @@ ledgerContract({
     const url = env.pg.url;
     // One table per test: a fresh, empty ledger without a new database.
     const table = `ledger_${randomUUID().replaceAll('-', '')}`;
-    return { backend: await PostgresLedgerBackend.open({ url, table }), reopen: async () => PostgresLedgerBackend.open({ url, table }) };
+    return {
+      backend: await PostgresLedgerBackend.open({ url, table }),
+      reopen: async () => PostgresLedgerBackend.open({ url, table }),
+    };
   },
 });

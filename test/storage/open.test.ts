@@ -35,7 +35,10 @@ function configError(run: () => unknown, pattern: RegExp): ECTConfigError {
   return caught;
 }
 
-async function configErrorAsync(run: () => Promise<unknown>, pattern: RegExp): Promise<ECTConfigError> {
+async function configErrorAsync(
+  run: () => Promise<unknown>,
+  pattern: RegExp,
+): Promise<ECTConfigError> {
   let caught: unknown;
   try {
     await run();
@@ -56,7 +59,11 @@ describe('openLedger', () => {
 
   it('LED-6: sqlite:PATH opens a SQLite file, relative to the working folder or absolute', async () => {
     const absolute = join(dir, `${randomUUID()}.db`);
-    for (const url of [`sqlite:${relative(process.cwd(), absolute)}`, `sqlite://${absolute}`, `sqlite:${absolute}`]) {
+    for (const url of [
+      `sqlite:${relative(process.cwd(), absolute)}`,
+      `sqlite://${absolute}`,
+      `sqlite:${absolute}`,
+    ]) {
       const ledger = await openLedger(url, signing);
       assert.ok(ledger.backend instanceof SqliteLedgerBackend);
       assert.equal(ledger.backend.path, absolute);
@@ -95,20 +102,39 @@ describe('openLedger', () => {
       await Promise.all([a.close(), b.close()]);
     }
     assert.equal(parseLedgerUrl(`${env.pg.url}?ect_table=tenant_a`).kind, 'postgres');
-    assert.doesNotMatch(JSON.stringify(parseLedgerUrl(`${env.pg.url}?ect_table=tenant_a`)), /ect_table/);
+    assert.doesNotMatch(
+      JSON.stringify(parseLedgerUrl(`${env.pg.url}?ect_table=tenant_a`)),
+      /ect_table/,
+    );
     await assert.rejects(openLedger(`${env.pg.url}?ect_table=Robert%27);DROP`), ECTConfigError);
   });
 
   it('LED-6: a bad ledger URL is an ECTConfigError naming it and listing the accepted forms', async () => {
-    for (const url of ['mysql://db/x', '', './ledger.db', 'sqlite:', 'memory:extra', 'postgres://']) {
-      configError(() => parseLedgerUrl(url), /accepted forms: memory:, sqlite:PATH .*postgres:\/\//);
+    for (const url of [
+      'mysql://db/x',
+      '',
+      './ledger.db',
+      'sqlite:',
+      'memory:extra',
+      'postgres://',
+    ]) {
+      configError(
+        () => parseLedgerUrl(url),
+        /accepted forms: memory:, sqlite:PATH .*postgres:\/\//,
+      );
       await configErrorAsync(() => openLedger(url), /ledger URL/);
     }
-    configError(() => parseLedgerUrl('mysql://db/x'), /"mysql:\/\/db\/x" has an unknown scheme "mysql:"/);
+    configError(
+      () => parseLedgerUrl('mysql://db/x'),
+      /"mysql:\/\/db\/x" has an unknown scheme "mysql:"/,
+    );
   });
 
   it('LED-6: a password in a ledger URL never appears in an error', async () => {
-    const error = configError(() => parseLedgerUrl('mysql://admin:hunter2@db/x'), /admin:\*\*\*@db/);
+    const error = configError(
+      () => parseLedgerUrl('mysql://admin:hunter2@db/x'),
+      /admin:\*\*\*@db/,
+    );
     assert.doesNotMatch(error.message, /hunter2/);
     const dead = `postgres://postgres:hunter2@127.0.0.1:${env.pg.port + 1}/postgres`;
     let caught: unknown;
@@ -123,8 +149,14 @@ describe('openLedger', () => {
 
   it('LED-6: a file that is not a SQLite database is a clear ECTConfigError', async () => {
     const path = join(dir, 'not-a-db.txt');
-    writeFileSync(path, 'this is not a database, just some text that is long enough to be looked at'.repeat(20));
-    await configErrorAsync(() => openLedger(`sqlite:${path}`), /not-a-db\.txt cannot be opened as a SQLite ledger/);
+    writeFileSync(
+      path,
+      'this is not a database, just some text that is long enough to be looked at'.repeat(20),
+    );
+    await configErrorAsync(
+      () => openLedger(`sqlite:${path}`),
+      /not-a-db\.txt cannot be opened as a SQLite ledger/,
+    );
   });
 });
 
@@ -141,9 +173,15 @@ describe('openReplayStore', () => {
 
   it('RPL-3: a bad replay URL is an ECTConfigError listing the accepted forms, without the password', async () => {
     for (const url of ['memcached://x', '', 'redis://', 'memory:x']) {
-      await configErrorAsync(() => openReplayStore(url), /replay URL: .*accepted forms: memory:, redis:\/\//);
+      await configErrorAsync(
+        () => openReplayStore(url),
+        /replay URL: .*accepted forms: memory:, redis:\/\//,
+      );
     }
-    const error = await configErrorAsync(() => openReplayStore('rediss2://:hunter2@cache'), /unknown scheme/);
+    const error = await configErrorAsync(
+      () => openReplayStore('rediss2://:hunter2@cache'),
+      /unknown scheme/,
+    );
     assert.doesNotMatch(error.message, /hunter2/);
   });
 });
@@ -151,7 +189,9 @@ describe('openReplayStore', () => {
 describe('driver loading', () => {
   const fixture = join(import.meta.dirname, 'fixtures', 'loaded-drivers.ts');
   function loadedDrivers(...urls: string[]): string[] {
-    return JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', fixture, ...urls], { encoding: 'utf8' })) as string[];
+    return JSON.parse(
+      execFileSync(process.execPath, ['--import', 'tsx', fixture, ...urls], { encoding: 'utf8' }),
+    ) as string[];
   }
 
   it('LED-6: a driver is loaded only when its URL is used', () => {

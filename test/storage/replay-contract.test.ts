@@ -20,7 +20,10 @@ interface StoreFactory {
   create(): Promise<ReplayStore>;
 }
 
-async function withStore(factory: StoreFactory, run: (store: ReplayStore) => Promise<void>): Promise<void> {
+async function withStore(
+  factory: StoreFactory,
+  run: (store: ReplayStore) => Promise<void>,
+): Promise<void> {
   const store = await factory.create();
   try {
     await run(store);
@@ -67,7 +70,11 @@ function replayContract(factory: StoreFactory): void {
           await sleep(50);
           later = Date.now() / 1000;
         }
-        assert.equal(await store.checkAndRecord(key, later + 60, later), true, 'an expired entry no longer blocks the key');
+        assert.equal(
+          await store.checkAndRecord(key, later + 60, later),
+          true,
+          'an expired entry no longer blocks the key',
+        );
       });
     });
 
@@ -75,7 +82,9 @@ function replayContract(factory: StoreFactory): void {
       await withStore(factory, async (store) => {
         const key = taskKey(randomUUID(), randomUUID());
         const now = Date.now() / 1000;
-        const results = await Promise.all(Array.from({ length: 20 }, () => store.checkAndRecord(key, now + 60, now)));
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () => store.checkAndRecord(key, now + 60, now)),
+        );
         assert.equal(results.filter(Boolean).length, 1);
       });
     });
@@ -98,7 +107,11 @@ function replayContract(factory: StoreFactory): void {
 
     it('VER-12: a verifier with this store rejects a replayed token with ECT_REPLAY', async () => {
       await withStore(factory, async (store) => {
-        const verifier = createVerifier({ audience: AUD, keys: { keys: [issuerKeys.publicJwk] }, replay: store });
+        const verifier = createVerifier({
+          audience: AUD,
+          keys: { keys: [issuerKeys.publicJwk] },
+          replay: store,
+        });
         const t = makeToken({ wid: randomUUID() });
         assert.equal((await verifier.verify(t.token)).claims.jti, t.claims.jti);
         await rejectsWithCode(verifier.verify(t.token), 'ECT_REPLAY');
@@ -116,7 +129,11 @@ after(async () => {
 });
 
 replayContract({ name: 'memory', create: async () => new MemoryReplayStore() });
-replayContract({ name: 'Redis', create: async () => RedisReplayStore.open({ url: redis!.url, keyPrefix: `test:${randomUUID()}:` }) });
+replayContract({
+  name: 'Redis',
+  create: async () =>
+    RedisReplayStore.open({ url: redis!.url, keyPrefix: `test:${randomUUID()}:` }),
+});
 
 describe('Redis replay store specifics', () => {
   it('RPL-2: the Redis entry expires at exp + tolerance (PXAT), under the key prefix', async () => {
@@ -136,12 +153,18 @@ describe('Redis replay store specifics', () => {
   });
 
   it('RPL-2: checkAndRecordMany checks a batch in one pipeline, each atomically', async () => {
-    const store = await RedisReplayStore.open({ url: redis!.url, keyPrefix: `batch:${randomUUID()}:` });
+    const store = await RedisReplayStore.open({
+      url: redis!.url,
+      keyPrefix: `batch:${randomUUID()}:`,
+    });
     try {
       const now = Date.now() / 1000;
       const keys = Array.from({ length: 5 }, () => taskKey(randomUUID(), undefined));
       assert.equal(await store.checkAndRecord(keys[2]!, now + 60, now), true);
-      const results = await store.checkAndRecordMany([...keys, keys[0]!].map((key) => ({ key, expiresAt: now + 60 })), now);
+      const results = await store.checkAndRecordMany(
+        [...keys, keys[0]!].map((key) => ({ key, expiresAt: now + 60 })),
+        now,
+      );
       assert.deepEqual(results, [true, true, false, true, true, false]);
       assert.deepEqual(await store.checkAndRecordMany([], now), []);
     } finally {
@@ -153,7 +176,10 @@ describe('Redis replay store specifics', () => {
     const dead = await startRedis();
     const url = dead.url.replace('redis://', 'redis://:s3cret@');
     await dead.dispose();
-    const error = await rejectsWithCode(RedisReplayStore.open({ url, connectTimeoutMs: 300 }), 'ECT_REPLAY_STORE_UNAVAILABLE');
+    const error = await rejectsWithCode(
+      RedisReplayStore.open({ url, connectTimeoutMs: 300 }),
+      'ECT_REPLAY_STORE_UNAVAILABLE',
+    );
     assert.doesNotMatch(error.message, /s3cret/);
   });
 });

@@ -11,7 +11,10 @@ import { findBinary, startRedis } from '../helpers/servers.js';
 
 describe('test servers', () => {
   it('a missing binary is named with the Debian package to install', () => {
-    assert.throws(() => findBinary('no-such-server-binary', { debianPackage: 'no-such-package' }), /no-such-server-binary is not installed .*apt-get install no-such-package/);
+    assert.throws(
+      () => findBinary('no-such-server-binary', { debianPackage: 'no-such-package' }),
+      /no-such-server-binary is not installed .*apt-get install no-such-package/,
+    );
   });
 
   it('startRedis without redis-server on PATH says which package to install', async () => {
@@ -19,7 +22,10 @@ describe('test servers', () => {
     const path = process.env['PATH'];
     process.env['PATH'] = empty;
     try {
-      await assert.rejects(startRedis(), /redis-server is not installed .*install the Debian package redis-server/);
+      await assert.rejects(
+        startRedis(),
+        /redis-server is not installed .*install the Debian package redis-server/,
+      );
     } finally {
       process.env['PATH'] = path;
       rmSync(empty, { recursive: true, force: true });

@@ -112,12 +112,15 @@ describe('checkpoint: properties', () => {
   const lineText = fc
     .array(fc.constantFrom(...'ab0 +/=é—'.split('')), { minLength: 1, maxLength: 12 })
     .map((a) => a.join(''));
-  const checkpoint: fc.Arbitrary<Checkpoint> = fc.record({
-    origin: lineText,
-    size: fc.oneof(fc.nat(), fc.constant(0), fc.constant(Number.MAX_SAFE_INTEGER)),
-    root: fc.uint8Array({ minLength: 32, maxLength: 32 }),
-    extensions: fc.array(lineText, { maxLength: 3 }),
-  }, { noNullPrototype: true });
+  const checkpoint: fc.Arbitrary<Checkpoint> = fc.record(
+    {
+      origin: lineText,
+      size: fc.oneof(fc.nat(), fc.constant(0), fc.constant(Number.MAX_SAFE_INTEGER)),
+      root: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+      extensions: fc.array(lineText, { maxLength: 3 }),
+    },
+    { noNullPrototype: true },
+  );
 
   test('parse(format(c)) is c', () => {
     fc.assert(

@@ -115,7 +115,12 @@ describe('cosignature/v1: signer and verifier', () => {
 
   test('a hand-made cosignature verifies; one timed at 2^63 or beyond does not', () => {
     const verifier = parseVerifierKey({ vkey });
-    const times = [[1n, true], [2n ** 63n - 1n, true], [2n ** 63n, false], [2n ** 64n - 1n, false]];
+    const times = [
+      [1n, true],
+      [2n ** 63n - 1n, true],
+      [2n ** 63n, false],
+      [2n ** 64n - 1n, false],
+    ];
     for (const [time, valid] of times as [bigint, boolean][]) {
       const stamp = Buffer.alloc(8);
       stamp.writeBigUInt64BE(time);

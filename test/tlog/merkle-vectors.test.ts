@@ -106,7 +106,10 @@ describe('RFC 9162 vectors of transparency-dev/merkle', () => {
     test(`LED-9: vector ${name} (${v.desc}): ${want}`, () => {
       if (name.endsWith('happy-path.json')) assert.equal(want, 'ok', 'a happy path must verify');
       const args = { index: v.leafIdx, size: v.treeSize, leafHash, proof };
-      assert.equal(outcome(() => verifyInclusion({ ...args, root })), want);
+      assert.equal(
+        outcome(() => verifyInclusion({ ...args, root })),
+        want,
+      );
       if (want === 'ok') assert.deepEqual(rootFromInclusion(args), root);
     });
   }
@@ -122,7 +125,10 @@ describe('RFC 9162 vectors of transparency-dev/merkle', () => {
     test(`LED-10: vector ${name} (${v.desc}): ${want}`, () => {
       if (name.endsWith('happy-path.json')) assert.equal(want, 'ok', 'a happy path must verify');
       const args = { oldSize: v.size1, newSize: v.size2, oldRoot, newRoot, proof };
-      assert.equal(outcome(() => verifyConsistency(args)), want);
+      assert.equal(
+        outcome(() => verifyConsistency(args)),
+        want,
+      );
     });
   }
 });

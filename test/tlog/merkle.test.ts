@@ -175,8 +175,11 @@ function naiveCompletionOrder(size: number): { level: number; index: number }[] 
 // Helpers.
 
 /** Every stored hash of the test log of MAX leaves, by id, built by one appendLeaves call. */
-const STORE: readonly Uint8Array[] = appendLeaves({ size: 0, frontier: [], leafHashes: LEAVES })
-  .stored.map((s) => s.hash);
+const STORE: readonly Uint8Array[] = appendLeaves({
+  size: 0,
+  frontier: [],
+  leafHashes: LEAVES,
+}).stored.map((s) => s.hash);
 
 interface CountingReader extends HashReader {
   readonly calls: number[][];
@@ -307,8 +310,22 @@ describe('hash primitives (LED-2, RFC 9162 §2.1.1)', () => {
 describe('stored hash ids (LED-2)', () => {
   test('LED-2: ids follow the completion order of golang.org/x/mod/sumdb/tlog', () => {
     const first = [
-      [0, 0], [0, 1], [1, 0], [0, 2], [0, 3], [1, 1], [2, 0], [0, 4],
-      [0, 5], [1, 2], [0, 6], [0, 7], [1, 3], [2, 1], [3, 0], [0, 8],
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [0, 2],
+      [0, 3],
+      [1, 1],
+      [2, 0],
+      [0, 4],
+      [0, 5],
+      [1, 2],
+      [0, 6],
+      [0, 7],
+      [1, 3],
+      [2, 1],
+      [3, 0],
+      [0, 8],
     ];
     first.forEach(([level, index], id) => {
       assert.equal(storedHashIndex({ level: level as number, index: index as number }), id);
@@ -687,8 +704,14 @@ describe('reads for large trees (LED-9, LED-10)', () => {
 
   test('LED-9, LED-10: sizes around 2^32 and up to 2^52 prove and verify', async () => {
     const sizes = [
-      2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 2 ** 33 + 32, 3 * 2 ** 32, 2 ** 40 - 1,
-      2 ** 52 - 1, 2 ** 52,
+      2 ** 32 - 1,
+      2 ** 32,
+      2 ** 32 + 1,
+      2 ** 33 + 32,
+      3 * 2 ** 32,
+      2 ** 40 - 1,
+      2 ** 52 - 1,
+      2 ** 52,
     ];
     for (const newSize of sizes) {
       const root = await treeRoot({ size: newSize, reader: uniformReader(newSize) });
@@ -754,12 +777,18 @@ describe('tampered proofs (LED-9, LED-10, RFC 9162 §2.1.3.2, §2.1.4.2)', () =>
                     proof: proof.map((p, i) => (i === slot - 2 ? flipBit(p, bit) : p)),
                     root,
                   };
-          assert.equal(outcome(() => verifyInclusion(args)), 'TLOG_PROOF_INVALID');
+          assert.equal(
+            outcome(() => verifyInclusion(args)),
+            'TLOG_PROOF_INVALID',
+          );
           if (size > 1) {
             const otherIndex = (index + 1 + (other % (size - 1))) % size;
             assert.notEqual(otherIndex, index);
             const moved = { ...good, index: otherIndex, root };
-            assert.equal(outcome(() => verifyInclusion(moved)), 'TLOG_PROOF_INVALID');
+            assert.equal(
+              outcome(() => verifyInclusion(moved)),
+              'TLOG_PROOF_INVALID',
+            );
           }
         },
       ),
@@ -782,7 +811,11 @@ describe('tampered proofs (LED-9, LED-10, RFC 9162 §2.1.3.2, §2.1.4.2)', () =>
         if (want !== 'ok') rejected += 1;
         const args = { index, size: otherSize, leafHash: leaf, proof, root };
         const message = `${index}: ${size}→${otherSize}`;
-        assert.equal(outcome(() => verifyInclusion(args)), want, message);
+        assert.equal(
+          outcome(() => verifyInclusion(args)),
+          want,
+          message,
+        );
       }),
       { numRuns: 400 },
     );
@@ -795,8 +828,14 @@ describe('tampered proofs (LED-9, LED-10, RFC 9162 §2.1.3.2, §2.1.4.2)', () =>
     const proof = await proveInclusion({ index: 0, size: 5, reader: storeReader(5) });
     const args = { index: 0, leafHash: LEAVES[0] as Uint8Array, proof, root: mth(0, 5) };
     verifyInclusion({ ...args, size: 6 });
-    assert.equal(outcome(() => verifyInclusion({ ...args, size: 9 })), 'TLOG_PROOF_INVALID');
-    assert.equal(outcome(() => verifyInclusion({ ...args, size: 4 })), 'TLOG_PROOF_INVALID');
+    assert.equal(
+      outcome(() => verifyInclusion({ ...args, size: 9 })),
+      'TLOG_PROOF_INVALID',
+    );
+    assert.equal(
+      outcome(() => verifyInclusion({ ...args, size: 4 })),
+      'TLOG_PROOF_INVALID',
+    );
   });
 
   test('LED-9: extra, missing and short proof elements', async () => {
@@ -804,11 +843,20 @@ describe('tampered proofs (LED-9, LED-10, RFC 9162 §2.1.3.2, §2.1.4.2)', () =>
     const args = { index: 5, size: 11, leafHash: LEAVES[5] as Uint8Array, root: mth(0, 11) };
     verifyInclusion({ ...args, proof });
     const extra = [...proof, mth(0, 1)];
-    assert.equal(outcome(() => verifyInclusion({ ...args, proof: extra })), 'TLOG_PROOF_INVALID');
+    assert.equal(
+      outcome(() => verifyInclusion({ ...args, proof: extra })),
+      'TLOG_PROOF_INVALID',
+    );
     const fewer = proof.slice(0, -1);
-    assert.equal(outcome(() => verifyInclusion({ ...args, proof: fewer })), 'TLOG_PROOF_INVALID');
+    assert.equal(
+      outcome(() => verifyInclusion({ ...args, proof: fewer })),
+      'TLOG_PROOF_INVALID',
+    );
     const short = [...fewer, (proof.at(-1) as Uint8Array).subarray(1)];
-    assert.equal(outcome(() => verifyInclusion({ ...args, proof: short })), 'TLOG_MALFORMED');
+    assert.equal(
+      outcome(() => verifyInclusion({ ...args, proof: short })),
+      'TLOG_MALFORMED',
+    );
     const malformed: (() => unknown)[] = [
       () => verifyInclusion({ ...args, index: 11, proof }),
       () => verifyInclusion({ ...args, index: -1, proof }),
@@ -839,7 +887,10 @@ describe('tampered proofs (LED-9, LED-10, RFC 9162 §2.1.3.2, §2.1.4.2)', () =>
               : slot === 1
                 ? { ...good, newRoot: flipBit(good.newRoot, bit), proof }
                 : { ...good, proof: proof.map((p, i) => (i === slot - 2 ? flipBit(p, bit) : p)) };
-          assert.equal(outcome(() => verifyConsistency(flipped)), 'TLOG_PROOF_INVALID');
+          assert.equal(
+            outcome(() => verifyConsistency(flipped)),
+            'TLOG_PROOF_INVALID',
+          );
 
           // Another old or new size: accepted exactly when SUBPROOF's recursion for those sizes
           // rebuilds both roots from this proof.
@@ -854,7 +905,11 @@ describe('tampered proofs (LED-9, LED-10, RFC 9162 §2.1.3.2, §2.1.4.2)', () =>
           if (!same) rejected += 1;
           const moved = { ...good, oldSize: m, newSize: n, proof };
           const want = same ? 'ok' : 'TLOG_PROOF_INVALID';
-          assert.equal(outcome(() => verifyConsistency(moved)), want, `${oldSize}→${newSize}`);
+          assert.equal(
+            outcome(() => verifyConsistency(moved)),
+            want,
+            `${oldSize}→${newSize}`,
+          );
         },
       ),
       { numRuns: 400 },

@@ -74,12 +74,21 @@ describe('signed note: known vectors', () => {
     const note = `${TEXT}\n${PETER_SIG}${ENOCH_SIG}`;
     const one = openNote({ note, verifiers: [peter] });
     assert.equal(one.text, TEXT);
-    assert.deepEqual(one.verified.map((s) => s.name), ['PeterNeumann']);
-    assert.deepEqual(one.unknown.map((s) => s.name), ['EnochRoot']);
+    assert.deepEqual(
+      one.verified.map((s) => s.name),
+      ['PeterNeumann'],
+    );
+    assert.deepEqual(
+      one.unknown.map((s) => s.name),
+      ['EnochRoot'],
+    );
     assert.equal(Buffer.from(one.unknown[0]!.keyId).toString('hex'), 'af0cfe78');
     assert.equal(one.verified[0]!.line, PETER_SIG.slice(0, -1));
     const both = openNote({ note, verifiers: [peter, enoch] });
-    assert.deepEqual(both.verified.map((s) => s.name), ['PeterNeumann', 'EnochRoot']);
+    assert.deepEqual(
+      both.verified.map((s) => s.name),
+      ['PeterNeumann', 'EnochRoot'],
+    );
     assert.equal(both.unknown.length, 0);
     throwsCode(() => openNote({ note, verifiers: [] }), 'TLOG_SIGNATURE_INVALID', /no signature/);
   });

@@ -43,7 +43,10 @@ describe('tlog-proof: the spec example', () => {
     const parsed = parseTlogProof({ text: PROOF });
     assert.equal(parsed.index, 73894);
     assert.deepEqual(parsed.extra, new Uint8Array(Buffer.from(EXTRA, 'base64')));
-    assert.deepEqual(parsed.proof.map((h) => Buffer.from(h).toString('base64')), HASHES);
+    assert.deepEqual(
+      parsed.proof.map((h) => Buffer.from(h).toString('base64')),
+      HASHES,
+    );
     assert.equal(parsed.checkpoint, CHECKPOINT);
     assert.equal(formatTlogProof(parsed), PROOF);
   });

@@ -3,15 +3,47 @@ import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { buildClaims, createECT, DEFAULT_TTL_SECONDS } from '../../src/create/create.js';
 import { MemoryECTStore } from '../../src/dag/memory-store.js';
-import { DEFAULT_CLAIM_RULES, EXT_MAX_BYTES, EXT_MAX_DEPTH, isDigest, isUuid, MAX_NUMERIC_DATE, validateClaims, type ClaimRules } from '../../src/format/claims.js';
+import {
+  DEFAULT_CLAIM_RULES,
+  EXT_MAX_BYTES,
+  EXT_MAX_DEPTH,
+  isDigest,
+  isUuid,
+  MAX_NUMERIC_DATE,
+  validateClaims,
+  type ClaimRules,
+} from '../../src/format/claims.js';
 import { hashBytes, hashStream } from '../../src/format/hash.js';
 import type { ReplayStore } from '../../src/replay/store.js';
 import { createVerifier, verifyECT } from '../../src/verify/verify.js';
-import { AUD, claims, ecHeader, ISS, keyPair, NOW, payload, rejectsWith, signJSON, signText, throwsWith, token, uuid, verifyOptions } from '../helpers/fixtures.js';
+import {
+  AUD,
+  claims,
+  ecHeader,
+  ISS,
+  keyPair,
+  NOW,
+  payload,
+  rejectsWith,
+  signJSON,
+  signText,
+  throwsWith,
+  token,
+  uuid,
+  verifyOptions,
+} from '../helpers/fixtures.js';
 
-const rules = (overrides: Partial<ClaimRules> = {}): ClaimRules => ({ ...DEFAULT_CLAIM_RULES, ...overrides });
-const check = (overrides: Record<string, unknown>, r: Partial<ClaimRules> = {}) => validateClaims(payload(overrides), rules(r));
-const invalid = (overrides: Record<string, unknown>, member: string, r: Partial<ClaimRules> = {}) => {
+const rules = (overrides: Partial<ClaimRules> = {}): ClaimRules => ({
+  ...DEFAULT_CLAIM_RULES,
+  ...overrides,
+});
+const check = (overrides: Record<string, unknown>, r: Partial<ClaimRules> = {}) =>
+  validateClaims(payload(overrides), rules(r));
+const invalid = (
+  overrides: Record<string, unknown>,
+  member: string,
+  r: Partial<ClaimRules> = {},
+) => {
   const error = throwsWith(() => check(overrides, r), 'ECT_CLAIM_INVALID');
   assert.equal(error.member, member);
 };
@@ -24,7 +56,10 @@ describe('presence (VER-7)', () => {
   for (const name of ['iss', 'aud', 'iat', 'exp', 'jti', 'exec_act', 'pred']) {
     test(`VER-7: a token without ${name} is ECT_CLAIM_MISSING`, async () => {
       missing(name);
-      const error = await rejectsWith(verifyECT(signJSON(ecHeader(), payload({ [name]: undefined })), verifyOptions()), 'ECT_CLAIM_MISSING');
+      const error = await rejectsWith(
+        verifyECT(signJSON(ecHeader(), payload({ [name]: undefined })), verifyOptions()),
+        'ECT_CLAIM_MISSING',
+      );
       assert.equal(error.member, name);
     });
   }
@@ -39,7 +74,12 @@ describe('presence (VER-7)', () => {
   });
 
   test('VER-7: a complete set of claims passes and is returned unchanged', () => {
-    const input = payload({ wid: uuid(9), inp_hash: hashBytes('in'), out_hash: hashBytes('out'), ect_ext: { pol: 'p1' } });
+    const input = payload({
+      wid: uuid(9),
+      inp_hash: hashBytes('in'),
+      out_hash: hashBytes('out'),
+      ect_ext: { pol: 'p1' },
+    });
     const { claims: result, legacy } = validateClaims(input, rules());
     assert.deepEqual(result, input);
     assert.equal(legacy, false);
@@ -51,7 +91,12 @@ describe('claims of section 4 (CLM-1 ... CLM-11)', () => {
     invalid({ iss: '' }, 'iss');
     invalid({ iss: 42 }, 'iss');
     invalid({ iss: ['spiffe://a/b'] }, 'iss');
-    for (const iss of ['spiffe://example.org/ns/prod/sa/agent', 'https://agents.example.com/a', 'urn:example:agent']) assert.equal(check({ iss }).claims.iss, iss);
+    for (const iss of [
+      'spiffe://example.org/ns/prod/sa/agent',
+      'https://agents.example.com/a',
+      'urn:example:agent',
+    ])
+      assert.equal(check({ iss }).claims.iss, iss);
   });
 
   test('CLM-1: an iss with the spiffe scheme that is not a valid SPIFFE ID is ECT_CLAIM_INVALID (validation, verification and creation)', async () => {
@@ -85,19 +130,44 @@ describe('claims of section 4 (CLM-1 ... CLM-11)', () => {
 
   test('CLM-2: aud is a non-empty string or a non-empty array of non-empty strings', () => {
     for (const aud of ['', [], [''], [AUD, ''], [1], 7, { aud: AUD }]) invalid({ aud }, 'aud');
-    assert.deepEqual(check({ aud: [AUD, 'spiffe://example.org/ledger'] }).claims.aud, [AUD, 'spiffe://example.org/ledger']);
+    assert.deepEqual(check({ aud: [AUD, 'spiffe://example.org/ledger'] }).claims.aud, [
+      AUD,
+      'spiffe://example.org/ledger',
+    ]);
   });
 
   test('CLM-2, VER-9: the verifier must be in aud (string or array); otherwise ECT_AUDIENCE_MISMATCH', async () => {
-    assert.equal((await verifyECT(token({ aud: ['spiffe://example.org/ledger', AUD] }), verifyOptions())).claims.jti, uuid(1));
-    const error = await rejectsWith(verifyECT(token({ aud: 'spiffe://example.org/someone-else' }), verifyOptions()), 'ECT_AUDIENCE_MISMATCH');
+    assert.equal(
+      (await verifyECT(token({ aud: ['spiffe://example.org/ledger', AUD] }), verifyOptions()))
+        .claims.jti,
+      uuid(1),
+    );
+    const error = await rejectsWith(
+      verifyECT(token({ aud: 'spiffe://example.org/someone-else' }), verifyOptions()),
+      'ECT_AUDIENCE_MISMATCH',
+    );
     assert.equal(error.member, 'aud');
-    await rejectsWith(verifyECT(token({ aud: ['spiffe://example.org/x', 'spiffe://example.org/y'] }), verifyOptions()), 'ECT_AUDIENCE_MISMATCH');
+    await rejectsWith(
+      verifyECT(
+        token({ aud: ['spiffe://example.org/x', 'spiffe://example.org/y'] }),
+        verifyOptions(),
+      ),
+      'ECT_AUDIENCE_MISMATCH',
+    );
     // Exact match only: no prefix, no case folding.
-    await rejectsWith(verifyECT(token({ aud: `${AUD}/sub` }), verifyOptions()), 'ECT_AUDIENCE_MISMATCH');
-    await rejectsWith(verifyECT(token({ aud: AUD.toUpperCase() }), verifyOptions()), 'ECT_AUDIENCE_MISMATCH');
+    await rejectsWith(
+      verifyECT(token({ aud: `${AUD}/sub` }), verifyOptions()),
+      'ECT_AUDIENCE_MISMATCH',
+    );
+    await rejectsWith(
+      verifyECT(token({ aud: AUD.toUpperCase() }), verifyOptions()),
+      'ECT_AUDIENCE_MISMATCH',
+    );
     // A verifier with several identities accepts a token for any of them.
-    const ok = await verifyECT(token({ aud: 'spiffe://example.org/alias' }), verifyOptions({ audience: ['spiffe://example.org/alias', AUD] }));
+    const ok = await verifyECT(
+      token({ aud: 'spiffe://example.org/alias' }),
+      verifyOptions({ audience: ['spiffe://example.org/alias', AUD] }),
+    );
     assert.equal(ok.claims.aud, 'spiffe://example.org/alias');
   });
 
@@ -107,7 +177,10 @@ describe('claims of section 4 (CLM-1 ... CLM-11)', () => {
     // 1e400 parses to Infinity.
     const text = JSON.stringify(payload()).replace(`"iat":${NOW}`, '"iat":1e400');
     assert.ok(text.includes('1e400'));
-    throwsWith(() => validateClaims(JSON.parse(text) as Record<string, unknown>, rules()), 'ECT_CLAIM_INVALID');
+    throwsWith(
+      () => validateClaims(JSON.parse(text) as Record<string, unknown>, rules()),
+      'ECT_CLAIM_INVALID',
+    );
   });
 
   test('CLM-4: exp is a NumericDate after iat', () => {
@@ -138,7 +211,10 @@ describe('claims of section 4 (CLM-1 ... CLM-11)', () => {
     const beyond = text.replace(`"exp":${NOW + 600}`, '"exp":9007199254740993');
     assert.ok(beyond.includes('9007199254740993'));
     const header = JSON.stringify(ecHeader());
-    for (const hostile of [signJSON(ecHeader(), payload({ exp: 1e23 })), signText(header, beyond)]) {
+    for (const hostile of [
+      signJSON(ecHeader(), payload({ exp: 1e23 })),
+      signText(header, beyond),
+    ]) {
       const error = await rejectsWith(verifier.verify(hostile), 'ECT_CLAIM_INVALID');
       assert.equal(error.member, 'exp');
     }
@@ -156,14 +232,34 @@ describe('claims of section 4 (CLM-1 ... CLM-11)', () => {
     const built = buildClaims({ iss: ISS, aud: AUD, exec_act: 'x' }, { now: NOW });
     assert.equal(built.iat, NOW);
     assert.equal(built.exp, NOW + 600);
-    assert.equal(buildClaims({ iss: ISS, aud: AUD, exec_act: 'x' }, { now: NOW, ttl: 60 }).exp, NOW + 60);
-    assert.equal(buildClaims({ iss: ISS, aud: AUD, exec_act: 'x', iat: NOW - 10 }, { now: NOW }).exp, NOW + 590);
-    assert.throws(() => buildClaims({ iss: ISS, aud: AUD, exec_act: 'x' }, { now: NOW, ttl: 0 }), { name: 'ECTConfigError' });
+    assert.equal(
+      buildClaims({ iss: ISS, aud: AUD, exec_act: 'x' }, { now: NOW, ttl: 60 }).exp,
+      NOW + 60,
+    );
+    assert.equal(
+      buildClaims({ iss: ISS, aud: AUD, exec_act: 'x', iat: NOW - 10 }, { now: NOW }).exp,
+      NOW + 590,
+    );
+    assert.throws(() => buildClaims({ iss: ISS, aud: AUD, exec_act: 'x' }, { now: NOW, ttl: 0 }), {
+      name: 'ECTConfigError',
+    });
   });
 
   test('CLM-5: jti must be a UUID (8-4-4-4-12 hex, either case)', () => {
-    for (const jti of ['task-1', '', '00000000000040008000000000000001', '{00000000-0000-4000-8000-000000000001}', `${uuid(1)} `, 'g0000000-0000-4000-8000-000000000001', 7]) invalid({ jti }, 'jti');
-    assert.equal(check({ jti: uuid(1).toUpperCase().replace('4000', '4ABC') }).claims.jti, '00000000-0000-4ABC-8000-000000000001');
+    for (const jti of [
+      'task-1',
+      '',
+      '00000000000040008000000000000001',
+      '{00000000-0000-4000-8000-000000000001}',
+      `${uuid(1)} `,
+      'g0000000-0000-4000-8000-000000000001',
+      7,
+    ])
+      invalid({ jti }, 'jti');
+    assert.equal(
+      check({ jti: uuid(1).toUpperCase().replace('4000', '4ABC') }).claims.jti,
+      '00000000-0000-4ABC-8000-000000000001',
+    );
     assert.equal(isUuid('0B6F2A8E-5C3D-4F1A-9E7B-2D4C6A8E0F13'), true);
   });
 
@@ -186,7 +282,10 @@ describe('claims of section 4 (CLM-1 ... CLM-11)', () => {
     assert.equal(check({ exec_act: 'a'.repeat(256) }).claims.exec_act.length, 256);
     invalid({ exec_act: 'a'.repeat(257) }, 'exec_act');
     invalid({ exec_act: 'a'.repeat(11) }, 'exec_act', { maxExecActLength: 10 });
-    assert.equal(check({ exec_act: 'a'.repeat(300) }, { maxExecActLength: 300 }).claims.exec_act.length, 300);
+    assert.equal(
+      check({ exec_act: 'a'.repeat(300) }, { maxExecActLength: 300 }).claims.exec_act.length,
+      300,
+    );
   });
 
   test('CLM-7: pred is an array of task ids; [] is a root task', () => {
@@ -237,10 +336,22 @@ describe('claims of section 4 (CLM-1 ... CLM-11)', () => {
 
   test('CLM-9: inp_hash/out_hash are unpadded base64url SHA-256 digests (43 characters)', async () => {
     // SHA-256("abc") = ba7816bf...f20015ad
-    assert.equal(hashBytes('abc'), Buffer.from('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad', 'hex').toString('base64url'));
+    assert.equal(
+      hashBytes('abc'),
+      Buffer.from(
+        'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+        'hex',
+      ).toString('base64url'),
+    );
     assert.equal(hashBytes('abc'), 'ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
-    assert.equal(await hashStream(Readable.from([Buffer.from('a'), 'b', Buffer.from('c')])), hashBytes('abc'));
-    assert.equal(await hashStream(new Blob(['ab', 'c']).stream()), hashBytes(new TextEncoder().encode('abc')));
+    assert.equal(
+      await hashStream(Readable.from([Buffer.from('a'), 'b', Buffer.from('c')])),
+      hashBytes('abc'),
+    );
+    assert.equal(
+      await hashStream(new Blob(['ab', 'c']).stream()),
+      hashBytes(new TextEncoder().encode('abc')),
+    );
     const digest = hashBytes('payload');
     assert.equal(check({ inp_hash: digest, out_hash: digest }).claims.out_hash, digest);
     assert.equal(isDigest(digest), true);
@@ -297,26 +408,57 @@ describe('claims of section 4 (CLM-1 ... CLM-11)', () => {
   test('CLM-10: the ect_ext limits are enforced on creation and on verification', async () => {
     const big = { pol: 'x'.repeat(5000) };
     const deep = { a: { b: { c: { d: { e: { f: 1 } } } } } };
-    throwsWith(() => createECT(claims({ ect_ext: big }), { key: keyPair().privateJwk, now: NOW }), 'ECT_EXT_LIMIT');
+    throwsWith(
+      () => createECT(claims({ ect_ext: big }), { key: keyPair().privateJwk, now: NOW }),
+      'ECT_EXT_LIMIT',
+    );
     throwsWith(() => createECT(claims({ ect_ext: deep }), { level: 1, now: NOW }), 'ECT_EXT_LIMIT');
-    await rejectsWith(verifyECT(signJSON(ecHeader(), payload({ ect_ext: big })), verifyOptions()), 'ECT_EXT_LIMIT');
-    await rejectsWith(verifyECT(signJSON(ecHeader(), payload({ ect_ext: deep })), verifyOptions()), 'ECT_EXT_LIMIT');
-    const ok = await verifyECT(token({ ect_ext: { pol: 'policy-7', pol_decision: 'approved' } }), verifyOptions());
+    await rejectsWith(
+      verifyECT(signJSON(ecHeader(), payload({ ect_ext: big })), verifyOptions()),
+      'ECT_EXT_LIMIT',
+    );
+    await rejectsWith(
+      verifyECT(signJSON(ecHeader(), payload({ ect_ext: deep })), verifyOptions()),
+      'ECT_EXT_LIMIT',
+    );
+    const ok = await verifyECT(
+      token({ ect_ext: { pol: 'policy-7', pol_decision: 'approved' } }),
+      verifyOptions(),
+    );
     assert.deepEqual(ok.claims.ect_ext, { pol: 'policy-7', pol_decision: 'approved' });
   });
 
   test('CLM-11: other claims are kept and ignored; sub is not required', async () => {
-    const result = await verifyECT(token({ sub: 'someone', custom: { a: [1, 2] }, nbf: 1 }), verifyOptions());
+    const result = await verifyECT(
+      token({ sub: 'someone', custom: { a: [1, 2] }, nbf: 1 }),
+      verifyOptions(),
+    );
     assert.equal(result.claims['sub'], 'someone');
     assert.deepEqual(result.claims['custom'], { a: [1, 2] });
     assert.equal(result.claims['nbf'], 1);
-    assert.equal('sub' in (await verifyECT(token({ jti: uuid(2) }), verifyOptions())).claims, false);
+    assert.equal(
+      'sub' in (await verifyECT(token({ jti: uuid(2) }), verifyOptions())).claims,
+      false,
+    );
   });
 
-  test('VER-7: creation runs the verifier\'s claim checks (ECT_CLAIM_MISSING / ECT_CLAIM_INVALID)', () => {
-    throwsWith(() => createECT({ aud: AUD, exec_act: 'x' } as never, { key: keyPair().privateJwk, now: NOW }), 'ECT_CLAIM_MISSING');
-    throwsWith(() => createECT(claims({ jti: 'not-a-uuid' }), { key: keyPair().privateJwk, now: NOW }), 'ECT_CLAIM_INVALID');
-    assert.ok(createECT(claims({ jti: 'task-1' }), { key: keyPair().privateJwk, now: NOW, rules: { requireUuid: false } }).split('.').length === 3);
+  test("VER-7: creation runs the verifier's claim checks (ECT_CLAIM_MISSING / ECT_CLAIM_INVALID)", () => {
+    throwsWith(
+      () =>
+        createECT({ aud: AUD, exec_act: 'x' } as never, { key: keyPair().privateJwk, now: NOW }),
+      'ECT_CLAIM_MISSING',
+    );
+    throwsWith(
+      () => createECT(claims({ jti: 'not-a-uuid' }), { key: keyPair().privateJwk, now: NOW }),
+      'ECT_CLAIM_INVALID',
+    );
+    assert.ok(
+      createECT(claims({ jti: 'task-1' }), {
+        key: keyPair().privateJwk,
+        now: NOW,
+        rules: { requireUuid: false },
+      }).split('.').length === 3,
+    );
   });
 });
 
@@ -328,7 +470,10 @@ describe('-00 migration (CLM-13)', () => {
   });
 
   test('CLM-13: with acceptLegacy, par -> pred, ext -> ect_ext, top-level pol/pol_decision -> ect_ext, and the result says legacy', () => {
-    const { claims: result, legacy } = validateClaims(legacyPayload({ par: [uuid(2)], ext: { note: 'n' }, pol: 'p1', pol_decision: 'approved' }), rules({ acceptLegacy: true }));
+    const { claims: result, legacy } = validateClaims(
+      legacyPayload({ par: [uuid(2)], ext: { note: 'n' }, pol: 'p1', pol_decision: 'approved' }),
+      rules({ acceptLegacy: true }),
+    );
     assert.equal(legacy, true);
     assert.deepEqual(result.pred, [uuid(2)]);
     assert.deepEqual(result.ect_ext, { note: 'n', pol: 'p1', pol_decision: 'approved' });
@@ -343,17 +488,40 @@ describe('-00 migration (CLM-13)', () => {
     const on = rules({ acceptLegacy: true });
     throwsWith(() => validateClaims(payload({ par: [] }), on), 'ECT_CLAIM_INVALID');
     throwsWith(() => validateClaims(payload({ ext: {}, ect_ext: {} }), on), 'ECT_CLAIM_INVALID');
-    throwsWith(() => validateClaims(payload({ pol: 'a', ect_ext: { pol: 'b' } }), on), 'ECT_CLAIM_INVALID');
-    throwsWith(() => validateClaims(payload({ pol_decision: 'approved', ect_ext: { pol_decision: 'rejected' } }), on), 'ECT_CLAIM_INVALID');
-    throwsWith(() => validateClaims(payload({ pol: 'a', ect_ext: 'nope' }), on), 'ECT_CLAIM_INVALID');
+    throwsWith(
+      () => validateClaims(payload({ pol: 'a', ect_ext: { pol: 'b' } }), on),
+      'ECT_CLAIM_INVALID',
+    );
+    throwsWith(
+      () =>
+        validateClaims(
+          payload({ pol_decision: 'approved', ect_ext: { pol_decision: 'rejected' } }),
+          on,
+        ),
+      'ECT_CLAIM_INVALID',
+    );
+    throwsWith(
+      () => validateClaims(payload({ pol: 'a', ect_ext: 'nope' }), on),
+      'ECT_CLAIM_INVALID',
+    );
   });
 
   test('CLM-13: migrated claims are validated like -01 ones (ect_ext limits apply to ext)', () => {
-    throwsWith(() => validateClaims(legacyPayload({ par: [], ext: { a: 'x'.repeat(5000) } }), rules({ acceptLegacy: true })), 'ECT_EXT_LIMIT');
+    throwsWith(
+      () =>
+        validateClaims(
+          legacyPayload({ par: [], ext: { a: 'x'.repeat(5000) } }),
+          rules({ acceptLegacy: true }),
+        ),
+      'ECT_EXT_LIMIT',
+    );
   });
 
   test('CLM-13, HDR-1: a -00 token (typ wimse-exec+jwt, par) verifies under acceptLegacy and reports legacy; rejected without it', async () => {
-    const jws = signText(JSON.stringify(ecHeader({ typ: 'wimse-exec+jwt' })), JSON.stringify(legacyPayload({ par: [], pol: 'p', pol_decision: 'approved' })));
+    const jws = signText(
+      JSON.stringify(ecHeader({ typ: 'wimse-exec+jwt' })),
+      JSON.stringify(legacyPayload({ par: [], pol: 'p', pol_decision: 'approved' })),
+    );
     const result = await verifyECT(jws, verifyOptions({ acceptLegacy: true }));
     assert.equal(result.legacy, true);
     assert.deepEqual(result.claims.pred, []);

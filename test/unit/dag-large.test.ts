@@ -64,8 +64,18 @@ describe('DAG-7: a chain of 100,000 tasks', () => {
   });
 
   test('renderMermaid and renderDot draw every edge', () => {
-    assert.equal(renderMermaid(chain).split('\n').filter((l) => l.includes('-->')).length, N - 1);
-    assert.equal(renderDot(chain).split('\n').filter((l) => l.includes('->')).length, N - 1);
+    assert.equal(
+      renderMermaid(chain)
+        .split('\n')
+        .filter((l) => l.includes('-->')).length,
+      N - 1,
+    );
+    assert.equal(
+      renderDot(chain)
+        .split('\n')
+        .filter((l) => l.includes('->')).length,
+      N - 1,
+    );
   });
 });
 

@@ -18,30 +18,59 @@ function file(name: string, content: string): string {
 }
 
 function refused(env: Record<string, string>, variable: string): void {
-  assert.throws(() => configFromEnv(env), (error: unknown) => {
-    assert.ok(error instanceof ECTConfigError, `expected ECTConfigError, got ${String(error)}`);
-    assert.equal(error.setting, variable);
-    assert.ok(error.message.startsWith(`${variable}: `));
-    return true;
-  }, `${JSON.stringify(env)} should be refused`);
+  assert.throws(
+    () => configFromEnv(env),
+    (error: unknown) => {
+      assert.ok(error instanceof ECTConfigError, `expected ECTConfigError, got ${String(error)}`);
+      assert.equal(error.setting, variable);
+      assert.ok(error.message.startsWith(`${variable}: `));
+      return true;
+    },
+    `${JSON.stringify(env)} should be refused`,
+  );
 }
 
 describe('configuration from ECT_* variables', () => {
   test('the core variables are documented in ENV_VARIABLES', () => {
-    const core = ['ECT_ACCEPT_LEGACY', 'ECT_ALGORITHMS', 'ECT_AUDIENCE', 'ECT_CLOCK_TOLERANCE', 'ECT_DEFAULT_TTL', 'ECT_ISSUER', 'ECT_JWKS_FILE',
-      'ECT_KEY_FILE', 'ECT_MAX_IAT_AGE', 'ECT_MAX_PRED', 'ECT_MAX_TOKEN_SIZE', 'ECT_MIN_LEVEL', 'ECT_REQUIRE_UUID'];
-    for (const name of core) assert.equal(typeof (ENV_VARIABLES as Record<string, string>)[name], 'string', name);
+    const core = [
+      'ECT_ACCEPT_LEGACY',
+      'ECT_ALGORITHMS',
+      'ECT_AUDIENCE',
+      'ECT_CLOCK_TOLERANCE',
+      'ECT_DEFAULT_TTL',
+      'ECT_ISSUER',
+      'ECT_JWKS_FILE',
+      'ECT_KEY_FILE',
+      'ECT_MAX_IAT_AGE',
+      'ECT_MAX_PRED',
+      'ECT_MAX_TOKEN_SIZE',
+      'ECT_MIN_LEVEL',
+      'ECT_REQUIRE_UUID',
+    ];
+    for (const name of core)
+      assert.equal(typeof (ENV_VARIABLES as Record<string, string>)[name], 'string', name);
   });
 
   test('an empty environment gives an empty configuration; empty values count as absent', () => {
     assert.deepEqual(configFromEnv({}), {});
-    assert.deepEqual(configFromEnv({ ECT_MIN_LEVEL: '', ECT_ISSUER: '', ECT_AUDIENCE: ' ', ECT_ACCEPT_LEGACY: '' }), {});
+    assert.deepEqual(
+      configFromEnv({
+        ECT_MIN_LEVEL: '',
+        ECT_ISSUER: '',
+        ECT_AUDIENCE: ' ',
+        ECT_ACCEPT_LEGACY: '',
+      }),
+      {},
+    );
     assert.deepEqual(configFromEnv({ PATH: '/bin', ECT_UNKNOWN: 'x' }), {});
   });
 
   test('good values of every variable', () => {
     const jwk = keyPair().privateJwk;
-    const pem = createPrivateKey({ key: jwk, format: 'jwk' }).export({ type: 'pkcs8', format: 'pem' }) as string;
+    const pem = createPrivateKey({ key: jwk, format: 'jwk' }).export({
+      type: 'pkcs8',
+      format: 'pem',
+    }) as string;
     const config = configFromEnv({
       ECT_ISSUER: 'spiffe://example.org/agent/a',
       ECT_AUDIENCE: 'spiffe://example.org/b, spiffe://example.org/ledger',
@@ -75,7 +104,13 @@ describe('configuration from ECT_* variables', () => {
       requireUuid: false,
     });
     assert.equal(configFromEnv({ ECT_KEY_FILE: file('key.pem', pem) }).key, pem);
-    for (const [raw, value] of [['1', true], ['yes', true], ['false', false], ['0', false], [' No ', false]] as const) {
+    for (const [raw, value] of [
+      ['1', true],
+      ['yes', true],
+      ['false', false],
+      ['0', false],
+      [' No ', false],
+    ] as const) {
       assert.equal(configFromEnv({ ECT_ACCEPT_LEGACY: raw }).acceptLegacy, value);
     }
     assert.equal(configFromEnv({ ECT_MIN_LEVEL: ' 1 ' }).minLevel, 1);
@@ -112,7 +147,8 @@ describe('configuration from ECT_* variables', () => {
     ['ECT_AUDIENCE', 'a,'],
   ];
   for (const [variable, value] of bad) {
-    test(`${variable}=${JSON.stringify(value)} is an ECTConfigError naming ${variable}`, () => refused({ [variable]: value }, variable));
+    test(`${variable}=${JSON.stringify(value)} is an ECTConfigError naming ${variable}`, () =>
+      refused({ [variable]: value }, variable));
   }
 
   test('ECT_KEY_FILE: a missing file, or a file that is neither a JWK nor PEM, is an ECTConfigError naming it', () => {

@@ -33,18 +33,25 @@ describe('minimum level (FMT-4, VER-3)', () => {
     const payloadOnly = jws.split('.')[1]!;
     await rejectsWith(verifyECT(payloadOnly, verifyOptions()), 'ECT_LEVEL_TOO_LOW');
     // Two dots keep it a JWS (FMT-3), and an empty signature never verifies.
-    await rejectsWith(verifyECT(`${jws.split('.').slice(0, 2).join('.')}.`, verifyOptions({ minLevel: 1 })), 'ECT_SIGNATURE_INVALID');
+    await rejectsWith(
+      verifyECT(`${jws.split('.').slice(0, 2).join('.')}.`, verifyOptions({ minLevel: 1 })),
+      'ECT_SIGNATURE_INVALID',
+    );
   });
 
   test('FMT-4: the minimum level must be 1, 2 or 3 (configuration error)', () => {
     for (const minLevel of [0, 4, 2.5, '2']) {
-      assert.throws(() => createVerifier(verifyOptions({ minLevel: minLevel as Level })), { name: 'ECTConfigError' });
+      assert.throws(() => createVerifier(verifyOptions({ minLevel: minLevel as Level })), {
+        name: 'ECTConfigError',
+      });
     }
   });
 
   test('FMT-2: createECT makes L1 tokens only on request and refuses level 3 (a ledger gives L3, FMT-6)', () => {
     assert.equal(createECT(claims(), { level: 1, now: NOW }).includes('.'), false);
-    assert.throws(() => createECT(claims(), { level: 3 as 1, now: NOW }), { name: 'ECTConfigError' });
+    assert.throws(() => createECT(claims(), { level: 3 as 1, now: NOW }), {
+      name: 'ECTConfigError',
+    });
   });
 
   test('FMT-4, FMT-6, LED-7: one place decides the level: recorded L2 is 3', () => {

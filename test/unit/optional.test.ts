@@ -44,7 +44,10 @@ test('a package not installed: ECTConfigError naming it and how to install it', 
 });
 
 test('optionalPackageError recognises only a missing optional package', async () => {
-  const real = await import(ABSENT).then(() => assert.fail('resolved'), (e: unknown) => e);
+  const real = await import(ABSENT).then(
+    () => assert.fail('resolved'),
+    (e: unknown) => e,
+  );
   assert.equal(optionalPackageError(real), undefined, 'not one of the optional peers');
   assert.equal(optionalPackageError(new Error('boom')), undefined);
   const names = ['better-sqlite3', 'pg', 'redis', 'express', 'fastify'];

@@ -6,7 +6,19 @@ import { parseStrictJSON } from '../../src/format/json.js';
 import { parseToken } from '../../src/format/parse.js';
 import { encodeBase64url } from '../../src/format/base64url.js';
 import { DEFAULT_MAX_TOKEN_SIZE } from '../../src/verify/options.js';
-import { claims, ecHeader, keyPair, l1Token, NOW, payload, rejectsWith, signText, throwsWith, token, verifyOptions } from '../helpers/fixtures.js';
+import {
+  claims,
+  ecHeader,
+  keyPair,
+  l1Token,
+  NOW,
+  payload,
+  rejectsWith,
+  signText,
+  throwsWith,
+  token,
+  verifyOptions,
+} from '../helpers/fixtures.js';
 
 const b64 = (text: string): string => encodeBase64url(text);
 
@@ -20,7 +32,10 @@ describe('wire forms and level detection (FMT-1, FMT-2, FMT-3)', () => {
     assert.equal(parsed.level, 2);
     if (parsed.level !== 2) return;
     assert.deepEqual(parsed.header, ecHeader());
-    assert.deepEqual(parsed.payload, JSON.parse(Buffer.from(segments[1]!, 'base64url').toString('utf8')));
+    assert.deepEqual(
+      parsed.payload,
+      JSON.parse(Buffer.from(segments[1]!, 'base64url').toString('utf8')),
+    );
     assert.equal(parsed.signingInput, `${segments[0]}.${segments[1]}`);
     assert.equal(parsed.signature.length, 64);
   });
@@ -28,7 +43,9 @@ describe('wire forms and level detection (FMT-1, FMT-2, FMT-3)', () => {
   test('FMT-2: an L1 token is one unpadded base64url segment of the UTF-8 JSON claims', () => {
     const l1 = l1Token({ exec_act: 'résumé_review' });
     assert.match(l1, /^[A-Za-z0-9_-]+$/);
-    const decoded = JSON.parse(Buffer.from(l1, 'base64url').toString('utf8')) as { exec_act: string };
+    const decoded = JSON.parse(Buffer.from(l1, 'base64url').toString('utf8')) as {
+      exec_act: string;
+    };
     assert.equal(decoded.exec_act, 'résumé_review');
     const parsed = parseToken(l1);
     assert.equal(parsed.level, 1);
@@ -45,7 +62,15 @@ describe('wire forms and level detection (FMT-1, FMT-2, FMT-3)', () => {
   test('FMT-3: one "." or more than two is malformed (a JWE with four is not an ECT)', () => {
     const jws = token();
     const [h, p, s] = jws.split('.');
-    for (const bad of [`${h}.${p}`, `${jws}.`, `${h}.${p}.${s}.${s}`, `${h}.${p}.${s}.${s}.${s}`, '.', '..', '...']) {
+    for (const bad of [
+      `${h}.${p}`,
+      `${jws}.`,
+      `${h}.${p}.${s}.${s}`,
+      `${h}.${p}.${s}.${s}.${s}`,
+      '.',
+      '..',
+      '...',
+    ]) {
       throwsWith(() => parseToken(bad), 'ECT_MALFORMED');
     }
   });
@@ -75,7 +100,11 @@ describe('wire forms and level detection (FMT-1, FMT-2, FMT-3)', () => {
     const jws = token();
     const [h, p, s] = jws.split('.');
     const std = Buffer.from(JSON.stringify(claims()), 'utf8').toString('base64');
-    throwsWith(() => parseToken(std.includes('+') || std.includes('/') || std.endsWith('=') ? std : `${std}=`), 'ECT_MALFORMED');
+    throwsWith(
+      () =>
+        parseToken(std.includes('+') || std.includes('/') || std.endsWith('=') ? std : `${std}=`),
+      'ECT_MALFORMED',
+    );
     throwsWith(() => parseToken(`${l1}==`), 'ECT_MALFORMED');
     throwsWith(() => parseToken(`${h}.${p}.${s}=`), 'ECT_MALFORMED');
     throwsWith(() => parseToken(`${h} .${p}.${s}`), 'ECT_MALFORMED');
@@ -86,21 +115,37 @@ describe('wire forms and level detection (FMT-1, FMT-2, FMT-3)', () => {
   });
 
   test('FMT-3: invalid UTF-8 and a byte order mark in a segment are malformed', () => {
-    throwsWith(() => parseToken(Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]).toString('base64url')), 'ECT_MALFORMED');
-    throwsWith(() => parseToken(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{}')]).toString('base64url')), 'ECT_MALFORMED');
+    throwsWith(
+      () =>
+        parseToken(Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]).toString('base64url')),
+      'ECT_MALFORMED',
+    );
+    throwsWith(
+      () =>
+        parseToken(
+          Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{}')]).toString('base64url'),
+        ),
+      'ECT_MALFORMED',
+    );
   });
 
   test('VER-2: verifyECT reports every parse failure as ECT_MALFORMED, also for a non-string', async () => {
     await rejectsWith(verifyECT('a.b', verifyOptions()), 'ECT_MALFORMED');
     await rejectsWith(verifyECT('', verifyOptions()), 'ECT_MALFORMED');
-    await rejectsWith(verifyECT(`${b64('{"alg":"ES256"')}.${b64('{}')}.AAAA`, verifyOptions()), 'ECT_MALFORMED');
+    await rejectsWith(
+      verifyECT(`${b64('{"alg":"ES256"')}.${b64('{}')}.AAAA`, verifyOptions()),
+      'ECT_MALFORMED',
+    );
     await rejectsWith(verifyECT(42 as unknown as string, verifyOptions()), 'ECT_MALFORMED');
   });
 });
 
 describe('strict JSON (CLM-12)', () => {
   test('CLM-12: a duplicate member name in the payload is ECT_MALFORMED, even with a valid signature', async () => {
-    const text = JSON.stringify(payload()).replace('"exec_act":"review_spec"', '"exec_act":"review_spec","exec_act":"delete_all"');
+    const text = JSON.stringify(payload()).replace(
+      '"exec_act":"review_spec"',
+      '"exec_act":"review_spec","exec_act":"delete_all"',
+    );
     assert.ok(text.includes('delete_all'));
     const jws = signText(JSON.stringify(ecHeader()), text);
     throwsWith(() => parseToken(jws), 'ECT_MALFORMED');
@@ -108,7 +153,10 @@ describe('strict JSON (CLM-12)', () => {
   });
 
   test('CLM-12: a duplicate member name in the header is ECT_MALFORMED', async () => {
-    const jws = signText('{"alg":"ES256","typ":"exec+jwt","kid":"test-ES256","typ":"JWT"}', JSON.stringify(payload()));
+    const jws = signText(
+      '{"alg":"ES256","typ":"exec+jwt","kid":"test-ES256","typ":"JWT"}',
+      JSON.stringify(payload()),
+    );
     await rejectsWith(verifyECT(jws, verifyOptions()), 'ECT_MALFORMED');
   });
 

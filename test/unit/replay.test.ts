@@ -56,7 +56,10 @@ describe('replay protection (RPL-1 ... RPL-3, VER-12)', () => {
 
   test('RPL-1: verifyECT is one-shot: replay is required (a shared store, or false to opt out)', async () => {
     // Without a replay option the one-shot form would silently skip replay protection: refused.
-    for (const options of [verifyOptions({ replay: undefined }), { ...verifyOptions(), replay: undefined }]) {
+    for (const options of [
+      verifyOptions({ replay: undefined }),
+      { ...verifyOptions(), replay: undefined },
+    ]) {
       await assert.rejects(verifyECT(token(), options as never), (e: unknown) => {
         assert.ok(e instanceof ECTConfigError, String(e));
         assert.equal(e.setting, 'options.replay');
@@ -68,7 +71,12 @@ describe('replay protection (RPL-1 ... RPL-3, VER-12)', () => {
     await verifyECT(token(), verifyOptions({ replay: false }));
     await verifyECT(token(), verifyOptions({ replay: false }));
     // L1-only use stays one call: no keys, minimum level 1, replay false.
-    const l1 = await verifyECT(l1Token(), { audience: verifyOptions().audience, now: NOW, minLevel: 1, replay: false });
+    const l1 = await verifyECT(l1Token(), {
+      audience: verifyOptions().audience,
+      now: NOW,
+      minLevel: 1,
+      replay: false,
+    });
     assert.equal(l1.level, 1);
     const shared = new MemoryReplayStore();
     await verifyECT(token(), verifyOptions({ replay: shared }));
@@ -81,16 +89,27 @@ describe('replay protection (RPL-1 ... RPL-3, VER-12)', () => {
 
   test('RPL-2: check-and-record is atomic: of 25 concurrent presentations exactly one passes', async () => {
     const verifier = createVerifier(verifyOptions({ replay: new MemoryReplayStore() }));
-    const outcomes = await Promise.allSettled(Array.from({ length: 25 }, () => verifier.verify(token())));
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 25 }, () => verifier.verify(token())),
+    );
     assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1);
-    for (const o of outcomes) if (o.status === 'rejected') assert.equal((o.reason as ECTError).code, 'ECT_REPLAY');
+    for (const o of outcomes)
+      if (o.status === 'rejected') assert.equal((o.reason as ECTError).code, 'ECT_REPLAY');
   });
 
   test('RPL-2: the entry lives until exp + clock tolerance, never a fixed window', async () => {
     const recorded: [string, number, number][] = [];
-    const spy: ReplayStore = { checkAndRecord: async (key, expiresAt, now) => { recorded.push([key, expiresAt, now]); return true; } };
+    const spy: ReplayStore = {
+      checkAndRecord: async (key, expiresAt, now) => {
+        recorded.push([key, expiresAt, now]);
+        return true;
+      },
+    };
     await verifyECT(token({ wid: WID }), verifyOptions({ replay: spy }));
-    await verifyECT(token({ jti: uuid(2), exp: NOW + 86_400 }), verifyOptions({ replay: spy, clockTolerance: 5, maxIatAge: 0 }));
+    await verifyECT(
+      token({ jti: uuid(2), exp: NOW + 86_400 }),
+      verifyOptions({ replay: spy, clockTolerance: 5, maxIatAge: 0 }),
+    );
     assert.deepEqual(recorded, [
       [replayKey(uuid(1), WID), EXP + 30, NOW],
       [replayKey(uuid(2), undefined), NOW + 86_400 + 5, NOW],
@@ -135,20 +154,37 @@ describe('replay protection (RPL-1 ... RPL-3, VER-12)', () => {
   });
 
   test('RPL-3, VER-12: through a verifier, a full cache fails closed with ECT_REPLAY_STORE_UNAVAILABLE', async () => {
-    const verifier = createVerifier(verifyOptions({ replay: new MemoryReplayStore({ maxEntries: 1 }) }));
+    const verifier = createVerifier(
+      verifyOptions({ replay: new MemoryReplayStore({ maxEntries: 1 }) }),
+    );
     await verifier.verify(token());
     await rejectsWith(verifier.verify(token({ jti: uuid(2) })), 'ECT_REPLAY_STORE_UNAVAILABLE');
   });
 
   test('RPL-3, VER-12: a replay store that cannot be reached fails closed with ECT_REPLAY_STORE_UNAVAILABLE', async () => {
-    const down: ReplayStore = { checkAndRecord: async () => { throw new Error('ECONNREFUSED 127.0.0.1:6379'); } };
-    const error = await rejectsWith(verifyECT(token(), verifyOptions({ replay: down })), 'ECT_REPLAY_STORE_UNAVAILABLE');
+    const down: ReplayStore = {
+      checkAndRecord: async () => {
+        throw new Error('ECONNREFUSED 127.0.0.1:6379');
+      },
+    };
+    const error = await rejectsWith(
+      verifyECT(token(), verifyOptions({ replay: down })),
+      'ECT_REPLAY_STORE_UNAVAILABLE',
+    );
     assert.ok(error.cause instanceof Error);
     assert.equal(error.claims?.['jti'], uuid(1));
-    const rejecting: ReplayStore = { checkAndRecord: () => Promise.reject(new ECTError('ECT_REPLAY_STORE_UNAVAILABLE', 'timeout')) };
-    await rejectsWith(verifyECT(token(), verifyOptions({ replay: rejecting })), 'ECT_REPLAY_STORE_UNAVAILABLE');
+    const rejecting: ReplayStore = {
+      checkAndRecord: () => Promise.reject(new ECTError('ECT_REPLAY_STORE_UNAVAILABLE', 'timeout')),
+    };
+    await rejectsWith(
+      verifyECT(token(), verifyOptions({ replay: rejecting })),
+      'ECT_REPLAY_STORE_UNAVAILABLE',
+    );
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a store rejecting with a non-Error is the case
     const throwsString: ReplayStore = { checkAndRecord: () => Promise.reject('down') };
-    await rejectsWith(verifyECT(token(), verifyOptions({ replay: throwsString })), 'ECT_REPLAY_STORE_UNAVAILABLE');
+    await rejectsWith(
+      verifyECT(token(), verifyOptions({ replay: throwsString })),
+      'ECT_REPLAY_STORE_UNAVAILABLE',
+    );
   });
 });

@@ -1,10 +1,25 @@
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
-import { createECT, createSigner, createVerifier, ECTConfigError, parseToken } from '../../src/index.js';
-import { AUD, claims, ISS, jwksOf, keyPair, NOW, throwsWith, verifyOptions } from '../helpers/fixtures.js';
+import {
+  createECT,
+  createSigner,
+  createVerifier,
+  ECTConfigError,
+  parseToken,
+} from '../../src/index.js';
+import {
+  AUD,
+  claims,
+  ISS,
+  jwksOf,
+  keyPair,
+  NOW,
+  throwsWith,
+  verifyOptions,
+} from '../helpers/fixtures.js';
 
 describe('createSigner', () => {
-  test('HDR-1, HDR-2, HDR-3: a prepared signer makes tokens with typ exec+jwt, the key\'s alg and kid, that verify', async () => {
+  test("HDR-1, HDR-2, HDR-3: a prepared signer makes tokens with typ exec+jwt, the key's alg and kid, that verify", async () => {
     const pair = keyPair('ES384', 'signer-kid');
     const signer = createSigner({ key: pair.privateJwk });
     assert.equal(signer.alg, 'ES384');
@@ -23,22 +38,32 @@ describe('createSigner', () => {
     const bare = { iss: ISS, aud: AUD, exec_act: 'review_spec' };
     const a = parseToken(signer.sign(bare, { now: NOW })).payload;
     const b = parseToken(signer.sign(bare, { now: NOW, ttl: 5 })).payload;
-    assert.deepEqual(bare, { iss: ISS, aud: AUD, exec_act: 'review_spec' }, 'the input is not modified');
+    assert.deepEqual(
+      bare,
+      { iss: ISS, aud: AUD, exec_act: 'review_spec' },
+      'the input is not modified',
+    );
     assert.notEqual(a['jti'], b['jti']);
     assert.deepEqual(a['pred'], []);
     assert.equal(a['exp'], NOW + 60);
     assert.equal(b['exp'], NOW + 5);
   });
 
-  test('VER-7: the signer validates every claim before signing, with the verifier\'s codes', () => {
+  test("VER-7: the signer validates every claim before signing, with the verifier's codes", () => {
     const signer = createSigner({ key: keyPair().privateJwk });
     throwsWith(() => signer.sign(claims({ jti: 'not-a-uuid' })), 'ECT_CLAIM_INVALID');
-    throwsWith(() => signer.sign(claims({ ect_ext: { a: { b: { c: { d: { e: {} } } } } } })), 'ECT_EXT_LIMIT');
+    throwsWith(
+      () => signer.sign(claims({ ect_ext: { a: { b: { c: { d: { e: {} } } } } } })),
+      'ECT_EXT_LIMIT',
+    );
     throwsWith(() => signer.sign({ iss: 'x', aud: 'y' } as never), 'ECT_CLAIM_MISSING');
   });
 
   test('HDR-2: a key that does not fit the requested algorithm is a configuration error at preparation', () => {
-    assert.throws(() => createSigner({ key: keyPair('EdDSA').privateJwk, alg: 'ES256' }), ECTConfigError);
+    assert.throws(
+      () => createSigner({ key: keyPair('EdDSA').privateJwk, alg: 'ES256' }),
+      ECTConfigError,
+    );
     assert.throws(() => createSigner({ key: keyPair().publicJwk }), ECTConfigError);
   });
 

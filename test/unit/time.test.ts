@@ -7,11 +7,22 @@ import {
   normalizeOptions,
 } from '../../src/verify/options.js';
 import { createVerifier, verifyECT } from '../../src/verify/verify.js';
-import { AUD, ISS, jwksOf, keyPair, NOW, rejectsWith, token, uuid, verifyOptions } from '../helpers/fixtures.js';
+import {
+  AUD,
+  ISS,
+  jwksOf,
+  keyPair,
+  NOW,
+  rejectsWith,
+  token,
+  uuid,
+  verifyOptions,
+} from '../helpers/fixtures.js';
 
 // The token of every test is issued at NOW and expires at NOW + 600 unless stated otherwise.
 const EXP = NOW + 600;
-const at = (now: number, extra: Parameters<typeof verifyOptions>[0] = {}) => verifyOptions({ now, ...extra });
+const at = (now: number, extra: Parameters<typeof verifyOptions>[0] = {}) =>
+  verifyOptions({ now, ...extra });
 
 describe('time (CLM-3, CLM-4, VER-10)', () => {
   test('CLM-3, CLM-4: the default clock tolerance is 30 s and the default maximum iat age 900 s', () => {
@@ -51,9 +62,15 @@ describe('time (CLM-3, CLM-4, VER-10)', () => {
     const error = await rejectsWith(verifyECT(longLived, at(NOW + 931)), 'ECT_IAT_TOO_OLD');
     assert.equal(error.member, 'iat');
     await verifyECT(longLived, at(NOW + 900, { clockTolerance: 0 }));
-    await rejectsWith(verifyECT(longLived, at(NOW + 901, { clockTolerance: 0 })), 'ECT_IAT_TOO_OLD');
+    await rejectsWith(
+      verifyECT(longLived, at(NOW + 901, { clockTolerance: 0 })),
+      'ECT_IAT_TOO_OLD',
+    );
     await verifyECT(longLived, at(NOW + 60, { maxIatAge: 60, clockTolerance: 0 }));
-    await rejectsWith(verifyECT(longLived, at(NOW + 61, { maxIatAge: 60, clockTolerance: 0 })), 'ECT_IAT_TOO_OLD');
+    await rejectsWith(
+      verifyECT(longLived, at(NOW + 61, { maxIatAge: 60, clockTolerance: 0 })),
+      'ECT_IAT_TOO_OLD',
+    );
   });
 
   test('CLM-3: maxIatAge 0 disables the age check (exp still applies)', async () => {
@@ -81,7 +98,12 @@ describe('time (CLM-3, CLM-4, VER-10)', () => {
   });
 
   test('VER-10: bad time options are configuration errors', () => {
-    for (const bad of [{ clockTolerance: -1 }, { maxIatAge: -5 }, { now: -1 }, { clockTolerance: Number.NaN }]) {
+    for (const bad of [
+      { clockTolerance: -1 },
+      { maxIatAge: -5 },
+      { now: -1 },
+      { clockTolerance: Number.NaN },
+    ]) {
       assert.throws(() => createVerifier(verifyOptions(bad)), { name: 'ECTConfigError' });
     }
   });

@@ -15,7 +15,9 @@ import { AUD, jwksOf, keyPair, NOW, rejectsWith, token } from '../helpers/fixtur
 /** A memory backend that can be switched off: its append transactions then fail to start. */
 class FlakyBackend extends MemoryLedgerBackend {
   down = false;
-  override async beginAppend(options: { readonly scopes: readonly string[] }): Promise<AppendTransaction> {
+  override async beginAppend(options: {
+    readonly scopes: readonly string[];
+  }): Promise<AppendTransaction> {
     if (this.down) throw new Error('connection refused');
     return super.beginAppend(options);
   }
@@ -24,7 +26,13 @@ class FlakyBackend extends MemoryLedgerBackend {
 test('LED-7, VER-12, VER-13: a token rejected for a ledger outage is not burnt in the replay cache; it passes after recovery', async () => {
   const backend = new FlakyBackend();
   const replay = new MemoryReplayStore();
-  const verifier = createVerifier({ audience: AUD, keys: jwksOf(keyPair()), now: NOW, replay, record: { ledger: new Ledger({ backend }) } });
+  const verifier = createVerifier({
+    audience: AUD,
+    keys: jwksOf(keyPair()),
+    now: NOW,
+    replay,
+    record: { ledger: new Ledger({ backend }) },
+  });
   const t = token();
   backend.down = true;
   await rejectsWith(verifier.verify(t), 'ECT_LEDGER_UNAVAILABLE');
@@ -39,7 +47,12 @@ test('LED-7, VER-12, VER-13: a token rejected for a ledger outage is not burnt i
 test('LED-7: with the degrade policy the token is accepted at level 2 and stays recorded in the replay cache', async () => {
   const backend = new FlakyBackend();
   backend.down = true;
-  const verifier = createVerifier({ audience: AUD, keys: jwksOf(keyPair()), now: NOW, record: { ledger: new Ledger({ backend }), failure: 'degrade' } });
+  const verifier = createVerifier({
+    audience: AUD,
+    keys: jwksOf(keyPair()),
+    now: NOW,
+    record: { ledger: new Ledger({ backend }), failure: 'degrade' },
+  });
   const t = token();
   const result = await verifier.verify(t);
   assert.equal(result.level, 2);
@@ -52,7 +65,9 @@ class RecoveringBackend extends FlakyBackend {
   constructor(private failures: number) {
     super();
   }
-  override async beginAppend(options: { readonly scopes: readonly string[] }): Promise<AppendTransaction> {
+  override async beginAppend(options: {
+    readonly scopes: readonly string[];
+  }): Promise<AppendTransaction> {
     this.down = this.failures-- > 0;
     return super.beginAppend(options);
   }
@@ -60,7 +75,12 @@ class RecoveringBackend extends FlakyBackend {
 
 test('LED-7: async mode accepts at level 2 at once and records in the background; the recording resolves to the receipt', async () => {
   const ledger = new Ledger();
-  const verifier = createVerifier({ audience: AUD, keys: jwksOf(keyPair()), now: NOW, record: { ledger, mode: 'async' } });
+  const verifier = createVerifier({
+    audience: AUD,
+    keys: jwksOf(keyPair()),
+    now: NOW,
+    record: { ledger, mode: 'async' },
+  });
   const result = await verifier.verify(token());
   assert.equal(result.level, 2);
   assert.equal(result.receipt, undefined);
@@ -73,7 +93,18 @@ test('LED-7: async mode accepts at level 2 at once and records in the background
 test('LED-7: async mode retries an unavailable ledger and records once it answers', async () => {
   const failures: unknown[] = [];
   const ledger = new Ledger({ backend: new RecoveringBackend(2) });
-  const verifier = createVerifier({ audience: AUD, keys: jwksOf(keyPair()), now: NOW, record: { ledger, mode: 'async', retries: 3, retryDelayMs: 1, onFailure: (f) => failures.push(f) } });
+  const verifier = createVerifier({
+    audience: AUD,
+    keys: jwksOf(keyPair()),
+    now: NOW,
+    record: {
+      ledger,
+      mode: 'async',
+      retries: 3,
+      retryDelayMs: 1,
+      onFailure: (f) => failures.push(f),
+    },
+  });
   const receipt = await (await verifier.verify(token())).recording;
   assert.equal(receipt?.seq, 1);
   assert.deepEqual(failures, []);
@@ -83,7 +114,18 @@ test('LED-7: async mode tells the application when recording finally fails; the 
   const backend = new FlakyBackend();
   backend.down = true;
   const failures: { error: { code: string }; attempts: number; claims: { jti: string } }[] = [];
-  const verifier = createVerifier({ audience: AUD, keys: jwksOf(keyPair()), now: NOW, record: { ledger: new Ledger({ backend }), mode: 'async', retries: 2, retryDelayMs: 1, onFailure: (f) => failures.push(f) } });
+  const verifier = createVerifier({
+    audience: AUD,
+    keys: jwksOf(keyPair()),
+    now: NOW,
+    record: {
+      ledger: new Ledger({ backend }),
+      mode: 'async',
+      retries: 2,
+      retryDelayMs: 1,
+      onFailure: (f) => failures.push(f),
+    },
+  });
   const result = await verifier.verify(token());
   assert.equal(result.level, 2);
   assert.equal(await result.recording, undefined);
@@ -95,7 +137,32 @@ test('LED-7: async mode tells the application when recording finally fails; the 
 
 test('LED-7: async mode is refused with minimum level 3, and with the ledger as the DAG store', () => {
   const ledger = new Ledger();
-  assert.throws(() => createVerifier({ audience: AUD, keys: jwksOf(keyPair()), record: { ledger, mode: 'async' }, minLevel: 3 }), { name: 'ECTConfigError' });
-  assert.throws(() => createVerifier({ audience: AUD, keys: jwksOf(keyPair()), record: { ledger, mode: 'async' }, dag: {} }), { name: 'ECTConfigError', message: /DAG store/ });
-  assert.doesNotThrow(() => createVerifier({ audience: AUD, keys: jwksOf(keyPair()), record: { ledger, mode: 'async' }, dag: { store: new MemoryECTStore() } }));
+  assert.throws(
+    () =>
+      createVerifier({
+        audience: AUD,
+        keys: jwksOf(keyPair()),
+        record: { ledger, mode: 'async' },
+        minLevel: 3,
+      }),
+    { name: 'ECTConfigError' },
+  );
+  assert.throws(
+    () =>
+      createVerifier({
+        audience: AUD,
+        keys: jwksOf(keyPair()),
+        record: { ledger, mode: 'async' },
+        dag: {},
+      }),
+    { name: 'ECTConfigError', message: /DAG store/ },
+  );
+  assert.doesNotThrow(() =>
+    createVerifier({
+      audience: AUD,
+      keys: jwksOf(keyPair()),
+      record: { ledger, mode: 'async' },
+      dag: { store: new MemoryECTStore() },
+    }),
+  );
 });

@@ -108,7 +108,10 @@ describe('tlog-witness protocol against a witness process', () => {
     assert.equal(served.status, 200);
     const verifiers = [log.vkey, witness.vkey].map((vkey) => parseVerifierKey({ vkey }));
     const opened = openNote({ note: served.text, verifiers });
-    assert.deepEqual(opened.verified.map((s) => s.name), [log.origin, NAME]);
+    assert.deepEqual(
+      opened.verified.map((s) => s.name),
+      [log.origin, NAME],
+    );
     assert.equal(parseCheckpoint({ text: opened.text }).size, 3);
   });
 

@@ -65,10 +65,12 @@ describe('witness state', () => {
     const state = await openWitnessState({ path: fresh() });
     const origin = log.origin;
     const seen: (number | undefined)[] = [];
-    const to = (size: number) => (current: CosignedCheckpoint | undefined): CosignedCheckpoint => {
-      seen.push(current?.size);
-      return record(size);
-    };
+    const to =
+      (size: number) =>
+      (current: CosignedCheckpoint | undefined): CosignedCheckpoint => {
+        seen.push(current?.size);
+        return record(size);
+      };
     state.advance({ origin, update: to(3) });
     state.advance({ origin, update: to(8) });
     assert.deepEqual(seen, [undefined, 3]);

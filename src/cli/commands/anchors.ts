@@ -29,20 +29,30 @@ function receiptText(text: string): string {
 }
 
 /** Reads one anchor file; throws `ECTConfigError` naming the file when it is none. */
-export function readAnchor(options: { file: string; kind: 'checkpoint' | 'receipt' }): IntegrityAnchor {
+export function readAnchor(options: {
+  file: string;
+  kind: 'checkpoint' | 'receipt';
+}): IntegrityAnchor {
   const { file } = options;
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw bad(file, `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw bad(
+      file,
+      `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
   if (options.kind === 'checkpoint') return { kind: 'checkpoint', note: text, source: file };
   const trimmed = receiptText(text.trim());
   if (trimmed.startsWith('c2sp.org/tlog-proof@v1')) {
     try {
       // A tlog-proof names no leaf hash: its signed checkpoint is the anchor.
-      return { kind: 'checkpoint', note: parseTlogProof({ text: `${trimmed}\n` }).checkpoint, source: file };
+      return {
+        kind: 'checkpoint',
+        note: parseTlogProof({ text: `${trimmed}\n` }).checkpoint,
+        source: file,
+      };
     } catch (error) {
       throw bad(file, `not a tlog-proof: ${(error as Error).message}`);
     }
@@ -51,7 +61,10 @@ export function readAnchor(options: { file: string; kind: 'checkpoint' | 'receip
   try {
     payload = parseToken(trimmed).payload;
   } catch {
-    throw bad(file, 'is not a receipt (a receipt JWS, a tlog-proof, or a JSON report with a receipt)');
+    throw bad(
+      file,
+      'is not a receipt (a receipt JWS, a tlog-proof, or a JSON report with a receipt)',
+    );
   }
   const { seq, leaf_hash: leafHash, proof } = payload;
   if (typeof seq !== 'number' || typeof leafHash !== 'string' || typeof proof !== 'string') {

@@ -40,13 +40,31 @@ interface DemoFlags {
 export function registerDemo(program: Command, io: Io, setExit: (code: number) => void): void {
   program
     .command('demo')
-    .description('run a multi-agent workflow over HTTP on loopback: WIMSE identities, verified ECTs, an L3 ledger with receipts, a refused replay, the audited DAG')
-    .option('--ledger <url>', 'where to record: sqlite:PATH, postgres://…, memory: (default: a new SQLite file in the temporary folder; $ECT_LEDGER)')
-    .option('--ledger-key <file>', "the ledger's Ed25519 key for checkpoints and receipts (default: a fresh key)")
-    .option('--ledger-origin <origin>', 'the checkpoint origin of a new ledger (default: demo.invalid/ect-ledger)')
-    .option('--min-level <n>', "every agent's minimum level, 1, 2 or 3 (default 2)", levelParser([1, 2, 3]))
+    .description(
+      'run a multi-agent workflow over HTTP on loopback: WIMSE identities, verified ECTs, an L3 ledger with receipts, a refused replay, the audited DAG',
+    )
+    .option(
+      '--ledger <url>',
+      'where to record: sqlite:PATH, postgres://…, memory: (default: a new SQLite file in the temporary folder; $ECT_LEDGER)',
+    )
+    .option(
+      '--ledger-key <file>',
+      "the ledger's Ed25519 key for checkpoints and receipts (default: a fresh key)",
+    )
+    .option(
+      '--ledger-origin <origin>',
+      'the checkpoint origin of a new ledger (default: demo.invalid/ect-ledger)',
+    )
+    .option(
+      '--min-level <n>',
+      "every agent's minimum level, 1, 2 or 3 (default 2)",
+      levelParser([1, 2, 3]),
+    )
     .option('--json', 'print the result as JSON instead of the step-by-step story')
-    .addHelpText('after', '\nExamples:\n  ect demo\n  ect demo --ledger sqlite:./demo.db && ect ledger verify sqlite:./demo.db\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  ect demo\n  ect demo --ledger sqlite:./demo.db && ect ledger verify sqlite:./demo.db\n',
+    )
     .action(async (flags: DemoFlags) => {
       const env = configFromEnv(io.env);
       const url = flags.ledger ?? env.ledgerUrl ?? defaultLedgerUrl(io);
@@ -62,14 +80,20 @@ export function registerDemo(program: Command, io: Io, setExit: (code: number) =
       try {
         const { runDemo } = await import('../../demo/index.js');
         const lines: string[] = [];
-        const result = await runDemo({ ledger, print: (line) => (flags.json ? lines.push(line) : io.stdout(`${line}\n`)), ...(flags.minLevel === undefined ? {} : { minLevel: flags.minLevel }) });
+        const result = await runDemo({
+          ledger,
+          print: (line) => (flags.json ? lines.push(line) : io.stdout(`${line}\n`)),
+          ...(flags.minLevel === undefined ? {} : { minLevel: flags.minLevel }),
+        });
         if (flags.json) io.stdout(json({ ...result, ledger: url }));
         else {
           io.stdout(`\nledger: ${url}\n`);
           // A ledger in memory is gone with this process: nothing to check afterwards.
           if (url !== 'memory:') {
             io.stdout(`  check it:  npx ect ledger verify ${url}\n`);
-            io.stdout(`  draw it:   npx ect dag render --ledger ${url} --wid ${result.workflowId} --format mermaid\n`);
+            io.stdout(
+              `  draw it:   npx ect dag render --ledger ${url} --wid ${result.workflowId} --format mermaid\n`,
+            );
           }
         }
         setExit(result.ok ? EXIT_VALID : EXIT_INVALID);

@@ -22,16 +22,29 @@ interface KeygenFlags {
 export function registerKeygen(program: Command, io: Io, setExit: (code: number) => void): void {
   program
     .command('keygen')
-    .description('generate a signing key pair: a private JWK file, and optionally a JWK Set of its public key for verifiers')
-    .option('--alg <alg>', 'ES256 | ES384 | ES512 | EdDSA | PS256 | PS384 | PS512', parseAlgorithm, DEFAULT_ALGORITHM)
+    .description(
+      'generate a signing key pair: a private JWK file, and optionally a JWK Set of its public key for verifiers',
+    )
+    .option(
+      '--alg <alg>',
+      'ES256 | ES384 | ES512 | EdDSA | PS256 | PS384 | PS512',
+      parseAlgorithm,
+      DEFAULT_ALGORITHM,
+    )
     .option('--kid <id>', 'key id (default: the RFC 7638 thumbprint of the public key)')
     .requiredOption('--out <file>', 'where to write the private key (JWK, file mode 0600)')
     .option('--jwks-out <file>', 'where to write a JWK Set holding the public key')
     .option('--force', 'overwrite existing files')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExample:\n  ect keygen --out agent-a.key.json --jwks-out agent-a.jwks.json\n')
+    .addHelpText(
+      'after',
+      '\nExample:\n  ect keygen --out agent-a.key.json --jwks-out agent-a.jwks.json\n',
+    )
     .action((flags: KeygenFlags) => {
-      const pair = generateKeyPair({ alg: flags.alg, ...(flags.kid === undefined ? {} : { kid: flags.kid }) });
+      const pair = generateKeyPair({
+        alg: flags.alg,
+        ...(flags.kid === undefined ? {} : { kid: flags.kid }),
+      });
       const force = flags.force ?? false;
       // Both files or neither: a private key without its published half is a half result.
       const files: NewFile[] = [
@@ -42,8 +55,18 @@ export function registerKeygen(program: Command, io: Io, setExit: (code: number)
         files.push({ path: flags.jwksOut, content, setting: '--jwks-out' });
       }
       writeNewFiles(files, { force });
-      const result = { kid: pair.publicJwk.kid, alg: pair.publicJwk.alg, privateKey: flags.out, jwks: flags.jwksOut ?? null, publicJwk: pair.publicJwk };
-      io.stdout(flags.json ? json(result) : `generated ${result.alg} key ${result.kid}\n  private key: ${flags.out}\n${flags.jwksOut ? `  public JWK Set: ${flags.jwksOut}\n` : ''}`);
+      const result = {
+        kid: pair.publicJwk.kid,
+        alg: pair.publicJwk.alg,
+        privateKey: flags.out,
+        jwks: flags.jwksOut ?? null,
+        publicJwk: pair.publicJwk,
+      };
+      io.stdout(
+        flags.json
+          ? json(result)
+          : `generated ${result.alg} key ${result.kid}\n  private key: ${flags.out}\n${flags.jwksOut ? `  public JWK Set: ${flags.jwksOut}\n` : ''}`,
+      );
       setExit(EXIT_VALID);
     });
 }

@@ -47,7 +47,10 @@ export function readVkey(value: string, setting: string): string {
     return text;
   }
   if (!value.includes('+')) {
-    throw new ECTConfigError(setting, `${JSON.stringify(value)} is neither a file nor a verifier key (name+hash+key)`);
+    throw new ECTConfigError(
+      setting,
+      `${JSON.stringify(value)} is neither a file nor a verifier key (name+hash+key)`,
+    );
   }
   return value.trim();
 }
@@ -66,7 +69,8 @@ async function withLedger(url: string, work: (ledger: Ledger) => Promise<void>):
   }
 }
 
-const EXIT_HELP = '\nExit codes: 0 valid, 1 invalid, 2 usage or configuration, 3 operational failure.\n';
+const EXIT_HELP =
+  '\nExit codes: 0 valid, 1 invalid, 2 usage or configuration, 3 operational failure.\n';
 
 export function registerLedger(program: Command, io: Io, setExit: (code: number) => void): void {
   const ledger = program
@@ -75,13 +79,34 @@ export function registerLedger(program: Command, io: Io, setExit: (code: number)
 
   ledger
     .command('verify')
-    .description('re-derive every stored row, the Merkle tree and the signed checkpoints; exit 0 intact, 1 with the first problem named')
+    .description(
+      're-derive every stored row, the Merkle tree and the signed checkpoints; exit 0 intact, 1 with the first problem named',
+    )
     .argument('<url>', 'ledger URL: sqlite:PATH or postgres://…')
-    .option('--ledger-vkey <vkey>', "the ledger's verifier key (or a file holding it) as you know it; default: the stored one", )
-    .option('--checkpoint <file>', 'a signed checkpoint you kept (repeatable): the ledger must still contain it (LED-10)', collect)
-    .option('--receipt <file>', 'a receipt you kept (JWS, tlog-proof, or a line of `ect verify --json` output; repeatable)', collect)
-    .option('--witness-vkey <vkey>', 'a witness cosignature key you trust (or a file; repeatable, LED-11)', collect)
-    .option('--min-witnesses <n>', 'how many of them must have cosigned the latest checkpoint (default: all given)', parseTreeSize)
+    .option(
+      '--ledger-vkey <vkey>',
+      "the ledger's verifier key (or a file holding it) as you know it; default: the stored one",
+    )
+    .option(
+      '--checkpoint <file>',
+      'a signed checkpoint you kept (repeatable): the ledger must still contain it (LED-10)',
+      collect,
+    )
+    .option(
+      '--receipt <file>',
+      'a receipt you kept (JWS, tlog-proof, or a line of `ect verify --json` output; repeatable)',
+      collect,
+    )
+    .option(
+      '--witness-vkey <vkey>',
+      'a witness cosignature key you trust (or a file; repeatable, LED-11)',
+      collect,
+    )
+    .option(
+      '--min-witnesses <n>',
+      'how many of them must have cosigned the latest checkpoint (default: all given)',
+      parseTreeSize,
+    )
     .option('--json', 'print the report as JSON')
     .addHelpText(
       'after',
@@ -92,49 +117,83 @@ Examples:
   ect ledger verify postgres://ect@db/audit --witness-vkey witness.vkey --min-witnesses 1
 ${EXIT_HELP}`,
     )
-    .action(async (url: string, flags: { ledgerVkey?: string; checkpoint?: string[]; receipt?: string[]; witnessVkey?: string[]; minWitnesses?: number; json?: boolean }) => {
-      const anchors: IntegrityAnchor[] = [
-        ...(flags.checkpoint ?? []).map((file) => readAnchor({ file, kind: 'checkpoint' })),
-        ...(flags.receipt ?? []).map((file) => readAnchor({ file, kind: 'receipt' })),
-      ];
-      const witnessVkeys = (flags.witnessVkey ?? []).map((v) => readVkey(v, '--witness-vkey'));
-      if (flags.minWitnesses !== undefined && flags.minWitnesses > witnessVkeys.length) {
-        throw new ECTConfigError('--min-witnesses', `asks for ${flags.minWitnesses} witnesses but ${witnessVkeys.length} --witness-vkey given`);
-      }
-      await withLedger(url, async (opened) => {
-        const progress = { stream: io.progress, label: 'ledger verify', unit: 'entries' };
-        const report = await withProgress(progress, (shown) => opened.verifyIntegrity({
-          anchors,
-          witnessVkeys,
-          ...(flags.ledgerVkey === undefined ? {} : { ledgerVkey: readVkey(flags.ledgerVkey, '--ledger-vkey') }),
-          ...(flags.minWitnesses === undefined ? {} : { minWitnesses: flags.minWitnesses }),
-          onProgress: shown.set,
-        }));
-        if (flags.json) io.stdout(json(report));
-        else if (report.ok) {
-          io.stdout(
-            `ledger intact: ${report.checked} entries, tree size ${report.size}, root ${report.root}; ` +
-              `${report.checkpoints} signed checkpoints, ${report.anchors} anchors, ` +
-              `${report.cosignatures} cosignatures verified\n`,
+    .action(
+      async (
+        url: string,
+        flags: {
+          ledgerVkey?: string;
+          checkpoint?: string[];
+          receipt?: string[];
+          witnessVkey?: string[];
+          minWitnesses?: number;
+          json?: boolean;
+        },
+      ) => {
+        const anchors: IntegrityAnchor[] = [
+          ...(flags.checkpoint ?? []).map((file) => readAnchor({ file, kind: 'checkpoint' })),
+          ...(flags.receipt ?? []).map((file) => readAnchor({ file, kind: 'receipt' })),
+        ];
+        const witnessVkeys = (flags.witnessVkey ?? []).map((v) => readVkey(v, '--witness-vkey'));
+        if (flags.minWitnesses !== undefined && flags.minWitnesses > witnessVkeys.length) {
+          throw new ECTConfigError(
+            '--min-witnesses',
+            `asks for ${flags.minWitnesses} witnesses but ${witnessVkeys.length} --witness-vkey given`,
           );
-        } else {
-          const bad = report.firstBad!;
-          const where = [bad.table, bad.seq === undefined ? undefined : `entry ${bad.seq}`, bad.column === undefined ? undefined : `column ${bad.column}`].filter(Boolean).join(', ');
-          io.stdout(`LEDGER BROKEN (${where}): ${bad.reason} (${report.checked} entries before it verify)\n`);
         }
-        setExit(report.ok ? EXIT_VALID : EXIT_INVALID);
-      });
-    });
+        await withLedger(url, async (opened) => {
+          const progress = { stream: io.progress, label: 'ledger verify', unit: 'entries' };
+          const report = await withProgress(progress, (shown) =>
+            opened.verifyIntegrity({
+              anchors,
+              witnessVkeys,
+              ...(flags.ledgerVkey === undefined
+                ? {}
+                : { ledgerVkey: readVkey(flags.ledgerVkey, '--ledger-vkey') }),
+              ...(flags.minWitnesses === undefined ? {} : { minWitnesses: flags.minWitnesses }),
+              onProgress: shown.set,
+            }),
+          );
+          if (flags.json) io.stdout(json(report));
+          else if (report.ok) {
+            io.stdout(
+              `ledger intact: ${report.checked} entries, tree size ${report.size}, root ${report.root}; ` +
+                `${report.checkpoints} signed checkpoints, ${report.anchors} anchors, ` +
+                `${report.cosignatures} cosignatures verified\n`,
+            );
+          } else {
+            const bad = report.firstBad!;
+            const where = [
+              bad.table,
+              bad.seq === undefined ? undefined : `entry ${bad.seq}`,
+              bad.column === undefined ? undefined : `column ${bad.column}`,
+            ]
+              .filter(Boolean)
+              .join(', ');
+            io.stdout(
+              `LEDGER BROKEN (${where}): ${bad.reason} (${report.checked} entries before it verify)\n`,
+            );
+          }
+          setExit(report.ok ? EXIT_VALID : EXIT_INVALID);
+        });
+      },
+    );
 
   ledger
     .command('checkpoint')
     .description('print the latest signed checkpoint (C2SP signed note, with witness cosignatures)')
     .argument('<url>', 'ledger URL')
-    .addHelpText('after', `\nExample:\n  ect ledger checkpoint sqlite:./audit.db > kept.checkpoint\n${EXIT_HELP}`)
+    .addHelpText(
+      'after',
+      `\nExample:\n  ect ledger checkpoint sqlite:./audit.db > kept.checkpoint\n${EXIT_HELP}`,
+    )
     .action(async (url: string) => {
       await withLedger(url, async (opened) => {
         const checkpoint = await opened.checkpoint();
-        if (checkpoint === undefined) throw new ECTConfigError('ledger', `the ledger at ${url} has no entries and so no checkpoint yet`);
+        if (checkpoint === undefined)
+          throw new ECTConfigError(
+            'ledger',
+            `the ledger at ${url} has no entries and so no checkpoint yet`,
+          );
         io.stdout(checkpoint.note);
         setExit(EXIT_VALID);
       });
@@ -142,13 +201,22 @@ ${EXIT_HELP}`,
 
   ledger
     .command('vkey')
-    .description("print the ledger's verifier key line (C2SP signed-note vkey of its checkpoint key)")
+    .description(
+      "print the ledger's verifier key line (C2SP signed-note vkey of its checkpoint key)",
+    )
     .argument('<url>', 'ledger URL')
-    .addHelpText('after', `\nExample:\n  ect ledger vkey sqlite:./audit.db > ledger.vkey\n${EXIT_HELP}`)
+    .addHelpText(
+      'after',
+      `\nExample:\n  ect ledger vkey sqlite:./audit.db > ledger.vkey\n${EXIT_HELP}`,
+    )
     .action(async (url: string) => {
       await withLedger(url, async (opened) => {
         const vkey = await opened.vkey();
-        if (vkey === undefined) throw new ECTConfigError('ledger', `the ledger at ${url} has no key yet (nothing was recorded)`);
+        if (vkey === undefined)
+          throw new ECTConfigError(
+            'ledger',
+            `the ledger at ${url} has no key yet (nothing was recorded)`,
+          );
         io.stdout(`${vkey}\n`);
         setExit(EXIT_VALID);
       });
@@ -156,10 +224,15 @@ ${EXIT_HELP}`,
 
   ledger
     .command('prove')
-    .description('print the inclusion proof of one entry against the latest checkpoint (C2SP tlog-proof, LED-9)')
+    .description(
+      'print the inclusion proof of one entry against the latest checkpoint (C2SP tlog-proof, LED-9)',
+    )
     .argument('<url>', 'ledger URL')
     .requiredOption('--seq <n>', 'the sequence number of the entry (1 is the first)', parseSequence)
-    .addHelpText('after', `\nExample:\n  ect ledger prove sqlite:./audit.db --seq 42 > entry-42.tlog-proof\n${EXIT_HELP}`)
+    .addHelpText(
+      'after',
+      `\nExample:\n  ect ledger prove sqlite:./audit.db --seq 42 > entry-42.tlog-proof\n${EXIT_HELP}`,
+    )
     .action(async (url: string, flags: { seq: number }) => {
       await withLedger(url, async (opened) => {
         io.stdout(await opened.prove({ seq: flags.seq }));
@@ -169,14 +242,22 @@ ${EXIT_HELP}`,
 
   ledger
     .command('consistency')
-    .description('print the RFC 9162 consistency proof between two tree sizes, one base64 hash a line (LED-10)')
+    .description(
+      'print the RFC 9162 consistency proof between two tree sizes, one base64 hash a line (LED-10)',
+    )
     .argument('<url>', 'ledger URL')
     .requiredOption('--from <size>', 'the older tree size (a number of entries)', parseTreeSize)
     .option('--to <size>', "the newer tree size (default: the ledger's size)", parseTreeSize)
-    .addHelpText('after', `\nExample:\n  ect ledger consistency sqlite:./audit.db --from 100 --to 250\n${EXIT_HELP}`)
+    .addHelpText(
+      'after',
+      `\nExample:\n  ect ledger consistency sqlite:./audit.db --from 100 --to 250\n${EXIT_HELP}`,
+    )
     .action(async (url: string, flags: { from: number; to?: number }) => {
       await withLedger(url, async (opened) => {
-        const proof = await opened.proveConsistency({ from: flags.from, ...(flags.to === undefined ? {} : { to: flags.to }) });
+        const proof = await opened.proveConsistency({
+          from: flags.from,
+          ...(flags.to === undefined ? {} : { to: flags.to }),
+        });
         io.stdout(proof.map((h) => `${encodeBase64Std(h)}\n`).join(''));
         setExit(EXIT_VALID);
       });
@@ -184,15 +265,21 @@ ${EXIT_HELP}`,
 
   ledger
     .command('export')
-    .description('print entries as JSON lines (seq, level, token, the exact entry text, claims): one workflow with --wid, else every entry from --from on')
+    .description(
+      'print entries as JSON lines (seq, level, token, the exact entry text, claims): one workflow with --wid, else every entry from --from on',
+    )
     .argument('<url>', 'ledger URL')
     .option('--wid <id>', 'only this workflow')
     .option('--from <seq>', 'first sequence number (default 1)', parseSequence)
-    .addHelpText('after', `\nExample:\n  ect ledger export sqlite:./audit.db --wid 0b7e2f43-6c31-4f3c-9a57-2c8f5d1e9b10\n${EXIT_HELP}`)
+    .addHelpText(
+      'after',
+      `\nExample:\n  ect ledger export sqlite:./audit.db --wid 0b7e2f43-6c31-4f3c-9a57-2c8f5d1e9b10\n${EXIT_HELP}`,
+    )
     .action(async (url: string, flags: { wid?: string; from?: number }) => {
       await withLedger(url, async (opened) => {
         if (flags.wid !== undefined) {
-          for (const entry of await opened.workflowEntries(flags.wid)) io.stdout(`${JSON.stringify(exported(entry))}\n`);
+          for (const entry of await opened.workflowEntries(flags.wid))
+            io.stdout(`${JSON.stringify(exported(entry))}\n`);
         } else {
           const progress = { stream: io.progress, label: 'ledger export', unit: 'entries' };
           await withProgress(progress, async (shown) => {
@@ -208,22 +295,45 @@ ${EXIT_HELP}`,
 
   ledger
     .command('migrate')
-    .description('upgrade a hash-chain ledger of the first release to the verifiable ledger, keeping every entry')
+    .description(
+      'upgrade a hash-chain ledger of the first release to the verifiable ledger, keeping every entry',
+    )
     .argument('<url>', 'ledger URL: sqlite:PATH or postgres://…')
     .option('--ledger-key <file>', "the ledger's Ed25519 key (default: $ECT_LEDGER_KEY_FILE)")
-    .option('--ledger-origin <origin>', 'the checkpoint origin, e.g. example.org/ect-ledger (default: $ECT_LEDGER_ORIGIN)')
-    .addHelpText('after', `\nExample:\n  ect ledger migrate sqlite:./audit.db --ledger-key ledger.key.json --ledger-origin example.org/ect-ledger\n${EXIT_HELP}`)
+    .option(
+      '--ledger-origin <origin>',
+      'the checkpoint origin, e.g. example.org/ect-ledger (default: $ECT_LEDGER_ORIGIN)',
+    )
+    .addHelpText(
+      'after',
+      `\nExample:\n  ect ledger migrate sqlite:./audit.db --ledger-key ledger.key.json --ledger-origin example.org/ect-ledger\n${EXIT_HELP}`,
+    )
     .action(async (url: string, flags: { ledgerKey?: string; ledgerOrigin?: string }) => {
       const env = configFromEnv(io.env);
       const { keyFile, keySetting, origin } = ledgerFlags(flags, env);
-      if (keyFile === undefined) throw new ECTConfigError('--ledger-key', 'the migration signs the first checkpoint: give the ledger key');
-      if (origin === undefined) throw new ECTConfigError('--ledger-origin', 'the migrated ledger needs a checkpoint origin');
+      if (keyFile === undefined)
+        throw new ECTConfigError(
+          '--ledger-key',
+          'the migration signs the first checkpoint: give the ledger key',
+        );
+      if (origin === undefined)
+        throw new ECTConfigError(
+          '--ledger-origin',
+          'the migrated ledger needs a checkpoint origin',
+        );
       const { parseLedgerUrl } = await import('../../stores/open.js');
       const location = parseLedgerUrl(url);
-      if (location.kind === 'memory') throw new ECTConfigError('ledger URL', 'an in-memory ledger has nothing to migrate');
+      if (location.kind === 'memory')
+        throw new ECTConfigError('ledger URL', 'an in-memory ledger has nothing to migrate');
       const { migrateLedger } = await import('../../ledger/migrate.js');
-      const result = await migrateLedger({ location, key: readKeyFile(keyFile, keySetting), origin });
-      io.stdout(`migrated ${result.entries} entries; tree size ${result.entries}, root ${result.root}\n`);
+      const result = await migrateLedger({
+        location,
+        key: readKeyFile(keyFile, keySetting),
+        origin,
+      });
+      io.stdout(
+        `migrated ${result.entries} entries; tree size ${result.entries}, root ${result.root}\n`,
+      );
       setExit(EXIT_VALID);
     });
 }

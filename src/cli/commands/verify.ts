@@ -12,7 +12,13 @@ import { createVerifier, type Verifier } from '../../verify/verify.js';
 import { collect, levelParser, parseSeconds } from '../args.js';
 import { json, readLines, readTokenArgument, type Io } from '../io.js';
 import { withProgress } from '../progress.js';
-import { acceptedReport, exitCodeOf, humanReport, rejectedReport, type VerifyReport } from '../report.js';
+import {
+  acceptedReport,
+  exitCodeOf,
+  humanReport,
+  rejectedReport,
+  type VerifyReport,
+} from '../report.js';
 import { configFromEnv, type EnvConfig } from '../../config/env.js';
 import { DEFAULT_MIN_LEVEL } from '../../verify/options.js';
 import { openStores, verifierOptions, type VerifierFlags } from '../verifier-options.js';
@@ -57,7 +63,10 @@ function dependencies(token: string): string[] {
  * predecessors or that share its `jti`, so DAG validation and duplicates see the same order as a
  * one-by-one run.
  */
-async function* pipelined(verifier: Verifier, tokens: readonly string[]): AsyncGenerator<VerifyReport> {
+async function* pipelined(
+  verifier: Verifier,
+  tokens: readonly string[],
+): AsyncGenerator<VerifyReport> {
   const inFlight = new Map<string, Promise<VerifyReport>>();
   const pending: Promise<VerifyReport>[] = [];
   let next = 0;
@@ -114,8 +123,9 @@ async function* pipelined(verifier: Verifier, tokens: readonly string[]): AsyncG
 function requireKeySource(flags: VerifyFlags, env: EnvConfig): void {
   const keys = flags.jwks ?? flags.trust ?? env.jwks ?? env.trustFile;
   if (keys !== undefined || (flags.minLevel ?? env.minLevel ?? DEFAULT_MIN_LEVEL) === 1) return;
-  const message = 'no key to verify signatures with: give --jwks FILE or --trust FILE (or set '
-    + 'ECT_JWKS_FILE or ECT_TRUST); only --min-level 1 (unsigned tokens only) needs none';
+  const message =
+    'no key to verify signatures with: give --jwks FILE or --trust FILE (or set ' +
+    'ECT_JWKS_FILE or ECT_TRUST); only --min-level 1 (unsigned tokens only) needs none';
   throw new ECTConfigError('--jwks', message);
 }
 
@@ -125,20 +135,50 @@ export function registerVerify(program: Command, io: Io, setExit: (code: number)
     .description('verify an ECT (or a batch, one per line)')
     .argument('[token]', 'the token, or - (or nothing) to read it from standard input')
     .option('--jwks <file>', 'JWK Set of trusted public keys (default: $ECT_JWKS_FILE)')
-    .option('--trust <file>', 'trust configuration: JWK sets per issuer, X.509 anchors, WIMSE trust domains (default: $ECT_TRUST; docs/trust.md)')
-    .option('--audience <id>', "this verifier's identity; repeat for several (default: $ECT_AUDIENCE)", collect)
+    .option(
+      '--trust <file>',
+      'trust configuration: JWK sets per issuer, X.509 anchors, WIMSE trust domains (default: $ECT_TRUST; docs/trust.md)',
+    )
+    .option(
+      '--audience <id>',
+      "this verifier's identity; repeat for several (default: $ECT_AUDIENCE)",
+      collect,
+    )
     .option('--now <unix>', 'verification time (default: the clock)', parseSeconds)
-    .option('--min-level <n>', 'minimum level 1, 2 or 3 (default: $ECT_MIN_LEVEL or 2)', levelParser([1, 2, 3]))
+    .option(
+      '--min-level <n>',
+      'minimum level 1, 2 or 3 (default: $ECT_MIN_LEVEL or 2)',
+      levelParser([1, 2, 3]),
+    )
     .option('--accept-legacy', 'read -00 claim names (par, ext)')
     .option('--clock-tolerance <seconds>', 'clock tolerance (default 30)', parseSeconds)
     .option('--max-iat-age <seconds>', 'maximum iat age, 0 = off (default 900)', parseSeconds)
-    .option('--batch <file>', 'verify one token per line of FILE (- for standard input) in order, printing one JSON line each')
-    .option('--dag', 'with --batch: validate the DAG (accepted tokens join the store, so pred references resolve)')
+    .option(
+      '--batch <file>',
+      'verify one token per line of FILE (- for standard input) in order, printing one JSON line each',
+    )
+    .option(
+      '--dag',
+      'with --batch: validate the DAG (accepted tokens join the store, so pred references resolve)',
+    )
     .option('--partial', 'with --dag: report unknown predecessors instead of rejecting (DAG-2)')
-    .option('--ledger <url>', 'record accepted tokens (L3): memory:, sqlite:PATH, postgres://… (default: $ECT_LEDGER)')
-    .option('--ledger-key <file>', "the ledger's Ed25519 key: signs checkpoints and receipts (default: $ECT_LEDGER_KEY_FILE)")
-    .option('--ledger-origin <origin>', 'checkpoint origin of a new ledger, e.g. example.org/ect-ledger (default: $ECT_LEDGER_ORIGIN)')
-    .option('--witness <url>', 'a witness that cosigns the checkpoints (repeatable; default: $ECT_WITNESSES)', collect)
+    .option(
+      '--ledger <url>',
+      'record accepted tokens (L3): memory:, sqlite:PATH, postgres://… (default: $ECT_LEDGER)',
+    )
+    .option(
+      '--ledger-key <file>',
+      "the ledger's Ed25519 key: signs checkpoints and receipts (default: $ECT_LEDGER_KEY_FILE)",
+    )
+    .option(
+      '--ledger-origin <origin>',
+      'checkpoint origin of a new ledger, e.g. example.org/ect-ledger (default: $ECT_LEDGER_ORIGIN)',
+    )
+    .option(
+      '--witness <url>',
+      'a witness that cosigns the checkpoints (repeatable; default: $ECT_WITNESSES)',
+      collect,
+    )
     .option('--replay <url>', 'replay cache: memory: (default) or redis://… (default: $ECT_REPLAY)')
     .option('--json', 'print {"valid","code","message","level","header","claims","legacy"}')
     .addHelpText(
@@ -156,15 +196,27 @@ Examples:
     .action(async (tokenArg: string | undefined, flags: VerifyFlags) => {
       const env = configFromEnv(io.env);
       const ledgerNamed = (flags.ledger ?? env.ledgerUrl) !== undefined;
-      if (flags.dag && flags.batch === undefined && !ledgerNamed) throw new ECTConfigError('--dag', 'DAG validation needs a store: use it with --batch or --ledger');
+      if (flags.dag && flags.batch === undefined && !ledgerNamed)
+        throw new ECTConfigError(
+          '--dag',
+          'DAG validation needs a store: use it with --batch or --ledger',
+        );
       if (flags.partial && !flags.dag) throw new ECTConfigError('--partial', 'goes with --dag');
-      if (flags.batch !== undefined && tokenArg !== undefined) throw new ECTConfigError('--batch', 'give either a token or --batch, not both');
+      if (flags.batch !== undefined && tokenArg !== undefined)
+        throw new ECTConfigError('--batch', 'give either a token or --batch, not both');
       const stores = await openStores(flags, env);
       try {
         requireKeySource(flags, env);
         // With a ledger the ledger is the DAG store (VER-11 against what was recorded).
-        const dag = flags.dag ? { ...(stores.ledger === undefined ? { store: new MemoryECTStore() } : {}), ...(flags.partial ? { partial: true } : {}) } : undefined;
-        const verifier = createVerifier(await verifierOptions(flags, io, { stores, ...(dag === undefined ? {} : { dag }) }));
+        const dag = flags.dag
+          ? {
+              ...(stores.ledger === undefined ? { store: new MemoryECTStore() } : {}),
+              ...(flags.partial ? { partial: true } : {}),
+            }
+          : undefined;
+        const verifier = createVerifier(
+          await verifierOptions(flags, io, { stores, ...(dag === undefined ? {} : { dag }) }),
+        );
         if (flags.batch !== undefined) {
           const tokens = await readLines(flags.batch, io, '--batch');
           const reports: VerifyReport[] = [];
