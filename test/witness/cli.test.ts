@@ -12,7 +12,7 @@ import { after, describe, test } from 'node:test';
 import { generateKeyPair, jwkThumbprint } from '../../src/crypto/keys.js';
 import { parseVerifierKey } from '../../src/tlog/note.js';
 import { cli } from '../cli/run.js';
-import { startWitnessProcess, TestLog } from './fixtures.js';
+import { addCheckpointBody, postRaw, startWitnessProcess, TestLog } from './fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ect-witness-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -60,7 +60,6 @@ describe('ect witness', () => {
     const noScheme = ['witness', 'serve', '--key', key, '--state', 'witness.db', '--port', '0'];
     await usageError(noScheme, /--state: expected sqlite:PATH/);
     await usageError([...serve, '--log', 'example.com/log+00000000+AAAA'], /^ect: --log: .*\n$/);
-    await usageError(serve, /--log: no log is known yet/);
     const junk = join(dir, 'junk.db');
     writeFileSync(junk, 'not a database at all, not even close to one, really not');
     const junkState = [...serve.slice(0, 4), '--state', `sqlite:${junk}`, '--port', '0'];
@@ -88,5 +87,17 @@ describe('ect witness', () => {
     const witness = await startWitnessProcess(args);
     assert.equal(await witness.stop('SIGINT'), 0);
     assert.match(witness.stderr(), /SIGINT, stopping/);
+  });
+
+  test('LED-11: a witness started without any known log serves, answers 404 until a log is given, and says so', async () => {
+    const state = `sqlite:${join(dir, 'empty-state.db')}`;
+    const witness = await startWitnessProcess(['--key', key, '--state', state, '--port', '0']);
+    try {
+      const answer = await postRaw(witness.url, addCheckpointBody(0, [], log.grow(1).checkpoint()));
+      assert.equal(answer.status, 404);
+      assert.match(witness.stderr(), /no log is known yet/);
+    } finally {
+      await witness.stop();
+    }
   });
 });

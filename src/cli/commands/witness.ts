@@ -104,9 +104,6 @@ async function serve(flags: ServeFlags, io: Io): Promise<void> {
   try {
     for (const log of logs) state.addLog(log);
     const origins = [...new Set(state.logs().map((log) => log.origin))];
-    if (origins.length === 0) {
-      throw new ECTConfigError('--log', 'no log is known yet: give its vkey with --log VKEY');
-    }
     const cosigner = cosignatureSigner({ name, privateKey });
     const onError = (error: unknown): void =>
       io.stderr(`ect witness: internal error: ${(error as Error)?.message ?? String(error)}\n`);
@@ -123,7 +120,12 @@ async function serve(flags: ServeFlags, io: Io): Promise<void> {
     });
     const vkey = cosignatureVerifierKey({ name, publicKey: privateKey });
     io.stdout(`url ${server.url}\nvkey ${vkey}\n`);
-    io.stderr(`ect witness: cosigning for ${origins.join(', ')}; state ${path}\n`);
+    io.stderr(
+      origins.length === 0
+        ? 'ect witness: no log is known yet, so every checkpoint is answered 404 Not Found ' +
+            `until a log's vkey is given with --log VKEY; state ${path}\n`
+        : `ect witness: cosigning for ${origins.join(', ')}; state ${path}\n`,
+    );
     const signal = await signals.received;
     io.stderr(`ect witness: ${signal}, stopping\n`);
     await server.close();
