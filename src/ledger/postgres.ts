@@ -192,7 +192,14 @@ async function createOrCheck(
       `SELECT max(version) AS version FROM ${t}_schema_version`,
     );
     const version = rows[0]?.version ?? null;
-    if (version !== null && version > LEDGER_SCHEMA_VERSION) {
+    if (version === null) {
+      // The table is there but its row is not: damage, reported and never recreated.
+      throw new ECTConfigError(
+        'postgres ledger',
+        `table ${t}_schema_version has no version row (nothing was recreated)`,
+      );
+    }
+    if (version > LEDGER_SCHEMA_VERSION) {
       throw new ECTConfigError(
         'postgres ledger',
         `table ${t} has ledger schema version ${version}; this library knows version ` +

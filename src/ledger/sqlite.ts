@@ -144,7 +144,14 @@ function schemaVersion(db: Database.Database): number | null {
   const row = db.prepare(`SELECT max(version) AS version FROM ${VERSION_TABLE}`).get() as
     { version: unknown } | undefined;
   const version: unknown = row?.version ?? null;
-  if (version !== null && typeof version !== 'number') {
+  if (version === null) {
+    // The table is there but its row is not: damage, reported and never recreated.
+    throw new ECTConfigError(
+      'sqlite ledger',
+      'the schema version row is missing (nothing was recreated)',
+    );
+  }
+  if (typeof version !== 'number') {
     // eslint-disable-next-line @typescript-eslint/no-base-to-string -- whatever the row holds, as String() shows it
     throw new ECTConfigError('sqlite ledger', `the schema version row holds ${String(version)}`);
   }

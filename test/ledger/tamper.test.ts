@@ -446,4 +446,20 @@ describe('LED-2 a damaged schema', () => {
       assert.ok(rows.length === 0 || rows[0]!['name'] === null, 'not recreated');
     });
   }
+
+  for (const kind of ['sqlite', 'postgres'] as const) {
+    test(`LED-2 ${kind}: a deleted schema version row is reported, never recreated`, async () => {
+      const { stored } = await build(kind);
+      const table = kind === 'sqlite' ? 'ect_schema_version' : '{t}_schema_version';
+      await tamper(stored, [[`DELETE FROM ${table}`]]);
+      await assert.rejects(
+        stored.open({ readOnly: true }),
+        /version row .*nothing was recreated|no version row/,
+      );
+      const sql = await stored.sql();
+      const rows = await sql.run(`SELECT count(*) AS n FROM ${table}`);
+      await sql.close();
+      assert.equal(Number(rows[0]!['n']), 0, 'not recreated');
+    });
+  }
 });
