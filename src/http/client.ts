@@ -19,6 +19,7 @@ import {
   readExecutionContext,
   WORKLOAD_IDENTITY_HEADER,
 } from './header.js';
+import { encodeECTBody } from './multipart.js';
 import type { SignerIdentity } from './respond.js';
 
 /**
@@ -53,6 +54,11 @@ export interface ECTFetchOptions {
   readonly workloadIdentityToken?: string;
   /** Also check a response ECT's `out_hash` against the response body, read up to `maxBytes`. */
   readonly responseBinding?: boolean | { readonly maxBytes?: number };
+  /**
+   * HTTP-6: a token larger than `maxHeaderSize` is sent in the body (alone, or `multipart/mixed`
+   * before the content) instead of the header. Default `true`; `false` throws `ECT_TOO_LARGE`.
+   */
+  readonly bodyFallback?: boolean;
   /** The underlying fetch (default: the global one). */
   readonly fetch?: typeof fetch;
 }
@@ -128,6 +134,8 @@ export interface ECTFetchResult {
   readonly response: Response;
   /** The caller's ECT as sent, and its claims. */
   readonly token: string;
+  /** Where the ECT travelled: the header, or the body (HTTP-6) when too large for the header. */
+  readonly carrier: 'header' | 'body';
   readonly claims: ECTClaims;
   /** The callee's ECT, as received (`undefined` when it sent none). */
   readonly responseToken: string | undefined;
@@ -206,37 +214,59 @@ export function createECTFetch(options: ECTFetchOptions): ECTFetch {
       ? undefined
       : bodyLimit(binding === true ? undefined : binding.maxBytes, 'responseBinding.maxBytes');
   const doFetch = options.fetch ?? globalThis.fetch;
+  const fallback = options.bodyFallback ?? true;
 
   return async (input, init) => {
     const { ect: task, body, ...rest } = init;
     const bytes = bodyBytes(body);
-    const token = formatExecutionContext(
-      createECT(
-        { ...task, iss: identity.iss, out_hash: hashBytes(bytes) },
-        {
-          key: identity.key,
-          ...(identity.kid === undefined ? {} : { kid: identity.kid }),
-          ...(identity.alg === undefined ? {} : { alg: identity.alg }),
-          ...(identity.ttl === undefined ? {} : { ttl: identity.ttl }),
-        },
-      ),
-      { maxHeaderSize },
+    const created = createECT(
+      { ...task, iss: identity.iss, out_hash: hashBytes(bytes) },
+      {
+        key: identity.key,
+        ...(identity.kid === undefined ? {} : { kid: identity.kid }),
+        ...(identity.alg === undefined ? {} : { alg: identity.alg }),
+        ...(identity.ttl === undefined ? {} : { ttl: identity.ttl }),
+      },
     );
+    // HTTP-6: the sender itself switches to the body when the header limit would be exceeded.
+    const carrier = fallback && created.length > maxHeaderSize ? 'body' : 'header';
+    const token = formatExecutionContext(created, {
+      maxHeaderSize: carrier === 'body' ? created.length : maxHeaderSize,
+    });
     const headers = new Headers(rest.headers);
-    headers.set(EXECUTION_CONTEXT_HEADER, token);
+    let sent: Uint8Array | string | undefined =
+      body === undefined || body === null ? undefined : bytes;
+    if (carrier === 'header') headers.set(EXECUTION_CONTEXT_HEADER, token);
+    else {
+      headers.delete(EXECUTION_CONTEXT_HEADER);
+      const content =
+        sent === undefined
+          ? undefined
+          : {
+              contentType:
+                headers.get('content-type') ??
+                (typeof sent === 'string'
+                  ? 'text/plain;charset=UTF-8'
+                  : 'application/octet-stream'),
+              bytes: typeof sent === 'string' ? Buffer.from(sent) : sent,
+            };
+      const encoded = encodeECTBody(token, content);
+      headers.set('content-type', encoded.contentType);
+      sent = encoded.body;
+    }
     if (options.workloadIdentityToken !== undefined)
       headers.set(WORKLOAD_IDENTITY_HEADER, options.workloadIdentityToken);
     const response = await doFetch(input, {
       ...rest,
       headers,
-      ...(body === undefined || body === null ? {} : { body: bytes }),
+      ...(sent === undefined ? {} : { body: sent }),
     });
     const claims = parseToken(token).payload as unknown as ECTClaims;
     const responseToken = readExecutionContext(response.headers.get(EXECUTION_CONTEXT_HEADER), {
       maxHeaderSize,
     });
     if (responseToken === undefined || verifier === undefined)
-      return { response, token, claims, responseToken, responseECT: undefined };
+      return { response, token, carrier, claims, responseToken, responseECT: undefined };
     // IDB-3: the responder's WIT travels beside its response ECT.
     const responseWit = response.headers.get(WORKLOAD_IDENTITY_HEADER) ?? undefined;
     // HTTP-4 on the response: the verifier expects the response body's hash as out_hash.
@@ -261,6 +291,6 @@ export function createECTFetch(options: ECTFetchOptions): ECTFetch {
       const message = "the response ECT's out_hash is not the SHA-256 of the response body";
       throw new ECTError('ECT_CLAIM_INVALID', message, { member: 'out_hash' });
     }
-    return { response, token, claims, responseToken, responseECT };
+    return { response, token, carrier, claims, responseToken, responseECT };
   };
 }

@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { declaredLength, readStreamBody, replayStream } from './body.js';
 import type { ECTContext, ECTHandler, ECTMiddlewareOptions, RouteECTOptions } from './handler.js';
 import { EXECUTION_CONTEXT_HEADER, WORKLOAD_IDENTITY_HEADER } from './header.js';
+import { ECT_MEDIA_TYPE, MULTIPART_MIXED } from './multipart.js';
 import { coreHandler } from './node.js';
 import { PROBLEM_CONTENT_TYPE, problemBody } from './problem.js';
 
@@ -88,6 +89,14 @@ export function ectFastify(
     return handler;
   };
   instance.decorateRequest('ect', null);
+  // HTTP-6: fallback bodies reach the route as a Buffer (the whole body; the content part is in
+  // `request.ect.content`), unless the application parses these media types itself.
+  for (const type of [ECT_MEDIA_TYPE, MULTIPART_MIXED]) {
+    if (!instance.hasContentTypeParser(type))
+      instance.addContentTypeParser(type, { parseAs: 'buffer' }, (_request, body, parsed) => {
+        parsed(null, body);
+      });
+  }
   // Callback style on purpose: a rejected request is answered here and `next` is never called.
   instance.addHook(
     'preParsing',
@@ -100,6 +109,7 @@ export function ectFastify(
       handler
         .handle({
           ect: request.raw.headersDistinct[EXECUTION_CONTEXT_HEADER.toLowerCase()],
+          contentType: request.raw.headers['content-type'],
           wit: request.raw.headersDistinct[WORKLOAD_IDENTITY_HEADER.toLowerCase()],
           readBody: async (limits) =>
             (body = await readStreamBody(payload, {

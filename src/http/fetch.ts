@@ -162,6 +162,7 @@ export async function checkFetchRequest(
     // Headers.get joins several field lines with ", ": the codec rejects that as a list (HTTP-1).
     ect: request.headers.get(EXECUTION_CONTEXT_HEADER),
     wit: request.headers.get(WORKLOAD_IDENTITY_HEADER),
+    contentType: request.headers.get('content-type') ?? undefined,
     readBody: async (limits) => {
       const length = declared(request);
       if (length !== undefined && length > limits.maxBytes)

@@ -2,7 +2,9 @@
  * The core of every server adapter: reads `Execution-Context` (HTTP-1, HTTP-3), verifies with a
  * verifier built once — binding the request body to the token (HTTP-4) by asking the verifier to
  * expect its hash as `out_hash` — and turns every rejection into a problem (HTTP-2). Adapters
- * only translate their framework's request and response to `ECTRequestInput` and back.
+ * only translate their framework's request and response to `ECTRequestInput` and back. Without the
+ * header, a body of type `application/wimse-exec+jwt` or `multipart/mixed` carries the token
+ * (HTTP-6, see multipart.ts); `multipleFieldLines` accepts several ECTs, one per line (HTTP-1).
  * @module
  */
 import { ECTConfigError, ECTError, isECTError } from '../errors.js';
@@ -11,12 +13,22 @@ import type { VerifyContext } from '../identity/key-source.js';
 import type { Receipt } from '../ledger/types.js';
 import type { VerifyOptions } from '../verify/options.js';
 import { createVerifier, type VerifiedECT, type Verifier } from '../verify/verify.js';
-import { bodyLimit, type BodyReadOptions } from './body.js';
+import { DEFAULT_MAX_TOKEN_SIZE } from '../verify/options.js';
+import { numberSetting } from '../settings.js';
+import { bodyLimit, DEFAULT_MAX_BODY_BYTES, type BodyReadOptions } from './body.js';
+import {
+  decodeECTBody,
+  ECT_MEDIA_TYPE,
+  isECTBody,
+  mediaType,
+  type DecodedBody,
+} from './multipart.js';
 import {
   EXECUTION_CONTEXT_HEADER,
   headerLimit,
   RECEIPT_HEADER,
   readExecutionContext,
+  readExecutionContexts,
   singleValue,
   WORKLOAD_IDENTITY_HEADER,
   type FieldLines,
@@ -86,6 +98,14 @@ export interface ECTMiddlewareOptions extends RouteECTOptions {
   readonly verifier: Verifier | VerifyOptions;
   /** HTTP-3: most bytes of an `Execution-Context` value (default 8 KiB). */
   readonly maxHeaderSize?: number;
+  /** HTTP-6, FMT-5: most bytes of a token carried in the body, checked before parsing (64 KiB). */
+  readonly maxTokenSize?: number;
+  /**
+   * HTTP-1: accept several `Execution-Context` field lines, one ECT each (a call that continues
+   * several tasks); every one is verified in full and all must pass. Default `false`: more than
+   * one line, or a comma-separated list, is `ECT_MALFORMED`. With `true` a list counts as lines.
+   */
+  readonly multipleFieldLines?: boolean;
   /** Send the ledger's receipt JWS in `Execution-Context-Receipt` when there is one (default true). */
   readonly receiptHeader?: boolean;
   /** HTTP-5: this server's identity and key, for `ect.respond()`. */
@@ -115,9 +135,11 @@ export interface ECTMiddlewareOptions extends RouteECTOptions {
 export interface ECTRequestInput {
   /** The `Execution-Context` field lines. */
   readonly ect: FieldLines;
+  /** The request's Content-Type: without the header, the token may be in the body (HTTP-6). */
+  readonly contentType?: string | undefined;
   /** The `Workload-Identity-Token` field lines (IDB-3). */
   readonly wit: FieldLines;
-  /** Reads the raw request body, at most `maxBytes` (called only with body binding). */
+  /** Reads the raw request body, at most `maxBytes` (body binding, HTTP-6 fallback), at most once. */
   readonly readBody: (options: BodyReadOptions) => Promise<Uint8Array>;
   /** Sets a response header (receipt, response ECT). */
   readonly setHeader: (name: string, value: string) => void;
@@ -150,8 +172,17 @@ export interface ECTRequestInput {
 export interface ECTContext {
   /** The token as received (`undefined` on an optional route without one). */
   readonly token: string | undefined;
-  /** The verified ECT (`undefined` on an optional route without one). */
+  /** The verified ECT (`undefined` on an optional route without one); the first of several. */
   readonly verified: VerifiedECT | undefined;
+  /** HTTP-1 with `multipleFieldLines`: every verified ECT, in field-line order. */
+  readonly all: readonly VerifiedECT[];
+  /** Where the token travelled: the header, or the body (HTTP-6). */
+  readonly carrier: 'header' | 'body' | undefined;
+  /**
+   * HTTP-6: the content of a `multipart/mixed` fallback body (its Content-Type and bytes; the
+   * request stream itself still holds the whole multipart body). `undefined` otherwise.
+   */
+  readonly content: { readonly contentType: string; readonly bytes: Uint8Array } | undefined;
   /** HTTP-4: the CLM-9 hash of the request body, when body binding read it. */
   readonly bodyHash: string | undefined;
   /** VER-13: the ledger's receipt, when the verifier has a ledger. */
@@ -228,6 +259,8 @@ interface Settings {
   readonly required: boolean;
   readonly bodyMaxBytes: number | undefined;
   readonly maxHeaderSize: number;
+  readonly maxTokenSize: number;
+  readonly multipleFieldLines: boolean;
   readonly receiptHeader: boolean;
   readonly responder: SignerIdentity | undefined;
   readonly onReject: ((problem: ProblemDetails, error: unknown) => void) | undefined;
@@ -262,25 +295,45 @@ function buildHandler(
   };
 
   async function handle(input: ECTRequestInput): Promise<ECTOutcome> {
-    let token: string | undefined;
+    let tokens: string[];
     try {
-      token = readExecutionContext(input.ect, { maxHeaderSize: settings.maxHeaderSize });
+      const codec = { maxHeaderSize: settings.maxHeaderSize };
+      if (settings.multipleFieldLines) tokens = readExecutionContexts(input.ect, codec);
+      else {
+        const token = readExecutionContext(input.ect, codec);
+        tokens = token === undefined ? [] : [token];
+      }
     } catch (error) {
       return reject(error);
     }
-    if (token === undefined) {
+    let bodyHash: string | undefined;
+    let decoded: DecodedBody | undefined;
+    // HTTP-6: the body is looked at only when the header is absent.
+    if (tokens.length === 0 && isECTBody(input.contentType)) {
+      try {
+        decoded = await readFallback(input, settings);
+      } catch (error) {
+        if (error instanceof BodyTooLargeError || isECTError(error)) return reject(error);
+        throw error;
+      }
+      tokens = [decoded.token];
+      // HTTP-4 binds the content part's bytes (none for a token-only body).
+      if (settings.bodyMaxBytes !== undefined)
+        bodyHash = hashBytes(decoded.content?.bytes ?? new Uint8Array());
+    }
+    if (tokens.length === 0) {
       if (settings.required) {
         const problem = problemFor(ECT_MISSING_CODE);
         settings.onReject?.(problem, undefined);
         return { ok: false, problem };
       }
-      return { ok: true, context: makeContext(input, settings, undefined, undefined, undefined) };
+      const empty = { token: undefined, all: [], bodyHash: undefined, decoded: undefined };
+      return { ok: true, context: makeContext(input, settings, empty) };
     }
     const wit = singleValue(input.wit);
-    let bodyHash: string | undefined;
-    let verified: VerifiedECT;
+    const all: VerifiedECT[] = [];
     try {
-      if (settings.bodyMaxBytes !== undefined) {
+      if (decoded === undefined && settings.bodyMaxBytes !== undefined) {
         bodyHash = hashBytes(await input.readBody({ maxBytes: settings.bodyMaxBytes }));
       }
       // HTTP-4: the verifier checks the binding itself, after VER-10 and before the token is
@@ -289,19 +342,24 @@ function buildHandler(
         ...(wit === undefined ? {} : { workloadIdentityToken: wit }),
         ...(bodyHash === undefined ? {} : { expect: { out_hash: bodyHash } }),
       };
-      verified = await verifier.verify(token, context);
-      // A custom Verifier may not know `expect`: the binding must hold whatever verified it.
-      if (bodyHash !== undefined && verified.claims.out_hash !== bodyHash) {
-        const message = 'out_hash is not the SHA-256 of the request body (HTTP-4)';
-        throw new ECTError('ECT_CLAIM_INVALID', message, { member: 'out_hash' });
+      // HTTP-1: each of several ECTs is verified in full; the first failure refuses the request.
+      for (const token of tokens) {
+        const verified = await verifier.verify(token, context);
+        // A custom Verifier may not know `expect`: the binding must hold whatever verified it.
+        if (bodyHash !== undefined && verified.claims.out_hash !== bodyHash) {
+          const message = 'out_hash is not the SHA-256 of the request body (HTTP-4)';
+          throw new ECTError('ECT_CLAIM_INVALID', message, { member: 'out_hash' });
+        }
+        all.push(verified);
       }
     } catch (error) {
       if (error instanceof BodyTooLargeError || isECTError(error)) return reject(error);
       throw error;
     }
-    const jws = verified.receipt?.jws;
+    const jws = all[0]!.receipt?.jws;
     if (settings.receiptHeader && jws !== undefined) input.setHeader(RECEIPT_HEADER, jws);
-    return { ok: true, context: makeContext(input, settings, token, verified, bodyHash) };
+    const state = { token: tokens[0], all, bodyHash, decoded };
+    return { ok: true, context: makeContext(input, settings, state) };
   }
 
   return {
@@ -311,16 +369,49 @@ function buildHandler(
   };
 }
 
-function makeContext(
-  input: ECTRequestInput,
-  settings: Settings,
-  token: string | undefined,
-  verified: VerifiedECT | undefined,
-  bodyHash: string | undefined,
-): ECTContext {
+/**
+ * HTTP-6: reads a fallback body within bounds and decodes it. A token-only body is read up to the
+ * token size limit (FMT-5: a larger one is `ECT_TOO_LARGE` before parsing); a multipart body up to
+ * that limit plus the content limit and room for the part headers (beyond: 413 `BODY_TOO_LARGE`).
+ */
+async function readFallback(input: ECTRequestInput, settings: Settings): Promise<DecodedBody> {
+  const contentType = input.contentType ?? '';
+  const tokenOnly = mediaType(contentType) === ECT_MEDIA_TYPE;
+  const contentMax = settings.bodyMaxBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxBytes = tokenOnly ? settings.maxTokenSize : settings.maxTokenSize + contentMax + 4096;
+  let body: Uint8Array;
+  try {
+    body = await input.readBody({ maxBytes });
+  } catch (error) {
+    if (tokenOnly && error instanceof BodyTooLargeError)
+      throw new ECTError(
+        'ECT_TOO_LARGE',
+        `the ECT in the body is larger than ${settings.maxTokenSize} bytes (FMT-5)`,
+      );
+    throw error;
+  }
+  const decoded = decodeECTBody(contentType, body, { maxTokenSize: settings.maxTokenSize });
+  if (decoded.content !== undefined && decoded.content.bytes.length > contentMax)
+    throw new BodyTooLargeError(contentMax);
+  return decoded;
+}
+
+interface RequestState {
+  readonly token: string | undefined;
+  readonly all: readonly VerifiedECT[];
+  readonly bodyHash: string | undefined;
+  readonly decoded: DecodedBody | undefined;
+}
+
+function makeContext(input: ECTRequestInput, settings: Settings, state: RequestState): ECTContext {
+  const { token, all, bodyHash, decoded } = state;
+  const verified = all[0];
   return {
     token,
     verified,
+    all,
+    carrier: token === undefined ? undefined : decoded === undefined ? 'header' : 'body',
+    content: decoded?.content,
     bodyHash,
     receipt: verified?.receipt,
     respond(init: RespondInit): string {
@@ -377,8 +468,19 @@ export function createECTHandler(options: ECTMiddlewareOptions): ECTHandler {
   const verifier = isVerifier(options.verifier)
     ? options.verifier
     : createVerifier(options.verifier);
+  if (options.multipleFieldLines !== undefined && typeof options.multipleFieldLines !== 'boolean')
+    throw new ECTConfigError('multipleFieldLines', 'must be a boolean');
   const base = {
     maxHeaderSize: headerLimit(options),
+    maxTokenSize: numberSetting({
+      value: options.maxTokenSize,
+      fallback: DEFAULT_MAX_TOKEN_SIZE,
+      setting: 'maxTokenSize',
+      min: 1,
+      integer: true,
+      unit: 'bytes',
+    }),
+    multipleFieldLines: options.multipleFieldLines ?? false,
     receiptHeader: options.receiptHeader ?? true,
     responder: options.responder,
     onReject: options.onReject,

@@ -172,6 +172,34 @@ export function readExecutionContext(
 }
 
 /**
+ * HTTP-1 with several field lines accepted (the receiver option `multipleFieldLines`): every ECT
+ * of a message, one per field line. A comma-separated value counts as that many lines (RFC 9110
+ * §5.3 makes the two forms equivalent, and the Fetch API's `Headers.get` joins lines that way).
+ * Each value is checked as `readExecutionContext` checks one; an empty element is `ECT_MALFORMED`.
+ *
+ * @example
+ * ```ts
+ * import { readExecutionContexts } from 'wimse-ect/http';
+ *
+ * console.log(readExecutionContexts(['a.b.c', 'd.e.f'])); // [ 'a.b.c', 'd.e.f' ]
+ * ```
+ */
+export function readExecutionContexts(
+  lines: FieldLines,
+  options: HeaderCodecOptions = {},
+): string[] {
+  if (lines === undefined || lines === null) return [];
+  const list: readonly string[] = typeof lines === 'string' ? [lines] : lines;
+  return list
+    .flatMap((line) => line.split(','))
+    .map((value) => {
+      const token = readExecutionContext(value, options);
+      if (token === undefined) throw new ECTError('ECT_MALFORMED', 'an empty ECT in the list');
+      return token;
+    });
+}
+
+/**
  * The sending side: checks a token before it is put in an `Execution-Context` field. Throws
  * `ECT_TOO_LARGE` naming the size and the limit (HTTP-3), and `ECT_MALFORMED` for characters that
  * no ECT contains (which also keeps CR/LF out of the header).

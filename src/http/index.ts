@@ -10,6 +10,7 @@ export {
   EXECUTION_CONTEXT_HEADER,
   formatExecutionContext,
   readExecutionContext,
+  readExecutionContexts,
   RECEIPT_HEADER,
   WORKLOAD_IDENTITY_HEADER,
   type FieldLines,
@@ -28,6 +29,7 @@ export {
   type ProblemDetails,
 } from './problem.js';
 export { DEFAULT_MAX_BODY_BYTES, type BodyReadOptions } from './body.js';
+export { ECT_MEDIA_TYPE } from './multipart.js';
 export {
   createECTHandler,
   type ECTContext,

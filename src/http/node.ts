@@ -84,6 +84,7 @@ export function nodeRequestInput(
   const lines = request.headersDistinct;
   return {
     ect: lines[EXECUTION_CONTEXT_HEADER.toLowerCase()],
+    contentType: request.headers['content-type'],
     wit: lines[WORKLOAD_IDENTITY_HEADER.toLowerCase()],
     readBody: (options) => readNodeBody(request, options),
     setHeader: (name, value) => {
