@@ -27,8 +27,10 @@ import { loadOptional } from '../optional.js';
 import { redactUrl } from '../stores/redact.js';
 import { Ledger, type LedgerOptions } from './ledger.js';
 import {
+  decodeMeta,
+  decodeSize,
+  orderedHashes,
   columnList,
-  decodeHash,
   LEDGER_SCHEMA_VERSION,
   type BatchRows,
   type CosignatureRow,
@@ -397,12 +399,14 @@ export class PostgresLedgerBackend implements LedgerBackend {
       // BEGIN and SET LOCAL in one round trip; then the append lock (LED-2); then the tip.
       await client.query('BEGIN; SET LOCAL synchronous_commit = on');
       await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [this.#appendLock]);
-      const size = sizeOf((await client.query<Record<string, unknown>>(sql['size']!)).rows[0]);
+      const size = decodeSize(
+        (await client.query<Record<string, unknown>>(sql['size']!)).rows[0]?.['size'],
+      );
       const ids = frontierIds({ size });
       const [hashes, existing] = await Promise.all([
         ids.length === 0
           ? []
-          : client.query(sql['hashes']!, [ids]).then((r) => orderHashes(ids, r.rows)),
+          : client.query(sql['hashes']!, [ids]).then((r) => orderedHashes(ids, r.rows)),
         client.query<{ scope: string }>(sql['existing']!, [options.scopes]),
       ]);
       tip = { size, frontier: hashes, existing: new Set(existing.rows.map((r) => r.scope)) };
@@ -438,7 +442,7 @@ export class PostgresLedgerBackend implements LedgerBackend {
   }
 
   async readMeta(): Promise<LedgerMeta | undefined> {
-    return metaOf(await this.#query(this.#sql['meta']!, []));
+    return decodeMeta(await this.#query(this.#sql['meta']!, []));
   }
 
   async initMeta(meta: LedgerMeta): Promise<LedgerMeta> {
@@ -471,11 +475,11 @@ export class PostgresLedgerBackend implements LedgerBackend {
   }
 
   async size(): Promise<number> {
-    return sizeOf((await this.#query(this.#sql['size']!, []))[0]);
+    return decodeSize((await this.#query(this.#sql['size']!, []))[0]?.['size']);
   }
 
   async readHashes(ids: readonly number[]): Promise<readonly Uint8Array[]> {
-    return orderHashes(ids, await this.#query(this.#sql['hashes']!, [ids]));
+    return orderedHashes(ids, await this.#query(this.#sql['hashes']!, [ids]));
   }
 
   async nodesFrom(from: number, limit: number): Promise<readonly Row[]> {
@@ -523,40 +527,6 @@ export class PostgresLedgerBackend implements LedgerBackend {
       throw unavailable(error, 'be read');
     }
   }
-}
-
-function sizeOf(row: Row | undefined): number {
-  const size = Number(row?.['size']);
-  if (!Number.isSafeInteger(size) || size < 0) {
-    throw new ECTError(
-      'ECT_LEDGER_UNAVAILABLE',
-      `the ledger's last seq is not an integer (${String(row?.['size'])})`,
-    );
-  }
-  return size;
-}
-
-function orderHashes(ids: readonly number[], rows: readonly Row[]): Uint8Array[] {
-  const byId = new Map(rows.map((r) => [Number(r['id']), r['hash']]));
-  return ids.map((id) => {
-    if (!byId.has(id))
-      throw new ECTError('ECT_LEDGER_UNAVAILABLE', `the ledger has no tree node ${id}`);
-    return decodeHash(byId.get(id), id);
-  });
-}
-
-function metaOf(rows: readonly Row[]): LedgerMeta | undefined {
-  const map = new Map(rows.map((r) => [r['name'], r['value']]));
-  const origin = map.get('origin');
-  const vkey = map.get('vkey');
-  if (origin === undefined && vkey === undefined) return undefined;
-  if (typeof origin !== 'string' || typeof vkey !== 'string') {
-    throw new ECTError(
-      'ECT_LEDGER_UNAVAILABLE',
-      'the ledger meta table lacks its origin or vkey row',
-    );
-  }
-  return { origin, vkey };
 }
 
 /**

@@ -389,3 +389,46 @@ export function decodeHash(value: unknown, id: number): Uint8Array {
 export function columnList(columns: readonly ColumnSpec[]): string {
   return columns.map((c) => c.name).join(', ');
 }
+
+/** The stored tree size read back (the last seq, 0 when empty; BIGINT may arrive as a string). */
+export function decodeSize(value: unknown): number {
+  const size = normalizeValue(value, 'integer');
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+    throw new ECTError(
+      'ECT_LEDGER_UNAVAILABLE',
+      `the ledger's last seq is not an integer (${String(value)})`,
+    );
+  }
+  return size;
+}
+
+/** Node rows read back, as hashes in the order of `ids`; a missing node is an error naming it. */
+export function orderedHashes(
+  ids: readonly number[],
+  rows: readonly Readonly<Record<string, unknown>>[],
+): Uint8Array[] {
+  const byId = new Map(rows.map((r) => [normalizeValue(r['id'], 'integer'), r['hash']]));
+  return ids.map((id) => {
+    if (!byId.has(id)) {
+      throw new ECTError('ECT_LEDGER_UNAVAILABLE', `the ledger has no tree node ${id}`);
+    }
+    return decodeHash(byId.get(id), id);
+  });
+}
+
+/** The stored identity from the meta rows (undefined for a new ledger). */
+export function decodeMeta(
+  rows: readonly Readonly<Record<string, unknown>>[],
+): LedgerMeta | undefined {
+  const map = new Map(rows.map((r) => [r['name'], r['value']]));
+  const origin = map.get('origin');
+  const vkey = map.get('vkey');
+  if (origin === undefined && vkey === undefined) return undefined;
+  if (typeof origin !== 'string' || typeof vkey !== 'string') {
+    throw new ECTError(
+      'ECT_LEDGER_UNAVAILABLE',
+      'the ledger meta table lacks its origin or vkey row',
+    );
+  }
+  return { origin, vkey };
+}

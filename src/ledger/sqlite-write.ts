@@ -8,7 +8,9 @@
 import type Database from 'better-sqlite3';
 import {
   columnList,
-  decodeHash,
+  decodeMeta,
+  decodeSize,
+  orderedHashes,
   type BatchRows,
   type CosignatureRow,
   type LedgerMeta,
@@ -50,17 +52,6 @@ export interface WriteOperations {
   close(): void;
 }
 
-/** The stored size: the last seq, 0 when empty. */
-export function sizeOfRow(row: unknown): number {
-  const size = (row as { size: unknown } | undefined)?.size;
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
-    throw Object.assign(new Error(`the ledger's last seq is not an integer (${String(size)})`), {
-      code: 'ECT_LEDGER_UNAVAILABLE',
-    });
-  }
-  return size;
-}
-
 /** Stored hashes by id in the order asked; a missing or damaged node is an error naming it. */
 export function hashesByIds(
   db: Database.Database,
@@ -70,32 +61,8 @@ export function hashesByIds(
   if (ids.length === 0) return [];
   const rows = db
     .prepare(`SELECT id, hash FROM ${table} WHERE id IN (${ids.map(() => '?').join(', ')})`)
-    .all(...ids) as { id: number; hash: unknown }[];
-  const byId = new Map(rows.map((r) => [r.id, r.hash]));
-  return ids.map((id) => {
-    if (!byId.has(id)) {
-      throw Object.assign(new Error(`the ledger has no tree node ${id}`), {
-        code: 'ECT_LEDGER_UNAVAILABLE',
-      });
-    }
-    return decodeHash(byId.get(id), id);
-  });
-}
-
-/** The stored identity from the meta rows (undefined for a new ledger). */
-export function metaOfRows(
-  rows: readonly Readonly<Record<string, unknown>>[],
-): LedgerMeta | undefined {
-  const map = new Map(rows.map((r) => [r['name'], r['value']]));
-  const origin = map.get('origin');
-  const vkey = map.get('vkey');
-  if (origin === undefined && vkey === undefined) return undefined;
-  if (typeof origin !== 'string' || typeof vkey !== 'string') {
-    throw Object.assign(new Error('the ledger meta table lacks its origin or vkey row'), {
-      code: 'ECT_LEDGER_UNAVAILABLE',
-    });
-  }
-  return { origin, vkey };
+    .all(...ids) as Readonly<Record<string, unknown>>[];
+  return orderedHashes(ids, rows);
 }
 
 /** The write operations on one connection; statements prepared once. */
@@ -126,8 +93,11 @@ export function writeOperations(db: Database.Database): WriteOperations {
       // IMMEDIATE: the write lock is held from before the tip is read until the commit (LED-2).
       db.exec('BEGIN IMMEDIATE');
       try {
-        const size = sizeOfRow(
-          statement(`SELECT coalesce(max(seq), 0) AS size FROM ${t.entries.name}`).get(),
+        const size = decodeSize(
+          (
+            statement(`SELECT coalesce(max(seq), 0) AS size FROM ${t.entries.name}`).get() as
+              { size?: unknown } | undefined
+          )?.size,
         );
         const check = statement(`SELECT 1 FROM ${t.entries.name} WHERE scope = ?`);
         return {
@@ -158,7 +128,7 @@ export function writeOperations(db: Database.Database): WriteOperations {
     initMeta: (meta) =>
       db
         .transaction(() => {
-          const stored = metaOfRows(
+          const stored = decodeMeta(
             statement(`SELECT name, value FROM ${t.meta.name}`).all() as never,
           );
           if (stored !== undefined) return stored;

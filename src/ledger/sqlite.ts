@@ -21,6 +21,8 @@ import { ECTConfigError, ECTError } from '../errors.js';
 import { loadOptional } from '../optional.js';
 import { Ledger, type LedgerOptions } from './ledger.js';
 import {
+  decodeMeta,
+  decodeSize,
   columnList,
   LEDGER_SCHEMA_VERSION,
   type BatchRows,
@@ -32,8 +34,6 @@ import { startThread, type Thread } from './thread.js';
 import {
   connectSqlite,
   hashesByIds,
-  metaOfRows,
-  sizeOfRow,
   SQLITE_PREFIX,
   writeOperations,
   type WriteOperations,
@@ -309,7 +309,7 @@ export class SqliteLedgerBackend implements LedgerBackend {
   }
 
   async readMeta(): Promise<LedgerMeta | undefined> {
-    return this.#query('be read', () => metaOfRows(this.#statement('meta').all() as Row[]));
+    return this.#query('be read', () => decodeMeta(this.#statement('meta').all() as Row[]));
   }
 
   async initMeta(meta: LedgerMeta): Promise<LedgerMeta> {
@@ -348,7 +348,9 @@ export class SqliteLedgerBackend implements LedgerBackend {
   }
 
   async size(): Promise<number> {
-    return this.#query('be read', () => sizeOfRow(this.#statement('size').get()));
+    return this.#query('be read', () =>
+      decodeSize((this.#statement('size').get() as { size?: unknown } | undefined)?.size),
+    );
   }
 
   async readHashes(ids: readonly number[]): Promise<readonly Uint8Array[]> {
