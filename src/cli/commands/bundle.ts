@@ -13,9 +13,6 @@ import { withProgress } from '../progress.js';
 import { keysFromFlags, openLedgerFromFlags } from '../verifier-options.js';
 import { readVkey } from './ledger.js';
 
-const EXIT_HELP =
-  '\nExit codes: 0 valid, 1 invalid, 2 usage or configuration, 3 operational failure.\n';
-
 interface ExportFlags {
   wid: string;
   out: string;
@@ -53,7 +50,7 @@ export function registerBundle(program: Command, io: Io, setExit: (code: number)
     .option('--force', 'overwrite --out')
     .addHelpText(
       'after',
-      `\nExample:\n  ect bundle export sqlite:./audit.db --wid 0b7e2f43-6c31-4f3c-9a57-2c8f5d1e9b10 --out workflow.bundle.json --jwks agents.jwks.json\n${EXIT_HELP}`,
+      `\nExample:\n  ect bundle export sqlite:./audit.db --wid 0b7e2f43-6c31-4f3c-9a57-2c8f5d1e9b10 --out workflow.bundle.json --jwks agents.jwks.json`,
     )
     .action(async (url: string, flags: ExportFlags) => {
       const keys = await keysFromFlags(flags, configFromEnv(io.env));
@@ -108,7 +105,7 @@ export function registerBundle(program: Command, io: Io, setExit: (code: number)
     .option('--json', 'print {"ok", "entries", "items": [...]}')
     .addHelpText(
       'after',
-      `\nExamples:\n  ect bundle verify workflow.bundle.json --ledger-vkey ledger.vkey --jwks agents.jwks.json\n  ect bundle verify workflow.bundle.json --ledger-vkey ledger.vkey --witness-vkey w1.vkey --witness-vkey w2.vkey --min-witnesses 1 --json\n${EXIT_HELP}`,
+      `\nExamples:\n  ect bundle verify workflow.bundle.json --ledger-vkey ledger.vkey --jwks agents.jwks.json\n  ect bundle verify workflow.bundle.json --ledger-vkey ledger.vkey --witness-vkey w1.vkey --witness-vkey w2.vkey --min-witnesses 1 --json`,
     )
     .action(async (file: string, flags: VerifyFlags) => {
       let text: string;

@@ -69,9 +69,6 @@ async function withLedger(url: string, work: (ledger: Ledger) => Promise<void>):
   }
 }
 
-const EXIT_HELP =
-  '\nExit codes: 0 valid, 1 invalid, 2 usage or configuration, 3 operational failure.\n';
-
 export function registerLedger(program: Command, io: Io, setExit: (code: number) => void): void {
   const ledger = program
     .command('ledger')
@@ -115,7 +112,7 @@ Examples:
   ect ledger verify sqlite:./audit.db
   ect ledger verify sqlite:./audit.db --ledger-vkey ledger.vkey --checkpoint kept.checkpoint
   ect ledger verify postgres://ect@db/audit --witness-vkey witness.vkey --min-witnesses 1
-${EXIT_HELP}`,
+`,
     )
     .action(
       async (
@@ -182,10 +179,7 @@ ${EXIT_HELP}`,
     .command('checkpoint')
     .description('print the latest signed checkpoint (C2SP signed note, with witness cosignatures)')
     .argument('<url>', 'ledger URL')
-    .addHelpText(
-      'after',
-      `\nExample:\n  ect ledger checkpoint sqlite:./audit.db > kept.checkpoint\n${EXIT_HELP}`,
-    )
+    .addHelpText('after', `\nExample:\n  ect ledger checkpoint sqlite:./audit.db > kept.checkpoint`)
     .action(async (url: string) => {
       await withLedger(url, async (opened) => {
         const checkpoint = await opened.checkpoint();
@@ -205,10 +199,7 @@ ${EXIT_HELP}`,
       "print the ledger's verifier key line (C2SP signed-note vkey of its checkpoint key)",
     )
     .argument('<url>', 'ledger URL')
-    .addHelpText(
-      'after',
-      `\nExample:\n  ect ledger vkey sqlite:./audit.db > ledger.vkey\n${EXIT_HELP}`,
-    )
+    .addHelpText('after', `\nExample:\n  ect ledger vkey sqlite:./audit.db > ledger.vkey`)
     .action(async (url: string) => {
       await withLedger(url, async (opened) => {
         const vkey = await opened.vkey();
@@ -231,7 +222,7 @@ ${EXIT_HELP}`,
     .requiredOption('--seq <n>', 'the sequence number of the entry (1 is the first)', parseSequence)
     .addHelpText(
       'after',
-      `\nExample:\n  ect ledger prove sqlite:./audit.db --seq 42 > entry-42.tlog-proof\n${EXIT_HELP}`,
+      `\nExample:\n  ect ledger prove sqlite:./audit.db --seq 42 > entry-42.tlog-proof`,
     )
     .action(async (url: string, flags: { seq: number }) => {
       await withLedger(url, async (opened) => {
@@ -250,7 +241,7 @@ ${EXIT_HELP}`,
     .option('--to <size>', "the newer tree size (default: the ledger's size)", parseTreeSize)
     .addHelpText(
       'after',
-      `\nExample:\n  ect ledger consistency sqlite:./audit.db --from 100 --to 250\n${EXIT_HELP}`,
+      `\nExample:\n  ect ledger consistency sqlite:./audit.db --from 100 --to 250`,
     )
     .action(async (url: string, flags: { from: number; to?: number }) => {
       await withLedger(url, async (opened) => {
@@ -273,7 +264,7 @@ ${EXIT_HELP}`,
     .option('--from <seq>', 'first sequence number (default 1)', parseSequence)
     .addHelpText(
       'after',
-      `\nExample:\n  ect ledger export sqlite:./audit.db --wid 0b7e2f43-6c31-4f3c-9a57-2c8f5d1e9b10\n${EXIT_HELP}`,
+      `\nExample:\n  ect ledger export sqlite:./audit.db --wid 0b7e2f43-6c31-4f3c-9a57-2c8f5d1e9b10`,
     )
     .action(async (url: string, flags: { wid?: string; from?: number }) => {
       await withLedger(url, async (opened) => {
@@ -306,7 +297,7 @@ ${EXIT_HELP}`,
     )
     .addHelpText(
       'after',
-      `\nExample:\n  ect ledger migrate sqlite:./audit.db --ledger-key ledger.key.json --ledger-origin example.org/ect-ledger\n${EXIT_HELP}`,
+      `\nExample:\n  ect ledger migrate sqlite:./audit.db --ledger-key ledger.key.json --ledger-origin example.org/ect-ledger`,
     )
     .action(async (url: string, flags: { ledgerKey?: string; ledgerOrigin?: string }) => {
       const env = configFromEnv(io.env);
