@@ -1,31 +1,19 @@
 /**
  * Refusals of `wimse-ect/a2a` (HTTP-2 applied to A2A). A message refused because of its ECT is an
- * A2A error of the SDK, so every transport answers it the A2A way: a JSON-RPC error (or an
- * HTTP+JSON `google.rpc.Status`) whose one detail is a `google.rpc.ErrorInfo` with `domain`
- * `wimse-ect.dev`, `reason` the section 11 code (or `EXECUTION_CONTEXT_MISSING`), and `metadata`
- * the problem's `type`, `title` and `detail`. The envelope code is the A2A error's: a missing ECT
- * is `ExtensionSupportRequiredError` (-32008), a refused one `RequestMalformedError` (-32602), a
- * replay cache or ledger that is down an internal error (-32603).
+ * A2A error of the SDK, so every transport answers it the A2A way: a JSON-RPC error whose `data`
+ * is one `google.rpc.ErrorInfo`, or an HTTP+JSON `google.rpc.Status` with it in `details`. Its
+ * `metadata` (the SDK's supported way to carry more) holds the section 11 code (or
+ * `EXECUTION_CONTEXT_MISSING`) in `code`, the problem's `type`, `title` and `detail`, and the
+ * extension's URI in `extension`. The error is the A2A error that fits: a missing ECT is
+ * `ExtensionSupportRequiredError` (JSON-RPC -32008), a refused one `RequestMalformedError`
+ * (-32602), a replay cache or ledger that is down an internal error (-32603).
  * @module
  */
-import type { A2AError, A2AErrorInfo, A2AErrorOptions } from '@a2a-js/sdk/errors';
+import type { A2AError, A2AErrorOptions } from '@a2a-js/sdk/errors';
 import { isECTError } from '../errors.js';
 import { ECT_MISSING_CODE, problemFor, type ProblemCode } from '../http/problem.js';
 import { loadOptional } from '../optional.js';
-
-/**
- * The `domain` of the `ErrorInfo` of a refusal.
- *
- * @example
- * ```ts
- * import { ECT_ERROR_DOMAIN } from 'wimse-ect/a2a';
- *
- * console.log(ECT_ERROR_DOMAIN); // wimse-ect.dev
- * ```
- */
-export const ECT_ERROR_DOMAIN = 'wimse-ect.dev';
-
-const ERROR_INFO_TYPE = 'type.googleapis.com/google.rpc.ErrorInfo';
+import { ECT_EXTENSION_URI } from './extension.js';
 
 /**
  * What a refusal says: the code and the problem details (as in the HTTP problem bodies, HTTP-2).
@@ -70,8 +58,8 @@ export function rejectionOf(reason: unknown): A2AECTRejection | undefined {
   return { code: problem.code, type: problem.type, title: problem.title, detail: problem.detail };
 }
 
-/** The SDK error class whose name (hence JSON-RPC code and HTTP status) a refusal takes. */
-function baseFor(errors: ErrorsModule, code: ProblemCode): ErrorClass {
+/** The SDK error class (hence JSON-RPC code and HTTP status) of a refusal. */
+function classFor(errors: ErrorsModule, code: ProblemCode): ErrorClass {
   if (code === ECT_MISSING_CODE) return errors.ExtensionSupportRequiredError;
   // Not the caller's fault: the server could not check its token (RPL-3, LED-7).
   if (code === 'ECT_REPLAY_STORE_UNAVAILABLE' || code === 'ECT_LEDGER_UNAVAILABLE') {
@@ -80,44 +68,30 @@ function baseFor(errors: ErrorsModule, code: ProblemCode): ErrorClass {
   return errors.RequestMalformedError;
 }
 
-/**
- * The SDK error that carries a refusal: thrown by the request handler, the transport answers it.
- * It keeps the name of its SDK class, by which the transports choose the JSON-RPC code and the
- * HTTP status; its `ErrorInfo` is ours.
- */
+/** The SDK error that carries a refusal: thrown by the request handler, the transport answers it. */
 export async function rejectionError(rejection: A2AECTRejection): Promise<A2AError> {
   const errors = await sdkErrors();
-  const Base = baseFor(errors, rejection.code);
-  const info = {
-    '@type': ERROR_INFO_TYPE,
-    reason: rejection.code,
-    domain: ECT_ERROR_DOMAIN,
+  const ErrorOfCode = classFor(errors, rejection.code);
+  return new ErrorOfCode({
+    message: `${rejection.title}: ${rejection.detail}`,
     metadata: {
       code: rejection.code,
       type: rejection.type,
       title: rejection.title,
       detail: rejection.detail,
+      extension: ECT_EXTENSION_URI,
     },
-  } as unknown as A2AErrorInfo;
-  const ECTRejection = class extends Base {
-    override toErrorInfo(): A2AErrorInfo {
-      return info;
-    }
-  };
-  const error = new ECTRejection({ message: `${rejection.title}: ${rejection.detail}` });
-  // The constructor names an error after its class; the transports map by the SDK's name.
-  error.name = Base === errors.A2AError ? 'ECTRejection' : Base.name;
-  return error;
+  });
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
-function fromInfo(detail: unknown): A2AECTRejection | undefined {
-  if (!isObject(detail) || detail['domain'] !== ECT_ERROR_DOMAIN) return undefined;
-  const metadata = detail['metadata'];
-  if (!isObject(metadata) || typeof metadata['code'] !== 'string') return undefined;
+/** The refusal in an `ErrorInfo`'s (or an SDK error's) metadata. */
+function fromMetadata(metadata: unknown): A2AECTRejection | undefined {
+  if (!isObject(metadata) || metadata['extension'] !== ECT_EXTENSION_URI) return undefined;
+  if (typeof metadata['code'] !== 'string') return undefined;
   return {
     code: metadata['code'] as ProblemCode,
     type: String(metadata['type']),
@@ -127,8 +101,8 @@ function fromInfo(detail: unknown): A2AECTRejection | undefined {
 }
 
 /**
- * The refusal in an error the SDK's client threw (`JsonRpc…Error` with `data`, `Rest…Error`
- * details, or a stream error whose `cause` is one), or `undefined` for any other error.
+ * The refusal in an error the SDK's client threw (a JSON-RPC error's `data`, an HTTP+JSON error's
+ * `metadata`, or a stream error whose `cause` is one), or `undefined` for any other error.
  *
  * @example
  * ```ts
@@ -150,12 +124,12 @@ function fromInfo(detail: unknown): A2AECTRejection | undefined {
  */
 export function ectRejectionOf(error: unknown): A2AECTRejection | undefined {
   for (let current = error, depth = 0; isObject(current) && depth < 5; depth++) {
-    for (const list of [current['data'], current['details']]) {
-      if (!Array.isArray(list)) continue;
-      for (const detail of list) {
-        const found = fromInfo(detail);
-        if (found !== undefined) return found;
-      }
+    // HTTP+JSON: the SDK error's own metadata; JSON-RPC: the ErrorInfo objects in `data`.
+    const data: unknown[] = Array.isArray(current['data']) ? current['data'] : [];
+    const infos = data.filter(isObject).map((info) => info['metadata']);
+    for (const metadata of [current['metadata'], ...infos]) {
+      const found = fromMetadata(metadata);
+      if (found !== undefined) return found;
     }
     current = current['cause'];
   }

@@ -17,7 +17,7 @@ export {
   type ECTInterceptorOptions,
   type MessageECT,
 } from './client.js';
-export { ECT_ERROR_DOMAIN, ectRejectionOf, type A2AECTRejection } from './errors.js';
+export { ectRejectionOf, type A2AECTRejection } from './errors.js';
 export {
   ECT_EXTENSION_URI,
   ECT_METADATA_KEY,

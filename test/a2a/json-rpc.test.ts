@@ -16,7 +16,6 @@ import {
   type Client,
 } from '@a2a-js/sdk/client';
 import {
-  ECT_ERROR_DOMAIN,
   ECT_EXTENSION_URI,
   ECT_METADATA_KEY,
   ectExchangeOf,
@@ -76,9 +75,9 @@ async function refusal(
   const rejection = ectRejectionOf(error);
   assert.ok(rejection, (error as unknown as Error).message);
   assert.equal(rejection.type, `urn:ect:error:${rejection.code}`);
-  const info = error.data[0] as { reason: string; domain: string };
-  assert.equal(info.domain, ECT_ERROR_DOMAIN);
-  assert.equal(info.reason, rejection.code);
+  const info = error.data[0] as { metadata: Record<string, string> };
+  assert.equal(info.metadata['code'], rejection.code);
+  assert.equal(info.metadata['extension'], ECT_EXTENSION_URI);
   assert.equal(agent.seen.executed.length, ran, 'the executor ran for a refused message');
   return { code: rejection.code, envelope: error.envelopeCode };
 }

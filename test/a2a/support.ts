@@ -23,6 +23,7 @@ import {
   ClientFactory,
   ClientFactoryOptions,
   JsonRpcTransportFactory,
+  RestTransportFactory,
   type CallInterceptor,
   type Client,
 } from '@a2a-js/sdk/client';
@@ -32,7 +33,12 @@ import {
   InMemoryTaskStore,
   type AgentExecutor,
 } from '@a2a-js/sdk/server';
-import { agentCardHandler, jsonRpcHandler, UserBuilder } from '@a2a-js/sdk/server/express';
+import {
+  agentCardHandler,
+  jsonRpcHandler,
+  restHandler,
+  UserBuilder,
+} from '@a2a-js/sdk/server/express';
 import {
   ectAgentExtension,
   ectInterceptor,
@@ -179,13 +185,15 @@ function executor(seen: Seen): AgentExecutor {
 }
 
 function card(url: string, required: boolean): AgentCard {
+  const version = A2A_PROTOCOL_VERSION;
   return {
     name: 'reviewer',
     description: 'Reviews specifications',
     version: '1.0.0',
     provider: undefined,
     supportedInterfaces: [
-      { url, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: A2A_PROTOCOL_VERSION },
+      { url: `${url}/a2a`, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: version },
+      { url: `${url}/rest`, protocolBinding: 'HTTP+JSON', tenant: '', protocolVersion: version },
     ],
     capabilities: {
       streaming: true,
@@ -227,7 +235,7 @@ export async function startAgent(options: Partial<ECTRequestHandlerOptions> = {}
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const required = options.required ?? true;
   const inner = new DefaultRequestHandler(
-    card(`${url}/a2a`, required),
+    card(url, required),
     new InMemoryTaskStore(),
     executor(seen),
   );
@@ -237,11 +245,13 @@ export async function startAgent(options: Partial<ECTRequestHandlerOptions> = {}
     ...options,
   });
   app.use(`/${AGENT_CARD_PATH}`, agentCardHandler({ agentCardProvider: requestHandler }));
-  app.use('/a2a', (request, _response, next) => {
+  const userBuilder = UserBuilder.noAuthentication;
+  app.use(['/a2a', '/rest'], (request, _response, next) => {
     seen.headers.push(request.headers['execution-context'] as string | undefined);
     next();
   });
-  app.use('/a2a', jsonRpcHandler({ requestHandler, userBuilder: UserBuilder.noAuthentication }));
+  app.use('/a2a', jsonRpcHandler({ requestHandler, userBuilder }));
+  app.use('/rest', restHandler({ requestHandler, userBuilder }));
   return {
     url,
     seen,
@@ -261,11 +271,21 @@ export function plannerOptions(): ECTInterceptorOptions {
   };
 }
 
+/** The transport a client uses: JSON-RPC, or HTTP+JSON (REST). */
+export type Binding = 'JSONRPC' | 'HTTP+JSON';
+
 /** A real SDK client of the agent, with these interceptors (none: a client without ECTs). */
-export async function connect(agent: Agent, interceptors: CallInterceptor[]): Promise<Client> {
+export async function connect(
+  agent: Agent,
+  interceptors: CallInterceptor[],
+  binding: Binding = 'JSONRPC',
+): Promise<Client> {
+  const transport =
+    binding === 'JSONRPC' ? new JsonRpcTransportFactory() : new RestTransportFactory();
   const factory = new ClientFactory(
     ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
-      transports: [new JsonRpcTransportFactory()],
+      transports: [transport],
+      preferredTransports: [binding],
       clientConfig: { interceptors },
     }),
   );
@@ -277,6 +297,8 @@ export async function plannerClient(
   agent: Agent,
   overrides: Partial<ECTInterceptorOptions> = {},
   after: CallInterceptor[] = [],
+  binding: Binding = 'JSONRPC',
 ): Promise<Client> {
-  return connect(agent, [ectInterceptor({ ...plannerOptions(), ...overrides }), ...after]);
+  const interceptors = [ectInterceptor({ ...plannerOptions(), ...overrides }), ...after];
+  return connect(agent, interceptors, binding);
 }
