@@ -72,6 +72,63 @@ export function bodyLimit(maxBytes: number | undefined, setting = 'bodyBinding.m
   });
 }
 
+/**
+ * The request body was consumed by another middleware (a body parser) before the ECT middleware
+ * could bind it (HTTP-4), and no raw copy was kept. A setup mistake: the adapters answer it with a
+ * 500 problem naming the fix (or hand it to the framework with `errors: 'framework'`).
+ *
+ * @example
+ * ```ts
+ * import { ECTConfigError } from 'wimse-ect';
+ * import { BodyConsumedError } from 'wimse-ect/http';
+ *
+ * const error = new BodyConsumedError();
+ * console.log(error instanceof ECTConfigError, error.setting); // true bodyBinding
+ * ```
+ */
+export class BodyConsumedError extends ECTConfigError {
+  constructor() {
+    super(
+      'bodyBinding',
+      'the request body was already read by another middleware, which kept no raw copy; mount ' +
+        "the ECT middleware before body parsers, or pass captureRawBody as the parser's verify " +
+        'option (express.json({ verify: captureRawBody })) (HTTP-4)',
+    );
+  }
+}
+
+/**
+ * The `verify` hook of Express's body parsers (body-parser): keeps the raw bytes a parser read
+ * at `request.rawBody`, where the ECT middleware finds them when it runs after the parser and
+ * binds the body (HTTP-4). Bodies with a `Content-Encoding` are not kept: the parser hands over the
+ * decoded bytes, while the binding is over the bytes as sent; the middleware then reports the
+ * setup mistake rather than hash other bytes than a middleware mounted first would.
+ *
+ * @example
+ * ```ts
+ * import express from 'express';
+ * import { createVerifier } from 'wimse-ect';
+ * import { captureRawBody, ectExpress } from 'wimse-ect/express';
+ *
+ * const app = express();
+ * // A JSON parser for the whole app, before the ECT middleware: it keeps the raw bytes.
+ * app.use(express.json({ verify: captureRawBody }));
+ * app.post(
+ *   '/tasks',
+ *   ectExpress({
+ *     verifier: createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1 }),
+ *     bodyBinding: true,
+ *   }),
+ *   (req, res) => res.json({ received: req.body }),
+ * );
+ * ```
+ */
+export function captureRawBody(request: IncomingMessage, _response: unknown, bytes: Buffer): void {
+  const encoding = request.headers['content-encoding'];
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') return;
+  (request as IncomingMessage & { rawBody?: Buffer }).rawBody = bytes;
+}
+
 /** The `Content-Length` of a request, when it is a plain number. */
 export function declaredLength(request: IncomingMessage): number | undefined {
   const value = request.headers['content-length'];
@@ -83,8 +140,8 @@ export function declaredLength(request: IncomingMessage): number | undefined {
  * Reads the body of a Node request (at most `maxBytes`) and puts the bytes back in front of the
  * stream, so later readers see the whole body. A declared `Content-Length` over the limit fails
  * before anything is read. When another middleware already consumed the body, its raw bytes are
- * taken from `request.rawBody` if it kept them (e.g. `express.json({ verify })`); otherwise the
- * binding cannot be checked and that is a setup mistake (`ECTConfigError`).
+ * taken from `request.rawBody` if it kept them (`captureRawBody`); otherwise the binding cannot
+ * be checked and that is a setup mistake (`BodyConsumedError`), never a silent pass.
  */
 export function readNodeBody(request: IncomingMessage, options: BodyReadOptions): Promise<Buffer> {
   const { maxBytes } = options;
@@ -94,12 +151,7 @@ export function readNodeBody(request: IncomingMessage, options: BodyReadOptions)
       if (kept.length > maxBytes) return Promise.reject(new BodyTooLargeError(maxBytes));
       return Promise.resolve(kept);
     }
-    return Promise.reject(
-      new ECTConfigError(
-        'bodyBinding',
-        'the request body was already read by another middleware; mount the ECT middleware before body parsers (HTTP-4)',
-      ),
-    );
+    return Promise.reject(new BodyConsumedError());
   }
   const declared = declaredLength(request);
   if (declared !== undefined && declared > maxBytes)

@@ -9,11 +9,22 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { declaredLength, readStreamBody, replayStream } from './body.js';
-import type { ECTContext, ECTHandler, ECTMiddlewareOptions, RouteECTOptions } from './handler.js';
+import {
+  ECTRejectionError,
+  errorsMode,
+  setupProblem,
+  type ECTAdapterOptions,
+  type ECTContext,
+  type ECTHandler,
+  type ECTMiddlewareOptions,
+  type RouteECTOptions,
+} from './handler.js';
 import { EXECUTION_CONTEXT_HEADER, WORKLOAD_IDENTITY_HEADER } from './header.js';
 import { ECT_MEDIA_TYPE, MULTIPART_MIXED } from './multipart.js';
 import { coreHandler } from './node.js';
-import { PROBLEM_CONTENT_TYPE, problemBody } from './problem.js';
+import { PROBLEM_CONTENT_TYPE } from './problem.js';
+
+export { ECTRejectionError } from './handler.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -27,7 +38,8 @@ declare module 'fastify' {
 }
 
 /**
- * Options of the plugin: the middleware options, or an existing core handler.
+ * Options of the plugin: the middleware options (or an existing core handler) and `errors`
+ * (`'framework'`: a rejection is an `ECTRejectionError` for Fastify's error handler).
  *
  * @example
  * ```ts
@@ -42,7 +54,8 @@ declare module 'fastify' {
  * await app.register(ectFastify, options);
  * ```
  */
-export type FastifyECTOptions = ECTMiddlewareOptions | { readonly handler: ECTHandler };
+export type FastifyECTOptions = (ECTMiddlewareOptions | { readonly handler: ECTHandler }) &
+  ECTAdapterOptions;
 
 type Done = (error: Error | null, payload?: Readable) => void;
 
@@ -78,6 +91,7 @@ export function ectFastify(
   done: (error?: Error) => void,
 ): void {
   const core = coreHandler(options);
+  const framework = errorsMode(options) === 'framework';
   // Route settings are checked once per route config, not per request.
   const routes = new WeakMap<object, ECTHandler>();
   const forRoute = (route: RouteECTOptions): ECTHandler => {
@@ -97,7 +111,8 @@ export function ectFastify(
         parsed(null, body);
       });
   }
-  // Callback style on purpose: a rejected request is answered here and `next` is never called.
+  // Callback style on purpose: a rejected request is answered here and `next` is never called
+  // (with `errors: 'framework'` it gets the ECTRejectionError, for Fastify's error handler).
   instance.addHook(
     'preParsing',
     (request: FastifyRequest, reply: FastifyReply, payload: Readable, next: Done): void => {
@@ -122,20 +137,30 @@ export function ectFastify(
         })
         .then(
           (outcome) => {
-            if (!outcome.ok) {
-              const { problem } = outcome;
-              if (problem.status === 413) void reply.header('connection', 'close');
-              void reply
-                .code(problem.status)
-                .header('content-type', PROBLEM_CONTENT_TYPE)
-                .header('cache-control', 'no-store')
-                .send(Buffer.from(problemBody(problem)));
-              return;
+            if (outcome.ok) {
+              request.ect = outcome.context;
+              return next(null, body === undefined ? payload : replayStream(body));
             }
-            request.ect = outcome.context;
-            next(null, body === undefined ? payload : replayStream(body));
+            const { problem, cause } = outcome;
+            // The unread rest of an oversized body is not drained: the connection is closed.
+            if (problem.status === 413) void reply.header('connection', 'close');
+            if (framework) return next(new ECTRejectionError(problem, { cause }));
+            void reply
+              .code(problem.status)
+              .header('content-type', PROBLEM_CONTENT_TYPE)
+              .header('cache-control', 'no-store')
+              .send(Buffer.from(JSON.stringify(problem)));
           },
-          (error: unknown) => next(error instanceof Error ? error : new Error(String(error))),
+          (error: unknown) => {
+            const setup = framework ? undefined : setupProblem(error);
+            if (setup === undefined)
+              return next(error instanceof Error ? error : new Error(String(error)));
+            void reply
+              .code(setup.status)
+              .header('content-type', PROBLEM_CONTENT_TYPE)
+              .header('cache-control', 'no-store')
+              .send(Buffer.from(JSON.stringify(setup)));
+          },
         );
     },
   );

@@ -14,8 +14,13 @@ import type { Receipt } from '../ledger/types.js';
 import type { VerifyOptions } from '../verify/options.js';
 import { createVerifier, type VerifiedECT, type Verifier } from '../verify/verify.js';
 import { DEFAULT_MAX_TOKEN_SIZE } from '../verify/options.js';
-import { numberSetting } from '../settings.js';
-import { bodyLimit, DEFAULT_MAX_BODY_BYTES, type BodyReadOptions } from './body.js';
+import { choiceSetting, numberSetting } from '../settings.js';
+import {
+  bodyLimit,
+  BodyConsumedError,
+  DEFAULT_MAX_BODY_BYTES,
+  type BodyReadOptions,
+} from './body.js';
 import {
   decodeECTBody,
   ECT_MEDIA_TYPE,
@@ -36,8 +41,12 @@ import {
 import {
   BodyTooLargeError,
   ECT_MISSING_CODE,
+  PROBLEM_CONTENT_TYPE,
+  PROBLEM_TYPE_PREFIX,
+  problemBody,
   problemFor,
   problemFromError,
+  type ProblemCode,
   type ProblemDetails,
 } from './problem.js';
 import { createResponseECT, type RespondInit, type SignerIdentity } from './respond.js';
@@ -196,6 +205,26 @@ export interface ECTContext {
 }
 
 /**
+ * The context on a route that requires an ECT: there is always a verified token, so handlers
+ * read `ect.verified.claims` without `?.` or `!`. The adapters type their required routes with it
+ * (Express `ECTRequest`, Hono `ECTVariables`).
+ *
+ * @example
+ * ```ts
+ * import type { VerifiedECTContext } from 'wimse-ect/http';
+ *
+ * function taskOf(ect: VerifiedECTContext): string {
+ *   return `${ect.verified.claims.exec_act} (${ect.verified.claims.jti}) via the ${ect.carrier}`;
+ * }
+ * ```
+ */
+export interface VerifiedECTContext extends ECTContext {
+  readonly token: string;
+  readonly verified: VerifiedECT;
+  readonly carrier: 'header' | 'body';
+}
+
+/**
  * The outcome of one request: accepted with its context, or refused with a problem.
  *
  * @example
@@ -213,7 +242,172 @@ export interface ECTContext {
  */
 export type ECTOutcome =
   | { readonly ok: true; readonly context: ECTContext }
-  | { readonly ok: false; readonly problem: ProblemDetails };
+  | {
+      readonly ok: false;
+      readonly problem: ProblemDetails;
+      /** What caused the rejection (an `ECTError`, a `BodyTooLargeError`; none for a missing ECT). */
+      readonly cause?: unknown;
+    };
+
+/**
+ * Where an adapter sends a rejection: `'problem'` answers it at once with the RFC 9457 problem
+ * (HTTP-2); `'framework'` hands it to the framework's error handling as an `ECTRejectionError`.
+ *
+ * @example
+ * ```ts
+ * import type { ECTErrorsMode } from 'wimse-ect/http';
+ *
+ * const errors: ECTErrorsMode = process.env.NODE_ENV === 'test' ? 'problem' : 'framework';
+ * ```
+ */
+export type ECTErrorsMode = 'problem' | 'framework';
+
+/**
+ * The options every framework adapter takes besides the core's: `errors` chooses who answers a
+ * rejection.
+ *
+ * @example
+ * ```ts
+ * import express from 'express';
+ * import { createVerifier } from 'wimse-ect';
+ * import { ectExpress, ECTRejectionError } from 'wimse-ect/express';
+ *
+ * const app = express();
+ * app.post(
+ *   '/tasks',
+ *   ectExpress({
+ *     verifier: createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1 }),
+ *     errors: 'framework', // rejections become next(error)
+ *   }),
+ *   (_req, res) => res.send('ok'),
+ * );
+ * app.use((error: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+ *   if (!(error instanceof ECTRejectionError)) return next(error);
+ *   res.status(error.status).type('application/problem+json').send(error.problem);
+ * });
+ * ```
+ */
+export interface ECTAdapterOptions {
+  /**
+   * `'problem'` (default): the adapter answers every rejection itself, 403 (413 for an oversized
+   * body) with an `application/problem+json` body (HTTP-2). `'framework'`: the rejection is an
+   * `ECTRejectionError` handed to the framework's error handling (Express `next(error)`,
+   * Fastify's error handler, Hono's `onError`); that handler then answers, and keeping HTTP-2
+   * (403, the problem body: `error.problem`) is its job.
+   */
+  readonly errors?: ECTErrorsMode;
+}
+
+/** The `errors` option of an adapter, checked once when it is built. */
+export function errorsMode(options: ECTAdapterOptions): ECTErrorsMode {
+  return choiceSetting<ECTErrorsMode>({
+    value: options.errors,
+    fallback: 'problem',
+    setting: 'errors',
+    choices: ['problem', 'framework'],
+  });
+}
+
+/**
+ * A rejected request, as handed to a framework's error handler with `errors: 'framework'`. Its
+ * `code` is the problem's code (a section 11 code, `EXECUTION_CONTEXT_MISSING` or
+ * `BODY_TOO_LARGE`), `status` and `statusCode` the status to answer (Express and Fastify read
+ * these), `problem` the body HTTP-2 asks for, `cause` the `ECTError` behind it. `getResponse()` is
+ * Hono's `HTTPException` convention: Hono's default error handler answers with the problem.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify';
+ * import { createVerifier } from 'wimse-ect';
+ * import { ectFastify, ECTRejectionError } from 'wimse-ect/fastify';
+ *
+ * const app = Fastify();
+ * app.setErrorHandler((error, _request, reply) => {
+ *   if (error instanceof ECTRejectionError)
+ *     return reply.code(error.status).type('application/problem+json').send(error.problem);
+ *   return reply.send(error);
+ * });
+ * await app.register(ectFastify, {
+ *   verifier: createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1 }),
+ *   errors: 'framework',
+ * });
+ * ```
+ */
+export class ECTRejectionError extends Error {
+  override readonly name = 'ECTRejectionError';
+  /** The problem's `code`: a section 11 code, `EXECUTION_CONTEXT_MISSING` or `BODY_TOO_LARGE`. */
+  readonly code: ProblemCode;
+  /** The status to answer with: 403, or 413 for `BODY_TOO_LARGE` (HTTP-2). */
+  readonly status: number;
+  /** The same status, under the name Fastify and http-errors read. */
+  readonly statusCode: number;
+  /** The problem details to send (HTTP-2): fixed text per code, safe to show to the caller. */
+  readonly problem: ProblemDetails;
+
+  constructor(problem: ProblemDetails, options: { readonly cause?: unknown } = {}) {
+    super(
+      `${problem.title}: ${problem.detail}`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.code = problem.code;
+    this.status = problem.status;
+    this.statusCode = problem.status;
+    this.problem = problem;
+  }
+
+  /** The problem as a Fetch `Response` (Hono's `HTTPException` convention). */
+  getResponse(): Response {
+    const headers: Record<string, string> = {
+      'Content-Type': PROBLEM_CONTENT_TYPE,
+      'Cache-Control': 'no-store',
+    };
+    if (this.status === 413) headers['Connection'] = 'close';
+    return new Response(problemBody(this.problem), { status: this.status, headers });
+  }
+}
+
+/**
+ * The problem code of a setup mistake found while a request was handled (the body already
+ * consumed by a parser, HTTP-4). Not a token code: the request may be fine, the server is not.
+ */
+export const CONFIG_INVALID_CODE = 'ECT_CONFIG_INVALID';
+
+/**
+ * An RFC 9457 problem for a setup mistake: status 500, and a detail that names the fix (the
+ * detail is fixed text chosen by this library, never an exception message).
+ *
+ * @example
+ * ```ts
+ * import { setupProblem, BodyConsumedError } from 'wimse-ect/http';
+ *
+ * console.log(setupProblem(new BodyConsumedError())?.status); // 500
+ * ```
+ */
+export interface SetupProblemDetails {
+  readonly type: `${typeof PROBLEM_TYPE_PREFIX}${typeof CONFIG_INVALID_CODE}`;
+  readonly title: string;
+  readonly status: 500;
+  readonly detail: string;
+  readonly code: typeof CONFIG_INVALID_CODE;
+}
+
+/**
+ * The 500 problem adapters answer for a setup mistake they can explain (`BodyConsumedError`), or
+ * `undefined` for any other error (it goes to the framework's error handling as it is).
+ */
+export function setupProblem(error: unknown): SetupProblemDetails | undefined {
+  if (!(error instanceof BodyConsumedError)) return undefined;
+  return {
+    type: `${PROBLEM_TYPE_PREFIX}${CONFIG_INVALID_CODE}`,
+    title: 'ECT middleware misconfigured',
+    status: 500,
+    detail:
+      'The request body was read by a body parser before the ECT middleware could bind it ' +
+      '(HTTP-4). Mount the ECT middleware before body parsers, or let the parser keep the raw ' +
+      'bytes with captureRawBody (express.json({ verify: captureRawBody })).',
+    code: CONFIG_INVALID_CODE,
+  };
+}
 
 /**
  * A core handler: one verifier, settings checked once.
@@ -291,7 +485,7 @@ function buildHandler(
     const problem = problemFromError(error);
     if (problem === undefined) throw error;
     settings.onReject?.(problem, error);
-    return { ok: false, problem };
+    return { ok: false, problem, cause: error };
   };
 
   async function handle(input: ECTRequestInput): Promise<ECTOutcome> {

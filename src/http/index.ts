@@ -1,8 +1,9 @@
 /**
  * `wimse-ect/http`: ECTs over HTTP (profile section 10). The header codec, problem details, the core
  * handler with the `node:http` adapter, response ECTs and the client `fetch` wrapper. The Express,
- * Fastify and Fetch API adapters are separate entry points (`wimse-ect/express`, `wimse-ect/fastify`,
- * `wimse-ect/fetch`), so no framework is loaded unless its adapter is imported.
+ * Fastify, Hono and Fetch API adapters are separate entry points (`wimse-ect/express`,
+ * `wimse-ect/fastify`, `wimse-ect/hono`, `wimse-ect/fetch`), so no framework is loaded unless its
+ * adapter is imported.
  * @module wimse-ect/http
  */
 export {
@@ -28,10 +29,22 @@ export {
   type ProblemCode,
   type ProblemDetails,
 } from './problem.js';
-export { DEFAULT_MAX_BODY_BYTES, type BodyReadOptions } from './body.js';
+export {
+  BodyConsumedError,
+  captureRawBody,
+  DEFAULT_MAX_BODY_BYTES,
+  type BodyReadOptions,
+} from './body.js';
 export { ECT_MEDIA_TYPE } from './multipart.js';
 export {
+  CONFIG_INVALID_CODE,
   createECTHandler,
+  ECTRejectionError,
+  setupProblem,
+  type ECTAdapterOptions,
+  type ECTErrorsMode,
+  type SetupProblemDetails,
+  type VerifiedECTContext,
   type ECTContext,
   type ECTHandler,
   type ECTMiddlewareOptions,

@@ -7,13 +7,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readNodeBody } from './body.js';
 import {
   createECTHandler,
+  setupProblem,
   type ECTContext,
   type ECTHandler,
   type ECTMiddlewareOptions,
   type ECTRequestInput,
+  type SetupProblemDetails,
 } from './handler.js';
 import { EXECUTION_CONTEXT_HEADER, WORKLOAD_IDENTITY_HEADER } from './header.js';
-import { PROBLEM_CONTENT_TYPE, problemBody, type ProblemDetails } from './problem.js';
+import { PROBLEM_CONTENT_TYPE, type ProblemDetails } from './problem.js';
 
 /**
  * A `node:http` request handler that also receives the verified ECT.
@@ -94,7 +96,8 @@ export function nodeRequestInput(
 }
 
 /**
- * Answers a rejection (HTTP-2): status 403 (413 for an oversized body) and a problem body.
+ * Answers a rejection (HTTP-2): status 403 (413 for an oversized body) and a problem body; or a
+ * setup mistake the adapters can explain (500, `SetupProblemDetails`).
  *
  * @example
  * ```ts
@@ -109,8 +112,11 @@ export function nodeRequestInput(
  * }).listen(8080);
  * ```
  */
-export function sendNodeProblem(response: ServerResponse, problem: ProblemDetails): void {
-  const body = problemBody(problem);
+export function sendNodeProblem(
+  response: ServerResponse,
+  problem: ProblemDetails | SetupProblemDetails,
+): void {
+  const body = JSON.stringify(problem);
   response.statusCode = problem.status;
   response.setHeader('Content-Type', PROBLEM_CONTENT_TYPE);
   response.setHeader('Content-Length', Buffer.byteLength(body));
@@ -170,6 +176,8 @@ export function ectNodeHandler(
         response.destroy();
         return;
       }
+      const setup = setupProblem(error);
+      if (setup !== undefined) return sendNodeProblem(response, setup);
       const body = JSON.stringify({
         type: 'about:blank',
         title: 'Internal Server Error',

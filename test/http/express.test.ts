@@ -45,15 +45,41 @@ describe('Express adapter', () => {
     }
   });
 
-  test('express: a body consumed without rawBody is a setup error for Express error handling, not a 403', async () => {
+  test('express HTTP-4: a body consumed without rawBody is a 500 problem naming the fix, never a pass', async () => {
     const app = express();
     app.use(express.json());
     app.post('/', ectExpress({ verifier: serverVerifier(), bodyBinding: true }), (_req, res) => {
+      res.json({ reached: true });
+    });
+    const running = await listen(app.listen(0, '127.0.0.1'));
+    try {
+      const response = await send(running.url, {
+        body: '{"a":1}',
+        headers: { 'execution-context': callerToken() },
+      });
+      assert.equal(response.status, 500);
+      assert.equal(response.headers['content-type'], 'application/problem+json');
+      const problem = JSON.parse(response.text) as { code: string; detail: string };
+      assert.equal(problem.code, 'ECT_CONFIG_INVALID');
+      assert.match(problem.detail, /before body parsers/);
+      assert.match(problem.detail, /captureRawBody/);
+    } finally {
+      await running.close();
+    }
+  });
+
+  test("express HTTP-4: with errors: 'framework' the consumed body is an ECTConfigError for Express error handling", async () => {
+    const app = express();
+    app.use(express.json());
+    const ect = ectExpress({ verifier: serverVerifier(), bodyBinding: true, errors: 'framework' });
+    app.post('/', ect, (_req, res) => {
       res.json({});
     });
     app.use(
       (error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-        res.status(500).json({ name: error.name });
+        res
+          .status(500)
+          .json({ name: error.name, setting: (error as { setting?: string }).setting });
       },
     );
     const running = await listen(app.listen(0, '127.0.0.1'));
@@ -63,7 +89,10 @@ describe('Express adapter', () => {
         headers: { 'execution-context': callerToken() },
       });
       assert.equal(response.status, 500);
-      assert.deepEqual(JSON.parse(response.text), { name: 'ECTConfigError' });
+      assert.deepEqual(JSON.parse(response.text), {
+        name: 'ECTConfigError',
+        setting: 'bodyBinding',
+      });
     } finally {
       await running.close();
     }

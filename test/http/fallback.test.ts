@@ -1,6 +1,6 @@
 /**
  * HTTP-6 (the body fallback for tokens too large for the header) and HTTP-1 with several field
- * lines accepted, over every adapter (node:http, Express, Fastify, Fetch API) on real loopback
+ * lines accepted, over every adapter (node:http, Express, Fastify, Hono, Fetch API) on real loopback
  * sockets, and the client wrapper choosing the fallback itself.
  */
 import { strict as assert } from 'node:assert';
@@ -8,10 +8,12 @@ import { createServer } from 'node:http';
 import { after, describe, test } from 'node:test';
 import express from 'express';
 import Fastify from 'fastify';
+import { Hono } from 'hono';
 import { hashBytes } from '../../src/format/hash.js';
 import { ectExpress } from '../../src/http/express.js';
 import { ectFastify } from '../../src/http/fastify.js';
 import { ectFetchHandler } from '../../src/http/fetch.js';
+import { ectHono } from '../../src/http/hono.js';
 import {
   createECTFetch,
   ectNodeHandler,
@@ -25,6 +27,7 @@ import {
   callerKeys,
   callerToken,
   listen,
+  serveHono,
   send,
   SERVER,
   serveFetch,
@@ -67,6 +70,11 @@ const factories: Record<string, Factory> = {
     app.post('/', async (request) => describeECT(request.ect!));
     await app.ready();
     return listen(app.server);
+  },
+  hono: (options) => {
+    const app = new Hono();
+    app.post('/', ectHono(options), (c) => c.body(describeECT(c.get('ect'))));
+    return listen(serveHono(app.fetch));
   },
   fetch: (options) =>
     listen(serveFetch(ectFetchHandler((_request, ect) => new Response(describeECT(ect)), options))),

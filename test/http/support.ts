@@ -14,6 +14,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
+import { getRequestListener } from '@hono/node-server';
 import { createECT, type ECTInput } from '../../src/create/create.js';
 import { generateKeyPair } from '../../src/crypto/keys.js';
 import { localJWKSet } from '../../src/identity/jwks.js';
@@ -150,6 +151,12 @@ export async function listen(server: Server): Promise<Running> {
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
+}
+
+/** Serves a Hono app (its `fetch`) over node:http with Hono's own Node adapter. */
+export function serveHono(fetch: (request: Request) => Response | Promise<Response>): Server {
+  const listener = getRequestListener(fetch);
+  return createServer((req, res) => void listener(req, res));
 }
 
 /** Serves a Fetch API handler over node:http (Node 20 has no built-in one); field lines are appended as sent. */
