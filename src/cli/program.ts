@@ -10,6 +10,7 @@ import { optionalPackageError } from '../optional.js';
 import { registerCreate } from './commands/create.js';
 import { registerDag } from './commands/dag.js';
 import { registerDemo } from './commands/demo.js';
+import { registerExplore } from './commands/explore.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerKeygen } from './commands/keygen.js';
 import { registerLedger } from './commands/ledger.js';
@@ -40,6 +41,7 @@ const COMMANDS: readonly CommandRegistrar[] = [
   registerLedger,
   registerBundle,
   registerWitness,
+  registerExplore,
   registerDemo,
 ];
 

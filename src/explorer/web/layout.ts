@@ -1,0 +1,167 @@
+/**
+ * The DAG's layered layout with dagre. Up to `READABLE` tasks every task is a node. A larger
+ * workflow is collapsed: tasks are placed in layers (longest path from a root), and grouped by
+ * layer band, action and issuer, the bands widened (and then the action, then the issuer dropped
+ * from the key) until at most `READABLE` groups remain; a group lists its tasks when selected.
+ * @module
+ */
+import dagre from '@dagrejs/dagre';
+import type { TaskNode } from '../api.js';
+
+/**
+ * The part of dagre used here. Its published types refer to @dagrejs/graphlib, which is bundled
+ * into dagre rather than installed, so they do not resolve: this states what is called.
+ */
+interface LayoutGraph {
+  setGraph(label: Readonly<Record<string, number | string>>): void;
+  setDefaultEdgeLabel(label: () => object): void;
+  setNode(id: string, label: { width: number; height: number }): void;
+  setEdge(from: string, to: string): void;
+  graph(): { width?: number; height?: number };
+  node(id: string): { x: number; y: number };
+  edges(): { v: string; w: string }[];
+  edge(edge: { v: string; w: string }): { points?: { x: number; y: number }[] };
+}
+const engine = dagre as unknown as {
+  graphlib: { Graph: new () => LayoutGraph };
+  layout(graph: LayoutGraph): void;
+};
+
+/** Most nodes drawn; above it the workflow is collapsed. */
+export const READABLE = 500;
+export const NODE_WIDTH = 210;
+export const NODE_HEIGHT = 58;
+
+/** A drawn node: one task, or a group of tasks. */
+export interface GraphNode {
+  readonly id: string;
+  readonly tasks: readonly TaskNode[];
+  readonly x: number;
+  readonly y: number;
+}
+
+/** A drawn edge with dagre's route. */
+export interface GraphEdge {
+  readonly from: string;
+  readonly to: string;
+  readonly points: readonly { readonly x: number; readonly y: number }[];
+}
+
+/** The laid-out graph. */
+export interface Graph {
+  readonly nodes: readonly GraphNode[];
+  readonly edges: readonly GraphEdge[];
+  readonly width: number;
+  readonly height: number;
+  readonly collapsed: boolean;
+  /** The node of each task, by seq. */
+  readonly nodeOf: ReadonlyMap<number, string>;
+}
+
+/** The predecessors of each task among the tasks (by index), by canonical jti. */
+function predecessors(tasks: readonly TaskNode[]): number[][] {
+  const byJti = new Map<string, number>();
+  tasks.forEach((t, i) => {
+    if (!byJti.has(t.jti)) byJti.set(t.jti, i);
+  });
+  return tasks.map((t, i) =>
+    [...new Set(t.pred)]
+      .map((p) => byJti.get(p.toLowerCase()))
+      .filter((j): j is number => j !== undefined && j !== i),
+  );
+}
+
+/** Longest-path layer of each task; tasks on a cycle go below all others. */
+function layers(preds: readonly number[][]): number[] {
+  const n = preds.length;
+  const children: number[][] = preds.map(() => []);
+  const indegree = preds.map((p) => p.length);
+  preds.forEach((list, i) => list.forEach((p) => children[p]!.push(i)));
+  const layer = new Array<number>(n).fill(-1);
+  const queue: number[] = [];
+  indegree.forEach((d, i) => {
+    if (d === 0) {
+      queue.push(i);
+      layer[i] = 0;
+    }
+  });
+  for (let head = 0; head < queue.length; head++) {
+    const at = queue[head]!;
+    for (const c of children[at]!) {
+      layer[c] = Math.max(layer[c]!, layer[at]! + 1);
+      if (--indegree[c]! === 0) queue.push(c);
+    }
+  }
+  const deepest = Math.max(0, ...layer);
+  return layer.map((l) => (l < 0 ? deepest + 1 : l));
+}
+
+/** Group keys of a collapsed workflow: at most READABLE distinct ones. */
+function groupKeys(tasks: readonly TaskNode[], layer: readonly number[]): string[] {
+  const deepest = Math.max(0, ...layer);
+  const keyings: ((t: TaskNode, band: number) => string)[] = [
+    (t, band) => JSON.stringify([band, t.execAct, t.iss]),
+    (t, band) => JSON.stringify([band, t.execAct]),
+    (_t, band) => JSON.stringify([band]),
+  ];
+  for (const keying of keyings) {
+    for (let width = 1; ; width *= 2) {
+      const keys = tasks.map((t, i) => keying(t, Math.floor(layer[i]! / width)));
+      if (new Set(keys).size <= READABLE) return keys;
+      if (width > deepest) break;
+    }
+  }
+  return tasks.map(() => 'all');
+}
+
+/** Lays the workflow out; collapses it above READABLE tasks. */
+export function layoutWorkflow(tasks: readonly TaskNode[]): Graph {
+  const preds = predecessors(tasks);
+  const collapsed = tasks.length > READABLE;
+  const keys = collapsed ? groupKeys(tasks, layers(preds)) : tasks.map((t) => `t${t.seq}`);
+  const ids = new Map<string, string>();
+  const members = new Map<string, TaskNode[]>();
+  const nodeOf = new Map<number, string>();
+  tasks.forEach((task, i) => {
+    let id = ids.get(keys[i]!);
+    if (id === undefined) {
+      id = collapsed ? `g${ids.size}` : keys[i]!;
+      ids.set(keys[i]!, id);
+      members.set(id, []);
+    }
+    members.get(id)!.push(task);
+    nodeOf.set(task.seq, id);
+  });
+  const g = new engine.graphlib.Graph();
+  g.setGraph({ rankdir: 'TB', nodesep: 24, ranksep: 46, marginx: 16, marginy: 16 });
+  g.setDefaultEdgeLabel(() => ({}));
+  for (const id of members.keys()) g.setNode(id, { width: NODE_WIDTH, height: NODE_HEIGHT });
+  const edges = new Set<string>();
+  preds.forEach((list, i) => {
+    const to = nodeOf.get(tasks[i]!.seq)!;
+    for (const p of list) {
+      const from = nodeOf.get(tasks[p]!.seq)!;
+      const key = `${from} ${to}`;
+      if (from === to || edges.has(key)) continue;
+      edges.add(key);
+      g.setEdge(from, to);
+    }
+  });
+  engine.layout(g);
+  const graph = g.graph();
+  return {
+    nodes: [...members].map(([id, list]) => {
+      const at = g.node(id);
+      return { id, tasks: list, x: at.x, y: at.y };
+    }),
+    edges: g.edges().map((e) => ({
+      from: e.v,
+      to: e.w,
+      points: g.edge(e).points ?? [],
+    })),
+    width: graph.width ?? 0,
+    height: graph.height ?? 0,
+    collapsed,
+    nodeOf,
+  };
+}
