@@ -127,7 +127,7 @@ export interface ECTInterceptorOptions {
   readonly requireResultECT?: boolean;
   /** A new message (no `contextId`, no `taskId`) goes into the A2A context `wid` (default true). */
   readonly contextIdFromWid?: boolean;
-  /** HTTP-3: most bytes of the `Execution-Context` header (default 8 KiB; larger: metadata only). */
+  /** HTTP-3: most bytes of the `Execution-Context` header (default 8 KiB; above: metadata). */
   readonly maxHeaderSize?: number;
 }
 
@@ -261,7 +261,7 @@ function isSend(method: string): method is SendMethod {
 
 /**
  * A `CallInterceptor` that puts an ECT on every message the client sends and verifies the agent's
- * ECT on every result. Give it to the client (`ClientFactory` options, `clientConfig.interceptors`);
+ * ECT on every result. Give it to the client (`clientConfig.interceptors` of `ClientFactory`);
  * set per-call claims with `withECT`; read the verified ECTs with `ectExchangeOf(result)`. A
  * refusal by the agent arrives as the SDK's error (`ectRejectionOf(error)` reads its code); a
  * result whose ECT fails verification is an `ECTError` with the section 11 code.

@@ -68,7 +68,7 @@ function classFor(errors: ErrorsModule, code: ProblemCode): ErrorClass {
   return errors.RequestMalformedError;
 }
 
-/** The SDK error that carries a refusal: thrown by the request handler, the transport answers it. */
+/** The SDK error of a refusal: the request handler throws it, the transport answers it. */
 export async function rejectionError(rejection: A2AECTRejection): Promise<A2AError> {
   const errors = await sdkErrors();
   const ErrorOfCode = classFor(errors, rejection.code);

@@ -1,9 +1,9 @@
 /**
  * What `wimse-ect/a2a` does when the agent, not the caller, is at fault: a replay cache that cannot
  * answer refuses the message with `ECT_REPLAY_STORE_UNAVAILABLE` as an internal error (RPL-3), a
- * verifier that throws something else is an internal error without detail, told to `onError`; and how
- * the subpath loads the SDK: only its types statically, so neither the main entry nor the subpath
- * loads it at import time.
+ * verifier that throws something else is an internal error without detail, told to `onError`; and
+ * how the subpath loads the SDK: only its types statically, so neither the main entry nor the
+ * subpath loads it at import time.
  * @module
  */
 import assert from 'node:assert/strict';
@@ -59,7 +59,7 @@ describe('A2A: failures that are not the caller’s', () => {
     );
   }
 
-  test('RPL-3: a replay cache that cannot answer refuses with ECT_REPLAY_STORE_UNAVAILABLE', async () => {
+  test('RPL-3: a replay cache that is down refuses with ECT_REPLAY_STORE_UNAVAILABLE', async () => {
     reason = 'unavailable';
     const error = await failure();
     assert.equal(error.envelopeCode, -32603);

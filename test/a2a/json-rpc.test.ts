@@ -118,7 +118,7 @@ describe('A2A over JSON-RPC', () => {
     assert.equal(ectExtensionOf({ capabilities: { extensions: [] } }), undefined);
   });
 
-  test('CLM-6, CLM-7, CLM-8, CLM-9, HTTP-1: the message carries an ECT; the executor gets it verified', async () => {
+  test('CLM-6, CLM-7, CLM-8, CLM-9, HTTP-1: the executor sees the message ECT', async () => {
     const client = await plannerClient(agent);
     const context = { jti: randomUUID(), wid: WORKFLOW };
     const request = userMessage('spec v1');
@@ -151,7 +151,7 @@ describe('A2A over JSON-RPC', () => {
     assert.equal(part.$case === 'text' && part.value, `reviewed spec v1 for ${PLANNER}`);
   });
 
-  test('HTTP-5: a Message result carries the agent ECT (pred, wid, out_hash), verified', async () => {
+  test('HTTP-5: a Message result carries the agent ECT (pred, wid, out_hash)', async () => {
     const client = await plannerClient(agent);
     const context = { jti: randomUUID(), wid: WORKFLOW };
     const result = (await client.sendMessage(userMessage('abc'), {
@@ -228,7 +228,7 @@ describe('A2A over JSON-RPC', () => {
     assert.equal(envelope, -32602);
   });
 
-  test('CLM-2, VER-9, HTTP-2: an ECT for another audience is refused (ECT_AUDIENCE_MISMATCH)', async () => {
+  test('CLM-2, VER-9, HTTP-2: another audience is refused (ECT_AUDIENCE_MISMATCH)', async () => {
     const client = await plannerClient(agent, { audience: 'spiffe://example.org/other' });
     assert.equal((await refusal(client)).code, 'ECT_AUDIENCE_MISMATCH');
   });
@@ -249,7 +249,7 @@ describe('A2A over JSON-RPC', () => {
     assert.equal((await refusal(client, 'once')).code, 'ECT_REPLAY');
   });
 
-  test('CLM-9: an ECT whose inp_hash is not of the parts is refused (ECT_CLAIM_INVALID)', async () => {
+  test('CLM-9: an inp_hash that is not of the parts is refused (ECT_CLAIM_INVALID)', async () => {
     const client = await plannerClient(agent, {}, [
       editing((message) => {
         message.parts = [...message.parts, message.parts[0]!];
@@ -258,7 +258,7 @@ describe('A2A over JSON-RPC', () => {
     assert.equal((await refusal(client)).code, 'ECT_CLAIM_INVALID');
   });
 
-  test('HTTP-1: different ECTs in the header and the metadata are refused (ECT_MALFORMED)', async () => {
+  test('HTTP-1: different ECTs in header and metadata are refused (ECT_MALFORMED)', async () => {
     const client = await plannerClient(agent, {}, [
       editing((_message, parameters) => {
         parameters['Execution-Context'] = tamper(parameters['Execution-Context']!);

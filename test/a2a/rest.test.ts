@@ -42,7 +42,7 @@ async function refusedCode(promise: Promise<unknown>): Promise<string | undefine
 }
 
 describe('A2A over HTTP+JSON', () => {
-  test('HTTP-1, HTTP-5: the ECT travels, the executor gets it, the result carries the agent ECT', async () => {
+  test('HTTP-1, HTTP-5: the executor gets the ECT; the result carries the agent ECT', async () => {
     const client = await plannerClient(agent, {}, [], 'HTTP+JSON');
     const context = { jti: randomUUID(), wid: WORKFLOW };
     const result = (await client.sendMessage(userMessage('rest'), {
@@ -66,7 +66,7 @@ describe('A2A over HTTP+JSON', () => {
     assert.equal(agent.seen.executed.length, ran);
   });
 
-  test('CLM-2, VER-9, HTTP-2: an ECT for another audience is refused (ECT_AUDIENCE_MISMATCH)', async () => {
+  test('CLM-2, VER-9, HTTP-2: another audience is refused (ECT_AUDIENCE_MISMATCH)', async () => {
     const client = await plannerClient(
       agent,
       { audience: 'spiffe://example.org/other' },

@@ -62,7 +62,7 @@ async function post(
 }
 
 describe('A2A on the wire (JSON-RPC, no SDK client)', () => {
-  test('CLM-9, HTTP-1, HTTP-5: a raw SendMessage with an ECT gets a result with the agent ECT', async () => {
+  test('CLM-9, HTTP-1, HTTP-5: a raw SendMessage gets a result with the agent ECT', async () => {
     const jti = randomUUID();
     const token = createECT(
       {
