@@ -1,9 +1,9 @@
 /**
  * `wimse-ect/http`: ECTs over HTTP (profile section 10). The header codec, problem details, the core
- * handler with the `node:http` adapter, response ECTs and the client `fetch` wrapper. The Express,
- * Fastify, Hono and Fetch API adapters are separate entry points (`wimse-ect/express`,
- * `wimse-ect/fastify`, `wimse-ect/hono`, `wimse-ect/fetch`), so no framework is loaded unless its
- * adapter is imported.
+ * handler with the `node:http` adapter, response ECTs, the client `fetch` wrapper and the JWKS
+ * endpoint with key rotation. The Express, Fastify, Hono and Fetch API adapters are separate entry
+ * points (`wimse-ect/express`, `wimse-ect/fastify`, `wimse-ect/hono`, `wimse-ect/fetch`), so no
+ * framework is loaded unless its adapter is imported.
  * @module wimse-ect/http
  */
 export {
@@ -73,3 +73,13 @@ export {
   type ECTRequestInit,
   type RequestTask,
 } from './client.js';
+export {
+  createJWKSHandler,
+  DEFAULT_JWKS_CACHE_SECONDS,
+  JWK_SET_CONTENT_TYPE,
+  publicJWKSet,
+  type JWKSHandler,
+  type JWKSHandlerOptions,
+  type JWKSKeys,
+  type JWKSResponse,
+} from './jwks.js';
