@@ -21,14 +21,21 @@ import { canonicalId, taskKey } from '../format/task-key.js';
 import type { Level } from '../format/types.js';
 import { formatCheckpoint } from '../tlog/checkpoint.js';
 import { isValidKeyName, ed25519NoteSigner, ed25519VerifierKey, signNote } from '../tlog/note.js';
-import { encodeBase64Std, type NoteSigner, type NoteVerifier } from '../tlog/note.js';
+import type { NoteSigner, NoteVerifier } from '../tlog/note.js';
 import { formatTlogProof } from '../tlog/proof-file.js';
-import { proveConsistency, proveInclusion, type HashReader } from '../tlog/prove.js';
+import { proveConsistency, proveInclusion } from '../tlog/prove.js';
 import { appendLeaves, frontierIds, rootFromFrontier } from '../tlog/stored-hash.js';
 import { ledgerVerifier, withCosignatures } from './checkpoints.js';
 import { entryLeafHash, isEntryToken, type Entry } from './entry.js';
 import { MemoryLedgerBackend } from './memory.js';
 import { receiptSigner, signReceipt, type ReceiptSigner } from './receipt.js';
+import {
+  receiptAt,
+  receiptBatch,
+  unsignedReceipts,
+  type ReceiptBatch,
+  type SignedColumns,
+} from './receipt-batch.js';
 import { startThread, type Thread } from './thread.js';
 import {
   decodeEntryRow,
@@ -487,19 +494,31 @@ export class Ledger implements ECTStore {
     const newSize = size + accepted.length;
     // Every hash an inclusion proof of a new leaf needs is on the old right edge or new (a left
     // sibling inside the old tree is a maximal perfect subtree of it): no reads.
-    const known = new Map<number, Uint8Array>();
-    frontier.ids.forEach((id, i) => known.set(id, frontier.hashes[i]!));
-    for (const s of stored) known.set(s.id, s.hash);
-    const reader: HashReader = {
-      readHashes: async (ids) =>
-        ids.some((id) => !known.has(id))
-          ? this.backend.readHashes(ids)
-          : ids.map((id) => known.get(id)!),
-    };
+    const nodes = new Map<number, Uint8Array>();
+    frontier.ids.forEach((id, i) => nodes.set(id, frontier.hashes[i]!));
+    for (const s of stored) nodes.set(s.id, s.hash);
+    const receiptsBatch = receiptBatch({
+      note,
+      size: newSize,
+      recordedAt: accepted[0]!.entry.recordedAt,
+      nodes,
+      items: accepted.map(({ pending, entry, leaf }) => ({
+        seq: entry.seq,
+        jti: pending.task.jti,
+        wid: pending.task.wid ?? undefined,
+        level: entry.level,
+        tokenHash: pending.task.tokenHash,
+        leaf,
+      })),
+    });
     // Receipts are signed while the next batch commits (the batch is durable, so nothing waits
     // for them but their own appends, and `close`): a large batch in one request to the signer
     // thread, a small one on the thread pool.
-    const receipts = this.#signReceipts(accepted, { reader, size: newSize, note, signing });
+    const receipts = this.#signReceipts(
+      accepted.map((a) => a.pending),
+      receiptsBatch,
+      signing,
+    );
     this.#receipts.add(receipts);
     void receipts.finally(() => this.#receipts.delete(receipts));
     for (const [pending, error] of outcome) pending.reject(error);
@@ -508,41 +527,28 @@ export class Ledger implements ECTStore {
 
   /** Builds each receipt's proof and signs the receipts; each append gets its own. */
   async #signReceipts(
-    items: readonly { pending: Pending; entry: Entry; leaf: Uint8Array }[],
-    batch: { reader: HashReader; size: number; note: string; signing: Signing },
+    pendings: readonly Pending[],
+    batch: ReceiptBatch,
+    signing: Signing,
   ): Promise<void> {
-    const unsigned: Omit<Receipt, 'jws'>[] = [];
-    for (const { pending, entry, leaf } of items) {
-      const proof = await proveInclusion({
-        index: entry.seq - 1,
-        size: batch.size,
-        reader: batch.reader,
-      });
-      unsigned.push({
-        seq: entry.seq,
-        jti: pending.task.jti,
-        wid: pending.task.wid ?? undefined,
-        level: entry.level,
-        recordedAt: entry.recordedAt,
-        tokenHash: pending.task.tokenHash,
-        leafHash: encodeBase64Std(leaf),
-        proof: formatTlogProof({ index: entry.seq - 1, proof, checkpoint: batch.note }),
-      });
-    }
     try {
       let signed: Receipt[];
-      if (unsigned.length >= SIGNER_THREAD_BATCH) {
-        const thread = await (this.#signerThread ??= startSignerThread(batch.signing.receipts));
-        const jws = (await thread.call('sign', unsigned)) as string[];
-        signed = unsigned.map((receipt, i) => ({ ...receipt, jws: jws[i]! }));
+      if (pendings.length >= SIGNER_THREAD_BATCH) {
+        const thread = await (this.#signerThread ??= startSignerThread(signing.receipts));
+        const columns = (await thread.call('sign', batch)) as SignedColumns;
+        signed = pendings.map((_, i) => ({
+          ...receiptAt(batch, i, { leafHash: columns.leafHashes[i]!, proof: columns.proofs[i]! }),
+          jws: columns.jws[i]!,
+        }));
       } else {
+        const unsigned = await unsignedReceipts(batch);
         signed = await Promise.all(
-          unsigned.map((receipt) => signReceipt({ receipt, signer: batch.signing.receipts })),
+          unsigned.map((receipt) => signReceipt({ receipt, signer: signing.receipts })),
         );
       }
-      items.forEach(({ pending }, i) => pending.resolve(signed[i]!));
+      pendings.forEach((pending, i) => pending.resolve(signed[i]!));
     } catch (error) {
-      for (const { pending } of items) pending.reject(error);
+      for (const pending of pendings) pending.reject(error);
     }
   }
 
