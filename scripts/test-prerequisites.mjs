@@ -2,8 +2,9 @@
 /**
  * The programs `npm test` needs besides Node, and the one place that installs them: redis-server
  * (Redis replay cache tests), PostgreSQL's initdb and pg_ctl (shared ledger tests; as root also the
- * `postgres` system user), and Python's jwcrypto importable by /usr/bin/python3 (interoperability
- * tests). The tests start their own throwaway servers; nothing is configured here.
+ * `postgres` system user), Python's jwcrypto importable by /usr/bin/python3 (interoperability
+ * tests) and Debian's Chromium at /usr/bin/chromium (the audit explorer's browser tests, driven by
+ * playwright-core, which never downloads a browser). The tests start their own throwaway servers; nothing is configured here.
  *
  * Run first by `npm test`. When everything is there it prints nothing. When something is missing
  * and this process is root on a machine with apt-get (Debian, CI), it runs `apt-get update` and
@@ -18,6 +19,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The Python that runs the interoperability tests (test/hardening/interop.test.ts). */
 export const PYTHON = '/usr/bin/python3';
+/** The browser of the explorer's tests (test/explorer/browser.ts): Debian's `chromium` package. */
+export const CHROMIUM = '/usr/bin/chromium';
 
 /**
  * @typedef {object} Environment
@@ -25,6 +28,7 @@ export const PYTHON = '/usr/bin/python3';
  * @property {string} python the Python interpreter that must import jwcrypto
  * @property {boolean} root whether this process runs as root
  * @property {string} pgLib where Debian keeps PostgreSQL versions (`/usr/lib/postgresql`)
+ * @property {string} [chromium] the browser the explorer's tests drive (not checked when absent)
  */
 
 /**
@@ -43,6 +47,20 @@ function hasExecutable(name, dirs) {
     }
   }
   return false;
+}
+
+/**
+ * Whether `path` is an executable file.
+ * @param {string} path
+ * @returns {boolean}
+ */
+function isExecutable(path) {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -89,6 +107,7 @@ export function missingPackages(env) {
   if (env.root && !hasPostgresUser()) missing.add('postgresql');
   const python = spawnSync(env.python, ['-c', 'import jwcrypto'], { stdio: 'ignore' });
   if (python.status !== 0) missing.add('python3-jwcrypto');
+  if (env.chromium !== undefined && !isExecutable(env.chromium)) missing.add('chromium');
   return [...missing];
 }
 
@@ -114,8 +133,8 @@ export function plan(options) {
   return {
     action: 'stop',
     message:
-      `npm test needs redis-server, PostgreSQL (initdb, pg_ctl) and Python's jwcrypto ` +
-      `(for ${PYTHON}); missing here: ${packages}. ${how}`,
+      `npm test needs redis-server, PostgreSQL (initdb, pg_ctl), Python's jwcrypto ` +
+      `(for ${PYTHON}) and Chromium (${CHROMIUM}); missing here: ${packages}. ${how}`,
   };
 }
 
@@ -143,7 +162,7 @@ export function main(options) {
   const check = options.argv.includes('--check');
   const path = process.env['PATH'] ?? '';
   const root = process.getuid?.() === 0;
-  const env = { path, python: PYTHON, root, pgLib: '/usr/lib/postgresql' };
+  const env = { path, python: PYTHON, root, pgLib: '/usr/lib/postgresql', chromium: CHROMIUM };
   const aptGet = hasExecutable(
     'apt-get',
     path.split(delimiter).filter((dir) => dir.length > 0),

@@ -99,7 +99,8 @@ async function explore(url: string | undefined, flags: ExploreFlags, io: Io): Pr
     }
     const ledger = await openLedgerFromFlags(url!, { mustExist: true });
     const { ledgerSource } = await import('../../explorer/server/ledger-source.js');
-    source = ledgerSource({ ledger, tokens, location: redactUrl(url!), ...common });
+    const jwks = keys?.jwks === undefined ? {} : { jwks: keys.jwks };
+    source = ledgerSource({ ledger, tokens, location: redactUrl(url!), ...jwks, ...common });
   }
   const { startExplorer } = await import('../../explorer/server/server.js');
   const signals = listenForSignals();

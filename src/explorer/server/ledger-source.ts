@@ -12,6 +12,7 @@ import { formatBundle } from '../../bundle/format.js';
 import { renderMermaid } from '../../dag/render.js';
 import { ECTConfigError } from '../../errors.js';
 import { canonicalId } from '../../format/task-key.js';
+import type { JWKSet } from '../../identity/jwks.js';
 import { formatEntry } from '../../ledger/entry.js';
 import { entryToNode, type Ledger } from '../../ledger/ledger.js';
 import { decodeEntryRow } from '../../ledger/rows.js';
@@ -48,6 +49,8 @@ export interface LedgerSourceOptions {
   readonly tokens: TokenChecker;
   /** The auditor's copy of the ledger's verifier key, when given on the command line. */
   readonly ledgerVkey?: string;
+  /** The issuers' public keys, carried in exported bundles (as `ect bundle export --jwks`). */
+  readonly jwks?: JWKSet;
   /** The ledger's location for the status page (redacted). */
   readonly location: string;
 }
@@ -219,11 +222,12 @@ class LedgerSource implements ExplorerSource {
   async bundle(key: WorkflowKey): Promise<string | undefined> {
     const entries = await this.#entries(key);
     if (entries.length === 0) return undefined;
-    const made = await exportBundle(
-      'wid' in key
-        ? { ledger: this.#ledger, wid: key.wid }
-        : { ledger: this.#ledger, seqs: [key.seq] },
-    );
+    const jwks = this.#options.jwks;
+    const made = await exportBundle({
+      ledger: this.#ledger,
+      ...('wid' in key ? { wid: key.wid } : { seqs: [key.seq] }),
+      ...(jwks === undefined ? {} : { jwks }),
+    });
     return formatBundle(made);
   }
 

@@ -222,10 +222,7 @@ export async function parseVerifierKey(vkey: string): Promise<VerifierKey> {
   const type = material[0]!;
   if (type !== 0x01 && type !== 0x04) throw new Error(`key type ${type} is not Ed25519`);
   const publicKey = material.slice(1);
-  const id = (await sha256(encoder.encode(m[1]), Uint8Array.of(0x0a, type), publicKey)).slice(
-    0,
-    4,
-  );
+  const id = (await sha256(encoder.encode(m[1]), Uint8Array.of(0x0a, type), publicKey)).slice(0, 4);
   if (hex(id) !== m[2]) throw new Error(`the key ID ${m[2]} does not match the key`);
   return { name: m[1]!, keyId: id, type, publicKey };
 }
