@@ -21,7 +21,7 @@ import {
 } from './handler.js';
 import { EXECUTION_CONTEXT_HEADER, WORKLOAD_IDENTITY_HEADER } from './header.js';
 import { ECT_MEDIA_TYPE, MULTIPART_MIXED } from './multipart.js';
-import { coreHandler } from './node.js';
+import { coreHandler, nodeFieldLines } from './node.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
 
 export { ECTRejectionError } from './handler.js';
@@ -123,9 +123,9 @@ export function ectFastify(
       let body: Buffer | undefined;
       handler
         .handle({
-          ect: request.raw.headersDistinct[EXECUTION_CONTEXT_HEADER.toLowerCase()],
+          ect: nodeFieldLines(request.raw, EXECUTION_CONTEXT_HEADER),
           contentType: request.raw.headers['content-type'],
-          wit: request.raw.headersDistinct[WORKLOAD_IDENTITY_HEADER.toLowerCase()],
+          wit: nodeFieldLines(request.raw, WORKLOAD_IDENTITY_HEADER),
           readBody: async (limits) =>
             (body = await readStreamBody(payload, {
               ...limits,

@@ -14,7 +14,7 @@ import {
   type ECTRequestInput,
   type SetupProblemDetails,
 } from './handler.js';
-import { EXECUTION_CONTEXT_HEADER, WORKLOAD_IDENTITY_HEADER } from './header.js';
+import { EXECUTION_CONTEXT_HEADER, WORKLOAD_IDENTITY_HEADER, type FieldLines } from './header.js';
 import { PROBLEM_CONTENT_TYPE, type ProblemDetails } from './problem.js';
 
 /**
@@ -62,6 +62,19 @@ export type NodeECTOptions = (ECTMiddlewareOptions | { readonly handler: ECTHand
 };
 
 /**
+ * The field lines of a header. `headersDistinct` keeps each line apart (HTTP-1); `headers` joins
+ * them with ", ", which the codec reads as a list. Requests made without a socket (Fastify's
+ * `inject`, light-my-request) have no `headersDistinct`: their joined value is used.
+ */
+export function nodeFieldLines(request: IncomingMessage, name: string): FieldLines {
+  const key = name.toLowerCase();
+  return (
+    (request.headersDistinct as IncomingMessage['headersDistinct'] | undefined)?.[key] ??
+    request.headers[key]
+  );
+}
+
+/**
  * The framework-neutral view of a Node request (every field line kept apart, HTTP-1).
  *
  * @example
@@ -82,12 +95,10 @@ export function nodeRequestInput(
   request: IncomingMessage,
   response: ServerResponse,
 ): ECTRequestInput {
-  // headersDistinct keeps each field line; `headers` would join them with ", ".
-  const lines = request.headersDistinct;
   return {
-    ect: lines[EXECUTION_CONTEXT_HEADER.toLowerCase()],
+    ect: nodeFieldLines(request, EXECUTION_CONTEXT_HEADER),
     contentType: request.headers['content-type'],
-    wit: lines[WORKLOAD_IDENTITY_HEADER.toLowerCase()],
+    wit: nodeFieldLines(request, WORKLOAD_IDENTITY_HEADER),
     readBody: (options) => readNodeBody(request, options),
     setHeader: (name, value) => {
       response.setHeader(name, value);

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import Fastify from 'fastify';
 import { ectFastify } from '../../src/http/fastify.js';
-import { adapterSuite, answerTask, listen, send } from './support.js';
+import { adapterSuite, answerTask, callerToken, listen, send, serverVerifier } from './support.js';
 
 describe('Fastify adapter', () => {
   adapterSuite('fastify', async ({ task }) => {
@@ -43,5 +43,27 @@ describe('Fastify adapter', () => {
     } finally {
       await running.close();
     }
+  });
+
+  test('fastify HTTP-1: app.inject() (no socket, no headersDistinct) is checked like a real request', async () => {
+    const app = Fastify();
+    await app.register(ectFastify, { verifier: serverVerifier() });
+    app.post('/', async (request) => ({ act: request.ect?.verified?.claims.exec_act }));
+    const missing = await app.inject({ method: 'POST', url: '/' });
+    assert.equal(missing.statusCode, 403);
+    assert.equal(missing.json<{ code: string }>().code, 'EXECUTION_CONTEXT_MISSING');
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/',
+      headers: { 'execution-context': callerToken() },
+    });
+    assert.equal(ok.statusCode, 200, ok.body);
+    assert.deepEqual(ok.json(), { act: 'send_task' });
+    const two = await app.inject({
+      method: 'POST',
+      url: '/',
+      headers: { 'execution-context': [callerToken(), callerToken()] },
+    });
+    assert.equal(two.json<{ code: string }>().code, 'ECT_MALFORMED');
   });
 });
