@@ -153,9 +153,11 @@ export interface ExpressECTMiddleware<Required extends boolean = true> extends R
   readonly handler: ECTHandler;
   /** Type-level only: whether the middleware requires an ECT (never set at run time). */
   readonly [requiresECT]?: Required;
-  /** The same middleware (same verifier and replay cache) with other route settings. */
+  /** The same middleware (same verifier and replay cache), accepting requests without an ECT. */
   forRoute(route: RouteECTOptions & { readonly required: false }): ExpressECTMiddleware<false>;
+  /** The same middleware (same verifier and replay cache) with other route settings. */
   forRoute(route: RouteECTOptions & { readonly required?: true }): ExpressECTMiddleware<true>;
+  /** The same middleware with route settings whose `required` is only known at run time. */
   forRoute(route: RouteECTOptions): ExpressECTMiddleware<boolean>;
   /**
    * This middleware followed by `handlers`, typed for what it guarantees: `req.ect` is set, and on

@@ -369,6 +369,15 @@ export class ECTRejectionError extends Error {
 /**
  * The problem code of a setup mistake found while a request was handled (the body already
  * consumed by a parser, HTTP-4). Not a token code: the request may be fine, the server is not.
+ *
+ * @example
+ * ```ts
+ * import { CONFIG_INVALID_CODE } from 'wimse-ect/http';
+ *
+ * const response = await fetch('https://b.example.org/tasks', { method: 'POST' });
+ * const { code } = (await response.json()) as { code?: string };
+ * if (response.status === 500 && code === CONFIG_INVALID_CODE) console.log('server misconfigured');
+ * ```
  */
 export const CONFIG_INVALID_CODE = 'ECT_CONFIG_INVALID';
 
@@ -378,7 +387,7 @@ export const CONFIG_INVALID_CODE = 'ECT_CONFIG_INVALID';
  *
  * @example
  * ```ts
- * import { setupProblem, BodyConsumedError } from 'wimse-ect/http';
+ * import { BodyConsumedError, setupProblem } from 'wimse-ect/http';
  *
  * console.log(setupProblem(new BodyConsumedError())?.status); // 500
  * ```
@@ -394,6 +403,30 @@ export interface SetupProblemDetails {
 /**
  * The 500 problem adapters answer for a setup mistake they can explain (`BodyConsumedError`), or
  * `undefined` for any other error (it goes to the framework's error handling as it is).
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * import { createECTHandler, nodeRequestInput, sendNodeProblem, setupProblem } from 'wimse-ect/http';
+ *
+ * const core = createECTHandler({
+ *   verifier: { audience: 'spiffe://example.org/b', minLevel: 1 },
+ *   bodyBinding: true,
+ * });
+ * createServer((request, response) => {
+ *   core.handle(nodeRequestInput(request, response)).then(
+ *     (outcome) => {
+ *       if (!outcome.ok) return sendNodeProblem(response, outcome.problem);
+ *       response.end('ok');
+ *     },
+ *     (error: unknown) => {
+ *       const setup = setupProblem(error); // 500 ECT_CONFIG_INVALID, naming the fix
+ *       if (setup !== undefined) return sendNodeProblem(response, setup);
+ *       response.destroy();
+ *     },
+ *   );
+ * }).listen(8080);
+ * ```
  */
 export function setupProblem(error: unknown): SetupProblemDetails | undefined {
   if (!(error instanceof BodyConsumedError)) return undefined;

@@ -125,9 +125,11 @@ export interface HonoECTMiddleware<Required extends boolean = true> extends Midd
   ECTEnv<Required>
 > {
   readonly handler: ECTHandler;
-  /** The same middleware (same verifier and replay cache) with other route settings. */
+  /** The same middleware (same verifier and replay cache), accepting requests without an ECT. */
   forRoute(route: RouteECTOptions & { readonly required: false }): HonoECTMiddleware<false>;
+  /** The same middleware (same verifier and replay cache) with other route settings. */
   forRoute(route: RouteECTOptions & { readonly required?: true }): HonoECTMiddleware<true>;
+  /** The same middleware with route settings whose `required` is only known at run time. */
   forRoute(route: RouteECTOptions): HonoECTMiddleware<boolean>;
 }
 
