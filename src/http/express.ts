@@ -233,7 +233,7 @@ function middleware<Required extends boolean>(
  * });
  * app.post(
  *   '/review',
- *   // The ECT middleware first: with body binding it reads the body and puts it back for the parser.
+ *   // The ECT middleware first: it reads the body to bind it, and puts it back for the parser.
  *   ect.with(express.json(), (req, res) =>
  *     res.json({ reviewed: req.body, task: req.ect.verified.claims.jti }),
  *   ),

@@ -245,7 +245,7 @@ export type ECTOutcome =
   | {
       readonly ok: false;
       readonly problem: ProblemDetails;
-      /** What caused the rejection (an `ECTError`, a `BodyTooLargeError`; none for a missing ECT). */
+      /** What caused the rejection (an `ECTError`, `BodyTooLargeError`; none if ECT missing). */
       readonly cause?: unknown;
     };
 
@@ -281,10 +281,11 @@ export type ECTErrorsMode = 'problem' | 'framework';
  *   }),
  *   (_req, res) => res.send('ok'),
  * );
- * app.use((error: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+ * const handleErrors: express.ErrorRequestHandler = (error: unknown, _req, res, next) => {
  *   if (!(error instanceof ECTRejectionError)) return next(error);
  *   res.status(error.status).type('application/problem+json').send(error.problem);
- * });
+ * };
+ * app.use(handleErrors);
  * ```
  */
 export interface ECTAdapterOptions {

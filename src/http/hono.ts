@@ -39,7 +39,8 @@ export { ECTRejectionError } from './handler.js';
  * import { ectHono, type ECTVariables } from 'wimse-ect/hono';
  *
  * const app = new Hono<{ Variables: ECTVariables }>();
- * app.use(ectHono({ verifier: createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1 }) }));
+ * const verifier = createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1 });
+ * app.use(ectHono({ verifier }));
  * app.post('/tasks', (c) => c.json({ task: c.get('ect').verified.claims.jti }));
  * ```
  */
@@ -56,7 +57,8 @@ export type ECTVariables = { ect: VerifiedECTContext };
  * import { ectHono, type OptionalECTVariables } from 'wimse-ect/hono';
  *
  * const app = new Hono<{ Variables: OptionalECTVariables }>();
- * const ect = ectHono({ verifier: createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1 }) });
+ * const verifier = createVerifier({ audience: 'spiffe://example.org/b', minLevel: 1 });
+ * const ect = ectHono({ verifier });
  * app.use(ect.forRoute({ required: false }));
  * app.get('/status', (c) => c.text(c.get('ect').verified?.claims.iss ?? 'anonymous'));
  * ```

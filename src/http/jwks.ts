@@ -270,7 +270,7 @@ function serve(keys: JWKSKeys): Served {
  * const [a, b] = [generateKeyPair(), generateKeyPair()];
  * const jwks = createJWKSHandler({ keys: { current: a.publicJwk }, maxAgeSeconds: 300 });
  * createServer(jwks).listen(8080);
- * // Rotation, step 1: publish b; after max-age, sign with b and keep a as previous; later retire a.
+ * // Rotation, step 1: publish b; after max-age sign with b, a kept as previous; later retire a.
  * jwks.setKeys({ current: a.publicJwk, next: b.publicJwk });
  * ```
  */

@@ -22,7 +22,11 @@ const EXPECTED: readonly (readonly [marker: string, output: RegExp])[] = [
   ["app.post('/reviews/:id'", /^200 \{\n? *id: '7',\n? *exec_act: 'review_spec',/m],
   [
     "hono.post('/tasks'",
-    /^hono refused: ECT_MALFORMED 403\n403\nfastify refused: EXECUTION_CONTEXT_MISSING 403\n403 EXECUTION_CONTEXT_MISSING$/m,
+    new RegExp(
+      '^hono refused: ECT_MALFORMED 403\n403\n' +
+        'fastify refused: EXECUTION_CONTEXT_MISSING 403\n403 EXECUTION_CONTEXT_MISSING$',
+      'm',
+    ),
   ],
   ['console.log(typeof ECTRejectionError)', /^function$/m],
   ['captureRawBody keeps the bytes', /^captureRawBody keeps the bytes at req\.rawBody$/m],
