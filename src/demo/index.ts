@@ -5,7 +5,10 @@
  * carries the caller's ECT (HTTP-1, body bound by HTTP-4), every token is verified by its
  * receiver, recorded in the given ledger (L3, receipts) and DAG-validated against it; the release
  * manager joins two branches (pred = [implementation, tests]) and answers with its ECT (HTTP-5).
- * Then a replayed token is refused (ECT_REPLAY), the workflow is audited, and its DAG printed.
+ * When the MCP SDK is installed, the implementer first calls a tool server over MCP (mcp-hop.ts):
+ * both the call and the tool server's answer are verified and recorded, and the implementation
+ * follows the tool's report. Then a replayed token is refused (ECT_REPLAY), the workflow is
+ * audited, and its DAG printed.
  * @module
  */
 import { randomUUID } from 'node:crypto';
@@ -19,6 +22,7 @@ import {
   WORKLOAD_IDENTITY_HEADER,
 } from '../http/header.js';
 import type { ECTContext } from '../http/handler.js';
+import { isInstalled } from '../optional.js';
 import type { VerifiedECT } from '../verify/verify.js';
 import {
   agentClient,
@@ -90,6 +94,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const implementer = makeAgent('implementer', trustDomain);
   const tester = makeAgent('tester', trustDomain);
   const releaser = makeAgent('release-manager', trustDomain);
+  const toolsAgent = makeAgent('tools', trustDomain);
+  // The MCP hop needs the optional MCP SDK; without it the workflow has no tool call.
+  const mcp = isInstalled({ name: '@modelcontextprotocol/sdk' })
+    ? await import('./mcp-hop.js')
+    : undefined;
+  let stepNo = 0;
+  const step = (): number => ++stepNo;
   const trust: DemoTrust = { trustDomain, ledger, minLevel: options.minLevel };
   const accepted: DemoTask[] = [];
   const problems: string[] = [];
@@ -133,7 +144,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         const implementation = String(input['implementation_task']);
         const tests = ect.verified!.claims.jti;
         print(
-          `  5. ${releaser.name} performs approve_release, joining implement_spec ${short(implementation)} + run_tests ${short(tests)}; answers with its ECT (HTTP-5)`,
+          `  ${step()}. ${releaser.name} performs approve_release, joining implement_spec ${short(implementation)} + run_tests ${short(tests)}; answers with its ECT (HTTP-5)`,
         );
         return {
           body: { approved: true },
@@ -153,7 +164,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         const body = JSON.stringify({ tests: 42, failed: 0, implementation_task: implementation });
         const jti = randomUUID();
         print(
-          `  4. ${tester.name} → ${releaser.name}: run_tests ${short(jti)} (pred ${short(implementation)})`,
+          `  ${step()}. ${tester.name} → ${releaser.name}: run_tests ${short(jti)} (pred ${short(implementation)})`,
         );
         const sent = await testerClient(`${releaseServer.url}/approve`, {
           method: 'POST',
@@ -177,6 +188,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       },
     );
     servers.push(testerServer);
+    let toolCall: VerifiedECT | undefined;
+    const toolServer =
+      mcp === undefined
+        ? undefined
+        : await mcp.serveTools({
+            tools: toolsAgent,
+            caller: implementer,
+            trust,
+            onCall: (verified) => void (toolCall = verified),
+          });
+    if (toolServer !== undefined) servers.push(toolServer);
     const implementerClient = agentClient(implementer);
     const implementerServer = await serveAgent(
       implementer,
@@ -184,10 +206,32 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       async ({ ect }) => {
         record(implementer, ect.verified);
         const review = ect.verified!.claims.jti;
-        const body = JSON.stringify({ patch: 'diff --git a/spec.md b/spec.md' });
+        const patch = 'diff --git a/spec.md b/spec.md';
+        let pred = review;
+        if (mcp !== undefined && toolServer !== undefined) {
+          const callJti = randomUUID();
+          print(
+            `  ${step()}. ${implementer.name} → ${toolsAgent.name} over MCP (tools/call, Streamable HTTP): ${mcp.LINT_TOOL} ${short(callJti)} (pred ${short(review)})`,
+          );
+          const lint = await mcp.callLint({
+            caller: implementer,
+            tools: toolsAgent,
+            trust,
+            url: toolServer.url,
+            context: ect.verified!,
+            patch,
+            jti: callJti,
+            seen: () => toolCall,
+          });
+          record(toolsAgent, lint.call);
+          record(implementer, lint.report);
+          if (lint.report === undefined) problems.push('the tool server answered without an ECT');
+          else pred = lint.report.claims.jti;
+        }
+        const body = JSON.stringify({ patch });
         const jti = randomUUID();
         print(
-          `  3. ${implementer.name} → ${tester.name}: implement_spec ${short(jti)} (pred ${short(review)})`,
+          `  ${step()}. ${implementer.name} → ${tester.name}: implement_spec ${short(jti)} (pred ${short(pred)})`,
         );
         const sent = await implementerClient(`${testerServer.url}/test`, {
           method: 'POST',
@@ -198,7 +242,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
             exec_act: 'implement_spec',
             jti,
             wid,
-            pred: [review],
+            pred: [pred],
             ...hashOf(ect),
           },
         });
@@ -218,7 +262,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         const body = JSON.stringify({ review: 'approved with comments' });
         const jti = randomUUID();
         print(
-          `  2. ${reviewer.name} → ${implementer.name}: review_spec ${short(jti)} (pred ${short(submitted)})`,
+          `  ${step()}. ${reviewer.name} → ${implementer.name}: review_spec ${short(jti)} (pred ${short(submitted)})`,
         );
         const sent = await reviewerClient(`${implementerServer.url}/implement`, {
           method: 'POST',
@@ -247,7 +291,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       listed.push({ name: agent.name, id: agent.id, url: server.url });
       print(`    ${agent.name.padEnd(16)} ${agent.id}  ${server.url}`);
     }
+    if (toolServer !== undefined) {
+      listed.push({ name: toolsAgent.name, id: toolsAgent.id, url: toolServer.url });
+      print(`    ${toolsAgent.name.padEnd(16)} ${toolsAgent.id}  ${toolServer.url} (MCP)`);
+    }
     print(`    ${orchestrator.name.padEnd(16)} ${orchestrator.id}  (client only)`);
+    if (mcp === undefined)
+      print('  (no MCP hop: npm install @modelcontextprotocol/sdk to add a tool call over MCP)');
     print(
       `  ${reviewer.name} is the entry point and takes root tasks; the others also validate each task's predecessors against the ledger (DAG).`,
     );
@@ -256,7 +306,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const orchestratorClient = agentClient(orchestrator);
     const spec = JSON.stringify({ spec: 'ECT profile v1', sections: 11 });
     const rootJti = randomUUID();
-    print(`  1. ${orchestrator.name} → ${reviewer.name}: submit_spec ${short(rootJti)} (root)`);
+    print(
+      `  ${step()}. ${orchestrator.name} → ${reviewer.name}: submit_spec ${short(rootJti)} (root)`,
+    );
     const first = await orchestratorClient(`${reviewerServer.url}/review`, {
       method: 'POST',
       headers: JSON_TYPE,
@@ -309,8 +361,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   if (!audit.ok)
     problems.push(`audit: ${audit.issues.map((i) => `${i.code} ${i.jti}`).join('; ')}`);
   if (!integrity.ok) problems.push(`ledger integrity: ${integrity.firstBad?.reason ?? 'broken'}`);
-  if (nodes.length !== 5)
-    problems.push(`expected 5 tasks in the workflow, the ledger holds ${nodes.length}`);
+  const expected = mcp === undefined ? 5 : 7;
+  if (nodes.length !== expected)
+    problems.push(`expected ${expected} tasks in the workflow, the ledger holds ${nodes.length}`);
   const tree = renderTree(nodes);
   print('  the workflow DAG:');
   for (const line of tree.split('\n')) print(`    ${line}`);

@@ -18,31 +18,39 @@ function accepts(url: string): Promise<boolean> {
 }
 
 describe('demo', () => {
-  test('HTTP-1, HTTP-4, HTTP-5, FMT-6, DAG-2: the multi-agent demo verifies, records and audits a workflow with a join, and refuses a replay with ECT_REPLAY (RPL-1)', async () => {
+  test('HTTP-1, HTTP-4, HTTP-5, FMT-6, DAG-2: the multi-agent demo verifies, records and audits a workflow with an MCP hop and a join, and refuses a replay with ECT_REPLAY (RPL-1)', async () => {
     const key = generateKeyPair({ alg: 'EdDSA', kid: 'demo-ledger' }).privateJwk;
     const ledger = new Ledger({ key, origin: 'example.org/demo-ledger' });
     const lines: string[] = [];
     const result = await runDemo({ ledger, print: (line) => lines.push(line), minLevel: 3 });
     assert.deepEqual(result.problems, []);
     assert.equal(result.ok, true);
-    assert.equal(result.tasks, 5);
+    assert.equal(result.tasks, 7);
     assert.deepEqual(result.replay, { status: 403, code: 'ECT_REPLAY' });
     assert.equal(result.audit.ok, true);
     assert.equal(result.integrity.ok, true);
     assert.deepEqual(
       result.accepted.map((t) => t.exec_act),
-      ['submit_spec', 'review_spec', 'implement_spec', 'run_tests', 'approve_release'],
+      [
+        'submit_spec',
+        'review_spec',
+        'lint_patch',
+        'lint_report',
+        'implement_spec',
+        'run_tests',
+        'approve_release',
+      ],
     );
     assert.deepEqual(
       result.accepted.map((t) => t.level),
-      [3, 3, 3, 3, 3],
+      [3, 3, 3, 3, 3, 3, 3],
     );
     assert.deepEqual(
       result.accepted.map((t) => t.receiptSeq),
-      [1, 2, 3, 4, 5],
+      [1, 2, 3, 4, 5, 6, 7],
     );
     // Separate agents: each task is issued by one workload and verified by another.
-    assert.equal(new Set(result.accepted.map((t) => t.iss)).size, 5);
+    assert.equal(new Set(result.accepted.map((t) => t.iss)).size, 6);
     for (const task of result.accepted) assert.ok(!task.iss.endsWith(`/${task.verifiedBy}`));
     // The join: approve_release follows implement_spec and run_tests.
     const nodes = await ledger.listWorkflow(result.workflowId);
@@ -52,21 +60,34 @@ describe('demo', () => {
       [byAct.get('implement_spec')!.jti, byAct.get('run_tests')!.jti].sort(),
     );
     assert.deepEqual(byAct.get('run_tests')!.pred, [byAct.get('implement_spec')!.jti]);
+    // The MCP hop: the tool call follows the review, the tool's report the call, and the
+    // implementation the report; the tool server's task is issued by the tool server.
+    assert.deepEqual(byAct.get('lint_patch')!.pred, [byAct.get('review_spec')!.jti]);
+    assert.deepEqual(byAct.get('lint_report')!.pred, [byAct.get('lint_patch')!.jti]);
+    assert.deepEqual(byAct.get('implement_spec')!.pred, [byAct.get('lint_report')!.jti]);
+    assert.equal(byAct.get('lint_report')!.iss, 'spiffe://demo.ect.example/agent/tools');
     for (const entry of await ledger.workflowEntries(result.workflowId))
       assert.equal(entry.level, 3);
     // Output: step by step, the replay, the tree.
     const text = lines.join('\n');
     assert.match(text, /orchestrator → reviewer: submit_spec [0-9a-f]{8} \(root\)/);
-    assert.match(text, /ledger receipt #5/);
+    assert.match(text, /ledger receipt #7/);
+    assert.match(text, /implementer → tools over MCP \(tools\/call, Streamable HTTP\): lint_patch/);
+    assert.match(text, /tools verified lint_patch [0-9a-f]{8}: level L3/);
     assert.match(text, /403 ECT_REPLAY: refused as expected/);
     assert.match(text, /└─ review_spec/);
     assert.match(text, /approve_release [0-9a-f]{8} .* joins implement_spec/);
-    assert.equal(result.tree.split('\n').length, 6);
-    // Four agent servers on loopback, each on its own random port, all closed at the end.
-    assert.equal(result.agents.length, 4);
-    assert.equal(new Set(result.agents.map((a) => a.url)).size, 4);
+    assert.match(
+      text,
+      /└─ lint_report [0-9a-f]{8} \(spiffe:\/\/demo\.ect\.example\/agent\/tools\)/,
+    );
+    assert.equal(result.tree.split('\n').length, 8);
+    // Four agent servers and the MCP tool server on loopback, each on its own random port, all
+    // closed at the end.
+    assert.equal(result.agents.length, 5);
+    assert.equal(new Set(result.agents.map((a) => a.url)).size, 5);
     for (const agent of result.agents) {
-      assert.match(agent.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.match(agent.url, /^http:\/\/127\.0\.0\.1:\d+(\/mcp)?$/);
       assert.equal(await accepts(agent.url), false, `${agent.name} is closed`);
     }
   });

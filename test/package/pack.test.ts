@@ -60,10 +60,12 @@ describe('a plain install (npm install --omit=dev wimse-ect)', () => {
     assert.match(r.stderr, /^ect: better-sqlite3: .*not installed.*npm install better-sqlite3\n$/);
   });
 
-  test('ect demo runs without better-sqlite3 (its ledger in memory)', () => {
+  test('ect demo runs without better-sqlite3 (its ledger in memory) and without the MCP SDK (no MCP hop)', () => {
     const r = bin(plain, 'ect', ['demo', '--json']);
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.equal((JSON.parse(r.stdout) as { ledger: string }).ledger, 'memory:');
+    const result = JSON.parse(r.stdout) as { ledger: string; tasks: number };
+    assert.equal(result.ledger, 'memory:');
+    assert.equal(result.tasks, 5);
     assert.match(r.stderr, /better-sqlite3 is not installed/);
   });
 
