@@ -1,13 +1,14 @@
 /**
  * `npm run bench`: the benchmarks of issue 6, printed as one table (or `--json`) with the machine,
  * Node version and date. Quick by default; `--full` for the large sizes; `--only NAME[,NAME]` to
- * run some suites (verify, create, concurrent, dag, ledger, tlog, replay, http).
+ * run some suites (verify, create, concurrent, dag, ledger, tlog, replay, http, explorer).
  * @module
  */
 import { cpus, totalmem } from 'node:os';
 import { concurrentSuite } from './suites/concurrent.js';
 import { createSuite, verifySuite } from './suites/crypto.js';
 import { dagSuite } from './suites/dag.js';
+import { explorerSuite } from './suites/explorer.js';
 import { httpSuite } from './suites/http.js';
 import { ledgerSuite, replaySuite } from './suites/storage.js';
 import { tlogSuite } from './suites/tlog.js';
@@ -43,6 +44,15 @@ const suites: Suite[] = [
   {
     name: 'http',
     run: () => httpSuite(full ? { requests: 100_000, rounds: 3 } : { requests: 30_000, rounds: 3 }),
+  },
+  {
+    name: 'explorer',
+    run: () =>
+      explorerSuite({
+        entries: 1_000_000,
+        tasks: full ? [500, 1000] : [1000],
+        rounds: full ? 5 : 3,
+      }),
   },
 ];
 

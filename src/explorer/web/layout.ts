@@ -1,8 +1,9 @@
 /**
  * The DAG's layered layout with dagre. Up to `READABLE` tasks every task is a node. A larger
- * workflow is collapsed: tasks are placed in layers (longest path from a root), and grouped by
- * layer band, action and issuer, the bands widened (and then the action, then the issuer dropped
- * from the key) until at most `READABLE` groups remain; a group lists its tasks when selected.
+ * workflow is collapsed: tasks are placed in layers (longest path from a root) and grouped by
+ * layer band, action and issuer, the bands widened (and then the issuer, then the action dropped
+ * from the key) until the view is small enough to lay out quickly; a group lists its tasks when
+ * selected.
  * @module
  */
 import dagre from '@dagrejs/dagre';
@@ -29,6 +30,10 @@ const engine = dagre as unknown as {
 
 /** Most nodes drawn; above it the workflow is collapsed. */
 export const READABLE = 500;
+/** Limits of a collapsed view (see `groupKeys`). */
+const MAX_BANDS = 40;
+const MAX_GROUPS = 120;
+const MAX_GROUP_EDGES = 100;
 export const NODE_WIDTH = 210;
 export const NODE_HEIGHT = 58;
 
@@ -96,29 +101,46 @@ function layers(preds: readonly number[][]): number[] {
   return layer.map((l) => (l < 0 ? deepest + 1 : l));
 }
 
-/** Group keys of a collapsed workflow: at most READABLE distinct ones. */
-function groupKeys(tasks: readonly TaskNode[], layer: readonly number[]): string[] {
+/**
+ * Group keys of a collapsed workflow. Layout time grows with nodes, edges and the layers an edge
+ * spans, so a collapsed view is kept small: at most `MAX_BANDS` layer bands, `MAX_GROUPS` groups
+ * and `MAX_GROUP_EDGES` edges between them. The most telling key that fits wins: band, action
+ * and issuer; then band and action; then the band alone (always fits).
+ */
+function groupKeys(
+  tasks: readonly TaskNode[],
+  layer: readonly number[],
+  preds: readonly number[][],
+): string[] {
   const deepest = Math.max(0, ...layer);
   const keyings: ((t: TaskNode, band: number) => string)[] = [
     (t, band) => JSON.stringify([band, t.execAct, t.iss]),
     (t, band) => JSON.stringify([band, t.execAct]),
     (_t, band) => JSON.stringify([band]),
   ];
+  const fits = (keys: readonly string[]): boolean => {
+    if (new Set(keys).size > MAX_GROUPS) return false;
+    const edges = new Set<string>();
+    preds.forEach((list, i) => {
+      for (const p of list) if (keys[p] !== keys[i]) edges.add(`${keys[p]} ${keys[i]}`);
+    });
+    return edges.size <= MAX_GROUP_EDGES;
+  };
+  const first = Math.max(1, Math.ceil((deepest + 1) / MAX_BANDS));
   for (const keying of keyings) {
-    for (let width = 1; ; width *= 2) {
+    for (let width = first; width <= 2 * first * MAX_BANDS; width *= 2) {
       const keys = tasks.map((t, i) => keying(t, Math.floor(layer[i]! / width)));
-      if (new Set(keys).size <= READABLE) return keys;
-      if (width > deepest) break;
+      if (fits(keys)) return keys;
     }
   }
-  return tasks.map(() => 'all');
+  return tasks.map((_t, i) => String(Math.floor(layer[i]! / first)));
 }
 
 /** Lays the workflow out; collapses it above READABLE tasks. */
 export function layoutWorkflow(tasks: readonly TaskNode[]): Graph {
   const preds = predecessors(tasks);
   const collapsed = tasks.length > READABLE;
-  const keys = collapsed ? groupKeys(tasks, layers(preds)) : tasks.map((t) => `t${t.seq}`);
+  const keys = collapsed ? groupKeys(tasks, layers(preds), preds) : tasks.map((t) => `t${t.seq}`);
   const ids = new Map<string, string>();
   const members = new Map<string, TaskNode[]>();
   const nodeOf = new Map<number, string>();
