@@ -1,6 +1,6 @@
 /**
- * The optional peer packages (better-sqlite3, pg, redis, express, fastify, the MCP SDK, the
- * OpenTelemetry API) and the one place that loads them: `loadOptional({ name })` imports a package
+ * The optional peer packages (better-sqlite3, pg, redis, express, fastify, hono, the MCP and A2A
+ * SDKs, the OpenTelemetry API) and the one place that loads them: `loadOptional({ name })` imports a package
  * the first time a feature needs it (`requireOptional` where the caller cannot wait). A
  * plain install carries none of them, so a package that is not installed becomes an
  * `ECTConfigError` naming it, what needs it and the command that installs it, instead of a
@@ -17,8 +17,10 @@ export const OPTIONAL_PACKAGES = {
   redis: 'the Redis replay cache (redis:// URLs, wimse-ect/redis)',
   express: 'the Express adapter (wimse-ect/express)',
   fastify: 'the Fastify adapter (wimse-ect/fastify)',
+  hono: 'the Hono middleware (wimse-ect/hono)',
   '@modelcontextprotocol/sdk': 'the MCP integration (wimse-ect/mcp)',
   '@opentelemetry/api': 'the OpenTelemetry instrumentation (wimse-ect/otel)',
+  '@a2a-js/sdk': 'the A2A integration (wimse-ect/a2a)',
 } as const;
 
 /** The name of an optional peer package. */
@@ -34,8 +36,10 @@ export interface OptionalModules {
   readonly redis: typeof import('redis');
   readonly express: { readonly default: typeof import('express') };
   readonly fastify: { readonly default: typeof import('fastify') };
+  readonly hono: typeof import('hono');
   readonly '@modelcontextprotocol/sdk': typeof import('@modelcontextprotocol/sdk/types.js');
   readonly '@opentelemetry/api': typeof import('@opentelemetry/api');
+  readonly '@a2a-js/sdk': typeof import('@a2a-js/sdk');
 }
 
 /**

@@ -24,6 +24,14 @@ const EXPECTED: readonly (readonly [marker: string, output: RegExp])[] = [
   ["loadTrustConfig('trust.json')", /verifying for spiffe:\/\/example\.org\/b; ledger at 0 /],
   ['wimse-ect/mcp', /spec v1 reviewed for spiffe:\/\/example.org\/agent true/],
   ['wimse-ect/otel', /ect\.verify plan\nplan true/],
+  [
+    '// 200 review_spec 403 application/jwk-set+json',
+    /200 review_spec 403 application\/jwk-set\+json/,
+  ],
+  [
+    'wimse-ect/a2a',
+    /reviewed for spiffe:\/\/example\.org\/planner spiffe:\/\/example\.org\/reviewer true/,
+  ],
 ];
 
 /**

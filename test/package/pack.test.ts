@@ -10,7 +10,15 @@ import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { installProject, pack, run, type Packed } from './packed.js';
 
-const PEERS = ['better-sqlite3', 'pg', 'redis', 'express', 'fastify'] as const;
+const PEERS = [
+  'better-sqlite3',
+  'pg',
+  'redis',
+  'express',
+  'fastify',
+  'hono',
+  '@a2a-js/sdk',
+] as const;
 let packed: Packed;
 let plain: string;
 

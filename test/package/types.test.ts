@@ -16,6 +16,8 @@ import * as http from 'wimse-ect/http';
 import * as fetchAdapter from 'wimse-ect/fetch';
 import * as express from 'wimse-ect/express';
 import * as fastify from 'wimse-ect/fastify';
+import * as hono from 'wimse-ect/hono';
+import * as a2a from 'wimse-ect/a2a';
 import * as identity from 'wimse-ect/identity';
 import * as stores from 'wimse-ect/stores';
 import * as sqlite from 'wimse-ect/sqlite';
@@ -23,7 +25,7 @@ import * as postgres from 'wimse-ect/postgres';
 import * as redis from 'wimse-ect/redis';
 import { createECT, generateKeyPair, type JWK, type KeyInput } from 'wimse-ect';
 
-export const modules = [core, http, fetchAdapter, express, fastify, identity, stores];
+export const modules = [core, http, fetchAdapter, express, fastify, hono, a2a, identity, stores];
 export const backends = [sqlite, postgres, redis];
 const pair = generateKeyPair({ alg: 'EdDSA' });
 export const jwk: JWK = pair.publicJwk;
@@ -57,7 +59,7 @@ before(() => {
   packed = pack();
   // The subpaths' declarations name their peers' types, as a project using them has them.
   const peers = ['@types/pg@8', '@types/express@5', 'fastify@5', 'redis@6'];
-  peers.push('@types/better-sqlite3');
+  peers.push('@types/better-sqlite3', 'hono@4', '@a2a-js/sdk@1');
   project = installProject(packed, 'consumer', { with: peers });
   writeFileSync(join(project, 'consumer.ts'), CONSUMER);
   writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(TSCONFIG, null, 2));
