@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the benchmarks of issue 6, printed as one table (or `--json`) with the machine,
  * Node version and date. Quick by default; `--full` for the large sizes; `--only NAME[,NAME]` to
- * run some suites (verify, create, concurrent, dag, ledger, tlog, replay, http, explorer).
+ * run some suites (verify, create, concurrent, dag, ledger, tlog, replay, http, mcp, explorer).
  * @module
  */
 import { cpus, totalmem } from 'node:os';
@@ -10,6 +10,7 @@ import { createSuite, verifySuite } from './suites/crypto.js';
 import { dagSuite } from './suites/dag.js';
 import { explorerSuite } from './suites/explorer.js';
 import { httpSuite } from './suites/http.js';
+import { mcpSuite } from './suites/mcp.js';
 import { ledgerSuite, replaySuite } from './suites/storage.js';
 import { tlogSuite } from './suites/tlog.js';
 import type { Row } from './measure.js';
@@ -44,6 +45,10 @@ const suites: Suite[] = [
   {
     name: 'http',
     run: () => httpSuite(full ? { requests: 100_000, rounds: 3 } : { requests: 30_000, rounds: 3 }),
+  },
+  {
+    name: 'mcp',
+    run: () => mcpSuite(full ? { calls: 4000, rounds: 5 } : { calls: 1000, rounds: 3 }),
   },
   {
     name: 'explorer',
