@@ -18,6 +18,7 @@ import { taskKey } from '../../src/format/task-key.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { openSqliteLedger, SqliteLedgerBackend } from '../../src/ledger/sqlite.js';
 import { launchChromium } from '../../test/explorer/browser.js';
+import { DAG_DRAWN_MARK } from '../../src/explorer/api.js';
 import { time, type Row } from '../measure.js';
 
 const ORIGIN = 'bench.invalid/ect-ledger';
@@ -170,7 +171,12 @@ async function renderRows(
           const start = process.hrtime.bigint();
           await page.goto(new URL(`/workflows/${wid}`, server.url).href);
           await page.waitForSelector('svg.dag [data-node]');
-          const a = Number(process.hrtime.bigint() - start) / 1e6;
+          // From the navigation's start to the DAG in the document, as the page marks it (the
+          // selector's polling would add the time the page then spends on the proofs).
+          const a = await page.evaluate(
+            (name) => performance.getEntriesByName(name)[0]?.startTime ?? Number.NaN,
+            DAG_DRAWN_MARK,
+          );
           await page.waitForSelector('body[data-ready]', { timeout: 120_000 });
           const b = Number(process.hrtime.bigint() - start) / 1e6;
           await page.close();

@@ -1,6 +1,6 @@
 /**
- * The explorer's JSON API: the shapes the server sends and the browser reads. Types only, with no
- * imports, so the browser bundle and the Node server share them without sharing any code. Every
+ * The explorer's JSON API: the shapes the server sends and the browser reads. Types and one
+ * constant, with no imports, so the browser bundle and the Node server share them without sharing any code. Every
  * string here may come from a token an attacker wrote: the page renders them as text only.
  * @module
  */
@@ -133,3 +133,6 @@ export type IntegrityEvent =
       readonly problem?: string;
     }
   | { readonly type: 'error'; readonly message: string };
+
+/** The performance mark the page sets when a workflow's DAG is in the document. */
+export const DAG_DRAWN_MARK = 'ect:dag-drawn';
