@@ -50,8 +50,8 @@ test('optionalPackageError recognises only a missing optional package', async ()
   );
   assert.equal(optionalPackageError(real), undefined, 'not one of the optional peers');
   assert.equal(optionalPackageError(new Error('boom')), undefined);
-  const names = ['better-sqlite3', 'pg', 'redis', 'express', 'fastify'];
-  names.push('@modelcontextprotocol/sdk', '@opentelemetry/api');
+  const names = ['better-sqlite3', 'pg', 'redis', 'express', 'fastify', 'hono'];
+  names.push('@modelcontextprotocol/sdk', '@opentelemetry/api', '@a2a-js/sdk');
   assert.deepEqual(Object.keys(OPTIONAL_PACKAGES), names);
 });
 
