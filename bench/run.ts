@@ -37,8 +37,8 @@ const suites: Suite[] = [
     run: () =>
       tlogSuite(
         full
-          ? { batchTokens: 4000, rounds: 5, proofSize: 1_000_000 }
-          : { batchTokens: 2000, rounds: 3, proofSize: 1_000_000 },
+          ? { batchTokens: 20_000, rounds: 5, proofSize: 1_000_000 }
+          : { batchTokens: 5000, rounds: 3, proofSize: 1_000_000 },
       ),
   },
   { name: 'replay', run: () => replaySuite({ checks: full ? 50_000 : 10_000 }) },
