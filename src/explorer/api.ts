@@ -1,7 +1,8 @@
 /**
  * The explorer's JSON API: the shapes the server sends and the browser reads. Types and one
- * constant, with no imports, so the browser bundle and the Node server share them without sharing any code. Every
- * string here may come from a token an attacker wrote: the page renders them as text only.
+ * constant, with no imports, so the browser bundle and the Node server share them without sharing
+ * any code. Every string here may come from a token an attacker wrote: the page renders them as
+ * text only.
  * @module
  */
 

@@ -56,12 +56,12 @@ export interface Fixture {
   readonly many: readonly string[];
 }
 
-/** Writes the ledger of the tests into `dir`. */
+/** Writes the ledger of the tests into `dir` (or the ledger at `url`). */
 export async function makeFixture(
   dir: string,
-  options: { readonly many?: number } = {},
+  options: { readonly many?: number; readonly url?: string } = {},
 ): Promise<Fixture> {
-  const url = `sqlite:${join(dir, 'audit.db')}`;
+  const url = options.url ?? `sqlite:${join(dir, 'audit.db')}`;
   const ledger = await openLedger(url, { key: ledgerKey.privateJwk, origin: ORIGIN });
   const wid = randomUUID();
   const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
