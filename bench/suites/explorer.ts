@@ -2,7 +2,8 @@
  * The audit explorer (issue 13): the index page of a 10^6-entry SQLite ledger served (target
  * < 200 ms; rows written straight into SQLite, as the tlog suite does), a `jti` search and an
  * `exec_act` search (a bounded scan) for comparison, and a 1,000-task workflow rendered in
- * Debian's Chromium (target < 1 s to the drawn DAG; all its proofs checked in the page after).
+ * Debian's Chromium (target < 1 s to the drawn DAG; all its proofs checked in the page after);
+ * the page's layout alone, in Node, for 500 tasks of the bench's shape and of wide shapes.
  * @module
  */
 import { randomUUID } from 'node:crypto';
@@ -18,7 +19,8 @@ import { taskKey } from '../../src/format/task-key.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { openSqliteLedger, SqliteLedgerBackend } from '../../src/ledger/sqlite.js';
 import { launchChromium } from '../../test/explorer/browser.js';
-import { DAG_DRAWN_MARK } from '../../src/explorer/api.js';
+import { DAG_DRAWN_MARK, type TaskNode } from '../../src/explorer/api.js';
+import { layoutWorkflow } from '../../src/explorer/web/layout.js';
 import { time, type Row } from '../measure.js';
 
 const ORIGIN = 'bench.invalid/ect-ledger';
@@ -211,6 +213,83 @@ async function renderRows(
   return rows;
 }
 
+/** Tasks 0..count-1, task i after the tasks `preds(i)`, as the page receives them. */
+function taskNodes(count: number, preds: (i: number) => readonly number[]): TaskNode[] {
+  return Array.from({ length: count }, (_v, i) => ({
+    seq: i + 1,
+    jti: `j${i}`,
+    wid: 'w',
+    execAct: `step_${i % 9}`,
+    iss: `spiffe://example.org/agent/${i % 5}`,
+    level: 3,
+    recordedAt: i,
+    iat: i,
+    pred: [...new Set(preds(i))].map((p) => `j${p}`),
+    signature: { state: 'unchecked', message: '' },
+  }));
+}
+
+/**
+ * The page's layout (src/explorer/web/layout.ts) alone, in Node's V8 as in Chromium's: 500 tasks
+ * of the render's shape, a fan-out, a fan-in and a random DAG; the first call (a cold start, as a
+ * page load is) and the median of `rounds` more.
+ */
+function layoutRows(options: { rounds: number }): Row[] {
+  let seed = 1;
+  const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const shapes: [string, TaskNode[]][] = [
+    [
+      "the render's shape (after the task before and one of the 20 before)",
+      taskNodes(500, (i) => (i === 0 ? [] : [i - 1, Math.max(0, i - 1 - ((i * 7) % 20))])),
+    ],
+    ['a fan-out 1 → 499', taskNodes(500, (i) => (i === 0 ? [] : [0]))],
+    [
+      'a fan-in 499 → 1',
+      taskNodes(500, (i) => (i === 499 ? Array.from({ length: 499 }, (_v, k) => k) : [])),
+    ],
+    [
+      'a random DAG (1-3 preds among the 50 before)',
+      taskNodes(500, (i) =>
+        i === 0
+          ? []
+          : Array.from(
+              { length: 1 + Math.floor(next() * 3) },
+              () => i - 1 - Math.floor(next() * Math.min(i, 50)),
+            ),
+      ),
+    ],
+  ];
+  const ms = (tasks: readonly TaskNode[]): number => {
+    const start = performance.now();
+    layoutWorkflow(tasks);
+    return performance.now() - start;
+  };
+  const rows: Row[] = [];
+  shapes.forEach(([shape, tasks], i) => {
+    const first = ms(tasks);
+    const samples = Array.from({ length: options.rounds }, () => ms(tasks));
+    if (i === 0) {
+      rows.push({
+        suite: 'explorer',
+        case: `layout of 500 tasks, ${shape}: first call (cold)`,
+        value: first,
+        unit: 'ms',
+        target: '< 300 ms',
+        pass: first < 300,
+      });
+    }
+    rows.push({
+      suite: 'explorer',
+      case: `layout of 500 tasks, ${shape}`,
+      value: median(samples),
+      unit: 'ms',
+      target: '< 300 ms',
+      pass: median(samples) < 300,
+    });
+  });
+  return rows;
+}
+
 /** The explorer's benchmarks. */
 export async function explorerSuite(options: {
   readonly entries: number;
@@ -220,6 +299,7 @@ export async function explorerSuite(options: {
   const dir = mkdtempSync(join(tmpdir(), 'ect-bench-explorer-'));
   try {
     return [
+      ...layoutRows({ rounds: options.rounds }),
       ...(await indexRows(dir, { entries: options.entries })),
       ...(await renderRows(dir, { sizes: options.tasks, rounds: options.rounds })),
     ];

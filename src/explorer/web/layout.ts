@@ -1,5 +1,7 @@
 /**
- * The DAG's layered layout with dagre. Up to `READABLE` tasks every task is a node. A larger
+ * The DAG's layered layout: dagre for a small graph, our own layered layout (layered.ts) above
+ * `DAGRE_BUDGET`, where dagre's crossing minimisation over the dummy vertices of long edges takes
+ * seconds. Up to `READABLE` tasks every task is a node. A larger
  * workflow is collapsed: tasks are placed in layers (longest path from a root) and grouped by
  * layer band, action and issuer, the bands widened (and then the issuer, then the action dropped
  * from the key) until the view is small enough to lay out quickly; a group lists its tasks when
@@ -8,6 +10,7 @@
  */
 import dagre from '@dagrejs/dagre';
 import type { TaskNode } from '../api.js';
+import { layeredLayout, properSize, type Edge } from './layered.js';
 
 /**
  * The part of dagre used here. Its published types refer to @dagrejs/graphlib, which is bundled
@@ -36,6 +39,26 @@ const MAX_GROUPS = 120;
 const MAX_GROUP_EDGES = 100;
 export const NODE_WIDTH = 210;
 export const NODE_HEIGHT = 58;
+const NODE_SEP = 24;
+const RANK_SEP = 46;
+/** dagre's default space between edges, kept for the fallback. */
+const EDGE_SEP = 20;
+const MARGIN = 16;
+
+/**
+ * Largest graph given to dagre: vertices plus edges once every long edge is split into dummy
+ * vertices, one per rank crossed (`properSize`). Measured in Node 20 (2-core EPYC, load 3) over
+ * chains, fans, layered grids, the bench's shape and random DAGs of 10-100 tasks: dagre takes
+ * 0.2-0.4 ms per unit of that size (20 ms at 100, 50-60 ms at 250-300, 145 ms for a random DAG of
+ * 100 tasks at 664, 2.3 s for the bench's 500 tasks at 10,158), while layered.ts takes 0.2-3 ms
+ * up to 100 tasks and 1-35 ms for 500 tasks of any of those shapes (about 100 ms cold), with
+ * fewer crossings than dagre's on every one of them. So dagre keeps the small workflows it has
+ * always drawn, and stays under ~60 ms.
+ */
+export const DAGRE_BUDGET = 200;
+
+/** Which layout drew the graph. */
+export type LayoutEngine = 'dagre' | 'layered';
 
 /** A drawn node: one task, or a group of tasks. */
 export interface GraphNode {
@@ -59,6 +82,7 @@ export interface Graph {
   readonly width: number;
   readonly height: number;
   readonly collapsed: boolean;
+  readonly engine: LayoutEngine;
   /** The node of each task, by seq. */
   readonly nodeOf: ReadonlyMap<number, string>;
 }
@@ -141,40 +165,65 @@ export function layoutWorkflow(tasks: readonly TaskNode[]): Graph {
   const preds = predecessors(tasks);
   const collapsed = tasks.length > READABLE;
   const keys = collapsed ? groupKeys(tasks, layers(preds), preds) : tasks.map((t) => `t${t.seq}`);
-  const ids = new Map<string, string>();
+  const idOfKey = new Map<string, string>();
   const members = new Map<string, TaskNode[]>();
   const nodeOf = new Map<number, string>();
   tasks.forEach((task, i) => {
-    let id = ids.get(keys[i]!);
+    let id = idOfKey.get(keys[i]!);
     if (id === undefined) {
-      id = collapsed ? `g${ids.size}` : keys[i]!;
-      ids.set(keys[i]!, id);
+      id = collapsed ? `g${idOfKey.size}` : keys[i]!;
+      idOfKey.set(keys[i]!, id);
       members.set(id, []);
     }
     members.get(id)!.push(task);
     nodeOf.set(task.seq, id);
   });
-  const g = new engine.graphlib.Graph();
-  g.setGraph({ rankdir: 'TB', nodesep: 24, ranksep: 46, marginx: 16, marginy: 16 });
-  g.setDefaultEdgeLabel(() => ({}));
-  for (const id of members.keys()) g.setNode(id, { width: NODE_WIDTH, height: NODE_HEIGHT });
-  const edges = new Set<string>();
+  const ids = [...members.keys()];
+  const index = new Map(ids.map((id, i) => [id, i]));
+  const edges: Edge[] = [];
+  const seen = new Set<string>();
   preds.forEach((list, i) => {
     const to = nodeOf.get(tasks[i]!.seq)!;
     for (const p of list) {
       const from = nodeOf.get(tasks[p]!.seq)!;
       const key = `${from} ${to}`;
-      if (from === to || edges.has(key)) continue;
-      edges.add(key);
-      g.setEdge(from, to);
+      if (from === to || seen.has(key)) continue;
+      seen.add(key);
+      edges.push([index.get(from)!, index.get(to)!]);
     }
   });
+  const drawn = { ids, edges, members, collapsed, nodeOf };
+  return properSize(ids.length, edges) <= DAGRE_BUDGET ? withDagre(drawn) : withLayered(drawn);
+}
+
+/** The nodes and edges to draw, by index, with what the graph reports besides positions. */
+interface Drawn {
+  readonly ids: readonly string[];
+  readonly edges: readonly Edge[];
+  readonly members: ReadonlyMap<string, readonly TaskNode[]>;
+  readonly collapsed: boolean;
+  readonly nodeOf: ReadonlyMap<number, string>;
+}
+
+function withDagre(drawn: Drawn): Graph {
+  const g = new engine.graphlib.Graph();
+  g.setGraph({
+    rankdir: 'TB',
+    nodesep: NODE_SEP,
+    ranksep: RANK_SEP,
+    edgesep: EDGE_SEP,
+    marginx: MARGIN,
+    marginy: MARGIN,
+  });
+  g.setDefaultEdgeLabel(() => ({}));
+  for (const id of drawn.ids) g.setNode(id, { width: NODE_WIDTH, height: NODE_HEIGHT });
+  for (const [from, to] of drawn.edges) g.setEdge(drawn.ids[from]!, drawn.ids[to]!);
   engine.layout(g);
   const graph = g.graph();
   return {
-    nodes: [...members].map(([id, list]) => {
+    nodes: drawn.ids.map((id) => {
       const at = g.node(id);
-      return { id, tasks: list, x: at.x, y: at.y };
+      return { id, tasks: drawn.members.get(id)!, x: at.x, y: at.y };
     }),
     edges: g.edges().map((e) => ({
       from: e.v,
@@ -183,7 +232,39 @@ export function layoutWorkflow(tasks: readonly TaskNode[]): Graph {
     })),
     width: graph.width ?? 0,
     height: graph.height ?? 0,
-    collapsed,
-    nodeOf,
+    collapsed: drawn.collapsed,
+    engine: 'dagre',
+    nodeOf: drawn.nodeOf,
+  };
+}
+
+function withLayered(drawn: Drawn): Graph {
+  const out = layeredLayout({
+    count: drawn.ids.length,
+    edges: drawn.edges,
+    nodeWidth: NODE_WIDTH,
+    nodeHeight: NODE_HEIGHT,
+    nodeSep: NODE_SEP,
+    edgeSep: EDGE_SEP,
+    rankSep: RANK_SEP,
+    margin: MARGIN,
+  });
+  return {
+    nodes: drawn.ids.map((id, i) => ({
+      id,
+      tasks: drawn.members.get(id)!,
+      x: out.x[i]!,
+      y: out.y[i]!,
+    })),
+    edges: drawn.edges.map(([from, to], e) => ({
+      from: drawn.ids[from]!,
+      to: drawn.ids[to]!,
+      points: out.points[e]!,
+    })),
+    width: out.width,
+    height: out.height,
+    collapsed: drawn.collapsed,
+    engine: 'layered',
+    nodeOf: drawn.nodeOf,
   };
 }
