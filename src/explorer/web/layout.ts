@@ -47,13 +47,15 @@ const MARGIN = 16;
 
 /**
  * Largest graph given to dagre: vertices plus edges once every long edge is split into dummy
- * vertices, one per rank crossed (`properSize`). Measured in Node 20 (2-core EPYC, load 3) over
- * chains, fans, layered grids, the bench's shape and random DAGs of 10-100 tasks: dagre takes
- * 0.2-0.4 ms per unit of that size (20 ms at 100, 50-60 ms at 250-300, 145 ms for a random DAG of
- * 100 tasks at 664, 2.3 s for the bench's 500 tasks at 10,158), while layered.ts takes 0.2-3 ms
- * up to 100 tasks and 1-35 ms for 500 tasks of any of those shapes (about 100 ms cold), with
- * fewer crossings than dagre's on every one of them. So dagre keeps the small workflows it has
- * always drawn, and stays under ~60 ms.
+ * vertices, one per rank crossed (`properSize`). Measured in Node 20 (2-core EPYC under a load of
+ * 3-5), warm, median of 3, on chains, fans, grids of 10 a rank, the bench's shape and random DAGs
+ * of 10-100 tasks: dagre takes 0.2-0.4 ms per unit of that size (5-35 ms up to 100, 34-72 ms at
+ * 180-200, 145-275 ms for a random DAG of 100 tasks at 664, 350 ms for 100 tasks of the bench's
+ * shape at 2,065, 2.3 s for its 500 tasks at 10,845). layered.ts takes 0.2-3 ms up to 100 tasks;
+ * for 500 tasks 36-110 ms on the bench's shape (about 100 ms cold), 1-6 ms on a fan-out or fan-in,
+ * 8-27 ms on random DAGs; it drew fewer crossings than dagre on every shape compared (random DAG
+ * of 100: 700 against 777; bench's shape, 200 tasks: 415 against 529), and narrower. So dagre
+ * keeps the small workflows it has always drawn, within ~70 ms.
  */
 export const DAGRE_BUDGET = 200;
 
