@@ -34,6 +34,7 @@ import { startThread, type Thread } from './thread.js';
 import {
   connectSqlite,
   hashesByIds,
+  packBatch,
   SQLITE_PREFIX,
   writeOperations,
   type WriteOperations,
@@ -294,7 +295,9 @@ export class SqliteLedgerBackend implements LedgerBackend {
         if (!open) throw new ECTError('ECT_LEDGER_UNAVAILABLE', 'the transaction has ended');
         open = false;
         try {
-          await writer.call('commit', rows);
+          // Packed in this thread, by the tables' column specs: the clone `postMessage` makes of
+          // columns costs the main thread 1.6-2.2x less than that of row objects (row-columns.ts).
+          await writer.call('commit', packBatch({ tables: this.tables, rows }));
         } catch (error) {
           throw unavailable(error, 'record the tokens');
         }
