@@ -227,6 +227,7 @@ export class Ledger implements ECTStore {
   #signerThread: Promise<Thread> | undefined;
   /** Receipts still being signed for committed batches; `close` waits for them. */
   readonly #receipts = new Set<Promise<void>>();
+  #progress = 0;
   #meta: LedgerMeta | undefined;
   #verifier: NoteVerifier | undefined;
   #signing: Signing | undefined;
@@ -268,6 +269,16 @@ export class Ledger implements ECTStore {
   /** Whether this ledger can append (it was opened with its key). */
   get writable(): boolean {
     return this.#key !== undefined;
+  }
+
+  /**
+   * How many batches this ledger has finished (committed or failed) and how many batches of
+   * receipts it has handed out: it grows while the ledger answers. An append timeout (LED-7)
+   * watches it, so that an append waiting its turn behind other group commits is not mistaken
+   * for a ledger that does not answer.
+   */
+  get progress(): number {
+    return this.#progress;
   }
 
   /**
@@ -404,7 +415,9 @@ export class Ledger implements ECTStore {
         const batch = this.#queue.splice(0, this.#maxBatch);
         try {
           await this.#commit(batch);
+          this.#progress++;
         } catch (error) {
+          this.#progress++;
           const failure =
             error instanceof ECTError
               ? error
@@ -520,7 +533,10 @@ export class Ledger implements ECTStore {
       signing,
     );
     this.#receipts.add(receipts);
-    void receipts.finally(() => this.#receipts.delete(receipts));
+    void receipts.finally(() => {
+      this.#receipts.delete(receipts);
+      this.#progress++;
+    });
     for (const [pending, error] of outcome) pending.reject(error);
     this.#witnesses?.submit({ size: newSize, note });
   }

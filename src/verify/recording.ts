@@ -47,7 +47,12 @@ export interface RetryPolicy {
   readonly onFailure: ((failure: LedgerFailure) => void) | undefined;
 }
 
-/** An append bounded by `ms` (LED-7: a hanging ledger must not hang verification). */
+/**
+ * An append bounded by `ms` (LED-7: a hanging ledger must not hang verification). The bound is
+ * on the ledger's silence, not on the append's wait: when the time is up but the ledger finished
+ * a batch meanwhile (its `progress` moved), the append is waiting its turn behind other group
+ * commits, and gets another `ms`. A ledger that finishes nothing for `ms` fails the append.
+ */
 export function appendWithTimeout(
   ledger: Ledger,
   token: string,
@@ -56,11 +61,17 @@ export function appendWithTimeout(
 ): Promise<Receipt> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(new ECTError('ECT_LEDGER_UNAVAILABLE', `the ledger did not answer within ${ms} ms`)),
-      ms,
-    );
+    let seen = ledger.progress;
+    const arm = (): void => {
+      timer = setTimeout(() => {
+        if (ledger.progress !== seen) {
+          seen = ledger.progress;
+          return arm();
+        }
+        reject(new ECTError('ECT_LEDGER_UNAVAILABLE', `the ledger did not answer within ${ms} ms`));
+      }, ms);
+    };
+    arm();
   });
   return Promise.race([ledger.append({ token, level }), timeout]).finally(() =>
     clearTimeout(timer),

@@ -79,6 +79,19 @@ class BrokenBackend extends MemoryLedgerBackend {
   }
 }
 
+/** A memory backend whose append transactions start `delayMs` late: a slow, working ledger. */
+class SlowBackend extends MemoryLedgerBackend {
+  constructor(readonly delayMs: number) {
+    super();
+  }
+  override async beginAppend(options: {
+    readonly scopes: readonly string[];
+  }): Promise<AppendTransaction> {
+    await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    return super.beginAppend(options);
+  }
+}
+
 /** The five-line entry text of LED-2. */
 function entryText(seq: number, level: number, recordedAt: number, jws: string): string {
   return `ect-ledger-entry/v1\n${seq}\n${level}\n${recordedAt}\n${jws}\n`;
@@ -430,6 +443,29 @@ describe('recording through the verifier (FMT-6, VER-13, LED-7)', () => {
         createVerifier(verifyOptions({ record: { ledger, timeoutMs: 20 } })).verify(token()),
         'ECT_LEDGER_UNAVAILABLE',
       );
+    },
+  );
+
+  test(
+    'LED-7, VER-13: appends that wait their turn behind slow group commits are not timed out ' +
+      'while the ledger keeps committing; a ledger that commits nothing still is',
+    async () => {
+      // Each batch takes 50 ms and holds one append (no group commit): the twelfth append waits
+      // about 600 ms, longer than the 400 ms timeout, while the ledger answers all along.
+      const backend = new SlowBackend(50);
+      const ledger = new Ledger({ backend, groupCommit: false });
+      const verifier = createVerifier(verifyOptions({ record: { ledger, timeoutMs: 400 } }));
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => verifier.verify(token({ jti: uuid(100 + i) }))),
+      );
+      assert.deepEqual(
+        results.map((r) => r.level),
+        Array.from({ length: 12 }, () => 3),
+      );
+      assert.equal(backend.tables.entries.length, 12);
+      const hung = new Ledger({ backend: new BrokenBackend('hang') });
+      const waiting = createVerifier(verifyOptions({ record: { ledger: hung, timeoutMs: 50 } }));
+      await rejectsWith(waiting.verify(token()), 'ECT_LEDGER_UNAVAILABLE');
     },
   );
 
