@@ -179,7 +179,11 @@ export interface RecordOptions {
    * once `onFailure` was told.
    */
   readonly mode?: 'sync' | 'async';
-  /** Timeout of each append, milliseconds (default 2000). */
+  /**
+   * LED-7: how long an append waits for a ledger that finishes no batch, milliseconds (default
+   * 2000). An append queued behind other group commits waits longer while the ledger keeps
+   * finishing them.
+   */
   readonly timeoutMs?: number;
   /**
    * Sync mode: when the ledger fails, `reject` (`ECT_LEDGER_UNAVAILABLE`, default) or `degrade`
