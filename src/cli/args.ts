@@ -68,3 +68,12 @@ export function parseTreeSize(value: string): number {
   }
   return Number(value);
 }
+
+/** A TCP port, 0 to 65535 (0: the system picks a free one). */
+export function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) {
+    throw new InvalidArgumentError(`expected a port from 0 to 65535, got ${JSON.stringify(value)}`);
+  }
+  return port;
+}

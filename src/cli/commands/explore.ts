@@ -4,13 +4,15 @@
  * on a non-loopback address the token it requires, then serves until SIGINT or SIGTERM.
  * @module
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { configFromEnv } from '../../config/env.js';
 import { ECTConfigError } from '../../errors.js';
 import { redactUrl } from '../../stores/redact.js';
 import { TlogError } from '../../tlog/errors.js';
 import { ledgerVerifier } from '../../ledger/checkpoints.js';
+import { parsePort } from '../args.js';
 import { EXIT_VALID, type Io } from '../io.js';
+import { listenForSignals } from '../signals.js';
 import { keysFromFlags, openLedgerFromFlags } from '../verifier-options.js';
 import { readVkey } from './ledger.js';
 
@@ -21,32 +23,6 @@ interface ExploreFlags {
   jwks?: string;
   trust?: string;
   ledgerVkey?: string;
-}
-
-/** A TCP port, 0 to 65535 (0: the system picks a free one). */
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) {
-    throw new InvalidArgumentError(`expected a port from 0 to 65535, got ${JSON.stringify(value)}`);
-  }
-  return port;
-}
-
-/** SIGINT and SIGTERM from now on: `received` resolves to the first; `dispose` stops listening. */
-function listenForSignals(): { received: Promise<string>; dispose(): void } {
-  let stop: (signal: string) => void = () => undefined;
-  const received = new Promise<string>((resolve) => {
-    stop = (signal: string): void => resolve(signal);
-  });
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  return {
-    received,
-    dispose: (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-    },
-  };
 }
 
 /** The auditor's ledger verifier key, checked now so a bad one is a usage error. */

@@ -6,7 +6,7 @@
  * @module
  */
 import type { KeyObject } from 'node:crypto';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { readKeyFile } from '../../config/env.js';
 import { importPrivateKey, jwkThumbprint } from '../../crypto/keys.js';
 import { ECTConfigError } from '../../errors.js';
@@ -15,8 +15,9 @@ import { TlogError } from '../../tlog/errors.js';
 import { isValidKeyName, parseVerifierKey } from '../../tlog/note.js';
 import { startWitnessServer } from '../../witness/server.js';
 import { openWitnessState } from '../../witness/state.js';
-import { collect } from '../args.js';
+import { collect, parsePort } from '../args.js';
 import { EXIT_VALID, type Io } from '../io.js';
+import { listenForSignals } from '../signals.js';
 
 interface KeyFlags {
   key: string;
@@ -28,15 +29,6 @@ interface ServeFlags extends KeyFlags {
   port: number;
   host: string;
   log?: string[];
-}
-
-/** A TCP port, 0 to 65535 (0: the system picks a free one). */
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) {
-    throw new InvalidArgumentError(`expected a port from 0 to 65535, got ${JSON.stringify(value)}`);
-  }
-  return port;
 }
 
 /** The witness key (Ed25519) and its cosigner name (default: from the key's thumbprint). */
@@ -72,27 +64,6 @@ function logKeys(vkeys: readonly string[]): { origin: string; vkey: string }[] {
       throw error;
     }
   });
-}
-
-/**
- * Listens for SIGINT and SIGTERM from now on: `received` resolves to the first one. Installed
- * before the URL is printed, so a signal sent as soon as it appears stops the server cleanly
- * instead of killing the process; `dispose` removes the listeners.
- */
-function listenForSignals(): { received: Promise<string>; dispose(): void } {
-  let stop: (signal: string) => void = () => undefined;
-  const received = new Promise<string>((resolve) => {
-    stop = (signal: string): void => resolve(signal);
-  });
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  return {
-    received,
-    dispose: (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-    },
-  };
 }
 
 async function serve(flags: ServeFlags, io: Io): Promise<void> {
