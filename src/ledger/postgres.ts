@@ -24,7 +24,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { ECTConfigError, ECTError } from '../errors.js';
 import { loadOptional } from '../optional.js';
-import { redactUrl } from '../stores/redact.js';
+import { redactUrl } from '../redact-url.js';
 import { Ledger, type LedgerOptions } from './ledger.js';
 import {
   decodeMeta,

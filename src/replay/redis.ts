@@ -15,7 +15,7 @@
 import { createClient } from 'redis';
 import { ECTConfigError, ECTError } from '../errors.js';
 import { numberSetting } from '../settings.js';
-import { redactUrl } from '../stores/redact.js';
+import { redactUrl } from '../redact-url.js';
 import type { ReplayStore } from './store.js';
 
 /**

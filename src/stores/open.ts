@@ -12,7 +12,7 @@ import { ECTConfigError } from '../errors.js';
 import { Ledger, type LedgerOptions } from '../ledger/ledger.js';
 import { MemoryReplayStore } from '../replay/memory.js';
 import type { ReplayStore } from '../replay/store.js';
-import { redactUrl } from './redact.js';
+import { redactUrl } from '../redact-url.js';
 
 /**
  * Options of `openLedger`: the ledger's own options (the backend comes from the URL).

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { configFromEnv } from '../../config/env.js';
 import { ECTConfigError } from '../../errors.js';
-import { redactUrl } from '../../stores/redact.js';
+import { redactUrl } from '../../redact-url.js';
 import { TlogError } from '../../tlog/errors.js';
 import { ledgerVerifier } from '../../ledger/checkpoints.js';
 import { parsePort } from '../args.js';

@@ -1,6 +1,7 @@
 /**
  * Store URLs in messages without their secrets: a password in `postgres://user:secret@host` or
- * `redis://:secret@host` must never reach an error message or a log.
+ * `redis://:secret@host` must never reach an error message or a log. Used by the backends and by
+ * `stores/`, which opens them, so it sits below both.
  * @module
  */
 
