@@ -17,15 +17,16 @@ import type {
   ContextUpdate,
   RequestOptions,
 } from '@a2a-js/sdk/client';
-import { createSigner, type ECTSigner } from '../create/create.js';
 import { ECTConfigError, ECTError, isECTError } from '../errors.js';
 import { isUuid } from '../format/claims.js';
 import { parseToken } from '../format/parse.js';
 import type { ECTClaims } from '../format/types.js';
 import { EXECUTION_CONTEXT_HEADER, formatExecutionContext, headerLimit } from '../http/header.js';
-import type { SignerIdentity } from '../http/respond.js';
+import { identitySigner, type SignerIdentity } from '../http/respond.js';
 import type { VerifyOptions } from '../verify/options.js';
-import { createVerifier, type VerifiedECT, type Verifier } from '../verify/verify.js';
+import { checkResultChain, contextClaims } from '../verify/result-chain.js';
+import { verifierOf } from '../verify/verifier-of.js';
+import type { VerifiedECT, Verifier } from '../verify/verify.js';
 import { ECT_EXTENSION_URI, ectExtensionOf } from './extension.js';
 import {
   eventValue,
@@ -210,37 +211,6 @@ export function ectExchangeOf(result: Message | Task | StreamResponse): A2AECTEx
   return exchanges.get(result);
 }
 
-function contextClaims(
-  context: CallerContext | undefined,
-): Pick<ECTClaims, 'jti' | 'wid'> | undefined {
-  if (context === undefined) return undefined;
-  return 'claims' in context ? context.claims : context;
-}
-
-function signerOf(identity: SignerIdentity): ECTSigner {
-  if (typeof identity !== 'object' || identity === null || typeof identity.iss !== 'string') {
-    throw new ECTConfigError('identity', 'the caller needs an identity (iss) and a key');
-  }
-  return createSigner({
-    key: identity.key,
-    ...(identity.kid === undefined ? {} : { kid: identity.kid }),
-    ...(identity.alg === undefined ? {} : { alg: identity.alg }),
-    ...(identity.ttl === undefined ? {} : { ttl: identity.ttl }),
-  });
-}
-
-/** Checks the agent's ECT against the message: `pred` names it, `wid` is its workflow. */
-function checkResultClaims(result: VerifiedECT, call: ECTClaims): void {
-  if (!result.claims.pred.some((p) => p.toLowerCase() === call.jti.toLowerCase())) {
-    const message = `the agent's ECT does not list the message's task ${call.jti} in pred (HTTP-5)`;
-    throw new ECTError('ECT_CLAIM_INVALID', message, { member: 'pred', claims: result.claims });
-  }
-  if (call.wid !== undefined && result.claims.wid?.toLowerCase() !== call.wid.toLowerCase()) {
-    const message = `the agent's ECT is not in the message's workflow ${call.wid}`;
-    throw new ECTError('ECT_CLAIM_INVALID', message, { member: 'wid', claims: result.claims });
-  }
-}
-
 /** The service parameters with the extension activated (A2A-Extensions, either spelling). */
 function activated(parameters: Record<string, string>): Record<string, string> {
   const key =
@@ -298,14 +268,14 @@ function isSend(method: string): method is SendMethod {
  */
 export function ectInterceptor(options: ECTInterceptorOptions): CallInterceptor {
   const { identity } = options;
-  const signer = signerOf(identity);
+  const signer = identitySigner({
+    identity,
+    missing: 'the caller needs an identity (iss) and a key',
+  });
   if (options.verifier === undefined) {
     throw new ECTConfigError('verifier', "the agent's ECT is verified: give a Verifier or options");
   }
-  const verifier =
-    typeof (options.verifier as Verifier).verify === 'function'
-      ? (options.verifier as Verifier)
-      : createVerifier(options.verifier as VerifyOptions);
+  const verifier = verifierOf(options.verifier);
   const maxHeaderSize = headerLimit(options);
   const requireResult = options.requireResultECT ?? true;
   const contextIdFromWid = options.contextIdFromWid ?? true;
@@ -380,7 +350,7 @@ export function ectInterceptor(options: ECTInterceptorOptions): CallInterceptor 
   ): Promise<VerifiedECT> {
     const expect = { out_hash: outHash, inp_hash: pending.claims.inp_hash! };
     const resultECT = await verifier.verify(resultToken, { expect });
-    checkResultClaims(resultECT, pending.claims);
+    checkResultChain({ result: resultECT, call: pending.claims });
     return resultECT;
   }
 

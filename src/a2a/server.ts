@@ -10,7 +10,7 @@
  */
 import type { Message, SendMessageRequest, StreamResponse, Task } from '@a2a-js/sdk';
 import type { A2ARequestHandler, RequestContext, ServerCallContext } from '@a2a-js/sdk/server';
-import { createSigner, type ECTSigner } from '../create/create.js';
+import type { ECTSigner } from '../create/create.js';
 import { ECTConfigError, ECTError } from '../errors.js';
 import {
   EXECUTION_CONTEXT_HEADER,
@@ -20,9 +20,10 @@ import {
   WORKLOAD_IDENTITY_HEADER,
 } from '../http/header.js';
 import { ECT_MISSING_CODE } from '../http/problem.js';
-import type { SignerIdentity } from '../http/respond.js';
+import { identitySigner, type SignerIdentity } from '../http/respond.js';
 import type { VerifyOptions } from '../verify/options.js';
-import { createVerifier, type VerifiedECT, type Verifier } from '../verify/verify.js';
+import { verifierOf } from '../verify/verifier-of.js';
+import type { VerifiedECT, Verifier } from '../verify/verify.js';
 import { rejectionError, rejectionOf } from './errors.js';
 import { ECT_EXTENSION_URI } from './extension.js';
 import {
@@ -110,19 +111,11 @@ function settingsOf(options: ECTRequestHandlerOptions): Settings {
   if (verifier === undefined) {
     throw new ECTConfigError('verifier', 'give a Verifier or VerifyOptions');
   }
-  if (typeof identity !== 'object' || identity === null || typeof identity.iss !== 'string') {
-    throw new ECTConfigError('identity', 'the agent signs its results: give its iss and key');
-  }
   return {
-    verifier:
-      typeof (verifier as Verifier).verify === 'function'
-        ? (verifier as Verifier)
-        : createVerifier(verifier as VerifyOptions),
-    signer: createSigner({
-      key: identity.key,
-      ...(identity.kid === undefined ? {} : { kid: identity.kid }),
-      ...(identity.alg === undefined ? {} : { alg: identity.alg }),
-      ...(identity.ttl === undefined ? {} : { ttl: identity.ttl }),
+    verifier: verifierOf(verifier),
+    signer: identitySigner({
+      identity,
+      missing: 'the agent signs its results: give its iss and key',
     }),
     identity,
     required: options.required ?? true,

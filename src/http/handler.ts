@@ -12,7 +12,8 @@ import { hashBytes } from '../format/hash.js';
 import type { VerifyContext } from '../identity/key-source.js';
 import type { Receipt } from '../ledger/types.js';
 import type { VerifyOptions } from '../verify/options.js';
-import { createVerifier, type VerifiedECT, type Verifier } from '../verify/verify.js';
+import { verifierOf } from '../verify/verifier-of.js';
+import type { VerifiedECT, Verifier } from '../verify/verify.js';
 import { DEFAULT_MAX_TOKEN_SIZE } from '../verify/options.js';
 import { choiceSetting, numberSetting } from '../settings.js';
 import {
@@ -479,10 +480,6 @@ export interface ECTHandler {
   forRoute(route: RouteECTOptions): ECTHandler;
 }
 
-function isVerifier(value: Verifier | VerifyOptions): value is Verifier {
-  return typeof (value as Verifier).verify === 'function';
-}
-
 interface Settings {
   readonly required: boolean;
   readonly bodyMaxBytes: number | undefined;
@@ -693,9 +690,7 @@ export function createECTHandler(options: ECTMiddlewareOptions): ECTHandler {
   if (typeof options !== 'object' || options === null || options.verifier === undefined) {
     throw new ECTConfigError('verifier', 'the ECT middleware needs a verifier or verifier options');
   }
-  const verifier = isVerifier(options.verifier)
-    ? options.verifier
-    : createVerifier(options.verifier);
+  const verifier = verifierOf(options.verifier);
   if (options.multipleFieldLines !== undefined && typeof options.multipleFieldLines !== 'boolean')
     throw new ECTConfigError('multipleFieldLines', 'must be a boolean');
   const base = {

@@ -6,7 +6,7 @@
  */
 import type { Algorithm } from '../crypto/algorithms.js';
 import type { KeyInput } from '../crypto/keys.js';
-import { createECT } from '../create/create.js';
+import { createECT, createSigner, type ECTSigner } from '../create/create.js';
 import { ECTConfigError } from '../errors.js';
 import { hashBytes } from '../format/hash.js';
 import type { VerifiedECT } from '../verify/verify.js';
@@ -39,6 +39,27 @@ export interface SignerIdentity {
   readonly ttl?: number;
   /** IDB-3: its WIT, sent in `Workload-Identity-Token` beside each response ECT (WIMSE profile). */
   readonly workloadIdentityToken?: string;
+}
+
+/**
+ * A prepared signer for `identity` (key, `kid`, `alg` and lifetime resolved once), for the
+ * integrations that sign on every call (MCP, A2A). An identity without `iss` is an
+ * `ECTConfigError` (setting `identity`) with the message `missing`.
+ */
+export function identitySigner(options: {
+  readonly identity: SignerIdentity;
+  readonly missing: string;
+}): ECTSigner {
+  const { identity } = options;
+  if (typeof identity !== 'object' || identity === null || typeof identity.iss !== 'string') {
+    throw new ECTConfigError('identity', options.missing);
+  }
+  return createSigner({
+    key: identity.key,
+    ...(identity.kid === undefined ? {} : { kid: identity.kid }),
+    ...(identity.alg === undefined ? {} : { alg: identity.alg }),
+    ...(identity.ttl === undefined ? {} : { ttl: identity.ttl }),
+  });
 }
 
 /**

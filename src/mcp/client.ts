@@ -9,13 +9,14 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { CallToolRequest, CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { createSigner, type ECTSigner } from '../create/create.js';
 import { ECTConfigError, ECTError } from '../errors.js';
 import { parseToken } from '../format/parse.js';
 import type { ECTClaims } from '../format/types.js';
-import type { SignerIdentity } from '../http/respond.js';
+import { identitySigner, type SignerIdentity } from '../http/respond.js';
 import type { VerifyOptions } from '../verify/options.js';
-import { createVerifier, type VerifiedECT, type Verifier } from '../verify/verify.js';
+import { checkResultChain, contextClaims } from '../verify/result-chain.js';
+import { verifierOf } from '../verify/verifier-of.js';
+import type { VerifiedECT, Verifier } from '../verify/verify.js';
 import { argumentsHash, metaToken, resultHash, withToken } from './meta.js';
 
 /**
@@ -162,41 +163,6 @@ export interface ECTToolCaller {
   ): Promise<ECTToolCallResult>;
 }
 
-function contextClaims(
-  context: CallerContext | undefined,
-): Pick<ECTClaims, 'jti' | 'wid'> | undefined {
-  if (context === undefined) return undefined;
-  return 'claims' in context ? context.claims : context;
-}
-
-function isVerifier(value: Verifier | VerifyOptions): value is Verifier {
-  return typeof (value as Verifier).verify === 'function';
-}
-
-function signerOf(identity: SignerIdentity): ECTSigner {
-  if (typeof identity !== 'object' || identity === null || typeof identity.iss !== 'string') {
-    throw new ECTConfigError('identity', 'the caller needs an identity (iss) and a key');
-  }
-  return createSigner({
-    key: identity.key,
-    ...(identity.kid === undefined ? {} : { kid: identity.kid }),
-    ...(identity.alg === undefined ? {} : { alg: identity.alg }),
-    ...(identity.ttl === undefined ? {} : { ttl: identity.ttl }),
-  });
-}
-
-/** Checks the server's ECT against the call: `pred` names the call, `wid` is the call's. */
-function checkResultClaims(result: VerifiedECT, call: ECTClaims): void {
-  if (!result.claims.pred.some((p) => p.toLowerCase() === call.jti.toLowerCase())) {
-    const message = `the result's ECT does not list the call's task ${call.jti} in pred (HTTP-5)`;
-    throw new ECTError('ECT_CLAIM_INVALID', message, { member: 'pred', claims: result.claims });
-  }
-  if (call.wid !== undefined && result.claims.wid?.toLowerCase() !== call.wid.toLowerCase()) {
-    const message = `the result's ECT is not in the call's workflow ${call.wid}`;
-    throw new ECTError('ECT_CLAIM_INVALID', message, { member: 'wid', claims: result.claims });
-  }
-}
-
 /**
  * Builds a caller: the key is imported and the verifier built once. A refusal by the server (its
  * verifier rejected the call's ECT) arrives as the SDK's `McpError` with code
@@ -234,16 +200,17 @@ export function createECTToolCaller(options: ECTToolCallerOptions): ECTToolCalle
   if (typeof client?.callTool !== 'function') {
     throw new ECTConfigError('client', 'give an MCP Client (@modelcontextprotocol/sdk)');
   }
-  const signer = signerOf(identity);
+  const signer = identitySigner({
+    identity,
+    missing: 'the caller needs an identity (iss) and a key',
+  });
   if (options.verifier === undefined) {
     throw new ECTConfigError(
       'verifier',
       "the result's ECT is verified: give a Verifier or VerifyOptions",
     );
   }
-  const verifier = isVerifier(options.verifier)
-    ? options.verifier
-    : createVerifier(options.verifier);
+  const verifier = verifierOf(options.verifier);
   const execAct = options.execAct ?? ((tool: string): string => tool);
   const requireResult = options.requireResultECT ?? true;
 
@@ -274,7 +241,7 @@ export function createECTToolCaller(options: ECTToolCallerOptions): ECTToolCalle
       }
       const expect = { out_hash: resultHash(result), inp_hash: claims.inp_hash! };
       const resultECT = await verifier.verify(resultToken, { expect });
-      checkResultClaims(resultECT, claims);
+      checkResultChain({ result: resultECT, call: claims });
       return { result, token, claims, resultToken, resultECT };
     },
   };

@@ -17,7 +17,7 @@ import type {
   MessageExtraInfo,
   RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
-import { createSigner, type ECTSigner } from '../create/create.js';
+import type { ECTSigner } from '../create/create.js';
 import { ECTConfigError, ECTError } from '../errors.js';
 import {
   EXECUTION_CONTEXT_HEADER,
@@ -27,10 +27,11 @@ import {
   WORKLOAD_IDENTITY_HEADER,
 } from '../http/header.js';
 import { ECT_MISSING_CODE } from '../http/problem.js';
-import type { SignerIdentity } from '../http/respond.js';
+import { identitySigner, type SignerIdentity } from '../http/respond.js';
 import { loadOptional } from '../optional.js';
 import type { VerifyOptions } from '../verify/options.js';
-import { createVerifier, type VerifiedECT, type Verifier } from '../verify/verify.js';
+import { verifierOf } from '../verify/verifier-of.js';
+import type { VerifiedECT, Verifier } from '../verify/verify.js';
 import {
   argumentsHash,
   ECT_REJECTED_ERROR_CODE,
@@ -175,19 +176,11 @@ class ECTServerTransport implements Transport {
     const { verifier, identity } = options;
     if (verifier === undefined)
       throw new ECTConfigError('verifier', 'give a Verifier or VerifyOptions');
-    this.#verifier =
-      typeof (verifier as Verifier).verify === 'function'
-        ? (verifier as Verifier)
-        : createVerifier(verifier as VerifyOptions);
-    if (typeof identity !== 'object' || identity === null || typeof identity.iss !== 'string') {
-      throw new ECTConfigError('identity', 'the server signs its results: give its iss and key');
-    }
+    this.#verifier = verifierOf(verifier);
     this.#identity = identity;
-    this.#signer = createSigner({
-      key: identity.key,
-      ...(identity.kid === undefined ? {} : { kid: identity.kid }),
-      ...(identity.alg === undefined ? {} : { alg: identity.alg }),
-      ...(identity.ttl === undefined ? {} : { ttl: identity.ttl }),
+    this.#signer = identitySigner({
+      identity,
+      missing: 'the server signs its results: give its iss and key',
     });
     this.#required = options.required ?? true;
     this.#execAct = options.execAct ?? ((tool: string): string => tool);
