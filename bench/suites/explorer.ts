@@ -19,6 +19,7 @@ import { taskKey } from '../../src/format/task-key.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { openSqliteLedger, SqliteLedgerBackend } from '../../src/ledger/sqlite.js';
 import { launchChromium } from '../../test/explorer/browser.js';
+import { benchShape, fanIn, fanOut, randomDag } from '../../test/explorer/shapes.js';
 import { DAG_DRAWN_MARK, type TaskNode } from '../../src/explorer/api.js';
 import { layoutWorkflow } from '../../src/explorer/web/layout.js';
 import { time, type Row } from '../measure.js';
@@ -213,51 +214,17 @@ async function renderRows(
   return rows;
 }
 
-/** Tasks 0..count-1, task i after the tasks `preds(i)`, as the page receives them. */
-function taskNodes(count: number, preds: (i: number) => readonly number[]): TaskNode[] {
-  return Array.from({ length: count }, (_v, i) => ({
-    seq: i + 1,
-    jti: `j${i}`,
-    wid: 'w',
-    execAct: `step_${i % 9}`,
-    iss: `spiffe://example.org/agent/${i % 5}`,
-    level: 3,
-    recordedAt: i,
-    iat: i,
-    pred: [...new Set(preds(i))].map((p) => `j${p}`),
-    signature: { state: 'unchecked', message: '' },
-  }));
-}
-
 /**
  * The page's layout (src/explorer/web/layout.ts) alone, in Node's V8 as in Chromium's: 500 tasks
  * of the render's shape, a fan-out, a fan-in and a random DAG; the first call (a cold start, as a
  * page load is) and the median of `rounds` more.
  */
 function layoutRows(options: { rounds: number }): Row[] {
-  let seed = 1;
-  const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const shapes: [string, TaskNode[]][] = [
-    [
-      "the render's shape (after the task before and one of the 20 before)",
-      taskNodes(500, (i) => (i === 0 ? [] : [i - 1, Math.max(0, i - 1 - ((i * 7) % 20))])),
-    ],
-    ['a fan-out 1 → 499', taskNodes(500, (i) => (i === 0 ? [] : [0]))],
-    [
-      'a fan-in 499 → 1',
-      taskNodes(500, (i) => (i === 499 ? Array.from({ length: 499 }, (_v, k) => k) : [])),
-    ],
-    [
-      'a random DAG (1-3 preds among the 50 before)',
-      taskNodes(500, (i) =>
-        i === 0
-          ? []
-          : Array.from(
-              { length: 1 + Math.floor(next() * 3) },
-              () => i - 1 - Math.floor(next() * Math.min(i, 50)),
-            ),
-      ),
-    ],
+    ["the render's shape (after the task before and one of the 20 before)", benchShape(500)],
+    ['a fan-out 1 → 499', fanOut(500)],
+    ['a fan-in 499 → 1', fanIn(500)],
+    ['a random DAG (1-3 preds among the 50 before)', randomDag(500, { seed: 1, window: 50 })],
   ];
   const ms = (tasks: readonly TaskNode[]): number => {
     const start = performance.now();

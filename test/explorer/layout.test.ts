@@ -15,55 +15,14 @@ import {
   NODE_WIDTH,
   type Graph,
 } from '../../src/explorer/web/layout.js';
-
-/** Tasks 0..count-1, task i after the tasks `preds(i)`. */
-function workflow(count: number, preds: (i: number) => readonly number[]): TaskNode[] {
-  return Array.from({ length: count }, (_v, i) => ({
-    seq: i + 1,
-    jti: `j${i}`,
-    wid: 'w',
-    execAct: `step_${i % 9}`,
-    iss: `spiffe://example.org/agent/${i % 5}`,
-    level: 3,
-    recordedAt: i,
-    iat: i,
-    pred: [...new Set(preds(i))].map((p) => `j${p}`),
-    signature: { state: 'unchecked', message: '' },
-  }));
-}
-
-/** A deterministic pseudo-random sequence in [0, 1). */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1103515245 + 12345) % 2 ** 31;
-    return state / 2 ** 31;
-  };
-}
-
-/** Up to three predecessors each among the `window` tasks before. */
-function randomDag(count: number, options: { seed: number; window: number }): TaskNode[] {
-  const next = random(options.seed);
-  return workflow(count, (i) => {
-    if (i === 0) return [];
-    const picks = 1 + Math.floor(next() * 3);
-    return Array.from(
-      { length: picks },
-      () => i - 1 - Math.floor(next() * Math.min(i, options.window)),
-    );
-  });
-}
+import { benchShape, fanIn, fanOut, randomDag, workflow } from './shapes.js';
 
 const SHAPES: Readonly<Record<string, TaskNode[]>> = {
   'a chain of 10': workflow(10, (i) => (i === 0 ? [] : [i - 1])),
   'a diamond': workflow(4, (i) => [[], [0], [0], [1, 2]][i]!),
-  "the bench's shape, 500 tasks": workflow(500, (i) =>
-    i === 0 ? [] : [i - 1, Math.max(0, i - 1 - ((i * 7) % 20))],
-  ),
-  'a fan-out 1 → 499': workflow(500, (i) => (i === 0 ? [] : [0])),
-  'a fan-in 499 → 1': workflow(500, (i) =>
-    i === 499 ? Array.from({ length: 499 }, (_v, k) => k) : [],
-  ),
+  "the bench's shape, 500 tasks": benchShape(500),
+  'a fan-out 1 → 499': fanOut(500),
+  'a fan-in 499 → 1': fanIn(500),
   'a random DAG of 500 (3 preds among the previous 50)': randomDag(500, { seed: 1, window: 50 }),
   'another random DAG of 500': randomDag(500, { seed: 2, window: 50 }),
   'a random DAG of 60': randomDag(60, { seed: 3, window: 50 }),
