@@ -114,7 +114,8 @@ export interface AgentServer {
   close(): Promise<void>;
 }
 
-async function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {
+/** A request's JSON body (`{}` when empty). */
+export async function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
   const text = Buffer.concat(chunks).toString('utf8');
@@ -151,6 +152,11 @@ export async function serveAgent(
       },
     ),
   );
+  return listenOnLoopback(server);
+}
+
+/** Starts `server` on 127.0.0.1 with a random free port; `close` drops its connections too. */
+export async function listenOnLoopback(server: Server): Promise<AgentServer> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

@@ -7,8 +7,7 @@
  * Loaded only when `@modelcontextprotocol/sdk` is installed (it is an optional peer).
  * @module
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Server as McpServer } from '@modelcontextprotocol/sdk/server/index.js';
@@ -16,7 +15,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { createECTToolCaller, ectMcpFetch, ectOf, ectServerTransport } from '../mcp/index.js';
 import { createVerifier, type VerifiedECT, type Verifier } from '../verify/verify.js';
-import type { Agent, DemoTrust } from './agents.js';
+import { listenOnLoopback, readJson, type Agent, type DemoTrust } from './agents.js';
 
 /** The tool the demo's tool server offers, and the `exec_act` of the server's own tasks. */
 export const LINT_TOOL = 'lint_patch';
@@ -48,12 +47,6 @@ function hopVerifier(options: { self: Agent; peer: Agent; trust: DemoTrust }): V
     dag: {},
     ...(trust.minLevel === undefined ? {} : { minLevel: trust.minLevel }),
   });
-}
-
-async function readJson(request: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
 }
 
 /** One stateless MCP server for one request (the SDK's pattern), with the `lint_patch` tool. */
@@ -113,19 +106,8 @@ export async function serveTools(options: {
       response.writeHead(500, { 'content-type': 'text/plain' }).end(String(error));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/mcp`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const listening = await listenOnLoopback(server);
+  return { ...listening, url: `${listening.url}/mcp` };
 }
 
 /**
