@@ -415,9 +415,7 @@ export class Ledger implements ECTStore {
         const batch = this.#queue.splice(0, this.#maxBatch);
         try {
           await this.#commit(batch);
-          this.#progress++;
         } catch (error) {
-          this.#progress++;
           const failure =
             error instanceof ECTError
               ? error
@@ -429,6 +427,8 @@ export class Ledger implements ECTStore {
                   },
                 );
           for (const p of batch) p.reject(failure);
+        } finally {
+          this.#progress++;
         }
       }
     } finally {
