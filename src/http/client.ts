@@ -9,6 +9,7 @@ import { ECTConfigError, ECTError } from '../errors.js';
 import { hashBytes } from '../format/hash.js';
 import type { ECTClaims } from '../format/types.js';
 import { parseToken } from '../format/parse.js';
+import { sameId } from '../format/task-key.js';
 import type { VerifyOptions } from '../verify/options.js';
 import { createVerifier, type VerifiedECT, type Verifier } from '../verify/verify.js';
 import { bodyLimit, readWebBody } from './body.js';
@@ -278,8 +279,8 @@ export function createECTFetch(options: ECTFetchOptions): ECTFetch {
       ...(responseWit === undefined ? {} : { workloadIdentityToken: responseWit }),
       ...(received === undefined ? {} : { expect: { out_hash: received } }),
     });
-    // HTTP-5: the callee's task follows the caller's.
-    if (!responseECT.claims.pred.includes(claims.jti)) {
+    // HTTP-5: the callee's task follows the caller's (CLM-5: UUIDs compare lowercase).
+    if (!responseECT.claims.pred.some((p) => sameId(p, claims.jti))) {
       throw new ECTError(
         'ECT_CLAIM_INVALID',
         `the response ECT does not list the request's task ${claims.jti} in pred (HTTP-5)`,

@@ -4,6 +4,7 @@
  * @module
  */
 import { ECTError } from '../errors.js';
+import { sameId } from '../format/task-key.js';
 import type { ECTClaims } from '../format/types.js';
 import type { VerifiedECT } from './verify.js';
 
@@ -24,11 +25,11 @@ export function checkResultChain(options: {
   readonly call: ECTClaims;
 }): void {
   const { result, call } = options;
-  if (!result.claims.pred.some((p) => p.toLowerCase() === call.jti.toLowerCase())) {
+  if (!result.claims.pred.some((p) => sameId(p, call.jti))) {
     const message = `the result's ECT does not list the call's task ${call.jti} in pred (HTTP-5)`;
     throw new ECTError('ECT_CLAIM_INVALID', message, { member: 'pred', claims: result.claims });
   }
-  if (call.wid !== undefined && result.claims.wid?.toLowerCase() !== call.wid.toLowerCase()) {
+  if (call.wid !== undefined && !sameId(result.claims.wid, call.wid)) {
     const message = `the result's ECT is not in the call's workflow ${call.wid}`;
     throw new ECTError('ECT_CLAIM_INVALID', message, { member: 'wid', claims: result.claims });
   }
