@@ -245,6 +245,25 @@ export function ledgerContract(factory: BackendFactory): void {
       });
     });
 
+    it('LED-3, CLM-5: the same task with its UUIDs in upper case is ECT_DAG_DUPLICATE', async () => {
+      await withLedger(factory, async (ledger) => {
+        const wid = randomUUID();
+        const t = makeToken({ wid });
+        await ledger.append({ token: t.token, level: 2 });
+        const upper = { wid: wid.toUpperCase(), jti: t.claims.jti.toUpperCase() };
+        for (const ids of [upper, { wid, jti: upper.jti }, { wid: upper.wid, jti: t.claims.jti }]) {
+          const again = makeToken({ ...ids, exec_act: 'other' });
+          await rejectsWithCode(
+            ledger.append({ token: again.token, level: 2 }),
+            'ECT_DAG_DUPLICATE',
+          );
+        }
+        assert.equal(await ledger.size(), 1);
+        assert.equal((await ledger.entry(upper.jti, upper.wid))?.seq, 1, 'found in upper case');
+        await assertVerifies(ledger, 1);
+      });
+    });
+
     it('LED-3: the same jti in two workflows is fine; two without wid collide', async () => {
       await withLedger(factory, async (ledger) => {
         const jti = randomUUID();
@@ -293,8 +312,8 @@ export function ledgerContract(factory: BackendFactory): void {
     });
 
     it(
-      'VER-11, VER-13: a verifier uses the ledger as its DAG store and records accepted tokens ' +
-        'as L3',
+      'VER-11, VER-13, CLM-5: a verifier uses the ledger as its DAG store (UUIDs in any case) ' +
+        'and records accepted tokens as L3',
       async () => {
         await withLedger(factory, async (ledger) => {
           const verifier = createVerifier({
@@ -312,10 +331,16 @@ export function ledgerContract(factory: BackendFactory): void {
           assert.equal(first.receipt?.seq, 1);
           assert.equal((await verifier.verify(child.token)).receipt?.seq, 2);
           await rejectsWithCode(verifier.verify(orphan.token), 'ECT_DAG_PREDECESSOR_UNKNOWN');
+          // CLM-5: a predecessor named in upper case is the same task, found through the ledger.
+          const shouting = makeToken({
+            wid: wid.toUpperCase(),
+            pred: [parent.claims.jti.toUpperCase()],
+          });
+          assert.equal((await verifier.verify(shouting.token)).level, 3);
           // VER-11 runs before VER-12: the ledger, as DAG store, already knows the task (DAG-1).
           await rejectsWithCode(verifier.verify(parent.token), 'ECT_DAG_DUPLICATE');
           assert.equal((await ledger.entry(child.claims.jti, wid))?.level, 3);
-          await assertVerifies(ledger, 2);
+          await assertVerifies(ledger, 3);
         });
       },
     );

@@ -10,6 +10,7 @@ import { MemoryReplayStore } from '../../src/replay/memory.js';
 import { RedisReplayStore } from '../../src/replay/redis.js';
 import type { ReplayStore } from '../../src/replay/store.js';
 import { createVerifier } from '../../src/verify/verify.js';
+import { ecHeader, payload, signJSON, signText, verifyOptions } from '../helpers/fixtures.js';
 import { startRedis, type TestServer } from '../helpers/servers.js';
 import { rejectsWithCode } from './ledger-contract.js';
 import { AUD, issuerKeys, makeToken } from './fixtures/tokens.js';
@@ -102,6 +103,34 @@ function replayContract(factory: StoreFactory): void {
         await verifier.verify(first.token);
         const again = makeToken({ jti: first.claims.jti.toUpperCase(), wid: wid.toUpperCase() });
         await rejectsWithCode(verifier.verify(again.token), 'ECT_REPLAY');
+      });
+    });
+
+    it('CLM-4: exp of 1e23 or beyond 2^53 is ECT_CLAIM_INVALID with this store, which is not asked', async () => {
+      await withStore(factory, async (store) => {
+        const asked: string[] = [];
+        const spy: ReplayStore = {
+          checkAndRecord: (key, expiresAt, now) => {
+            asked.push(key);
+            return store.checkAndRecord(key, expiresAt, now);
+          },
+        };
+        const verifier = createVerifier({ ...verifyOptions(), replay: spy });
+        // 2^53 + 1 written as text: as a JS number it would already be rounded.
+        const text = JSON.stringify(payload({ exp: 0 })).replace(
+          '"exp":0',
+          '"exp":9007199254740993',
+        );
+        const header = JSON.stringify(ecHeader());
+        for (const hostile of [
+          signJSON(ecHeader(), payload({ exp: 1e23 })),
+          signText(header, text),
+        ])
+          await rejectsWithCode(verifier.verify(hostile), 'ECT_CLAIM_INVALID');
+        assert.deepEqual(asked, []);
+        // The store still answers for a token in range.
+        assert.equal((await verifier.verify(signJSON(ecHeader(), payload()))).level, 2);
+        assert.equal(asked.length, 1);
       });
     });
 
