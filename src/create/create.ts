@@ -157,9 +157,8 @@ function claimRules(rules: CreateOptions['rules']): ClaimRules {
 }
 
 function lifetime(ttl: number | undefined): number {
-  const value = checkTime(ttl, 'ttl') ?? DEFAULT_TTL_SECONDS;
-  if (value <= 0) throw new ECTConfigError('ttl', 'must be more than 0 seconds');
-  return value;
+  const fallback = DEFAULT_TTL_SECONDS;
+  return numberSetting({ value: ttl, fallback, setting: 'ttl', exclusive: true, unit: 'seconds' });
 }
 
 /** The input plus defaults, validated. */

@@ -23,6 +23,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { ECTConfigError, ECTError } from '../errors.js';
+import { numberSetting } from '../settings.js';
 import { loadOptional } from '../optional.js';
 import { redactUrl } from '../redact-url.js';
 import { Ledger, type LedgerOptions } from './ledger.js';
@@ -113,11 +114,7 @@ function lockKey(table: string, purpose: string): string {
 }
 
 function positiveInteger(value: number | undefined, fallback: number, setting: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new ECTConfigError(setting, `must be a positive integer, got ${String(value)}`);
-  }
-  return value;
+  return numberSetting({ value, fallback, setting, min: 1, integer: true });
 }
 
 /** Maps a driver error to the ledger's contract. */

@@ -18,6 +18,7 @@
  */
 import type Database from 'better-sqlite3';
 import { ECTConfigError, ECTError } from '../errors.js';
+import { numberSetting } from '../settings.js';
 import { loadOptional } from '../optional.js';
 import { Ledger, type LedgerOptions } from './ledger.js';
 import {
@@ -246,13 +247,13 @@ export class SqliteLedgerBackend implements LedgerBackend {
     if (typeof options?.path !== 'string' || options.path.length === 0) {
       throw new ECTConfigError('sqlite ledger path', 'a database file path is required');
     }
-    const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
-    if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
-      throw new ECTConfigError(
-        'busyTimeoutMs',
-        `must be a non-negative integer, got ${String(busyTimeoutMs)}`,
-      );
-    }
+    const busyTimeoutMs = numberSetting({
+      value: options.busyTimeoutMs,
+      fallback: DEFAULT_BUSY_TIMEOUT_MS,
+      setting: 'busyTimeoutMs',
+      integer: true,
+      unit: 'milliseconds',
+    });
     const Driver = (await loadOptional({ name: 'better-sqlite3' })).default;
     let db: Database.Database | undefined;
     try {

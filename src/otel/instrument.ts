@@ -23,7 +23,8 @@ import type {
   Tracer,
 } from '@opentelemetry/api';
 import { createECT, type CreateOptions, type ECTInput, type ECTSigner } from '../create/create.js';
-import { ECTConfigError, isECTError } from '../errors.js';
+import { isECTError } from '../errors.js';
+import { numberSetting } from '../settings.js';
 import { parseToken } from '../format/parse.js';
 import type { Level } from '../format/types.js';
 import type { Ledger } from '../ledger/ledger.js';
@@ -236,11 +237,12 @@ class Instrumentation implements ECTInstrumentation {
       description: 'ECTs rejected, by section 11 code',
     });
     this.#lookup = options.spanContextOf;
-    const max = options.maxRemembered ?? DEFAULT_REMEMBERED_SPANS;
-    if (!Number.isSafeInteger(max) || max < 0) {
-      throw new ECTConfigError('maxRemembered', 'must be a non-negative integer');
-    }
-    this.#max = max;
+    this.#max = numberSetting({
+      value: options.maxRemembered,
+      fallback: DEFAULT_REMEMBERED_SPANS,
+      setting: 'maxRemembered',
+      integer: true,
+    });
   }
 
   spanContextOf(jti: string): SpanContext | undefined {

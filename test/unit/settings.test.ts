@@ -6,6 +6,9 @@
  */
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createECT } from '../../src/create/create.js';
 import { ECTConfigError } from '../../src/errors.js';
 import { bodyLimit } from '../../src/http/body.js';
@@ -13,6 +16,9 @@ import { headerLimit } from '../../src/http/header.js';
 import { staticKeySet } from '../../src/identity/key-set.js';
 import { createTrustDomainIssuer } from '../../src/identity/wit-issuer.js';
 import { wimseTrust } from '../../src/identity/wit.js';
+import { PostgresLedgerBackend } from '../../src/ledger/postgres.js';
+import { SqliteLedgerBackend } from '../../src/ledger/sqlite.js';
+import { createECTInstrumentation } from '../../src/otel/instrument.js';
 import { MemoryReplayStore } from '../../src/replay/memory.js';
 import { choiceSetting, numberSetting } from '../../src/settings.js';
 import { createVerifier } from '../../src/verify/verify.js';
@@ -20,6 +26,16 @@ import { AUD, claims, keyPair } from '../helpers/fixtures.js';
 
 function refused(build: () => unknown, setting: string, message: RegExp): void {
   assert.throws(build, (error: unknown) => {
+    assert.ok(error instanceof ECTConfigError, String(error));
+    assert.equal(error.setting, setting);
+    assert.match(error.message, message);
+    return true;
+  });
+}
+
+/** Rejects like `refused`, for an option checked by an async opener. */
+async function refusedAsync(open: () => Promise<unknown>, setting: string, message: RegExp) {
+  await assert.rejects(open, (error: unknown) => {
     assert.ok(error instanceof ECTConfigError, String(error));
     assert.equal(error.setting, setting);
     assert.match(error.message, message);
@@ -106,7 +122,17 @@ describe('settings', () => {
     refused(
       () => createECT(claims(), { key: keyPair().privateJwk, ttl: -5 }),
       'ttl',
-      /seconds of at least 0, got -5$/,
+      /seconds of more than 0, got -5$/,
+    );
+    refused(
+      () => createECT(claims(), { key: keyPair().privateJwk, ttl: 0 }),
+      'ttl',
+      /seconds of more than 0, got 0$/,
+    );
+    refused(
+      () => createECTInstrumentation({ maxRemembered: -1 }),
+      'maxRemembered',
+      /integer of at least 0, got -1$/,
     );
     const issuer = createTrustDomainIssuer({ trustDomain: 'example.org' });
     const trustDomains = [{ trustDomain: 'example.org', keys: staticKeySet(issuer.jwks()) }];
@@ -121,5 +147,24 @@ describe('settings', () => {
       'ttl',
       /more than 0, got 0$/,
     );
+  });
+
+  test('one check refuses bad numbers of the storage backends, before any connection', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'ect-settings-')), 'l.db');
+    await refusedAsync(
+      () => SqliteLedgerBackend.open({ path, busyTimeoutMs: -1 }),
+      'busyTimeoutMs',
+      /integer of milliseconds of at least 0, got -1$/,
+    );
+    assert.equal(existsSync(path), false, 'no database file is created');
+    // Port 1 on loopback: nothing listens; the options are refused before a connection is tried.
+    const url = 'postgres://nobody@127.0.0.1:1/none';
+    for (const setting of ['maxConnections', 'statementTimeoutMs', 'connectionTimeoutMs']) {
+      await refusedAsync(
+        () => PostgresLedgerBackend.open({ url, [setting]: 0 }),
+        setting,
+        /integer of at least 1, got 0$/,
+      );
+    }
   });
 });
