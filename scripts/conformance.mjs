@@ -73,7 +73,7 @@ const RULES = [
   ['LED-10', 'P', 'consistency proofs; checkpoints and receipts kept as anchors'],
   ['LED-11', 'P', 'witness cosignatures (C2SP tlog-witness), k of n'],
   ['LED-12', 'P', 'evidence bundles checked offline item by item'],
-  ['HTTP-1', 'D', 'one Execution-Context field line, one value'],
+  ['HTTP-1', 'D/P', 'one ECT per Execution-Context field line; several lines only when configured'],
   ['HTTP-2', 'D', '403 with application/problem+json carrying the code'],
   ['HTTP-3', 'D/P', 'header size limit on sender and receiver'],
   ['HTTP-4', 'P', 'body bound to out_hash'],
