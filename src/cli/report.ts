@@ -6,7 +6,7 @@
 import { isECTError, type ECTErrorCode } from '../errors.js';
 import type { Level } from '../format/types.js';
 import type { VerifiedECT } from '../verify/verify.js';
-import { EXIT_INVALID, EXIT_OPERATIONAL, EXIT_VALID, isOperationalCode } from './io.js';
+import { EXIT_INVALID, EXIT_OPERATIONAL, isOperationalCode } from './io.js';
 
 /** One token's outcome. */
 export interface VerifyReport {
@@ -56,12 +56,13 @@ export function rejectedReport(error: unknown): VerifyReport {
 }
 
 /**
- * The exit code of a run's reports: 3 when a store could not answer for some token (it was not
- * judged), else 1 when one was rejected, else 0.
+ * The exit code of a run so far, given the next report: 3 when a store could not answer for some
+ * token (it was not judged), else 1 when one was rejected, else 0. A fold, so a batch keeps no
+ * reports (each holds its receipt) until the end.
  */
-export function exitCodeOf(reports: readonly VerifyReport[]): number {
-  if (reports.some((report) => isOperationalCode(report.code))) return EXIT_OPERATIONAL;
-  return reports.every((report) => report.valid) ? EXIT_VALID : EXIT_INVALID;
+export function exitCodeAfter(code: number, report: VerifyReport): number {
+  if (code === EXIT_OPERATIONAL || isOperationalCode(report.code)) return EXIT_OPERATIONAL;
+  return report.valid ? code : EXIT_INVALID;
 }
 
 /** One line for people. */

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli } from '../../src/cli/program.js';
-import { exitCodeOf, type VerifyReport } from '../../src/cli/report.js';
+import { exitCodeAfter, type VerifyReport } from '../../src/cli/report.js';
 import { cli } from './run.js';
 
 const A = 'spiffe://example.org/agent-a';
@@ -85,12 +85,14 @@ describe('exit codes', () => {
       claims: null,
       legacy: false,
     });
+    const exitCodeOf = (reports: VerifyReport[]): number => reports.reduce(exitCodeAfter, 0);
     assert.equal(exitCodeOf([report(true, null)]), 0);
     assert.equal(exitCodeOf([report(true, null), report(false, 'ECT_EXPIRED')]), 1);
     assert.equal(
       exitCodeOf([report(false, 'ECT_EXPIRED'), report(false, 'ECT_LEDGER_UNAVAILABLE')]),
       3,
     );
+    assert.equal(exitCodeOf([report(false, 'ECT_LEDGER_UNAVAILABLE'), report(true, null)]), 3);
     assert.equal(exitCodeOf([report(false, 'ECT_REPLAY_STORE_UNAVAILABLE')]), 3);
   });
 

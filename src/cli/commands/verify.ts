@@ -10,11 +10,11 @@ import { parseToken } from '../../format/parse.js';
 import { canonicalId } from '../../format/task-key.js';
 import { createVerifier, type Verifier } from '../../verify/verify.js';
 import { collect, levelParser, parseSeconds } from '../args.js';
-import { json, readLines, readTokenArgument, type Io } from '../io.js';
+import { EXIT_VALID, json, readLines, readTokenArgument, type Io } from '../io.js';
 import { withProgress } from '../progress.js';
 import {
   acceptedReport,
-  exitCodeOf,
+  exitCodeAfter,
   humanReport,
   rejectedReport,
   type VerifyReport,
@@ -219,22 +219,23 @@ Examples:
         );
         if (flags.batch !== undefined) {
           const tokens = await readLines(flags.batch, io, '--batch');
-          const reports: VerifyReport[] = [];
           const total = tokens.length;
           const progress = { stream: io.progress, label: 'verify', unit: 'tokens', total };
+          let exit = EXIT_VALID;
+          let done = 0;
           await withProgress(progress, async (shown) => {
             for await (const result of pipelined(verifier, tokens)) {
-              reports.push(result);
+              exit = exitCodeAfter(exit, result);
               io.stdout(`${JSON.stringify(result)}\n`);
-              shown.set(reports.length);
+              shown.set(++done);
             }
           });
-          setExit(exitCodeOf(reports));
+          setExit(exit);
           return;
         }
         const result = await report(verifier, await readTokenArgument(tokenArg, io));
         io.stdout(flags.json ? json(result) : humanReport(result));
-        setExit(exitCodeOf([result]));
+        setExit(exitCodeAfter(EXIT_VALID, result));
       } finally {
         await stores.close();
       }
