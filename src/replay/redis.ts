@@ -12,8 +12,9 @@
  *   task has one Redis key whatever the case of its `jti` and `wid`.
  * @module wimse-ect/redis
  */
-import { createClient } from 'redis';
+import type { createClient } from 'redis';
 import { ECTConfigError, ECTError } from '../errors.js';
+import { loadOptional } from '../optional.js';
 import { numberSetting } from '../settings.js';
 import { redactUrl } from '../redact-url.js';
 import type { ReplayStore } from './store.js';
@@ -136,9 +137,12 @@ export class RedisReplayStore implements ReplayStore {
     if (typeof keyPrefix !== 'string') throw new ECTConfigError('keyPrefix', 'must be a string');
     const timeoutMs = positiveInteger(options.commandTimeoutMs, 1000, 'commandTimeoutMs');
     const connectTimeout = positiveInteger(options.connectTimeoutMs, 2000, 'connectTimeoutMs');
+    // Loaded here, not imported: the entry point loads without the optional package, and a
+    // missing one is an ECTConfigError naming it (npm install redis).
+    const { createClient: connect } = await loadOptional({ name: 'redis' });
     let client: Client;
     try {
-      client = createClient({
+      client = connect({
         url: options.url,
         // RPL-3: reject commands while disconnected instead of queueing them until Redis returns.
         disableOfflineQueue: true,

@@ -57,6 +57,23 @@ describe('a plain install (npm install --omit=dev wimse-ect)', () => {
     }
   });
 
+  test('every entry point loads without its optional peer; opening a store whose package is missing is an ECTConfigError naming it', () => {
+    writeFileSync(join(plain, 'missing-peers.cjs'), MISSING_PEERS);
+    const all = specifiers(plain);
+    const r = run(process.execPath, ['missing-peers.cjs', JSON.stringify(all)], { cwd: plain });
+    assert.equal(r.status, 0, r.stderr);
+    type Outcome = { loaded: string[]; opened: Record<string, string> };
+    const { loaded, opened } = JSON.parse(r.stdout) as Outcome;
+    assert.deepEqual(loaded, all);
+    const expected = (name: string): string =>
+      `ECTConfigError ${name}: the optional package ${name} is not installed`;
+    assert.deepEqual(opened, {
+      'redis://127.0.0.1:1': expected('redis'),
+      'sqlite:l.db': expected('better-sqlite3'),
+      'postgres://127.0.0.1:1/x': expected('pg'),
+    });
+  });
+
   test('the command line prints one line naming the missing package and exits 2', () => {
     const keygen = bin(plain, 'ect', ['keygen', '--out', 'a.key.json', '--jwks-out', 'a.jwks']);
     assert.equal(keygen.status, 0, keygen.stderr);
@@ -135,6 +152,23 @@ describe('the tarball', () => {
     }
   });
 });
+
+// In a plain install: require() every entry point, then open each store by URL (nothing listens
+// on port 1: the missing package must be reported before any connection is tried).
+const MISSING_PEERS = `
+const specifiers = JSON.parse(process.argv[2]);
+for (const specifier of specifiers) require(specifier);
+const { openLedger, openReplayStore } = require('wimse-ect/stores');
+const opened = {};
+const first = (e) => e.name + ' ' + e.message.split(';')[0];
+(async () => {
+  for (const url of ['redis://127.0.0.1:1', 'sqlite:l.db', 'postgres://127.0.0.1:1/x']) {
+    const open = url.startsWith('redis') ? openReplayStore(url) : openLedger(url);
+    opened[url] = await open.then(() => 'opened', first);
+  }
+  console.log(JSON.stringify({ loaded: specifiers, opened }));
+})();
+`;
 
 describe('require() from CommonJS', () => {
   test('every subpath resolves with require.resolve in a plain install', () => {
