@@ -577,6 +577,13 @@ export function normalizeOptions(
       'signed token; give keys (a JWK Set, a KeySource or a resolver), or minLevel 1';
     throw new ECTConfigError('options.keys', message);
   }
+  const keys = options.keys as Partial<JWKSet> | undefined;
+  if (minLevel >= 2 && Array.isArray(keys?.keys) && keys.keys.length === 0) {
+    const message =
+      `the JWK Set has no keys: a verifier with minimum level ${minLevel} could never accept ` +
+      'a signed token; give at least one public key, or minLevel 1';
+    throw new ECTConfigError('options.keys', message);
+  }
   const record = normalizeRecord(options.record, minLevel);
   const allowed: ReadonlySet<string> = new Set(algorithms);
   return {

@@ -35,7 +35,7 @@ describe('node:http adapter', () => {
         throw new Error('secret internal detail');
       },
       {
-        verifier: { audience: 'x', keys: { keys: [] } },
+        verifier: { audience: 'x', minLevel: 1 },
         required: false,
         onError: (error) => errors.push(error),
       },

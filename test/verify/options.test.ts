@@ -113,6 +113,18 @@ describe('verifier options', () => {
     await assert.rejects(verifyECT('x.y.z', { audience: AUD, replay: false }), ECTConfigError);
   });
 
+  test('a JWK Set without keys from level 2 up: refused at construction; at level 1 it is fine', () => {
+    for (const minLevel of [undefined, 2] as const) {
+      const keys = { keys: [] };
+      const options =
+        minLevel === undefined ? { audience: AUD, keys } : { audience: AUD, keys, minLevel };
+      const error = configError(() => createVerifier(options));
+      assert.equal(error.setting, 'options.keys');
+      assert.match(error.message, /^options\.keys: the JWK Set has no keys: .*could never accept/);
+    }
+    assert.ok(createVerifier({ audience: AUD, keys: { keys: [] }, minLevel: 1 }));
+  });
+
   test('without keys, minimum level 1 (unsigned tokens only) is a valid setup', () => {
     const normalized = (options: VerifyOptions): number =>
       normalizeOptions(options, () => undefined).minLevel;
