@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { installProject, pack, run, type Packed } from './packed.js';
+import { installProject, pack, ROOT, run, type Packed } from './packed.js';
 
 const PEERS = [
   'better-sqlite3',
@@ -85,6 +85,29 @@ describe('a plain install (npm install --omit=dev wimse-ect)', () => {
     assert.match(r.stderr, /^ect: better-sqlite3: .*not installed.*npm install better-sqlite3\n$/);
   });
 
+  test("the README's command-line example runs in a plain install after its npm install better-sqlite3 line, and stops at the ledger with exit 2 without it", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const block = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)]
+      .map((m) => m[1]!)
+      .find((b) => b.includes('ect keygen'));
+    assert.ok(block?.startsWith('npm install better-sqlite3'), 'the example installs it first');
+    const project = installProject(packed, 'readme-cli');
+    const script = (install: string): string =>
+      `set -e\n${block.replace(/^npm install better-sqlite3\b.*$/m, install)}`;
+    const without = run('bash', ['-c', script('true')], { cwd: project });
+    assert.equal(without.status, 2, without.stdout + without.stderr);
+    assert.match(without.stderr, /^ect: better-sqlite3: .*npm install better-sqlite3\n$/);
+    // The repository's own build of the package stands in for the download (no network here).
+    const built = join(ROOT, 'node_modules', 'better-sqlite3');
+    const link =
+      'rm -f agent-a.key.json agent-a.jwks.json ledger.key.json audit.db*; ' +
+      `ln -s ${JSON.stringify(built)} node_modules/better-sqlite3`;
+    const withIt = run('bash', ['-c', script(link)], { cwd: project });
+    assert.equal(withIt.status, 0, withIt.stdout + withIt.stderr);
+    assert.match(withIt.stdout, /ledger intact: 1 entries/);
+    assert.match(withIt.stdout, /^c2sp\.org\/tlog-proof@v1$/m);
+  });
+
   test('ect demo runs without better-sqlite3 (its ledger in memory) and without the MCP SDK (no MCP hop)', () => {
     const r = bin(plain, 'ect', ['demo', '--json']);
     assert.equal(r.status, 0, r.stdout + r.stderr);
@@ -136,6 +159,23 @@ describe('the tarball', () => {
     const changelog = readFileSync(join(shipped, 'CHANGELOG.md'), 'utf8');
     assert.match(changelog, /^## \[Unreleased\]$/m);
     assert.match(changelog, /^## \[0\.1\.0\] - \d{4}-\d{2}-\d{2}$/m);
+  });
+
+  test('every relative link of its Markdown files leads to a file it holds', () => {
+    const markdown = packed.files.filter((file) => file.endsWith('.md'));
+    assert.ok(markdown.includes('examples/README.md'), 'examples/');
+    const shipped = join(plain, 'node_modules', 'wimse-ect');
+    const broken: string[] = [];
+    for (const file of markdown) {
+      const text = readFileSync(join(shipped, file), 'utf8');
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z]+:/i.test(target!) || target!.startsWith('#')) continue;
+        const path = posix.normalize(posix.join(posix.dirname(file), target!.split('#')[0]!));
+        if (!packed.files.includes(path) && !packed.files.some((f) => f.startsWith(`${path}/`)))
+          broken.push(`${file} → ${target}`);
+      }
+    }
+    assert.deepEqual(broken, []);
   });
 
   test('holds no source maps, and no shipped file names one', () => {
