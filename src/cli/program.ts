@@ -45,6 +45,23 @@ const COMMANDS: readonly CommandRegistrar[] = [
   registerDemo,
 ];
 
+/**
+ * A writer that keeps at most one blank line between the pieces written through it (commander
+ * writes a help text, its `after` text and the exit codes separately, each with its own breaks).
+ */
+function oneBlankLine(write: (text: string) => void): (text: string) => void {
+  let trailing = 0;
+  return (text) => {
+    const lead = /^\n*/.exec(text)![0].length;
+    const keep = Math.max(0, Math.min(lead, 2 - trailing));
+    const out = '\n'.repeat(keep) + text.slice(lead).replace(/\n{3,}/g, '\n\n');
+    if (out.length === 0) return;
+    const end = /\n*$/.exec(out)![0].length;
+    trailing = end === out.length ? trailing + end : end;
+    write(out);
+  };
+}
+
 function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('ect')
     .description(
@@ -53,13 +70,14 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .version('0.1.0')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    // Help is written in pieces (command, examples, exit codes): one blank line between them.
+    .configureOutput({ writeOut: oneBlankLine(io.stdout), writeErr: io.stderr })
     .addHelpText(
       'after',
-      '\nEnvironment: ECT_ISSUER, ECT_AUDIENCE, ECT_KEY_FILE, ECT_JWKS_FILE, ECT_MIN_LEVEL, … (see the README).\n',
+      '\nEnvironment: ECT_ISSUER, ECT_AUDIENCE, ECT_KEY_FILE, ECT_JWKS_FILE, ECT_MIN_LEVEL, … (see the README).',
     )
     // 'afterAll': the help of the program and of every command and subcommand.
-    .addHelpText('afterAll', `\n${EXIT_CODES_HELP}\n`);
+    .addHelpText('afterAll', `\n${EXIT_CODES_HELP}`);
   for (const register of COMMANDS) register(program, io, setExit);
   return program;
 }

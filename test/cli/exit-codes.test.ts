@@ -43,14 +43,15 @@ function commandsIn(help: string): string[] {
 }
 
 describe('exit codes', () => {
-  test('every command and subcommand lists the four exit codes in its --help', async () => {
+  test('every command and subcommand lists the four exit codes in its --help, which has single blank lines and ends with one newline', async () => {
     const queue: string[][] = [[]];
     const seen: string[] = [];
     while (queue.length > 0) {
       const path = queue.shift()!;
       const r = await cli([...path, '--help']);
       assert.equal(r.code, 0, path.join(' '));
-      assert.ok(r.stdout.includes(EXIT_LINE), `ect ${path.join(' ')} --help`);
+      assert.ok(r.stdout.endsWith(`\n\n${EXIT_LINE}\n`), `ect ${path.join(' ')} --help`);
+      assert.doesNotMatch(r.stdout, /\n\n\n/, `ect ${path.join(' ')} --help: two blank lines`);
       seen.push(path.join(' '));
       for (const name of commandsIn(r.stdout)) queue.push([...path, name]);
     }
