@@ -18,6 +18,8 @@ const PEERS = [
   'fastify',
   'hono',
   '@a2a-js/sdk',
+  '@modelcontextprotocol/sdk',
+  '@opentelemetry/api',
 ] as const;
 let packed: Packed;
 let plain: string;
