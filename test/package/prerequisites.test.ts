@@ -133,11 +133,24 @@ describe('test prerequisites (npm test on a fresh Debian machine)', () => {
     assert.equal(run.stdout + run.stderr, '');
   });
 
-  test('npm test runs the prerequisites first; .ci/run keeps npm ci and calls npm test', () => {
+  test('npm test runs the prerequisites first, then typecheck, Prettier, ESLint and the package lint before the tests; .ci/run keeps npm ci and calls npm test', () => {
     const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
     };
-    assert.match(manifest.scripts['test']!, /^node scripts\/test-prerequisites\.mjs && /);
+    const steps = manifest.scripts['test']!.split(' && ');
+    assert.equal(steps[0], 'node scripts/test-prerequisites.mjs');
+    // Types, Prettier (width 100), typescript-eslint and the package lint run before the tests.
+    for (const step of ['typecheck', 'format:check', 'lint', 'lint:package'])
+      assert.ok(steps.includes(`npm run ${step}`), `npm test runs npm run ${step}`);
+    assert.equal(steps.at(-1), 'node scripts/run-tests.mjs');
+    assert.match(manifest.scripts['format:check']!, /^prettier --check /);
+    assert.match(manifest.scripts['lint']!, /^eslint\b/);
+    const prettier = JSON.parse(readFileSync(join(root, '.prettierrc.json'), 'utf8')) as {
+      printWidth?: number;
+    };
+    assert.equal(prettier.printWidth, 100);
+    const eslint = readFileSync(join(root, 'eslint.config.js'), 'utf8');
+    assert.match(eslint, /tseslint\.configs\.recommendedTypeChecked/);
     const ci = readFileSync(join(root, '.ci', 'run'), 'utf8');
     assert.match(ci, /^npm ci\b/m);
     assert.match(ci, /^npm test$/m);
