@@ -92,7 +92,8 @@ describe('a plain install (npm install --omit=dev wimse-ect)', () => {
     const block = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)]
       .map((m) => m[1]!)
       .find((b) => b.includes('ect keygen'));
-    assert.ok(block?.startsWith('npm install better-sqlite3'), 'the example installs it first');
+    assert.ok(block !== undefined, 'the README has a command-line example');
+    assert.ok(block.startsWith('npm install better-sqlite3'), 'the example installs it first');
     const project = installProject(packed, 'readme-cli');
     const script = (install: string): string =>
       `set -e\n${block.replace(/^npm install better-sqlite3\b.*$/m, install)}`;
