@@ -32,6 +32,7 @@ import {
   connect,
   PLANNER,
   plannerClient,
+  plannerKeys,
   REVIEWER,
   startAgent,
   userMessage,
@@ -279,7 +280,8 @@ describe('A2A over JSON-RPC', () => {
 
   test('HTTP-5: an agent ECT the caller cannot verify fails the call with its code', async () => {
     const client = await plannerClient(agent, {
-      verifier: { audience: PLANNER, keys: { keys: [] } },
+      // The caller trusts only its own key, not the reviewer's.
+      verifier: { audience: PLANNER, keys: { keys: [plannerKeys.publicJwk] } },
     });
     const error = await client.sendMessage(userMessage('x')).then(
       () => assert.fail('accepted'),
