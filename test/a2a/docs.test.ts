@@ -1,6 +1,6 @@
 /**
- * docs/a2a.md: its whole-exchange example runs as written (with `wimse-ect` and `wimse-ect/a2a`
- * pointed at the sources) and prints what its last comment says.
+ * docs/a2a.md: its example runs as written (with `wimse-ect` and `wimse-ect/a2a` pointed at the
+ * sources) and prints what its `// prints:` comments say, line by line.
  * @module
  */
 import assert from 'node:assert/strict';
@@ -9,16 +9,17 @@ import { runExample, tsBlocks, withSources } from '../docs/doc-examples.js';
 
 const blocks = tsBlocks('docs/a2a.md');
 
-test('docs/a2a.md: the whole-exchange example runs and prints its expected line', () => {
-  const example = blocks.find((code) => code.includes('ectRequestHandler('));
-  assert.ok(example, 'the example is in docs/a2a.md');
-  const expected = /\/\/ (reviewed for .* true)\n/.exec(example)?.[1];
-  assert.ok(expected, 'the example says what it prints');
+test('docs/a2a.md: the whole-exchange example, with a continued task, runs and prints its expected lines', () => {
+  assert.equal(blocks.length, 1, 'one example, run whole');
+  const example = blocks[0]!;
+  assert.ok(example.includes('ectRequestHandler(') && example.includes('withECT('));
+  const expected = [...example.matchAll(/\/\/ prints: (.*)\n/g)].map((m) => m[1]!);
+  assert.equal(expected.length, 2, 'the example says what it prints');
   assert.ok(
     !withSources(example).includes("'wimse-ect"),
     'every import of the package is rewritten',
   );
   const run = runExample(example, { name: 'a2a-docs-example', n: 1 });
   assert.equal(run.status, 0, run.stderr);
-  assert.equal(run.stdout.trim(), expected);
+  assert.deepEqual(run.stdout.trim().split('\n'), expected);
 });
