@@ -23,9 +23,10 @@ import * as stores from 'wimse-ect/stores';
 import * as sqlite from 'wimse-ect/sqlite';
 import * as postgres from 'wimse-ect/postgres';
 import * as redis from 'wimse-ect/redis';
+import * as otel from 'wimse-ect/otel';
 import { createECT, generateKeyPair, type JWK, type KeyInput } from 'wimse-ect';
 
-export const modules = [core, http, fetchAdapter, express, fastify, hono, a2a, identity, stores];
+export const modules = [core, http, fetchAdapter, express, fastify, hono, a2a, identity, stores, otel];
 export const backends = [sqlite, postgres, redis];
 const pair = generateKeyPair({ alg: 'EdDSA' });
 export const jwk: JWK = pair.publicJwk;
@@ -36,6 +37,19 @@ export const token: string = createECT(
 );
 // @ts-expect-error a number is no key: this fails to compile if KeyInput has become any
 export const notAKey: KeyInput = 42;
+`;
+
+// The MCP SDK's own declarations name the Fetch API's HeadersInit, which @types/node does not
+// declare globally: a project using the SDK compiles with the DOM library, so this one does too.
+const CONSUMER_MCP = `
+import * as mcp from 'wimse-ect/mcp';
+import { generateKeyPair } from 'wimse-ect';
+const key = generateKeyPair();
+export const caller = mcp.createECTToolCaller;
+export const identity: Parameters<typeof caller>[0]['identity'] = {
+  iss: 'spiffe://a',
+  key: key.privateJwk,
+};
 `;
 
 const TSCONFIG = {
@@ -60,9 +74,14 @@ before(() => {
   // The subpaths' declarations name their peers' types, as a project using them has them.
   const peers = ['@types/pg@8', '@types/express@5', 'fastify@5', 'redis@6'];
   peers.push('@types/better-sqlite3', 'hono@4', '@a2a-js/sdk@1');
+  peers.push('@opentelemetry/api@1', '@modelcontextprotocol/sdk@1');
   project = installProject(packed, 'consumer', { with: peers });
   writeFileSync(join(project, 'consumer.ts'), CONSUMER);
   writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(TSCONFIG, null, 2));
+  writeFileSync(join(project, 'consumer-mcp.ts'), CONSUMER_MCP);
+  const mcpOptions = { ...TSCONFIG.compilerOptions, lib: ['ES2023', 'DOM'] };
+  const mcpConfig = { compilerOptions: mcpOptions, files: ['consumer-mcp.ts'] };
+  writeFileSync(join(project, 'tsconfig.mcp.json'), JSON.stringify(mcpConfig, null, 2));
 });
 after(() => packed?.cleanup());
 
@@ -70,8 +89,11 @@ function compile(typesNode: string): void {
   const args = ['install', '--no-save', '--no-package-lock', '--ignore-scripts'];
   npm([...args, `@types/node@${typesNode}`], { cwd: project });
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const result = run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: project });
-  assert.equal(result.status, 0, `@types/node@${typesNode}:\n${result.stdout}${result.stderr}`);
+  for (const config of ['tsconfig.json', 'tsconfig.mcp.json']) {
+    const result = run(process.execPath, [tsc, '-p', config], { cwd: project });
+    const output = `${result.stdout}${result.stderr}`;
+    assert.equal(result.status, 0, `@types/node@${typesNode}, ${config}:\n${output}`);
+  }
 }
 
 test('the declarations compile with @types/node 20 (skipLibCheck off)', () => compile('20'));
