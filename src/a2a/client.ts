@@ -24,7 +24,7 @@ import type { ECTClaims } from '../format/types.js';
 import { EXECUTION_CONTEXT_HEADER, formatExecutionContext, headerLimit } from '../http/header.js';
 import { identitySigner, type SignerIdentity } from '../http/respond.js';
 import type { VerifyOptions } from '../verify/options.js';
-import { checkResultChain, contextClaims } from '../verify/result-chain.js';
+import { callClaims, checkResultChain, type CallECT } from '../verify/result-chain.js';
 import { verifierOf } from '../verify/verifier-of.js';
 import type { VerifiedECT, Verifier } from '../verify/verify.js';
 import { ECT_EXTENSION_URI, ectExtensionOf } from './extension.js';
@@ -38,21 +38,11 @@ import {
   withToken,
 } from './meta.js';
 
-/**
- * The task a caller works under: a verified ECT, or the claims of its own ECT.
- *
- * @example
- * ```ts
- * import { randomUUID } from 'node:crypto';
- * import type { CallerContext } from 'wimse-ect/a2a';
- *
- * const context: CallerContext = { jti: randomUUID(), wid: randomUUID() };
- * ```
- */
-export type CallerContext = VerifiedECT | Pick<ECTClaims, 'jti' | 'wid'>;
+export type { CallECT, CallerContext } from '../verify/result-chain.js';
 
 /**
- * Per message: the context it continues, and claims to set.
+ * Per message: the context it continues, and claims to set. Without `wid`: the context's, else
+ * the message's `contextId` when it is a UUID; without `exec_act`: `execAct(call)`, else the method.
  *
  * @example
  * ```ts
@@ -66,19 +56,7 @@ export type CallerContext = VerifiedECT | Pick<ECTClaims, 'jti' | 'wid'>;
  * };
  * ```
  */
-export interface MessageECT {
-  /** The task the caller works under: its `jti` goes into `pred`, its `wid` is carried along. */
-  readonly context?: CallerContext;
-  /** More predecessors (CLM-7). */
-  readonly pred?: readonly string[];
-  /** CLM-8: the workflow (default: the context's `wid`, else the message's UUID `contextId`). */
-  readonly wid?: string;
-  /** CLM-6 for this message (default: `execAct(call)`). */
-  readonly exec_act?: string;
-  /** The message's task id (default: a new UUID). */
-  readonly jti?: string;
-  readonly ect_ext?: Readonly<Record<string, unknown>>;
-}
+export type MessageECT = CallECT;
 
 /**
  * What `execAct` is told about a call.
@@ -297,25 +275,22 @@ export function ectInterceptor(options: ECTInterceptorOptions): CallInterceptor 
     const message = request.message;
     if (message === undefined) throw new ECTError('ECT_MALFORMED', 'the request has no message');
     const ect = (args.options?.context?.[CALL_KEY] ?? {}) as MessageECT;
-    const context = contextClaims(ect.context);
-    const pred = [...(ect.pred ?? []), ...(context === undefined ? [] : [context.jti])];
-    // CLM-8: the caller's workflow; an A2A context named by a UUID is one (docs/a2a.md).
-    const wid =
-      ect.wid ?? context?.wid ?? (isUuid(message.contextId) ? message.contextId : undefined);
     const call: A2ACall = {
       method: method === 'sendMessage' ? 'SendMessage' : 'SendStreamingMessage',
       request,
       agentCard: args.agentCard,
     };
+    // CLM-8: the caller's workflow; an A2A context named by a UUID is one (docs/a2a.md).
+    const claimed = callClaims(ect, {
+      wid: isUuid(message.contextId) ? message.contextId : undefined,
+      execAct: () => options.execAct?.(call) ?? call.method,
+    });
+    const wid = claimed.wid;
     const token = signer.sign({
       iss: identity.iss,
       aud: audienceFor(args.agentCard),
-      exec_act: ect.exec_act ?? options.execAct?.(call) ?? call.method,
-      pred: [...new Set(pred)],
-      ...(wid === undefined ? {} : { wid }),
-      ...(ect.jti === undefined ? {} : { jti: ect.jti }),
+      ...claimed,
       inp_hash: partsHash(message.parts),
-      ...(ect.ect_ext === undefined ? {} : { ect_ext: ect.ect_ext }),
     });
     const newContext =
       contextIdFromWid && wid !== undefined && !message.contextId && !message.taskId;

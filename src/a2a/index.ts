@@ -13,6 +13,7 @@ export {
   withECT,
   type A2ACall,
   type A2AECTExchange,
+  type CallECT,
   type CallerContext,
   type ECTInterceptorOptions,
   type MessageECT,

@@ -14,7 +14,7 @@ import { parseToken } from '../format/parse.js';
 import type { ECTClaims } from '../format/types.js';
 import { identitySigner, type SignerIdentity } from '../http/respond.js';
 import type { VerifyOptions } from '../verify/options.js';
-import { checkResultChain, contextClaims } from '../verify/result-chain.js';
+import { callClaims, checkResultChain, type CallECT } from '../verify/result-chain.js';
 import { verifierOf } from '../verify/verifier-of.js';
 import type { VerifiedECT, Verifier } from '../verify/verify.js';
 import { argumentsHash, metaToken, resultHash, withToken } from './meta.js';
@@ -32,19 +32,7 @@ import { argumentsHash, metaToken, resultHash, withToken } from './meta.js';
  */
 export type ToolCallClient = Pick<Client, 'callTool'>;
 
-/**
- * The task a caller works under: a verified ECT, or the claims of its own ECT.
- *
- * @example
- * ```ts
- * import { randomUUID } from 'node:crypto';
- * import type { CallerContext } from 'wimse-ect/mcp';
- *
- * // The task the agent works under: the ECT it was called with (verified), or its own claims.
- * const context: CallerContext = { jti: randomUUID(), wid: randomUUID() };
- * ```
- */
-export type CallerContext = VerifiedECT | Pick<ECTClaims, 'jti' | 'wid'>;
+export type { CallECT, CallerContext } from '../verify/result-chain.js';
 
 /**
  * Options of `createECTToolCaller`.
@@ -83,7 +71,8 @@ export interface ECTToolCallerOptions {
 }
 
 /**
- * Per call: the context the call continues, and claims to set.
+ * Per call: the context the call continues, and claims to set. Without `wid`: the context's;
+ * without `exec_act`: `execAct(tool)`, else the tool's name.
  *
  * @example
  * ```ts
@@ -97,19 +86,7 @@ export interface ECTToolCallerOptions {
  * };
  * ```
  */
-export interface ToolCallECT {
-  /** The task the caller works under: its `jti` goes into `pred`, its `wid` is carried along. */
-  readonly context?: CallerContext;
-  /** More predecessors (CLM-7). */
-  readonly pred?: readonly string[];
-  /** CLM-8: the workflow (default: the context's `wid`). */
-  readonly wid?: string;
-  /** CLM-6 for this call (default: `execAct(tool)`). */
-  readonly exec_act?: string;
-  /** The call's task id (default: a new UUID). */
-  readonly jti?: string;
-  readonly ect_ext?: Readonly<Record<string, unknown>>;
-}
+export type ToolCallECT = CallECT;
 
 /**
  * What a call returns.
@@ -216,18 +193,11 @@ export function createECTToolCaller(options: ECTToolCallerOptions): ECTToolCalle
 
   return {
     async callTool(params, ect = {}, requestOptions) {
-      const context = contextClaims(ect.context);
-      const pred = [...(ect.pred ?? []), ...(context === undefined ? [] : [context.jti])];
-      const wid = ect.wid ?? context?.wid;
       const token = signer.sign({
         iss: identity.iss,
         aud: options.audience,
-        exec_act: ect.exec_act ?? execAct(params.name),
-        pred: [...new Set(pred)],
-        ...(wid === undefined ? {} : { wid }),
-        ...(ect.jti === undefined ? {} : { jti: ect.jti }),
+        ...callClaims(ect, { execAct: () => execAct(params.name) }),
         inp_hash: argumentsHash(params.arguments),
-        ...(ect.ect_ext === undefined ? {} : { ect_ext: ect.ect_ext }),
       });
       const claims = parseToken(token).payload as unknown as ECTClaims;
       const sent = withToken(params, token) as CallToolRequest['params'];

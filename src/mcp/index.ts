@@ -8,6 +8,7 @@
  */
 export {
   createECTToolCaller,
+  type CallECT,
   type CallerContext,
   type ECTToolCaller,
   type ECTToolCallerOptions,

@@ -8,12 +8,86 @@ import { sameId } from '../format/task-key.js';
 import type { ECTClaims } from '../format/types.js';
 import type { VerifiedECT } from './verify.js';
 
+/**
+ * The task a caller works under: a verified ECT, or the claims of its own ECT.
+ *
+ * @example
+ * ```ts
+ * import { randomUUID } from 'node:crypto';
+ * import type { CallerContext } from 'wimse-ect/mcp';
+ *
+ * // The task the agent works under: the ECT it was called with (verified), or its own claims.
+ * const context: CallerContext = { jti: randomUUID(), wid: randomUUID() };
+ * ```
+ */
+export type CallerContext = VerifiedECT | Pick<ECTClaims, 'jti' | 'wid'>;
+
+/**
+ * What a caller may set on the ECT of one call, over MCP (`ToolCallECT`) or A2A (`MessageECT`).
+ *
+ * @example
+ * ```ts
+ * import { randomUUID } from 'node:crypto';
+ * import type { CallECT } from 'wimse-ect/mcp';
+ *
+ * // One helper for both protocols: continue the task under review.
+ * const continueReview = (task: { jti: string; wid?: string }): CallECT => ({
+ *   context: task,
+ *   exec_act: 'revise_spec',
+ * });
+ * console.log(continueReview({ jti: randomUUID() }).exec_act); // revise_spec
+ * ```
+ */
+export interface CallECT {
+  /** The task the caller works under: its `jti` goes into `pred`, its `wid` is carried along. */
+  readonly context?: CallerContext;
+  /** More predecessors (CLM-7). */
+  readonly pred?: readonly string[];
+  /** CLM-8: the workflow (default: the context's `wid`, else the protocol's default). */
+  readonly wid?: string;
+  /** CLM-6 for this call (default: the caller's `execAct`). */
+  readonly exec_act?: string;
+  /** The call's task id (default: a new UUID). */
+  readonly jti?: string;
+  readonly ect_ext?: Readonly<Record<string, unknown>>;
+}
+
+/** The claims a call's ECT takes from what the caller set (`callClaims`). */
+export interface CallClaims {
+  readonly exec_act: string;
+  readonly pred: string[];
+  readonly wid?: string;
+  readonly jti?: string;
+  readonly ect_ext?: Readonly<Record<string, unknown>>;
+}
+
 /** The `jti` and `wid` of the task a caller works under (a verified ECT or the two claims). */
 export function contextClaims(
-  context: VerifiedECT | Pick<ECTClaims, 'jti' | 'wid'> | undefined,
+  context: CallerContext | undefined,
 ): Pick<ECTClaims, 'jti' | 'wid'> | undefined {
   if (context === undefined) return undefined;
   return 'claims' in context ? context.claims : context;
+}
+
+/**
+ * The claims of a call's ECT from what the caller set: `pred` its predecessors and the context's
+ * task, each once; `wid` its own, else the context's, else `defaults.wid`; `exec_act` its own,
+ * else `defaults.execAct()` (asked only then).
+ */
+export function callClaims(
+  ect: CallECT,
+  defaults: { readonly wid?: string | undefined; readonly execAct: () => string },
+): CallClaims {
+  const context = contextClaims(ect.context);
+  const pred = [...(ect.pred ?? []), ...(context === undefined ? [] : [context.jti])];
+  const wid = ect.wid ?? context?.wid ?? defaults.wid;
+  return {
+    exec_act: ect.exec_act ?? defaults.execAct(),
+    pred: [...new Set(pred)],
+    ...(wid === undefined ? {} : { wid }),
+    ...(ect.jti === undefined ? {} : { jti: ect.jti }),
+    ...(ect.ect_ext === undefined ? {} : { ect_ext: ect.ect_ext }),
+  };
 }
 
 /**
