@@ -46,6 +46,13 @@ export function numberSetting(options: NumberSettingOptions): number {
   throw new ECTConfigError(setting, `must be ${kind} of ${bound}, got ${describe(value)}`);
 }
 
+/** A count or a duration in whole units: `numberSetting` with a minimum of 1, integers only. */
+export function positiveIntegerSetting(
+  options: Omit<NumberSettingOptions, 'min' | 'exclusive' | 'integer'>,
+): number {
+  return numberSetting({ ...options, min: 1, integer: true });
+}
+
 /** What `choiceSetting` accepts. */
 export interface ChoiceSettingOptions<T extends string> {
   readonly value: unknown;

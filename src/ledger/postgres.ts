@@ -23,7 +23,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { ECTConfigError, ECTError } from '../errors.js';
-import { numberSetting } from '../settings.js';
+import { positiveIntegerSetting } from '../settings.js';
 import { loadOptional } from '../optional.js';
 import { redactUrl } from '../redact-url.js';
 import { Ledger, type LedgerOptions } from './ledger.js';
@@ -111,10 +111,6 @@ function lockKey(table: string, purpose: string): string {
     .digest()
     .readBigInt64BE(0)
     .toString();
-}
-
-function positiveInteger(value: number | undefined, fallback: number, setting: string): number {
-  return numberSetting({ value, fallback, setting, min: 1, integer: true });
 }
 
 /** Maps a driver error to the ledger's contract. */
@@ -324,11 +320,11 @@ export class PostgresLedgerBackend implements LedgerBackend {
         `${JSON.stringify(table)} is not a plain lower-case SQL name (a-z, 0-9, _; at most 48 characters)`,
       );
     }
-    const statementTimeout = positiveInteger(
-      options.statementTimeoutMs,
-      5000,
-      'statementTimeoutMs',
-    );
+    const statementTimeout = positiveIntegerSetting({
+      value: options.statementTimeoutMs,
+      fallback: 5000,
+      setting: 'statementTimeoutMs',
+    });
     const owns = options.pool === undefined;
     let pool: pg.Pool;
     if (options.pool !== undefined) pool = options.pool;
@@ -339,12 +335,16 @@ export class PostgresLedgerBackend implements LedgerBackend {
       const driver = (await loadOptional({ name: 'pg' })).default;
       pool = new driver.Pool({
         connectionString: options.url,
-        max: positiveInteger(options.maxConnections, 10, 'maxConnections'),
-        connectionTimeoutMillis: positiveInteger(
-          options.connectionTimeoutMs,
-          5000,
-          'connectionTimeoutMs',
-        ),
+        max: positiveIntegerSetting({
+          value: options.maxConnections,
+          fallback: 10,
+          setting: 'maxConnections',
+        }),
+        connectionTimeoutMillis: positiveIntegerSetting({
+          value: options.connectionTimeoutMs,
+          fallback: 5000,
+          setting: 'connectionTimeoutMs',
+        }),
         statement_timeout: statementTimeout,
         // Client side as well: a server that stopped answering (not closed) must not hang us.
         query_timeout: statementTimeout + 1000,

@@ -15,7 +15,7 @@
 import type { createClient } from 'redis';
 import { ECTConfigError, ECTError } from '../errors.js';
 import { loadOptional } from '../optional.js';
-import { numberSetting } from '../settings.js';
+import { positiveIntegerSetting } from '../settings.js';
 import { redactUrl } from '../redact-url.js';
 import type { ReplayStore } from './store.js';
 
@@ -72,10 +72,6 @@ type Client = ReturnType<typeof createClient>;
 const DEFAULT_PREFIX = 'ect:replay:';
 /** Most wait between reconnection attempts, milliseconds. */
 const MAX_RECONNECT_DELAY_MS = 1000;
-
-function positiveInteger(value: number | undefined, fallback: number, setting: string): number {
-  return numberSetting({ value, fallback, setting, min: 1, integer: true });
-}
 
 function unavailable(error: unknown, where: string): ECTError {
   if (error instanceof ECTError) return error;
@@ -135,8 +131,16 @@ export class RedisReplayStore implements ReplayStore {
     const where = redactUrl(options.url);
     const keyPrefix = options.keyPrefix ?? DEFAULT_PREFIX;
     if (typeof keyPrefix !== 'string') throw new ECTConfigError('keyPrefix', 'must be a string');
-    const timeoutMs = positiveInteger(options.commandTimeoutMs, 1000, 'commandTimeoutMs');
-    const connectTimeout = positiveInteger(options.connectTimeoutMs, 2000, 'connectTimeoutMs');
+    const timeoutMs = positiveIntegerSetting({
+      value: options.commandTimeoutMs,
+      fallback: 1000,
+      setting: 'commandTimeoutMs',
+    });
+    const connectTimeout = positiveIntegerSetting({
+      value: options.connectTimeoutMs,
+      fallback: 2000,
+      setting: 'connectTimeoutMs',
+    });
     // Loaded here, not imported: the entry point loads without the optional package, and a
     // missing one is an ECTConfigError naming it (npm install redis).
     const { createClient: connect } = await loadOptional({ name: 'redis' });
